@@ -1,0 +1,1 @@
+"""Price catalogs (data) and the arithmetic that reads them."""

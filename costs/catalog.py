@@ -1,0 +1,80 @@
+"""Load the price catalogs shipped in `costs/catalog/*.yaml`.
+
+The catalog is data: sizing (cheapest SKU that fits) and, later, the cost engine read the
+same files, so the server a stack gets and the price it is shown cannot disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CATALOG_DIR = Path(__file__).parent / "catalog"
+
+
+@dataclass(frozen=True)
+class ServerType:
+    """One VPS SKU with its current monthly price in the catalog currency."""
+
+    provider: str
+    name: str
+    cpu: int
+    memory_gb: float
+    disk_gb: int
+    arch: str
+    cpu_kind: str
+    locations: tuple[str, ...]
+    monthly: float
+    currency: str
+    price_effective_from: dt.date
+    source_url: str
+    source_read: dt.date
+
+
+@cache
+def load(provider: str) -> dict[str, Any]:
+    """Return the raw catalog document for one provider."""
+    path = CATALOG_DIR / f"{provider}.yaml"
+    with path.open() as fh:
+        return yaml.safe_load(fh)
+
+
+def _current_price(prices: list[dict[str, Any]], today: dt.date) -> dict[str, Any]:
+    valid = [p for p in prices if p["effective_from"] <= today]
+    # A price that starts in the future is not the price today; with none valid yet the
+    # oldest one is the best we have.
+    return max(valid, key=lambda p: p["effective_from"]) if valid else min(
+        prices, key=lambda p: p["effective_from"]
+    )
+
+
+def server_types(provider: str, today: dt.date | None = None) -> list[ServerType]:
+    """All VPS SKUs of `provider`, priced as of `today` (default: the current date)."""
+    doc = load(provider)
+    today = today or dt.date.today()
+    result = []
+    for entry in doc["server_types"]:
+        price = _current_price(entry["prices"], today)
+        result.append(
+            ServerType(
+                provider=provider,
+                name=entry["name"],
+                cpu=entry["cpu"],
+                memory_gb=float(entry["memory_gb"]),
+                disk_gb=entry["disk_gb"],
+                arch=entry["arch"],
+                cpu_kind=entry["cpu_kind"],
+                locations=tuple(entry["locations"]),
+                monthly=float(price["monthly"]),
+                currency=doc["currency"],
+                price_effective_from=price["effective_from"],
+                source_url=price["source"]["url"],
+                source_read=price["source"]["read"],
+            )
+        )
+    return result

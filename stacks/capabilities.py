@@ -1,0 +1,44 @@
+"""The capability matrix: which backend module builds each component kind on each target.
+
+This table *is* the matrix. Validation reads it to reject a kind/target pair that has no
+backend, and the component facades read it to dispatch, so the two cannot disagree.
+A target missing from a row has no backend module (and no file) for that kind.
+"""
+
+from __future__ import annotations
+
+BACKENDS: dict[str, dict[str, str]] = {
+    "host": {"hetzner": "components.host.hetzner"},
+    "api": {"hetzner": "components.api_service.hetzner"},
+    "worker": {"hetzner": "components.api_service.hetzner"},
+    "postgres": {"hetzner": "components.postgres.hetzner"},
+    "redis": {"hetzner": "components.redis.hetzner"},
+    "bucket": {
+        "hetzner": "components.object_store.hetzner",
+        "cloudflare": "components.object_store.cloudflare",
+    },
+    "static_site": {"cloudflare": "components.static_frontend.cloudflare"},
+}
+
+# Targets whose compute runs on VPS hosts (`hosts:`), so placed services need `host:`.
+VPS_TARGETS = frozenset({"hetzner", "digitalocean"})
+
+# Kinds that run on a host when their target is a VPS provider.
+PLACED_KINDS = frozenset({"api", "worker", "postgres", "redis"})
+
+# Kinds an api/worker may `links:` to, and the variables each link provides (DESIGN §5).
+LINK_ENV: dict[str, tuple[str, ...]] = {
+    "postgres": ("DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD"),
+    "redis": ("REDIS_URL",),
+    "bucket": ("S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"),
+}
+
+
+def supported_targets(kind: str) -> list[str]:
+    """Targets that have a backend for `kind`, sorted."""
+    return sorted(BACKENDS.get(kind, {}))
+
+
+def backend_module(kind: str, target: str) -> str:
+    """The import path of the backend for `kind` on `target`; KeyError when unsupported."""
+    return BACKENDS[kind][target]

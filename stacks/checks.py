@@ -1,0 +1,162 @@
+"""Rules that span several entries of the spec. Each returns problems; none raises.
+
+A problem is `(path, message)` where path is the config path under `multicloud:`
+(`services.db.host`). Messages name the allowed values and never include a secret.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from stacks.capabilities import LINK_ENV, PLACED_KINDS, VPS_TARGETS, supported_targets
+from stacks.sizing import SizingError, locations, required_volume_gb, resolve_server_type
+from stacks.spec import ApiSpec, BucketSpec, StackSpec, StaticSiteSpec, WorkerSpec
+
+Problem = tuple[str, str]
+
+BUCKET_LOCATIONS = {
+    "hetzner": ["fsn1", "hel1", "nbg1"],
+    # R2 location hints.
+    "cloudflare": ["apac", "eeur", "enam", "oc", "weur", "wnam"],
+}
+
+
+def check(spec: StackSpec) -> list[Problem]:
+    """All cross-entry problems of a structurally valid spec."""
+    return [
+        *_targets(spec),
+        *_placement(spec),
+        *_links(spec),
+        *_hosts(spec),
+        *_admin(spec),
+        *_accounts(spec),
+        *_names(spec),
+    ]
+
+
+def _targets(spec: StackSpec) -> list[Problem]:
+    problems = []
+    for name, host in spec.hosts.items():
+        allowed = supported_targets("host")
+        if host.target not in allowed:
+            problems.append((f"hosts.{name}.target", f"hosts cannot run on {host.target}; supported targets: {', '.join(allowed)}"))
+    for name, svc in spec.services.items():
+        allowed = supported_targets(svc.kind)
+        if svc.target not in allowed:
+            problems.append(
+                (f"services.{name}.target", f"{svc.kind} cannot run on {svc.target}; supported targets: {', '.join(allowed)}")
+            )
+        if isinstance(svc, BucketSpec) and svc.location is not None and svc.target in BUCKET_LOCATIONS:
+            allowed_locs = BUCKET_LOCATIONS[svc.target]
+            if svc.location not in allowed_locs:
+                problems.append((f"services.{name}.location", f"unknown {svc.target} bucket location; allowed: {', '.join(allowed_locs)}"))
+    return problems
+
+
+def _placement(spec: StackSpec) -> list[Problem]:
+    problems = []
+    for name, svc in spec.services.items():
+        host_name = getattr(svc, "host", None)
+        path = f"services.{name}.host"
+        if svc.kind in PLACED_KINDS and svc.target in VPS_TARGETS:
+            if host_name is None:
+                hosts = ", ".join(h for h, spec_h in spec.hosts.items() if spec_h.target == svc.target) or "none defined"
+                problems.append((path, f"a {svc.kind} on {svc.target} runs on a host; set host to one of: {hosts}"))
+            elif host_name not in spec.hosts:
+                problems.append((path, f"unknown host {host_name!r}; defined hosts: {', '.join(spec.hosts) or 'none'}"))
+            elif spec.hosts[host_name].target != svc.target:
+                problems.append(
+                    (path, f"host {host_name!r} is on {spec.hosts[host_name].target}, but the service targets {svc.target}")
+                )
+        elif host_name is not None:
+            problems.append((path, f"only api, worker, postgres and redis on {'/'.join(sorted(VPS_TARGETS))} run on a host; remove host"))
+    return problems
+
+
+def _links(spec: StackSpec) -> list[Problem]:
+    problems = []
+    linkable = sorted(LINK_ENV)
+    for name, svc in spec.services.items():
+        if not isinstance(svc, ApiSpec | WorkerSpec):
+            continue
+        seen = set()
+        for i, link in enumerate(svc.links):
+            path = f"services.{name}.links[{i}]"
+            if link in seen:
+                problems.append((path, f"{link!r} is linked twice"))
+            seen.add(link)
+            target = spec.services.get(link)
+            if target is None:
+                problems.append((path, f"links to {link!r}, which is not a service; services: {', '.join(spec.services)}"))
+            elif target.kind not in LINK_ENV:
+                problems.append((path, f"{link!r} is a {target.kind}; links can point to: {', '.join(linkable)}"))
+        # Two links of one kind would set the same variables twice (DATABASE_URL …).
+        kinds = [spec.services[link].kind for link in svc.links if link in spec.services]
+        for kind in sorted({k for k in kinds if kinds.count(k) > 1 and k in LINK_ENV}):
+            problems.append((f"services.{name}.links", f"links to more than one {kind}; the connection variables would collide"))
+    return problems
+
+
+def _hosts(spec: StackSpec) -> list[Problem]:
+    problems = []
+    for name, host in spec.hosts.items():
+        if host.target not in supported_targets("host"):
+            continue  # already reported by _targets
+        known = locations(host.target)
+        if host.location not in known:
+            problems.append((f"hosts.{name}.location", f"unknown or unpriced location; allowed: {', '.join(known)}"))
+            continue
+        if host.size is not None and host.server_type is not None:
+            problems.append((f"hosts.{name}", "give size or server_type, not both"))
+            continue
+        try:
+            resolve_server_type(host)
+        except SizingError as err:
+            field = "server_type" if host.server_type else "size"
+            problems.append((f"hosts.{name}.{field}", str(err)))
+        needed = required_volume_gb(spec, name)
+        if host.volume_gb is not None and host.volume_gb < needed:
+            problems.append(
+                (f"hosts.{name}.volume_gb", f"the data services on this host need at least {needed} GB; raise it or leave it unset")
+            )
+    return problems
+
+
+def _admin(spec: StackSpec) -> list[Problem]:
+    if not spec.hosts:
+        return []
+    if spec.admin is None:
+        return [("admin", "hosts need admin: {ssh_public_keys: [...], cidrs: [...]} for SSH access")]
+    problems = []
+    world = [c for c in spec.admin.cidrs if ipaddress.ip_network(c, strict=False).prefixlen == 0]
+    if world and not spec.admin.allow_world_ssh:
+        problems.append(
+            ("admin.cidrs", "opens SSH to the whole internet; use your office/VPN CIDR, or set admin.allow_world_ssh: true")
+        )
+    if not spec.admin.cidrs and not spec.admin.allow_world_ssh:
+        problems.append(("admin.cidrs", "no network may reach SSH, so releases cannot be deployed; add your CIDR (e.g. 203.0.113.7/32)"))
+    return problems
+
+
+def _accounts(spec: StackSpec) -> list[Problem]:
+    problems = []
+    for name, svc in spec.services.items():
+        if svc.target == "cloudflare" and spec.cloudflare is None:
+            problems.append(("cloudflare", f"services.{name} runs on Cloudflare; set cloudflare: {{account_id: <32 hex>}}"))
+            break
+    publishes = [n for n, s in spec.services.items() if isinstance(s, StaticSiteSpec) and s.target == "cloudflare"]
+    if publishes and (spec.dns is None or spec.dns.provider != "cloudflare"):
+        problems.append(("dns", f"services.{publishes[0]} on Cloudflare Pages needs dns: {{provider: cloudflare, zone_id: ...}}"))
+    return problems
+
+
+def _names(spec: StackSpec) -> list[Problem]:
+    problems = []
+    claimed: dict[str, str] = {}
+    for name, svc in spec.services.items():
+        if isinstance(svc, ApiSpec | StaticSiteSpec):
+            fqdn = spec.fqdn(svc.subdomain, name)
+            if fqdn in claimed:
+                problems.append((f"services.{name}.subdomain", f"{fqdn} is already used by services.{claimed[fqdn]}"))
+            claimed[fqdn] = name
+    return problems

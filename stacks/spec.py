@@ -1,0 +1,219 @@
+"""The stack spec: one pydantic model of everything under the `multicloud:` config namespace.
+
+The spec holds plain values only (no Outputs, no secrets). Structure and ranges are checked
+here by pydantic; rules that span several entries (a link to a service that does not exist,
+a kind a target cannot run) live in `stacks.checks`, so every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Environment = Literal["dev", "staging", "prod"]
+Target = Literal["aws", "digitalocean", "hetzner", "cloudflare"]
+
+# DNS-label-ish names: they become resource names, container names and hostnames.
+NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+
+class Model(BaseModel):
+    """Base for every spec model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Size(Model):
+    """A provider-neutral machine size; resolves to the cheapest SKU of the target that fits."""
+
+    cpu: int = Field(ge=1, le=64, description="vCPUs, at least")
+    memory_gb: float = Field(gt=0, le=512, description="memory in GB, at least")
+
+
+class HostSpec(Model):
+    """A VPS machine that services can be placed on (`host:` in a service)."""
+
+    target: Target
+    size: Size | None = None
+    server_type: str | None = Field(default=None, description="explicit SKU, overrides `size`")
+    location: str = "fsn1"
+    arch: Literal["x86", "arm64"] = "x86"
+    cpu_kind: Literal["shared", "dedicated"] = "shared"
+    image: str = "ubuntu-24.04"
+    volume_gb: int | None = Field(
+        default=None, ge=10, le=10240, description="data volume size; default fits the data services on it"
+    )
+    backups: bool | None = Field(default=None, description="provider server backups; default on in prod")
+    floating_ip: bool = False
+
+
+class AdminSpec(Model):
+    """Who may administer the hosts: SSH keys and the networks SSH is open to."""
+
+    ssh_public_keys: list[str] = Field(min_length=1)
+    cidrs: list[str] = Field(default_factory=list, description="networks allowed to reach port 22")
+    allow_world_ssh: bool = Field(default=False, description="opt-in to SSH from 0.0.0.0/0 or ::/0")
+    acme_email: str | None = Field(default=None, description="contact for Let's Encrypt certificates")
+
+    @field_validator("ssh_public_keys")
+    @classmethod
+    def _keys_look_like_public_keys(cls, keys: list[str]) -> list[str]:
+        for key in keys:
+            # Never echo the value: a private key pasted here by mistake must not reach a log.
+            if "PRIVATE KEY" in key:
+                raise ValueError("looks like a private key; give public keys only (ssh-ed25519 …)")
+            if not re.match(r"^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh.com) \S+", key):
+                raise ValueError("each key must be an OpenSSH public key (ssh-ed25519 AAAA… comment)")
+        return keys
+
+    @field_validator("cidrs")
+    @classmethod
+    def _cidrs_parse(cls, cidrs: list[str]) -> list[str]:
+        for cidr in cidrs:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not a CIDR such as 203.0.113.7/32 or 2001:db8::/48") from None
+        return cidrs
+
+
+class DnsSpec(Model):
+    """Where the stack's DNS records are written."""
+
+    provider: Literal["cloudflare"]
+    zone_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="the Cloudflare zone ID (32 hex digits)")
+
+
+class CloudflareSpec(Model):
+    """Cloudflare account settings, needed by Pages and R2."""
+
+    account_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="the Cloudflare account ID (32 hex digits)")
+
+
+class BudgetSpec(Model):
+    """The monthly budget the cost engine checks the estimate against."""
+
+    monthly: float = Field(gt=0)
+    currency: Literal["EUR", "USD"] = "EUR"
+
+
+class ServiceBase(Model):
+    """Fields every component shares."""
+
+    target: Target
+
+
+class PlacedService(ServiceBase):
+    """A component that runs on a VPS host when its target is a VPS provider."""
+
+    host: Name | None = Field(default=None, description="the `hosts:` entry it runs on (VPS targets)")
+
+
+class ApiSpec(PlacedService):
+    """An HTTP service, published at `<subdomain>.<domain>` with HTTPS."""
+
+    kind: Literal["api"]
+    image: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+    health_path: str = Field(default="/health", pattern=r"^/")
+    replicas: int = Field(default=1, ge=1, le=20)
+    subdomain: str | None = Field(default=None, pattern=r"^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$")
+    command: list[str] | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    links: list[Name] = Field(default_factory=list)
+    read_only: bool = Field(default=False, description="read-only root filesystem for the container")
+    proxied: bool = Field(default=False, description="put the DNS record behind the Cloudflare proxy")
+
+
+class WorkerSpec(PlacedService):
+    """A background process: same image contract as an API, no port, no DNS."""
+
+    kind: Literal["worker"]
+    image: str = Field(min_length=1)
+    replicas: int = Field(default=1, ge=1, le=20)
+    command: list[str] | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    links: list[Name] = Field(default_factory=list)
+    read_only: bool = False
+
+
+class PostgresSpec(PlacedService):
+    """A PostgreSQL database."""
+
+    kind: Literal["postgres"]
+    version: Literal["14", "15", "16", "17", "18"] = "16"
+    storage_gb: int = Field(default=20, ge=1, le=10000)
+    database: str = Field(default="app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    username: str = Field(default="app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class RedisSpec(PlacedService):
+    """A Redis-compatible cache with persistence (AOF)."""
+
+    kind: Literal["redis"]
+    version: Literal["7.2", "7.4", "8.0"] = "7.4"
+    memory_mb: int = Field(default=256, ge=32, le=65536)
+
+
+class LifecycleSpec(Model):
+    """Object lifecycle: expire (delete) objects after a number of days."""
+
+    expire_after_days: int | None = Field(default=None, ge=1, le=36500)
+    prefix: str = ""
+
+
+class BucketSpec(ServiceBase):
+    """An S3-compatible bucket."""
+
+    kind: Literal["bucket"]
+    location: str | None = Field(default=None, description="provider region; default per target")
+    versioning: bool = False
+    lifecycle: LifecycleSpec | None = None
+
+
+class StaticSiteSpec(ServiceBase):
+    """A static frontend built from a git repository."""
+
+    kind: Literal["static_site"]
+    repo: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name on GitHub")
+    branch: str = "main"
+    build_command: str = ""
+    output_dir: str = "dist"
+    root_dir: str = ""
+    subdomain: str | None = Field(default=None, pattern=r"^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$")
+
+
+ServiceSpec = Annotated[
+    ApiSpec | WorkerSpec | PostgresSpec | RedisSpec | BucketSpec | StaticSiteSpec,
+    Field(discriminator="kind"),
+]
+KINDS = ("api", "worker", "postgres", "redis", "bucket", "static_site")
+
+
+class StackSpec(Model):
+    """Everything under `multicloud:` in `Pulumi.<stack>.yaml`."""
+
+    environment: Environment
+    domain: str = Field(
+        pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$", description="a lowercase domain such as example.com"
+    )
+    dns: DnsSpec | None = None
+    cloudflare: CloudflareSpec | None = None
+    admin: AdminSpec | None = None
+    budget: BudgetSpec | None = None
+    hosts: dict[Name, HostSpec] = Field(default_factory=dict)
+    services: dict[Name, ServiceSpec] = Field(min_length=1)
+
+    @property
+    def protect(self) -> bool:
+        """Prod protects every stateful resource from deletion (DESIGN §7)."""
+        return self.environment == "prod"
+
+    def fqdn(self, subdomain: str | None, default: str) -> str:
+        """The public name for a subdomain (`@` is the apex)."""
+        sub = subdomain or default
+        return self.domain if sub == "@" else f"{sub}.{self.domain}"
