@@ -18,6 +18,7 @@ BACKENDS: dict[str, dict[str, str]] = {
         "cloudflare": "components.object_store.cloudflare",
     },
     "static_site": {"cloudflare": "components.static_frontend.cloudflare"},
+    "dns": {"cloudflare": "components.dns.cloudflare"},
 }
 
 # Targets whose compute runs on VPS hosts (`hosts:`), so placed services need `host:`.

@@ -1,0 +1,1 @@
+"""Component resources: one package per kind, one module per provider inside it."""

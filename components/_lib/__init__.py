@@ -1,0 +1,1 @@
+"""Pure helpers shared by components: naming, labels, backend loading."""

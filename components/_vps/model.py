@@ -1,0 +1,95 @@
+"""The plain description of what runs on a VPS host.
+
+Backends of placed services (api, worker, postgres, redis on a VPS target) each add a
+`Container` to their host. Values that are secrets (passwords, URLs with passwords) may be
+`pulumi.Output`s here; `HostRelease` resolves them right before rendering the bundle, so the
+render functions only ever see plain strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+APP_DIR = "/srv/app"  # release bundle: compose, Caddyfile, env and secret files
+DATA_DIR = "/srv/data"  # mount point of the data volume: everything stateful
+
+# uid/gid of the `postgres` and `redis` users in the official Debian-based images.
+POSTGRES_UID = 999
+REDIS_UID = 999
+
+
+@dataclass(frozen=True)
+class File:
+    """A file shipped in the release bundle, relative to APP_DIR."""
+
+    path: str
+    content: Any  # str, or an Output[str] until resolved
+    mode: int = 0o600
+    uid: int = 0
+    gid: int = 0
+
+
+@dataclass(frozen=True)
+class DataDir:
+    """A directory on the data volume, relative to DATA_DIR, created before start."""
+
+    path: str
+    uid: int = 0
+    gid: int = 0
+    mode: int = 0o700
+
+
+@dataclass(frozen=True)
+class Container:
+    """One compose service.
+
+    `env` goes to a 0600 env file, never into compose.yaml; `files` are config and secret
+    files mounted read-only. Nothing publishes a port except the reverse proxy, or a data
+    service bound to the host's private-network address (`ports`).
+    """
+
+    name: str
+    image: str
+    command: list[str] | None = None
+    env: dict[str, Any] = field(default_factory=dict)
+    files: list[File] = field(default_factory=list)
+    mounts: list[str] = field(default_factory=list)  # "source:target[:ro]"
+    data_dirs: list[DataDir] = field(default_factory=list)
+    ports: list[str] = field(default_factory=list)
+    healthcheck: list[str] | None = None
+    replicas: int = 1
+    read_only: bool = False
+    drop_capabilities: bool = True
+    user: str | None = None
+    tmpfs: list[str] = field(default_factory=list)
+    depends_on: list[str] = field(default_factory=list)
+    prepare_script: str | None = None  # shell run as root on the host before start
+    stop_grace_period: str = "30s"
+
+
+@dataclass(frozen=True)
+class Site:
+    """An HTTPS site served by Caddy in front of a container."""
+
+    fqdn: str
+    upstream: str
+    port: int
+    health_path: str
+    replicas: int = 1
+
+
+@dataclass
+class HostWorkloads:
+    """Everything placed on one host, collected while the components are built."""
+
+    containers: list[Container] = field(default_factory=list)
+    sites: list[Site] = field(default_factory=list)
+
+    def add(self, container: Container, site: Site | None = None) -> None:
+        """Place a container (and optionally its public site) on the host."""
+        if any(c.name == container.name for c in self.containers):
+            raise ValueError(f"a container named {container.name!r} is already on this host")
+        self.containers.append(container)
+        if site is not None:
+            self.sites.append(site)

@@ -1,0 +1,93 @@
+"""HostRelease: ship what was placed on a VpsHost to the machine and start it.
+
+One `command.remote.Command` per host. Its stdin is the release bundle (compose.yaml,
+Caddyfile, env and secret files, as a base64 tar.gz), so secrets travel inside the SSH
+session and Pulumi stores them encrypted (the input is a secret). Changing an image tag or a
+variable changes the bundle, which re-runs the release; the server is never replaced for
+it (its user_data changes are ignored).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_command as command
+
+from components._vps.model import Container, File, HostWorkloads
+from components._vps.render import ADMIN_USER, bundle, bundle_files, script
+from components.host import VpsHost
+
+
+@dataclass(frozen=True)
+class ReleaseArgs:
+    """Inputs of a HostRelease."""
+
+    host: VpsHost
+    ssh_private_key: pulumi.Input[str]
+    """Private key of the `deploy` user (a stack secret)."""
+    acme_email: str | None = None
+
+
+def release_command() -> str:
+    """The command run over SSH: release.sh as root, reading the bundle from stdin."""
+    return f"sudo bash -c {shlex.quote(script('release.sh'))}"
+
+
+def resolve_workloads(workloads: HostWorkloads) -> pulumi.Output[HostWorkloads]:
+    """Wait for every Output inside the workloads and return a plain copy."""
+    values: dict[str, Any] = {}
+    for ci, c in enumerate(workloads.containers):
+        for key, value in c.env.items():
+            values[f"c{ci}.env.{key}"] = value
+        for fi, f in enumerate(c.files):
+            values[f"c{ci}.file.{fi}"] = f.content
+
+    def rebuild(resolved: dict[str, Any]) -> HostWorkloads:
+        containers: list[Container] = []
+        for ci, c in enumerate(workloads.containers):
+            env = {key: str(resolved[f"c{ci}.env.{key}"]) for key in c.env}
+            files = [dataclasses.replace(f, content=str(resolved[f"c{ci}.file.{fi}"])) for fi, f in enumerate(c.files)]
+            containers.append(dataclasses.replace(c, env=env, files=files))
+        return HostWorkloads(containers=containers, sites=list(workloads.sites))
+
+    return pulumi.Output.all(**values).apply(rebuild)
+
+
+class HostRelease(pulumi.ComponentResource):
+    """The release of one host: bundle → SSH → `docker compose up --wait`."""
+
+    bundle_files: pulumi.Output[list[str]]
+    """Paths in the bundle (for inspection; contents are secret)."""
+
+    def __init__(self, name: str, args: ReleaseArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("multicloud:index:HostRelease", name, None, opts)
+        host = args.host
+        if not host.workloads.containers:
+            raise ValueError(f"{name}: nothing is placed on host {host._name}; remove the host or place a service on it")
+
+        def make_files(inputs: list[Any]) -> list[File]:
+            workloads, device = inputs
+            return bundle_files(workloads, device, args.acme_email)
+
+        files = pulumi.Output.all(resolve_workloads(host.workloads), host.data_device).apply(make_files)
+        payload = pulumi.Output.secret(files.apply(bundle))
+        self.bundle_files = files.apply(lambda fs: sorted(f.path for f in fs))
+        self.command = command.remote.Command(
+            f"{name}-apply",
+            connection=command.remote.ConnectionArgs(
+                host=host.public_ipv4,
+                user=ADMIN_USER,
+                private_key=pulumi.Output.secret(args.ssh_private_key),
+                # The first boot installs Docker; keep retrying the SSH dial while it runs.
+                dial_error_limit=60,
+            ),
+            create=release_command(),
+            update=release_command(),
+            stdin=payload,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=host.ready, additional_secret_outputs=["stdin"]),
+        )
+        self.register_outputs({"bundle_files": self.bundle_files})

@@ -1,0 +1,124 @@
+"""ApiService and Worker: a container image running with the linked components' variables.
+
+Usage::
+
+    api = ApiService("api", ApiServiceArgs(target="hetzner", image="ghcr.io/acme/api:1.4.2", port=8080,
+                     fqdn="api.example.com", links=[db, cache, uploads], host=main, dns=dns))
+    worker = Worker("worker", ApiServiceArgs(target="hetzner", image="ghcr.io/acme/api:1.4.2",
+                    command=["celery", "worker"], links=[db, cache], host=main))
+
+The environment is assembled here, once, for every backend: the user's `env`, then each
+link's connection variables (DESIGN §5). So `DATABASE_URL` is the same name on Hetzner,
+DigitalOcean and AWS, and only the values differ.
+
+Backends: `hetzner` (a container on a VpsHost behind Caddy with automatic HTTPS, and A/AAAA
+records pointing at the host).
+
+Cost: nothing beyond its host on a VPS; the host is priced once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pulumi
+
+from components._lib.backends import load_backend
+from components.connection import Linkable
+from components.dns import DnsArgs
+from components.host import VpsHost
+
+
+@dataclass(frozen=True)
+class ApiServiceArgs:
+    """Inputs of an ApiService or Worker."""
+
+    target: str
+    image: str
+    """Pin a tag or digest; changing it rolls out a release without replacing anything."""
+    port: int | None = None
+    """Container port (ApiService only)."""
+    fqdn: str | None = None
+    """Public name (ApiService only), served over HTTPS."""
+    health_path: str = "/health"
+    replicas: int = 1
+    command: list[str] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    """Plain (non-secret) variables."""
+    links: dict[str, Linkable] = field(default_factory=dict)
+    """Linked components by name; their connection variables are added to the environment."""
+    read_only: bool = False
+    host: VpsHost | None = None
+    dns: DnsArgs | None = None
+    proxied: bool = False
+
+
+@dataclass(frozen=True)
+class ApiServiceOutputs:
+    """The contract every backend returns."""
+
+    url: pulumi.Output[str] | None
+    resources: dict[str, pulumi.Resource]
+
+
+class ApiServiceBackend(Protocol):
+    """What `components/api_service/<provider>.py` provides."""
+
+    def build(
+        self, parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]
+    ) -> ApiServiceOutputs: ...
+
+
+def service_env(args: ApiServiceArgs) -> dict[str, pulumi.Output[str]]:
+    """The full environment: user variables, then every link's contract variables."""
+    env: dict[str, pulumi.Output[str]] = {k: pulumi.Output.from_input(v) for k, v in args.env.items()}
+    for link_name, link in args.links.items():
+        for key, value in link.connection_env().items():
+            if key in args.env:
+                raise ValueError(f"env.{key} collides with a variable from the link to {link_name}; rename it")
+            env[key] = value
+    return env
+
+
+class ApiService(pulumi.ComponentResource):
+    """An HTTP service published at `fqdn` over HTTPS."""
+
+    url: pulumi.Output[str] | None
+    env_names: list[str]
+    """The variable names the container receives (never their values)."""
+
+    _type = "multicloud:index:ApiService"
+    _kind = "api"
+
+    def __init__(self, name: str, args: ApiServiceArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(self._type, name, None, opts)
+        self._validate(name, args)
+        env = service_env(args)
+        self.env_names = sorted(env)
+        backend: ApiServiceBackend = load_backend(self._kind, args.target)  # type: ignore[assignment]
+        out = backend.build(self, name, args, env)
+        self.url = out.url
+        self.resources = out.resources
+        self.register_outputs({"url": self.url, "env_names": self.env_names})
+
+    def _validate(self, name: str, args: ApiServiceArgs) -> None:
+        if args.port is None or args.fqdn is None:
+            raise ValueError(f"{name}: an ApiService needs port and fqdn")
+        if not 1 <= args.port <= 65535:
+            raise ValueError(f"{name}: port must be 1-65535")
+        if args.replicas < 1:
+            raise ValueError(f"{name}: replicas must be at least 1")
+
+
+class Worker(ApiService):
+    """A background process: an ApiService without port, domain or DNS."""
+
+    _type = "multicloud:index:Worker"
+    _kind = "worker"
+
+    def _validate(self, name: str, args: ApiServiceArgs) -> None:
+        if args.port is not None or args.fqdn is not None:
+            raise ValueError(f"{name}: a Worker has no port or fqdn; use ApiService")
+        if args.replicas < 1:
+            raise ValueError(f"{name}: replicas must be at least 1")

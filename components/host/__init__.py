@@ -1,0 +1,163 @@
+"""VpsHost: a virtual machine that services are placed on, and the private network between hosts.
+
+Usage::
+
+    host = VpsHost("main", HostArgs(target="hetzner", server_type="cx33", location="fsn1", ...))
+    db = ManagedPostgres("db", PostgresArgs(target="hetzner", host=host, ...))
+    HostRelease("main-release", ReleaseArgs(host=host, ...))   # ships what was placed on it
+
+The backend (`components/host/<provider>.py`) creates the machine, its firewall, its data
+volume and optional floating IP. What runs on the machine is provider-neutral and lives in
+`components/_vps`.
+
+Cost: the server type's monthly price, plus the data volume (per GB), the primary IPv4, and
+20 % of the server price when provider backups are on (Hetzner, see costs/catalog).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pulumi
+
+from components._lib.backends import load_backend
+from components._vps.model import HostWorkloads
+
+
+@dataclass(frozen=True)
+class HostArgs:
+    """Inputs of a VpsHost."""
+
+    target: str
+    """Provider: `hetzner` (droplets come with DigitalOcean)."""
+    server_type: str
+    """Concrete SKU, already resolved from the neutral size (stacks.sizing)."""
+    location: str
+    """Provider location, e.g. `fsn1`."""
+    image: str
+    """OS image; cloud-init assumes Ubuntu 24.04 (`docker.io` and `docker-compose-v2`)."""
+    volume_gb: int
+    """Size of the separate data volume that holds every stateful directory."""
+    ssh_public_keys: list[str]
+    """Keys of the non-root `deploy` user; no password login exists."""
+    admin_cidrs: list[str]
+    """Networks allowed to reach port 22 at the provider firewall."""
+    backups: bool = False
+    """Provider server backups (not a substitute for off-host database backups)."""
+    floating_ip: bool = False
+    """Reserve a floating IPv4 that survives server replacement; DNS points at it."""
+    protect: bool = False
+    """Protect the server, volume and floating IP (prod) and enable provider deletion protection."""
+    holds_data: bool = True
+    """Whether stateful services run here (then the server itself is protected in prod too)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    fleet: HostFleet | None = None
+    """Shared resources of the stack's hosts on this provider (SSH key, private network)."""
+    private_ip: str | None = None
+    """The host's fixed address on the fleet's private network, when it has one."""
+
+
+@dataclass(frozen=True)
+class HostResources:
+    """What a host backend returns: the outputs of the contract, plus its raw resources."""
+
+    public_ipv4: pulumi.Output[str]
+    public_ipv6: pulumi.Output[str]
+    data_device: pulumi.Output[str]
+    ready: list[pulumi.Resource]
+    """Resources a release must wait for (server, volume attachment …)."""
+    resources: dict[str, pulumi.Resource]
+
+
+class HostBackend(Protocol):
+    """The contract every `components/host/<provider>.py` meets."""
+
+    def build(self, parent: VpsHost, name: str, args: HostArgs) -> HostResources: ...
+
+    def build_fleet(self, parent: HostFleet, name: str, args: FleetArgs) -> FleetResources: ...
+
+
+class VpsHost(pulumi.ComponentResource):
+    """A VPS host: server + provider firewall (80/443 open, 22 from admin CIDRs) + data volume."""
+
+    public_ipv4: pulumi.Output[str]
+    """Address the host's public DNS records point to (the floating IP when there is one)."""
+    public_ipv6: pulumi.Output[str]
+    private_ip: str | None
+    data_device: pulumi.Output[str]
+    """Stable device path of the data volume, mounted at /srv/data by releases."""
+
+    def __init__(self, name: str, args: HostArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("multicloud:index:VpsHost", name, None, opts)
+        if args.fleet is None:
+            raise ValueError(f"host {name}: fleet is required (it holds the SSH key the server is created with)")
+        if args.fleet.network_id is not None and args.private_ip is None:
+            raise ValueError(f"host {name}: private_ip is required when the fleet has a private network")
+        if not args.admin_cidrs:
+            raise ValueError(f"host {name}: admin_cidrs must not be empty (releases reach the host over SSH)")
+        self.args = args
+        self.workloads = HostWorkloads()
+        backend: HostBackend = load_backend("host", args.target)  # type: ignore[assignment]
+        built = backend.build(self, name, args)
+        self.public_ipv4 = built.public_ipv4
+        self.public_ipv6 = built.public_ipv6
+        self.private_ip = args.private_ip
+        self.data_device = built.data_device
+        self.ready = built.ready
+        self.resources = built.resources
+        self.register_outputs(
+            {"public_ipv4": self.public_ipv4, "public_ipv6": self.public_ipv6, "data_device": self.data_device}
+        )
+
+
+@dataclass(frozen=True)
+class FleetArgs:
+    """Inputs of a HostFleet."""
+
+    target: str
+    ssh_public_keys: list[str]
+    location: str
+    """Location of the hosts; decides the private network's zone."""
+    private_network: bool = False
+    """Join the hosts with a private network (needed once a stack has several hosts)."""
+    ip_range: str = "10.0.0.0/16"
+    subnet: str = "10.0.1.0/24"
+    protect: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FleetResources:
+    """What a backend's build_fleet returns."""
+
+    ssh_key_ids: list[pulumi.Output[str]]
+    network_id: pulumi.Output[str] | None
+    resources: dict[str, pulumi.Resource]
+
+
+class HostFleet(pulumi.ComponentResource):
+    """What the stack's hosts on one provider share: the SSH key record and a private network.
+
+    Providers refuse a second copy of the same SSH key, so it exists once per stack, not per host.
+    """
+
+    network_id: pulumi.Output[str] | None
+    ssh_key_ids: list[pulumi.Output[str]]
+
+    def __init__(self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("multicloud:index:HostFleet", name, None, opts)
+        self.args = args
+        backend: HostBackend = load_backend("host", args.target)  # type: ignore[assignment]
+        built = backend.build_fleet(self, name, args)
+        self.ssh_key_ids = built.ssh_key_ids
+        self.network_id = built.network_id
+        self.resources = built.resources
+        self.register_outputs({"ssh_key_ids": self.ssh_key_ids, "network_id": self.network_id})
+
+    def address(self, index: int) -> str:
+        """The fixed private address of the index-th host (10.0.1.10, .11, …)."""
+        import ipaddress
+
+        subnet = ipaddress.ip_network(self.args.subnet)
+        return str(subnet.network_address + 10 + index)

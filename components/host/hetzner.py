@@ -1,0 +1,153 @@
+"""VpsHost on Hetzner Cloud: server, SSH key, firewall, data volume, optional floating IP."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_hcloud as hcloud
+
+from components._vps.render import Bootstrap, cloud_init
+from components.host import FleetArgs, FleetResources, HostArgs, HostFleet, HostResources, VpsHost
+
+# Hetzner locations → network zone (private networks are per zone).
+NETWORK_ZONES = {"fsn1": "eu-central", "nbg1": "eu-central", "hel1": "eu-central", "ash": "us-east", "hil": "us-west", "sin": "ap-southeast"}
+
+WORLD = ["0.0.0.0/0", "::/0"]
+
+
+def firewall_rules(admin_cidrs: list[str]) -> list[hcloud.FirewallRuleArgs]:
+    """Inbound rules: HTTP/HTTPS from anywhere, SSH from the admin networks only, ICMP."""
+    return [
+        hcloud.FirewallRuleArgs(direction="in", protocol="tcp", port="80", source_ips=WORLD, description="HTTP (redirects to HTTPS)"),
+        hcloud.FirewallRuleArgs(direction="in", protocol="tcp", port="443", source_ips=WORLD, description="HTTPS"),
+        hcloud.FirewallRuleArgs(direction="in", protocol="udp", port="443", source_ips=WORLD, description="HTTP/3"),
+        hcloud.FirewallRuleArgs(direction="in", protocol="tcp", port="22", source_ips=list(admin_cidrs), description="SSH from admin networks"),
+        hcloud.FirewallRuleArgs(direction="in", protocol="icmp", source_ips=WORLD, description="ping and path MTU discovery"),
+    ]
+
+
+def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
+    """Create the Hetzner resources of a host."""
+    child = pulumi.ResourceOptions(parent=parent)
+    stateful = pulumi.ResourceOptions(parent=parent, protect=args.protect)
+
+    # Attached at creation through firewall_ids, so the server never boots unprotected.
+    firewall = hcloud.Firewall(f"{name}-firewall", rules=firewall_rules(args.admin_cidrs), labels=args.labels, opts=child)
+
+    floating = None
+    if args.floating_ip:
+        floating = hcloud.FloatingIp(
+            f"{name}-floating-ip",
+            type="ipv4",
+            home_location=args.location,
+            delete_protection=args.protect,
+            labels=args.labels,
+            opts=stateful,
+        )
+
+    user_data = (
+        floating.ip_address.apply(lambda ip: cloud_init(Bootstrap(args.ssh_public_keys, floating_ipv4=ip)))
+        if floating is not None
+        else cloud_init(Bootstrap(args.ssh_public_keys))
+    )
+
+    fleet = args.fleet
+    assert fleet is not None  # checked by VpsHost
+    networks = None
+    if fleet.network_id is not None:
+        networks = [hcloud.ServerNetworkArgs(network_id=fleet.network_id.apply(int), ip=args.private_ip)]
+
+    server = hcloud.Server(
+        f"{name}-server",
+        server_type=args.server_type,
+        image=args.image,
+        location=args.location,
+        ssh_keys=fleet.ssh_key_ids,
+        firewall_ids=[firewall.id.apply(int)],
+        user_data=user_data,
+        backups=args.backups,
+        # Hetzner requires both protections to be set together.
+        delete_protection=args.protect,
+        rebuild_protection=args.protect,
+        public_nets=[hcloud.ServerPublicNetArgs(ipv4_enabled=True, ipv6_enabled=True)],
+        networks=networks,
+        labels=args.labels,
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            protect=args.protect and args.holds_data,
+            # A user_data change would replace the server; releases carry config instead.
+            ignore_changes=["userData", "sshKeys", "image"],
+            depends_on=[fleet],
+        ),
+    )
+
+    volume = hcloud.Volume(
+        f"{name}-volume",
+        size=args.volume_gb,
+        location=args.location,
+        format="ext4",
+        delete_protection=args.protect,
+        labels=args.labels,
+        opts=stateful,
+    )
+    attachment = hcloud.VolumeAttachment(
+        f"{name}-volume-attachment",
+        server_id=server.id.apply(int),
+        volume_id=volume.id.apply(int),
+        # Releases mount it at /srv/data by UUID; Hetzner's automount would pick its own path.
+        automount=False,
+        opts=child,
+    )
+
+    resources: dict[str, pulumi.Resource] = {
+        "firewall": firewall,
+        "server": server,
+        "volume": volume,
+        "volume_attachment": attachment,
+    }
+    public_ipv4 = server.ipv4_address
+    if floating is not None:
+        assignment = hcloud.FloatingIpAssignment(
+            f"{name}-floating-ip-assignment",
+            floating_ip_id=floating.id.apply(int),
+            server_id=server.id.apply(int),
+            opts=child,
+        )
+        resources |= {"floating_ip": floating, "floating_ip_assignment": assignment}
+        public_ipv4 = floating.ip_address
+
+    return HostResources(
+        public_ipv4=public_ipv4,
+        public_ipv6=server.ipv6_address,
+        data_device=volume.linux_device,
+        ready=[server, attachment],
+        resources=resources,
+    )
+
+
+def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources:
+    """The project-wide SSH keys and, for several hosts, a network with one cloud subnet."""
+    child = pulumi.ResourceOptions(parent=parent)
+    # With a key on the server Hetzner sets no root password (and mails none); cloud-init
+    # then disables root login altogether and gives the keys to the `deploy` user.
+    keys = [
+        hcloud.SshKey(f"{name}-ssh-key-{i}", public_key=key, labels=args.labels, opts=child)
+        for i, key in enumerate(args.ssh_public_keys)
+    ]
+    resources: dict[str, pulumi.Resource] = {f"ssh_key_{i}": k for i, k in enumerate(keys)}
+    network_id = None
+    if args.private_network:
+        network = hcloud.Network(
+            f"{name}-network", ip_range=args.ip_range, delete_protection=args.protect, labels=args.labels, opts=child
+        )
+        subnet = hcloud.NetworkSubnet(
+            f"{name}-subnet",
+            network_id=network.id.apply(int),
+            type="cloud",
+            network_zone=NETWORK_ZONES[args.location],
+            ip_range=args.subnet,
+            opts=child,
+        )
+        resources |= {"network": network, "subnet": subnet}
+        # Servers join after the subnet exists: hand out the ID only once both are created.
+        network_id = pulumi.Output.all(network.id, subnet.id).apply(lambda ids: ids[0])
+    return FleetResources(ssh_key_ids=[k.id for k in keys], network_id=network_id, resources=resources)

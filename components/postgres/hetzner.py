@@ -1,0 +1,70 @@
+"""ManagedPostgres on a Hetzner VpsHost: the official image as a container behind no port.
+
+Data lives on the host's volume (/srv/data/<name>/pgdata), so replacing the server loses
+nothing. Every connection needs a SCRAM password and every TCP connection TLS (a key pair
+generated on the host at the first release). When the stack has several hosts, the port is
+published on the host's private-network address only, for services on the other hosts.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_random as random
+
+from components._vps.model import POSTGRES_UID, Container, DataDir, File
+from components._vps.render import PG_TLS_DIR, container_path, pg_hba, postgres_settings
+from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
+
+PORT = 5432
+
+
+def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOutputs:
+    """Place a Postgres container on `args.host`."""
+    host = args.host
+    if host is None:
+        raise ValueError(f"{name}: postgres on hetzner runs on a host; pass host=")
+    # Alphanumeric: it goes into URLs and files without escaping surprises.
+    password = random.RandomPassword(
+        f"{name}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=parent)
+    )
+    secret_file = File(f"secrets/{name}/password", password.result, mode=0o400, uid=POSTGRES_UID, gid=POSTGRES_UID)
+    hba_file = File(f"config/{name}/pg_hba.conf", pg_hba(), mode=0o444)
+    settings = postgres_settings(tls_dir=PG_TLS_DIR, hba_file=container_path(hba_file))
+    command = ["postgres"] + [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
+    ports = [f"{host.private_ip}:{PORT}:{PORT}"] if host.private_ip else []
+    host.workloads.add(
+        Container(
+            name=name,
+            image=f"postgres:{args.version}",
+            command=command,
+            env={
+                "POSTGRES_USER": args.username,
+                "POSTGRES_DB": args.database,
+                "POSTGRES_PASSWORD_FILE": container_path(secret_file),
+                "POSTGRES_INITDB_ARGS": "--auth-local=scram-sha-256 --auth-host=scram-sha-256",
+                "PGDATA": "/var/lib/postgresql/data",
+            },
+            files=[secret_file, hba_file],
+            mounts=[
+                f"/srv/data/{name}/pgdata:/var/lib/postgresql/data",
+                f"/srv/data/{name}/tls:{PG_TLS_DIR}:ro",
+            ],
+            data_dirs=[DataDir(f"{name}/pgdata", POSTGRES_UID, POSTGRES_UID, 0o700)],
+            ports=ports,
+            # Runs as the image's postgres user from the start: no root, no capabilities.
+            user=f"{POSTGRES_UID}:{POSTGRES_UID}",
+            healthcheck=["CMD-SHELL", f"pg_isready -U {args.username} -d {args.database}"],
+            prepare_script=" ".join(["prepare-postgres.sh", name, *([host.private_ip] if host.private_ip else [])]),
+            stop_grace_period="60s",
+        )
+    )
+    address = host.private_ip or name
+    return PostgresOutputs(
+        host=pulumi.Output.from_input(address),
+        port=pulumi.Output.from_input(PORT),
+        database=pulumi.Output.from_input(args.database),
+        username=pulumi.Output.from_input(args.username),
+        password=password.result,
+        sslmode="require",
+        resources={"password": password},
+    )

@@ -1,0 +1,79 @@
+"""Redis: a Redis-compatible cache with a password and persistence, same outputs everywhere.
+
+Usage::
+
+    cache = Redis("cache", RedisArgs(target="hetzner", memory_mb=512, host=main))
+    cache.connection_env()   # REDIS_URL
+
+Backends: `hetzner` (the official image on a VpsHost, AOF on the host's volume).
+
+Cost: on a VPS host, twice `memory_mb` of volume space (AOF rewrites) — the host is priced once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import pulumi
+
+from components._lib.backends import load_backend
+from components.connection import redis_env
+from components.host import VpsHost
+
+
+@dataclass(frozen=True)
+class RedisArgs:
+    """Inputs of a Redis."""
+
+    target: str
+    version: str = "7.4"
+    memory_mb: int = 256
+    """maxmemory; writes fail rather than evict when full (safe for queues)."""
+    host: VpsHost | None = None
+    protect: bool = False
+
+
+@dataclass(frozen=True)
+class RedisOutputs:
+    """The contract every backend returns."""
+
+    host: pulumi.Output[str]
+    port: pulumi.Output[int]
+    password: pulumi.Output[str]
+    tls: bool
+    resources: dict[str, pulumi.Resource]
+
+
+class RedisBackend(Protocol):
+    """What `components/redis/<provider>.py` provides."""
+
+    def build(self, parent: Redis, name: str, args: RedisArgs) -> RedisOutputs: ...
+
+
+class Redis(pulumi.ComponentResource):
+    """A password-protected Redis reachable only by the services that link it."""
+
+    host: pulumi.Output[str]
+    port: pulumi.Output[int]
+    password: pulumi.Output[str]
+    """Secret."""
+    url: pulumi.Output[str]
+    """`redis://` or `rediss://` with the password, secret."""
+
+    def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("multicloud:index:Redis", name, None, opts)
+        if args.memory_mb < 32:
+            raise ValueError(f"{name}: memory_mb must be at least 32")
+        backend: RedisBackend = load_backend("redis", args.target)  # type: ignore[assignment]
+        out = backend.build(self, name, args)
+        self.host, self.port = out.host, out.port
+        self.password = pulumi.Output.secret(out.password)
+        self.resources = out.resources
+        self._env = redis_env(out.host, out.port, out.password, out.tls)
+        self.url = self._env["REDIS_URL"]
+        self.register_outputs({"host": self.host, "port": self.port, "password": self.password, "url": self.url})
+
+    def connection_env(self) -> dict[str, pulumi.Output[str]]:
+        """REDIS_URL for linked services."""
+        return dict(self._env)

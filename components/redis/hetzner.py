@@ -1,0 +1,60 @@
+"""Redis on a Hetzner VpsHost: the official image, password always on, AOF on the volume.
+
+The official image is compiled with protected mode off, so the password is what keeps it
+closed; no port is published except, with several hosts, on the private-network address.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_random as random
+
+from components._vps.model import REDIS_UID, Container, DataDir, File
+from components._vps.render import container_path, redis_conf
+from components.redis import Redis, RedisArgs, RedisOutputs
+
+PORT = 6379
+
+
+def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
+    """Place a Redis container on `args.host`."""
+    host = args.host
+    if host is None:
+        raise ValueError(f"{name}: redis on hetzner runs on a host; pass host=")
+    password = random.RandomPassword(
+        f"{name}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=parent)
+    )
+    private = host.private_ip is not None
+    conf = File(
+        f"secrets/{name}/redis.conf",
+        password.result.apply(lambda pw: redis_conf(pw, args.memory_mb, private=private)),
+        mode=0o400,
+        uid=REDIS_UID,
+        gid=REDIS_UID,
+    )
+    conf_path = container_path(conf)
+    host.workloads.add(
+        Container(
+            name=name,
+            image=f"redis:{args.version}",
+            command=["redis-server", conf_path],
+            files=[conf],
+            mounts=[f"/srv/data/{name}:/data"],
+            data_dirs=[DataDir(name, REDIS_UID, REDIS_UID, 0o700)],
+            ports=[f"{host.private_ip}:{PORT}:{PORT}"] if host.private_ip else [],
+            user=f"{REDIS_UID}:{REDIS_UID}",
+            # The password is read from the config file inside the container, so it is not
+            # visible in compose.yaml or `docker inspect`.
+            healthcheck=[
+                "CMD-SHELL",
+                f"REDISCLI_AUTH=\"$$(awk '/^requirepass/ {{print $$2}}' {conf_path})\" redis-cli ping | grep -q PONG",
+            ],
+        )
+    )
+    return RedisOutputs(
+        host=pulumi.Output.from_input(host.private_ip or name),
+        port=pulumi.Output.from_input(PORT),
+        password=password.result,
+        tls=False,
+        resources={"password": password},
+    )

@@ -1,0 +1,74 @@
+"""StaticFrontend: a static site built from a git repository and served at a custom domain.
+
+Usage::
+
+    web = StaticFrontend("web", StaticFrontendArgs(target="cloudflare", repo="acme/web",
+                         build_command="npm run build", output_dir="out", fqdn="www.example.com", ...))
+
+Backends: `cloudflare` (Pages, connected to the GitHub repository: every push to the
+production branch deploys, pull requests get previews).
+
+Cost: Cloudflare Pages is free for static assets (500 builds a month on the free plan).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import pulumi
+
+from components._lib.backends import load_backend
+from components.dns import DnsArgs
+
+
+@dataclass(frozen=True)
+class StaticFrontendArgs:
+    """Inputs of a StaticFrontend."""
+
+    target: str
+    repo: str
+    """`owner/name` on GitHub."""
+    fqdn: str
+    """Custom domain the site is served at."""
+    dns: DnsArgs
+    project_name: str
+    """Provider project name (unique per account)."""
+    branch: str = "main"
+    build_command: str = ""
+    output_dir: str = "dist"
+    root_dir: str = ""
+    account_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StaticFrontendOutputs:
+    """The contract every backend returns."""
+
+    url: pulumi.Output[str]
+    default_url: pulumi.Output[str]
+    resources: dict[str, pulumi.Resource]
+
+
+class StaticFrontendBackend(Protocol):
+    """What `components/static_frontend/<provider>.py` provides."""
+
+    def build(self, parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> StaticFrontendOutputs: ...
+
+
+class StaticFrontend(pulumi.ComponentResource):
+    """A static site with HTTPS at its custom domain."""
+
+    url: pulumi.Output[str]
+    """https://<fqdn>"""
+    default_url: pulumi.Output[str]
+    """The provider's own address (e.g. https://<project>.pages.dev)."""
+
+    def __init__(self, name: str, args: StaticFrontendArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("multicloud:index:StaticFrontend", name, None, opts)
+        if "/" not in args.repo:
+            raise ValueError(f"{name}: repo must be owner/name")
+        backend: StaticFrontendBackend = load_backend("static_site", args.target)  # type: ignore[assignment]
+        out = backend.build(self, name, args)
+        self.url, self.default_url, self.resources = out.url, out.default_url, out.resources
+        self.register_outputs({"url": self.url, "default_url": self.default_url})

@@ -1,0 +1,139 @@
+"""Pulumi mocks that record every registration, with realistic provider outputs.
+
+Used by `infra plan` (offline, no credentials, no Pulumi CLI) and by the tests. The mocks
+answer what a provider would compute (a server's IPv4, a volume's device path, a random
+password) so the program runs exactly as under the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime.mocks import MockMonitor
+
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+SECRET = "[secret]"
+
+
+@dataclass
+class Registration:
+    """One resource as the engine would see it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: list[str]
+    inputs: dict[str, Any]
+    """Inputs with every secret replaced by "[secret]"."""
+    raw_inputs: dict[str, Any] = field(repr=False)
+    """Inputs with secrets unwrapped — for tests that must look inside; never printed."""
+
+
+def redact(value: Any) -> Any:
+    """Replace secret-wrapped values by "[secret]" and unknowns by "[unknown]"."""
+    if isinstance(value, dict):
+        sig = value.get(SIG_KEY)
+        if sig == SECRET_SIG:
+            return SECRET
+        if sig == RESOURCE_SIG:
+            return value.get("urn")
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if value == UNKNOWN:
+        return "[unknown]"
+    return value
+
+
+def unwrap(value: Any) -> Any:
+    """Remove secret wrappers, keeping the values."""
+    if isinstance(value, dict):
+        sig = value.get(SIG_KEY)
+        if sig == SECRET_SIG:
+            return unwrap(value.get("value"))
+        if sig == RESOURCE_SIG:
+            return value.get("urn")
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+class RecordingMonitor(MockMonitor):
+    """A MockMonitor that keeps each registration's parent, options and redacted inputs."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            wire = json_format.MessageToDict(request.object)
+            self.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=request.custom,
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    ignore_changes=list(request.ignoreChanges),
+                    inputs=redact(wire),
+                    raw_inputs=unwrap(wire),
+                )
+            )
+        return response
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()
+
+
+class ProviderMocks(pulumi.runtime.Mocks):
+    """Outputs shaped like the real providers' (camelCase wire names)."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1000)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        outputs = dict(args.inputs)
+        n = next(self._ids)
+        rid = f"{args.name}-id"
+        typ = args.typ
+        if typ.startswith("hcloud:"):
+            rid = str(n)  # Hetzner IDs are integers
+        if typ == "hcloud:index/server:Server":
+            outputs |= {"ipv4Address": f"203.0.113.{n % 250 + 1}", "ipv6Address": f"2001:db8:{n:x}::1", "status": "running"}
+        elif typ == "hcloud:index/floatingIp:FloatingIp":
+            outputs |= {"ipAddress": f"198.51.100.{n % 250 + 1}"}
+        elif typ == "hcloud:index/volume:Volume":
+            outputs |= {"linuxDevice": f"/dev/disk/by-id/scsi-0HC_Volume_{rid}"}
+        elif typ == "random:index/randomPassword:RandomPassword":
+            outputs |= {"result": _digest("password", args.name)[: int(args.inputs.get("length", 32))]}
+        elif typ == "cloudflare:index/apiToken:ApiToken":
+            rid = _digest("token-id", args.name)[:32]
+            outputs |= {"value": _digest("token", args.name)}
+        elif typ == "cloudflare:index/pagesProject:PagesProject":
+            outputs |= {"subdomain": f"{args.inputs.get('name', args.name)}.pages.dev"}
+        elif typ == "aws:s3/bucket:Bucket":
+            outputs |= {"bucket": args.inputs.get("bucket") or f"{args.name}-{_digest(args.name)[:7]}"}
+        elif typ == "command:remote:Command":
+            outputs |= {"stdout": "release applied\n", "stderr": ""}
+        return rid, outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        return {}, None

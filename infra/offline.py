@@ -1,0 +1,86 @@
+"""Run the real Pulumi program under mocks: the offline plan.
+
+`plan()` loads a stack file, validates it, hands its config to the Pulumi runtime exactly
+as the engine would (structured values as JSON, secrets flagged), runs `__main__.py`, and
+returns every registration. Credentials are never needed: a missing or encrypted one is
+replaced by a placeholder secret, which is never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from copy import deepcopy
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+from pulumi.runtime import settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.mocks import ProviderMocks, RecordingMonitor, Registration
+from stacks.loader import CREDENTIALS, NAMESPACE, RawConfig, parse, read_stack_file, required_credentials
+from stacks.spec import StackSpec
+
+PLACEHOLDER = "offline-placeholder-credential"
+
+
+@dataclass
+class Plan:
+    """The result of an offline run."""
+
+    project: str
+    stack: str
+    spec: StackSpec
+    registrations: list[Registration]
+    outputs: dict
+
+
+def find_project(start: Path | None = None) -> Path:
+    """The directory holding Pulumi.yaml, searching upwards from `start` (default: cwd)."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / "Pulumi.yaml").is_file():
+            return directory
+    raise FileNotFoundError("no Pulumi.yaml here or above; run infra from the multicloud project directory")
+
+
+def offline_config(raw: RawConfig, spec: StackSpec) -> tuple[dict[str, str], list[str]]:
+    """Config as the engine passes it to a program, with placeholder credentials."""
+    config: dict[str, str] = {}
+    for key, value in raw.values.items():
+        if key in CREDENTIALS:
+            continue
+        config[f"{NAMESPACE}:{key}"] = value if isinstance(value, str) else json.dumps(value)
+    secrets = []
+    for key in sorted(required_credentials(spec) | (set(raw.values) & set(CREDENTIALS))):
+        config[f"{NAMESPACE}:{key}"] = PLACEHOLDER
+        secrets.append(f"{NAMESPACE}:{key}")
+    return config, secrets
+
+
+def plan(stack_file: Path, stack: str, project_dir: Path | None = None) -> Plan:
+    """Validate `stack_file` and run the program under mocks. Raises ConfigError when invalid."""
+    project_dir = project_dir or find_project()
+    raw = read_stack_file(stack_file)
+    # Validate first with placeholders for credentials, so the user sees config problems,
+    # never a mock-time failure.
+    missing = set(CREDENTIALS) - set(raw.values)
+    spec = parse(RawConfig(raw.values | {k: PLACEHOLDER for k in missing}, raw.secret_keys | missing))
+    config, secret_keys = offline_config(raw, spec)
+
+    saved = deepcopy(settings.SETTINGS)
+    mocks = ProviderMocks()
+    monitor = RecordingMonitor(mocks)
+    try:
+        pulumi.runtime.set_mocks(mocks, project="multicloud", stack=stack, preview=True, monitor=monitor)
+        pulumi.runtime.set_all_config(config, secret_keys)
+        settings.SETTINGS.rpc_manager.clear()
+        settings.SETTINGS.outputs.clear()
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
+        outputs = dict(settings.SETTINGS.outputs) if hasattr(settings.SETTINGS, "outputs") else {}
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+        settings.configure(saved)
+    return Plan(project="multicloud", stack=stack, spec=spec, registrations=monitor.registrations, outputs=outputs)

@@ -1,0 +1,228 @@
+"""Compose a validated StackSpec into components. `__main__.py` and `infra plan` both run this.
+
+Order matters only where data flows: hosts first (services are placed on them), then data
+components (Postgres, Redis, buckets), then the services that link them, then one release
+per host that ships everything placed on it.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components._lib.naming import labels as make_labels
+from components._lib.naming import physical_name
+from components._vps.release import HostRelease, ReleaseArgs
+from components.api_service import ApiService, ApiServiceArgs, Worker
+from components.connection import Linkable
+from components.dns import DnsArgs
+from components.host import FleetArgs, HostArgs, HostFleet, VpsHost
+from components.object_store import ObjectStore, ObjectStoreArgs
+from components.postgres import ManagedPostgres, PostgresArgs
+from components.redis import Redis, RedisArgs
+from components.static_frontend import StaticFrontend, StaticFrontendArgs
+from stacks.loader import NAMESPACE, ConfigError, parse, read_pulumi_config
+from stacks.providers import Providers
+from stacks.sizing import resolve_server_type, volume_gb
+from stacks.spec import ApiSpec, BucketSpec, PostgresSpec, RedisSpec, StackSpec, StaticSiteSpec, WorkerSpec
+
+
+def run() -> None:
+    """Entry point of the Pulumi program."""
+    try:
+        spec = parse(read_pulumi_config())
+    except ConfigError as err:
+        # RunError prints the message without a Python traceback; nothing has been registered.
+        raise pulumi.RunError("invalid stack config:\n" + "\n".join(err.lines())) from None
+    build(spec)
+
+
+def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
+    """Register every component of `spec`; returns them by name (hosts included)."""
+    config = pulumi.Config(NAMESPACE)
+    project, stack = pulumi.get_project(), pulumi.get_stack()
+    providers = Providers(spec)
+    dns = DnsArgs(provider=spec.dns.provider, zone_id=spec.dns.zone_id) if spec.dns else None
+    built: dict[str, pulumi.Resource] = {}
+
+    def opts_for(target: str) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(providers=providers.for_target(target))
+
+    # --- hosts -------------------------------------------------------------------------
+    hosts: dict[str, VpsHost] = {}
+    for target in sorted({h.target for h in spec.hosts.values()}):
+        names = sorted(n for n, h in spec.hosts.items() if h.target == target)
+        assert spec.admin is not None  # checked: hosts need admin
+        fleet = HostFleet(
+            f"{target}-fleet",
+            FleetArgs(
+                target=target,
+                ssh_public_keys=spec.admin.ssh_public_keys,
+                location=spec.hosts[names[0]].location,
+                private_network=len(names) > 1,
+                protect=spec.protect,
+                labels=make_labels(project, stack, f"{target}-fleet"),
+            ),
+            opts=opts_for(target),
+        )
+        for index, name in enumerate(names):
+            host_spec = spec.hosts[name]
+            holds_data = any(
+                isinstance(s, PostgresSpec | RedisSpec) and s.host == name for s in spec.services.values()
+            )
+            hosts[name] = VpsHost(
+                name,
+                HostArgs(
+                    target=target,
+                    server_type=resolve_server_type(host_spec).name,
+                    location=host_spec.location,
+                    image=host_spec.image,
+                    volume_gb=volume_gb(spec, name),
+                    ssh_public_keys=spec.admin.ssh_public_keys,
+                    admin_cidrs=spec.admin.cidrs or ["0.0.0.0/0", "::/0"],
+                    backups=host_spec.backups if host_spec.backups is not None else spec.environment == "prod",
+                    floating_ip=host_spec.floating_ip,
+                    protect=spec.protect,
+                    holds_data=holds_data,
+                    labels=make_labels(project, stack, name),
+                    fleet=fleet,
+                    private_ip=fleet.address(index) if fleet.network_id is not None else None,
+                ),
+                opts=opts_for(target),
+            )
+    built.update(hosts)
+
+    # --- data components ---------------------------------------------------------------
+    linkables: dict[str, Linkable] = {}
+    for name, svc in spec.services.items():
+        host = hosts.get(getattr(svc, "host", None) or "")
+        if isinstance(svc, PostgresSpec):
+            component = ManagedPostgres(
+                name,
+                PostgresArgs(
+                    target=svc.target,
+                    version=svc.version,
+                    storage_gb=svc.storage_gb,
+                    database=svc.database,
+                    username=svc.username,
+                    host=host,
+                    protect=spec.protect,
+                ),
+                opts=opts_for(svc.target),
+            )
+        elif isinstance(svc, RedisSpec):
+            component = Redis(
+                name,
+                RedisArgs(target=svc.target, version=svc.version, memory_mb=svc.memory_mb, host=host, protect=spec.protect),
+                opts=opts_for(svc.target),
+            )
+        elif isinstance(svc, BucketSpec):
+            component = _object_store(name, svc, spec, providers, config, project, stack)
+        else:
+            continue
+        linkables[name] = component
+        built[name] = component
+
+    # --- frontends and services --------------------------------------------------------
+    for name, svc in spec.services.items():
+        if isinstance(svc, StaticSiteSpec):
+            assert dns is not None and spec.cloudflare is not None  # checked
+            built[name] = StaticFrontend(
+                name,
+                StaticFrontendArgs(
+                    target=svc.target,
+                    repo=svc.repo,
+                    fqdn=spec.fqdn(svc.subdomain, name),
+                    dns=dns,
+                    project_name=physical_name(project, stack, name, max_len=58),
+                    branch=svc.branch,
+                    build_command=svc.build_command,
+                    output_dir=svc.output_dir,
+                    root_dir=svc.root_dir,
+                    account_id=spec.cloudflare.account_id,
+                ),
+                opts=opts_for(svc.target),
+            )
+        elif isinstance(svc, ApiSpec | WorkerSpec):
+            is_api = isinstance(svc, ApiSpec)
+            args = ApiServiceArgs(
+                target=svc.target,
+                image=svc.image,
+                port=svc.port if isinstance(svc, ApiSpec) else None,
+                fqdn=spec.fqdn(svc.subdomain, name) if isinstance(svc, ApiSpec) else None,
+                health_path=svc.health_path if isinstance(svc, ApiSpec) else "/health",
+                replicas=svc.replicas,
+                command=svc.command,
+                env=dict(svc.env),
+                links={link: linkables[link] for link in svc.links},
+                read_only=svc.read_only,
+                host=hosts.get(svc.host or ""),
+                dns=dns,
+                proxied=svc.proxied if isinstance(svc, ApiSpec) else False,
+            )
+            built[name] = (ApiService if is_api else Worker)(name, args, opts=opts_for(svc.target))
+
+    # --- releases ----------------------------------------------------------------------
+    for name, host in hosts.items():
+        HostRelease(
+            f"{name}-release",
+            ReleaseArgs(
+                host=host,
+                ssh_private_key=config.require_secret("ssh_private_key"),
+                acme_email=spec.admin.acme_email if spec.admin else None,
+            ),
+            opts=pulumi.ResourceOptions(parent=host),
+        )
+
+    _export(spec, built, hosts)
+    return built
+
+
+def _object_store(
+    name: str,
+    svc: BucketSpec,
+    spec: StackSpec,
+    providers: Providers,
+    config: pulumi.Config,
+    project: str,
+    stack: str,
+) -> ObjectStore:
+    if svc.target == "hetzner":
+        access_key = config.require_secret("hetzner_s3_access_key")
+        secret_key = config.require_secret("hetzner_s3_secret_key")
+        location = svc.location or "fsn1"
+        provider = providers.hetzner_s3(location, access_key, secret_key)
+        args = ObjectStoreArgs(
+            target="hetzner",
+            location=location,
+            versioning=svc.versioning,
+            expire_after_days=svc.lifecycle.expire_after_days if svc.lifecycle else None,
+            expire_prefix=svc.lifecycle.prefix if svc.lifecycle else "",
+            protect=spec.protect,
+            access_key_id=access_key,
+            secret_access_key=secret_key,
+        )
+        return ObjectStore(name, args, opts=pulumi.ResourceOptions(providers=[provider]))
+    assert spec.cloudflare is not None  # checked
+    args = ObjectStoreArgs(
+        target=svc.target,
+        location=svc.location,
+        versioning=svc.versioning,
+        expire_after_days=svc.lifecycle.expire_after_days if svc.lifecycle else None,
+        expire_prefix=svc.lifecycle.prefix if svc.lifecycle else "",
+        protect=spec.protect,
+        physical_name=physical_name(project, stack, name),
+        account_id=spec.cloudflare.account_id,
+    )
+    return ObjectStore(name, args, opts=pulumi.ResourceOptions(providers=providers.for_target(svc.target)))
+
+
+def _export(spec: StackSpec, built: dict[str, pulumi.Resource], hosts: dict[str, VpsHost]) -> None:
+    """Stack outputs: URLs and addresses in clear, connection variables as secrets."""
+    for name, host in hosts.items():
+        pulumi.export(f"{name}_ipv4", host.public_ipv4)
+        pulumi.export(f"{name}_ipv6", host.public_ipv6)
+    for name, component in built.items():
+        if isinstance(component, ApiService | StaticFrontend) and getattr(component, "url", None) is not None:
+            pulumi.export(f"{name}_url", component.url)
+        if isinstance(component, ManagedPostgres | Redis | ObjectStore):
+            pulumi.export(f"{name}_connection", pulumi.Output.secret(component.connection_env()))
