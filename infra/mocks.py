@@ -41,6 +41,11 @@ class Registration:
     """Inputs with secrets unwrapped — for tests that must look inside; never printed."""
 
 
+def _number(value: Any) -> Any:
+    # The wire format has only doubles; show 40 as 40, not 40.0.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def redact(value: Any) -> Any:
     """Replace secret-wrapped values by "[secret]" and unknowns by "[unknown]"."""
     if isinstance(value, dict):
@@ -54,7 +59,7 @@ def redact(value: Any) -> Any:
         return [redact(v) for v in value]
     if value == UNKNOWN:
         return "[unknown]"
-    return value
+    return _number(value)
 
 
 def unwrap(value: Any) -> Any:
@@ -68,7 +73,7 @@ def unwrap(value: Any) -> Any:
         return {k: unwrap(v) for k, v in value.items()}
     if isinstance(value, list):
         return [unwrap(v) for v in value]
-    return value
+    return _number(value)
 
 
 class RecordingMonitor(MockMonitor):
@@ -108,6 +113,8 @@ class ProviderMocks(pulumi.runtime.Mocks):
 
     def __init__(self) -> None:
         self._ids = itertools.count(1000)
+        self.secret_values: set[str] = set()
+        """Every secret these mocks made up, so renderers can prove none is printed."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         outputs = dict(args.inputs)
@@ -124,9 +131,11 @@ class ProviderMocks(pulumi.runtime.Mocks):
             outputs |= {"linuxDevice": f"/dev/disk/by-id/scsi-0HC_Volume_{rid}"}
         elif typ == "random:index/randomPassword:RandomPassword":
             outputs |= {"result": _digest("password", args.name)[: int(args.inputs.get("length", 32))]}
+            self.secret_values.add(outputs["result"])
         elif typ == "cloudflare:index/apiToken:ApiToken":
             rid = _digest("token-id", args.name)[:32]
             outputs |= {"value": _digest("token", args.name)}
+            self.secret_values |= {outputs["value"], hashlib.sha256(outputs["value"].encode()).hexdigest()}
         elif typ == "cloudflare:index/pagesProject:PagesProject":
             outputs |= {"subdomain": f"{args.inputs.get('name', args.name)}.pages.dev"}
         elif typ == "aws:s3/bucket:Bucket":

@@ -34,7 +34,8 @@ class Plan:
     stack: str
     spec: StackSpec
     registrations: list[Registration]
-    outputs: dict
+    secret_values: set[str]
+    """Secrets the run made up (placeholders and mock passwords); none may be printed."""
 
 
 def find_project(start: Path | None = None) -> Path:
@@ -79,8 +80,13 @@ def plan(stack_file: Path, stack: str, project_dir: Path | None = None) -> Plan:
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
-        outputs = dict(settings.SETTINGS.outputs) if hasattr(settings.SETTINGS, "outputs") else {}
     finally:
         pulumi.runtime.set_all_config({}, [])
         settings.configure(saved)
-    return Plan(project="multicloud", stack=stack, spec=spec, registrations=monitor.registrations, outputs=outputs)
+    return Plan(
+        project="multicloud",
+        stack=stack,
+        spec=spec,
+        registrations=monitor.registrations,
+        secret_values=mocks.secret_values | {PLACEHOLDER},
+    )

@@ -7,6 +7,7 @@ A problem is `(path, message)` where path is the config path under `multicloud:`
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from stacks.capabilities import LINK_ENV, PLACED_KINDS, VPS_TARGETS, supported_targets
 from stacks.sizing import SizingError, locations, required_volume_gb, resolve_server_type
@@ -46,6 +47,8 @@ def _targets(spec: StackSpec) -> list[Problem]:
             problems.append(
                 (f"services.{name}.target", f"{svc.kind} cannot run on {svc.target}; supported targets: {', '.join(allowed)}")
             )
+        if isinstance(svc, BucketSpec) and svc.versioning and svc.target == "cloudflare":
+            problems.append((f"services.{name}.versioning", "R2 has no object versioning; remove it or use target hetzner"))
         if isinstance(svc, BucketSpec) and svc.location is not None and svc.target in BUCKET_LOCATIONS:
             allowed_locs = BUCKET_LOCATIONS[svc.target]
             if svc.location not in allowed_locs:
@@ -114,6 +117,8 @@ def _hosts(spec: StackSpec) -> list[Problem]:
         except SizingError as err:
             field = "server_type" if host.server_type else "size"
             problems.append((f"hosts.{name}.{field}", str(err)))
+        if not any(getattr(s, "host", None) == name for s in spec.services.values()):
+            problems.append((f"hosts.{name}", "nothing runs on this host (no service has host: " + name + "); remove it"))
         needed = required_volume_gb(spec, name)
         if host.volume_gb is not None and host.volume_gb < needed:
             problems.append(
@@ -152,6 +157,12 @@ def _accounts(spec: StackSpec) -> list[Problem]:
 
 def _names(spec: StackSpec) -> list[Problem]:
     problems = []
+    for name, svc in spec.services.items():
+        for key, value in getattr(svc, "env", {}).items():
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+                problems.append((f"services.{name}.env.{key}", "invalid variable name; use letters, digits and _"))
+            elif "'" in value or "\n" in value:
+                problems.append((f"services.{name}.env.{key}", "values cannot contain a single quote or a newline"))
     claimed: dict[str, str] = {}
     for name, svc in spec.services.items():
         if isinstance(svc, ApiSpec | StaticSiteSpec):

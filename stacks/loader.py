@@ -106,6 +106,9 @@ def parse(raw: RawConfig) -> StackSpec:
         if key not in raw.secret_keys:
             # The value itself is never printed.
             problems.append((key, f"is a credential and must be a secret: pulumi config set --secret {NAMESPACE}:{key} ..."))
+    for key in sorted(raw.secret_keys - set(CREDENTIALS)):
+        spec_values.pop(key, None)
+        problems.append((key, f"only credentials ({', '.join(sorted(CREDENTIALS))}) may be secrets; set this one in plain text"))
     try:
         spec = StackSpec.model_validate(spec_values)
     except ValidationError as err:
@@ -166,6 +169,8 @@ def _pydantic_problem(err: Any) -> Problem:
     elif kind == "string_pattern_mismatch":
         described = _description(owner, loc)
         message = f"invalid value; expected {described}" if described else f"invalid value; must match {ctx.get('pattern')}"
+    elif kind == "string_type":
+        message = "must be text; put the value in quotes (YAML read it as a number or boolean)"
     elif kind == "value_error":
         message = str(ctx.get("error", err["msg"]))
     else:
