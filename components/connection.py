@@ -33,7 +33,9 @@ def postgres_env(
 ) -> dict[str, pulumi.Output[str]]:
     """DATABASE_URL plus the libpq PG* variables."""
     url = pulumi.Output.all(host, port, database, username, password).apply(
-        lambda v: f"postgresql://{quote(v[3], safe='')}:{quote(v[4], safe='')}@{v[0]}:{v[1]}/{v[2]}?sslmode={sslmode}"
+        lambda v: (
+            f"postgresql://{quote(v[3], safe='')}:{quote(v[4], safe='')}@{v[0]}:{v[1]}/{v[2]}?sslmode={sslmode}"
+        )
     )
     env = {
         "DATABASE_URL": pulumi.Output.secret(url),
@@ -47,7 +49,9 @@ def postgres_env(
     return env
 
 
-def redis_env(host: pulumi.Input[str], port: pulumi.Input[int], password: pulumi.Input[str], tls: bool) -> dict[str, pulumi.Output[str]]:
+def redis_env(
+    host: pulumi.Input[str], port: pulumi.Input[int], password: pulumi.Input[str], tls: bool
+) -> dict[str, pulumi.Output[str]]:
     """REDIS_URL with the password (`rediss://` when the server speaks TLS)."""
     scheme = "rediss" if tls else "redis"
     url = pulumi.Output.all(host, port, password).apply(
@@ -80,4 +84,6 @@ def s3_env(
 def _check(kind: str, env: dict[str, pulumi.Output[str]]) -> None:
     # The names are part of the public contract; a backend may not drift from them.
     if tuple(env) != LINK_ENV[kind]:
-        raise AssertionError(f"{kind} connection variables {tuple(env)} differ from the contract {LINK_ENV[kind]}")
+        raise AssertionError(
+            f"{kind} connection variables {tuple(env)} differ from the contract {LINK_ENV[kind]}"
+        )

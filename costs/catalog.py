@@ -48,8 +48,10 @@ def _current_price(prices: list[dict[str, Any]], today: dt.date) -> dict[str, An
     valid = [p for p in prices if p["effective_from"] <= today]
     # A price that starts in the future is not the price today; with none valid yet the
     # oldest one is the best we have.
-    return max(valid, key=lambda p: p["effective_from"]) if valid else min(
-        prices, key=lambda p: p["effective_from"]
+    return (
+        max(valid, key=lambda p: p["effective_from"])
+        if valid
+        else min(prices, key=lambda p: p["effective_from"])
     )
 
 

@@ -24,10 +24,10 @@ from rich.console import Console
 from rich.tree import Tree
 
 from infra.offline import Plan, find_project, plan
-from stacks.capabilities import LINK_ENV
-from stacks.loader import ConfigError, load_file
+from stacks.loader import ConfigError
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
+# Contract variables whose values are secrets (DESIGN §5); env templates show them as <secret>.
 SECRET_ENV = {"DATABASE_URL", "PGPASSWORD", "REDIS_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"}
 
 
@@ -61,14 +61,18 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         group = p.add_mutually_exclusive_group(required=True)
         group.add_argument("--stack", metavar="NAME", help="use Pulumi.NAME.yaml of the project")
-        group.add_argument("--config", metavar="FILE", type=Path, help="any file in the Pulumi.<stack>.yaml format")
+        group.add_argument(
+            "--config", metavar="FILE", type=Path, help="any file in the Pulumi.<stack>.yaml format"
+        )
         p.set_defaults(handler=handler)
         return p
 
     add("validate", "Check a stack config; exit 2 with one line per problem.", _validate)
     p = add("plan", "Run the program under mocks and show every resource it would create.", _plan)
     p.add_argument("--json", action="store_true", help="machine-readable output (secrets shown as [secret])")
-    p = add("render", "Write the generated host files (cloud-init, compose, Caddyfile, env templates).", _render)
+    p = add(
+        "render", "Write the generated host files (cloud-init, compose, Caddyfile, env templates).", _render
+    )
     p.add_argument("--out", metavar="DIR", type=Path, required=True, help="directory to write into")
     return parser
 
@@ -91,7 +95,9 @@ def _stack_file(args: argparse.Namespace) -> tuple[Path, str]:
 
 def _validate(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) -> int:
     spec = load_file_offline(stack_file)
-    out.print(f"{stack_file}: valid ({len(spec.services)} services, {len(spec.hosts)} hosts, {spec.environment})")
+    out.print(
+        f"{stack_file}: valid ({len(spec.services)} services, {len(spec.hosts)} hosts, {spec.environment})"
+    )
     return EXIT_OK
 
 
@@ -115,7 +121,9 @@ def _plan(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) 
     else:
         out.print(plan_tree(result))
         stateful = sum(1 for r in result.registrations if r.protect)
-        custom = sum(1 for r in result.registrations if r.custom and not r.type.startswith("pulumi:providers:"))
+        custom = sum(
+            1 for r in result.registrations if r.custom and not r.type.startswith("pulumi:providers:")
+        )
         out.print(
             f"\n{custom} resources in {len(_top_level(result))} components; "
             f"{stateful} protected ({result.spec.environment}). Nothing was created: this ran under mocks."
@@ -145,7 +153,9 @@ def plan_json(result: Plan) -> dict[str, Any]:
 
 
 def _top_level(result: Plan) -> list[Any]:
-    return [r for r in result.registrations if not r.custom and r.parent.endswith("::multicloud-" + result.stack)]
+    return [
+        r for r in result.registrations if not r.custom and r.parent.endswith("::multicloud-" + result.stack)
+    ]
 
 
 def plan_tree(result: Plan) -> Tree:
@@ -166,10 +176,12 @@ def plan_tree(result: Plan) -> Tree:
         for child in children.get(reg.urn, []):
             add(branch, child)
 
-    for key in children:
-        children[key].sort(key=lambda r: (not r.custom, r.name))
+    for siblings in children.values():
+        siblings.sort(key=lambda r: (not r.custom, r.name))
     urns = {r.urn for r in result.registrations}
-    roots = [r for r in result.registrations if not r.type.startswith("pulumi:providers:") and r.parent not in urns]
+    roots = [
+        r for r in result.registrations if not r.type.startswith("pulumi:providers:") and r.parent not in urns
+    ]
     for reg in sorted(roots, key=lambda r: (_ORDER.get(r.type, 99), r.name)):
         add(tree, reg)
     return tree
@@ -178,7 +190,16 @@ def plan_tree(result: Plan) -> Tree:
 _ORDER = {
     f"multicloud:index:{kind}": i
     for i, kind in enumerate(
-        ["HostFleet", "VpsHost", "ManagedPostgres", "Redis", "ObjectStore", "ApiService", "Worker", "StaticFrontend"]
+        [
+            "HostFleet",
+            "VpsHost",
+            "ManagedPostgres",
+            "Redis",
+            "ObjectStore",
+            "ApiService",
+            "Worker",
+            "StaticFrontend",
+        ]
     )
 }
 
@@ -197,7 +218,8 @@ def _summary(reg: Any) -> str:
             return f"{i.get('size')} GB in {i.get('location')}"
         case "hcloud:index/firewall:Firewall":
             return "; ".join(
-                f"{r.get('protocol')}/{r.get('port', '*')} from {', '.join(r.get('sourceIps', []))}" for r in i.get("rules", [])
+                f"{r.get('protocol')}/{r.get('port', '*')} from {', '.join(r.get('sourceIps', []))}"
+                for r in i.get("rules", [])
             )
         case "cloudflare:index/dnsRecord:DnsRecord":
             return f"{i.get('type')} {i.get('name')} → {i.get('content')}{' (proxied)' if i.get('proxied') else ''}"
@@ -235,7 +257,9 @@ def render_hosts(result: Plan, out_dir: Path) -> list[Path]:
     for reg in result.registrations:
         if reg.type == "hcloud:index/server:Server":
             host = by_urn[reg.parent].name
-            written.append(_write(out_dir / host / "cloud-init.yaml", reg.raw_inputs.get("userData", ""), result))
+            written.append(
+                _write(out_dir / host / "cloud-init.yaml", reg.raw_inputs.get("userData", ""), result)
+            )
         if reg.type == "command:remote:Command":
             host = by_urn[by_urn[reg.parent].parent].name
             payload = base64.b64decode(reg.raw_inputs["stdin"])
@@ -256,13 +280,9 @@ def render_hosts(result: Plan, out_dir: Path) -> list[Path]:
 def _env_template(text: str) -> str:
     lines = []
     for line in text.splitlines():
-        key, _, value = line.partition("=")
-        lines.append(f"{key}=<secret>" if key in SECRET_ENV or key in _secret_link_keys() else line)
+        key = line.partition("=")[0]
+        lines.append(f"{key}=<secret>" if key in SECRET_ENV else line)
     return "\n".join(lines) + "\n"
-
-
-def _secret_link_keys() -> set[str]:
-    return {k for keys in LINK_ENV.values() for k in keys if k in SECRET_ENV}
 
 
 def _write(path: Path, text: str, result: Plan, mode: int = 0o644) -> Path:

@@ -83,7 +83,7 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
 
-    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             wire = json_format.MessageToDict(request.object)
@@ -124,7 +124,11 @@ class ProviderMocks(pulumi.runtime.Mocks):
         if typ.startswith("hcloud:"):
             rid = str(n)  # Hetzner IDs are integers
         if typ == "hcloud:index/server:Server":
-            outputs |= {"ipv4Address": f"203.0.113.{n % 250 + 1}", "ipv6Address": f"2001:db8:{n:x}::1", "status": "running"}
+            outputs |= {
+                "ipv4Address": f"203.0.113.{n % 250 + 1}",
+                "ipv6Address": f"2001:db8:{n:x}::1",
+                "status": "running",
+            }
         elif typ == "hcloud:index/floatingIp:FloatingIp":
             outputs |= {"ipAddress": f"198.51.100.{n % 250 + 1}"}
         elif typ == "hcloud:index/volume:Volume":

@@ -40,19 +40,37 @@ def _targets(spec: StackSpec) -> list[Problem]:
     for name, host in spec.hosts.items():
         allowed = supported_targets("host")
         if host.target not in allowed:
-            problems.append((f"hosts.{name}.target", f"hosts cannot run on {host.target}; supported targets: {', '.join(allowed)}"))
+            problems.append(
+                (
+                    f"hosts.{name}.target",
+                    f"hosts cannot run on {host.target}; supported targets: {', '.join(allowed)}",
+                )
+            )
     for name, svc in spec.services.items():
         allowed = supported_targets(svc.kind)
         if svc.target not in allowed:
             problems.append(
-                (f"services.{name}.target", f"{svc.kind} cannot run on {svc.target}; supported targets: {', '.join(allowed)}")
+                (
+                    f"services.{name}.target",
+                    f"{svc.kind} cannot run on {svc.target}; supported targets: {', '.join(allowed)}",
+                )
             )
         if isinstance(svc, BucketSpec) and svc.versioning and svc.target == "cloudflare":
-            problems.append((f"services.{name}.versioning", "R2 has no object versioning; remove it or use target hetzner"))
+            problems.append(
+                (
+                    f"services.{name}.versioning",
+                    "R2 has no object versioning; remove it or use target hetzner",
+                )
+            )
         if isinstance(svc, BucketSpec) and svc.location is not None and svc.target in BUCKET_LOCATIONS:
             allowed_locs = BUCKET_LOCATIONS[svc.target]
             if svc.location not in allowed_locs:
-                problems.append((f"services.{name}.location", f"unknown {svc.target} bucket location; allowed: {', '.join(allowed_locs)}"))
+                problems.append(
+                    (
+                        f"services.{name}.location",
+                        f"unknown {svc.target} bucket location; allowed: {', '.join(allowed_locs)}",
+                    )
+                )
     return problems
 
 
@@ -63,16 +81,31 @@ def _placement(spec: StackSpec) -> list[Problem]:
         path = f"services.{name}.host"
         if svc.kind in PLACED_KINDS and svc.target in VPS_TARGETS:
             if host_name is None:
-                hosts = ", ".join(h for h, spec_h in spec.hosts.items() if spec_h.target == svc.target) or "none defined"
-                problems.append((path, f"a {svc.kind} on {svc.target} runs on a host; set host to one of: {hosts}"))
+                hosts = (
+                    ", ".join(h for h, spec_h in spec.hosts.items() if spec_h.target == svc.target)
+                    or "none defined"
+                )
+                problems.append(
+                    (path, f"a {svc.kind} on {svc.target} runs on a host; set host to one of: {hosts}")
+                )
             elif host_name not in spec.hosts:
-                problems.append((path, f"unknown host {host_name!r}; defined hosts: {', '.join(spec.hosts) or 'none'}"))
+                problems.append(
+                    (path, f"unknown host {host_name!r}; defined hosts: {', '.join(spec.hosts) or 'none'}")
+                )
             elif spec.hosts[host_name].target != svc.target:
                 problems.append(
-                    (path, f"host {host_name!r} is on {spec.hosts[host_name].target}, but the service targets {svc.target}")
+                    (
+                        path,
+                        f"host {host_name!r} is on {spec.hosts[host_name].target}, but the service targets {svc.target}",
+                    )
                 )
         elif host_name is not None:
-            problems.append((path, f"only api, worker, postgres and redis on {'/'.join(sorted(VPS_TARGETS))} run on a host; remove host"))
+            problems.append(
+                (
+                    path,
+                    f"only api, worker, postgres and redis on {'/'.join(sorted(VPS_TARGETS))} run on a host; remove host",
+                )
+            )
     return problems
 
 
@@ -90,13 +123,22 @@ def _links(spec: StackSpec) -> list[Problem]:
             seen.add(link)
             target = spec.services.get(link)
             if target is None:
-                problems.append((path, f"links to {link!r}, which is not a service; services: {', '.join(spec.services)}"))
+                problems.append(
+                    (path, f"links to {link!r}, which is not a service; services: {', '.join(spec.services)}")
+                )
             elif target.kind not in LINK_ENV:
-                problems.append((path, f"{link!r} is a {target.kind}; links can point to: {', '.join(linkable)}"))
+                problems.append(
+                    (path, f"{link!r} is a {target.kind}; links can point to: {', '.join(linkable)}")
+                )
         # Two links of one kind would set the same variables twice (DATABASE_URL …).
         kinds = [spec.services[link].kind for link in svc.links if link in spec.services]
         for kind in sorted({k for k in kinds if kinds.count(k) > 1 and k in LINK_ENV}):
-            problems.append((f"services.{name}.links", f"links to more than one {kind}; the connection variables would collide"))
+            problems.append(
+                (
+                    f"services.{name}.links",
+                    f"links to more than one {kind}; the connection variables would collide",
+                )
+            )
     return problems
 
 
@@ -107,7 +149,9 @@ def _hosts(spec: StackSpec) -> list[Problem]:
             continue  # already reported by _targets
         known = locations(host.target)
         if host.location not in known:
-            problems.append((f"hosts.{name}.location", f"unknown or unpriced location; allowed: {', '.join(known)}"))
+            problems.append(
+                (f"hosts.{name}.location", f"unknown or unpriced location; allowed: {', '.join(known)}")
+            )
             continue
         if host.size is not None and host.server_type is not None:
             problems.append((f"hosts.{name}", "give size or server_type, not both"))
@@ -118,11 +162,16 @@ def _hosts(spec: StackSpec) -> list[Problem]:
             field = "server_type" if host.server_type else "size"
             problems.append((f"hosts.{name}.{field}", str(err)))
         if not any(getattr(s, "host", None) == name for s in spec.services.values()):
-            problems.append((f"hosts.{name}", "nothing runs on this host (no service has host: " + name + "); remove it"))
+            problems.append(
+                (f"hosts.{name}", "nothing runs on this host (no service has host: " + name + "); remove it")
+            )
         needed = required_volume_gb(spec, name)
         if host.volume_gb is not None and host.volume_gb < needed:
             problems.append(
-                (f"hosts.{name}.volume_gb", f"the data services on this host need at least {needed} GB; raise it or leave it unset")
+                (
+                    f"hosts.{name}.volume_gb",
+                    f"the data services on this host need at least {needed} GB; raise it or leave it unset",
+                )
             )
     return problems
 
@@ -136,10 +185,18 @@ def _admin(spec: StackSpec) -> list[Problem]:
     world = [c for c in spec.admin.cidrs if ipaddress.ip_network(c, strict=False).prefixlen == 0]
     if world and not spec.admin.allow_world_ssh:
         problems.append(
-            ("admin.cidrs", "opens SSH to the whole internet; use your office/VPN CIDR, or set admin.allow_world_ssh: true")
+            (
+                "admin.cidrs",
+                "opens SSH to the whole internet; use your office/VPN CIDR, or set admin.allow_world_ssh: true",
+            )
         )
     if not spec.admin.cidrs and not spec.admin.allow_world_ssh:
-        problems.append(("admin.cidrs", "no network may reach SSH, so releases cannot be deployed; add your CIDR (e.g. 203.0.113.7/32)"))
+        problems.append(
+            (
+                "admin.cidrs",
+                "no network may reach SSH, so releases cannot be deployed; add your CIDR (e.g. 203.0.113.7/32)",
+            )
+        )
     return problems
 
 
@@ -147,11 +204,23 @@ def _accounts(spec: StackSpec) -> list[Problem]:
     problems = []
     for name, svc in spec.services.items():
         if svc.target == "cloudflare" and spec.cloudflare is None:
-            problems.append(("cloudflare", f"services.{name} runs on Cloudflare; set cloudflare: {{account_id: <32 hex>}}"))
+            problems.append(
+                (
+                    "cloudflare",
+                    f"services.{name} runs on Cloudflare; set cloudflare: {{account_id: <32 hex>}}",
+                )
+            )
             break
-    publishes = [n for n, s in spec.services.items() if isinstance(s, StaticSiteSpec) and s.target == "cloudflare"]
+    publishes = [
+        n for n, s in spec.services.items() if isinstance(s, StaticSiteSpec) and s.target == "cloudflare"
+    ]
     if publishes and (spec.dns is None or spec.dns.provider != "cloudflare"):
-        problems.append(("dns", f"services.{publishes[0]} on Cloudflare Pages needs dns: {{provider: cloudflare, zone_id: ...}}"))
+        problems.append(
+            (
+                "dns",
+                f"services.{publishes[0]} on Cloudflare Pages needs dns: {{provider: cloudflare, zone_id: ...}}",
+            )
+        )
     return problems
 
 
@@ -160,14 +229,20 @@ def _names(spec: StackSpec) -> list[Problem]:
     for name, svc in spec.services.items():
         for key, value in getattr(svc, "env", {}).items():
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
-                problems.append((f"services.{name}.env.{key}", "invalid variable name; use letters, digits and _"))
+                problems.append(
+                    (f"services.{name}.env.{key}", "invalid variable name; use letters, digits and _")
+                )
             elif "'" in value or "\n" in value:
-                problems.append((f"services.{name}.env.{key}", "values cannot contain a single quote or a newline"))
+                problems.append(
+                    (f"services.{name}.env.{key}", "values cannot contain a single quote or a newline")
+                )
     claimed: dict[str, str] = {}
     for name, svc in spec.services.items():
         if isinstance(svc, ApiSpec | StaticSiteSpec):
             fqdn = spec.fqdn(svc.subdomain, name)
             if fqdn in claimed:
-                problems.append((f"services.{name}.subdomain", f"{fqdn} is already used by services.{claimed[fqdn]}"))
+                problems.append(
+                    (f"services.{name}.subdomain", f"{fqdn} is already used by services.{claimed[fqdn]}")
+                )
             claimed[fqdn] = name
     return problems

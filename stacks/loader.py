@@ -105,10 +105,20 @@ def parse(raw: RawConfig) -> StackSpec:
     for key in sorted(set(raw.values) & set(CREDENTIALS)):
         if key not in raw.secret_keys:
             # The value itself is never printed.
-            problems.append((key, f"is a credential and must be a secret: pulumi config set --secret {NAMESPACE}:{key} ..."))
+            problems.append(
+                (
+                    key,
+                    f"is a credential and must be a secret: pulumi config set --secret {NAMESPACE}:{key} ...",
+                )
+            )
     for key in sorted(raw.secret_keys - set(CREDENTIALS)):
         spec_values.pop(key, None)
-        problems.append((key, f"only credentials ({', '.join(sorted(CREDENTIALS))}) may be secrets; set this one in plain text"))
+        problems.append(
+            (
+                key,
+                f"only credentials ({', '.join(sorted(CREDENTIALS))}) may be secrets; set this one in plain text",
+            )
+        )
     try:
         spec = StackSpec.model_validate(spec_values)
     except ValidationError as err:
@@ -160,7 +170,9 @@ def _pydantic_problem(err: Any) -> Problem:
         allowed = sorted(owner.model_fields) if owner else []
         message = "unknown key" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
     elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        message = f"{'unknown' if kind == 'union_tag_invalid' else 'missing'} kind; allowed: {', '.join(KINDS)}"
+        message = (
+            f"{'unknown' if kind == 'union_tag_invalid' else 'missing'} kind; allowed: {', '.join(KINDS)}"
+        )
     elif kind == "missing":
         message = "required"
     elif kind == "literal_error":
@@ -168,7 +180,11 @@ def _pydantic_problem(err: Any) -> Problem:
         message = f"must be one of: {', '.join(allowed)}" if allowed else err["msg"]
     elif kind == "string_pattern_mismatch":
         described = _description(owner, loc)
-        message = f"invalid value; expected {described}" if described else f"invalid value; must match {ctx.get('pattern')}"
+        message = (
+            f"invalid value; expected {described}"
+            if described
+            else f"invalid value; must match {ctx.get('pattern')}"
+        )
     elif kind == "string_type":
         message = "must be text; put the value in quotes (YAML read it as a number or boolean)"
     elif kind == "value_error":

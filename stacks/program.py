@@ -79,7 +79,9 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     volume_gb=volume_gb(spec, name),
                     ssh_public_keys=spec.admin.ssh_public_keys,
                     admin_cidrs=spec.admin.cidrs or ["0.0.0.0/0", "::/0"],
-                    backups=host_spec.backups if host_spec.backups is not None else spec.environment == "prod",
+                    backups=host_spec.backups
+                    if host_spec.backups is not None
+                    else spec.environment == "prod",
                     floating_ip=host_spec.floating_ip,
                     protect=spec.protect,
                     holds_data=holds_data,
@@ -112,7 +114,13 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
         elif isinstance(svc, RedisSpec):
             component = Redis(
                 name,
-                RedisArgs(target=svc.target, version=svc.version, memory_mb=svc.memory_mb, host=host, protect=spec.protect),
+                RedisArgs(
+                    target=svc.target,
+                    version=svc.version,
+                    memory_mb=svc.memory_mb,
+                    host=host,
+                    protect=spec.protect,
+                ),
                 opts=opts_for(svc.target),
             )
         elif isinstance(svc, BucketSpec):

@@ -40,7 +40,9 @@ class Providers:
 
         return cloudflare.Provider("cloudflare", api_token=pulumi.Config("cloudflare").get_secret("apiToken"))
 
-    def hetzner_s3(self, location: str, access_key: pulumi.Input[str], secret_key: pulumi.Input[str]) -> pulumi.ProviderResource:
+    def hetzner_s3(
+        self, location: str, access_key: pulumi.Input[str], secret_key: pulumi.Input[str]
+    ) -> pulumi.ProviderResource:
         """An AWS provider that speaks to Hetzner Object Storage in `location`."""
         if location not in self._hetzner_s3:
             import pulumi_aws as aws

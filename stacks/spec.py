@@ -66,7 +66,9 @@ class AdminSpec(Model):
             # Never echo the value: a private key pasted here by mistake must not reach a log.
             if "PRIVATE KEY" in key:
                 raise ValueError("looks like a private key; give public keys only (ssh-ed25519 …)")
-            if not re.match(r"^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh.com) \S+", key):
+            if not re.match(
+                r"^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh.com) \S+", key
+            ):
                 raise ValueError("each key must be an OpenSSH public key (ssh-ed25519 AAAA… comment)")
         return keys
 
@@ -91,7 +93,9 @@ class DnsSpec(Model):
 class CloudflareSpec(Model):
     """Cloudflare account settings, needed by Pages and R2."""
 
-    account_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="the Cloudflare account ID (32 hex digits)")
+    account_id: str = Field(
+        pattern=r"^[0-9a-f]{32}$", description="the Cloudflare account ID (32 hex digits)"
+    )
 
 
 class BudgetSpec(Model):
@@ -199,7 +203,8 @@ class StackSpec(Model):
 
     environment: Environment
     domain: str = Field(
-        pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$", description="a lowercase domain such as example.com"
+        pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$",
+        description="a lowercase domain such as example.com",
     )
     dns: DnsSpec | None = None
     cloudflare: CloudflareSpec | None = None

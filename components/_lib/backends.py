@@ -17,5 +17,7 @@ def load_backend(kind: str, target: str) -> ModuleType:
     try:
         path = backend_module(kind, target)
     except KeyError:
-        raise ValueError(f"{kind} has no backend for {target}; supported: {', '.join(supported_targets(kind))}") from None
+        raise ValueError(
+            f"{kind} has no backend for {target}; supported: {', '.join(supported_targets(kind))}"
+        ) from None
     return importlib.import_module(path)

@@ -50,7 +50,10 @@ def resolve_workloads(workloads: HostWorkloads) -> pulumi.Output[HostWorkloads]:
         containers: list[Container] = []
         for ci, c in enumerate(workloads.containers):
             env = {key: str(resolved[f"c{ci}.env.{key}"]) for key in c.env}
-            files = [dataclasses.replace(f, content=str(resolved[f"c{ci}.file.{fi}"])) for fi, f in enumerate(c.files)]
+            files = [
+                dataclasses.replace(f, content=str(resolved[f"c{ci}.file.{fi}"]))
+                for fi, f in enumerate(c.files)
+            ]
             containers.append(dataclasses.replace(c, env=env, files=files))
         return HostWorkloads(containers=containers, sites=list(workloads.sites))
 
@@ -67,7 +70,9 @@ class HostRelease(pulumi.ComponentResource):
         super().__init__("multicloud:index:HostRelease", name, None, opts)
         host = args.host
         if not host.workloads.containers:
-            raise ValueError(f"{name}: nothing is placed on host {host._name}; remove the host or place a service on it")
+            raise ValueError(
+                f"{name}: nothing is placed on host {host._name}; remove the host or place a service on it"
+            )
 
         def make_files(inputs: list[Any]) -> list[File]:
             workloads, device = inputs
@@ -88,6 +93,8 @@ class HostRelease(pulumi.ComponentResource):
             create=release_command(),
             update=release_command(),
             stdin=payload,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=host.ready, additional_secret_outputs=["stdin"]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=host.ready, additional_secret_outputs=["stdin"]
+            ),
         )
         self.register_outputs({"bundle_files": self.bundle_files})

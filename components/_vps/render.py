@@ -15,7 +15,7 @@ from importlib import resources
 import jinja2
 import yaml
 
-from components._vps.model import APP_DIR, DATA_DIR, Container, File, HostWorkloads, Site
+from components._vps.model import APP_DIR, DATA_DIR, File, HostWorkloads, Site
 
 ADMIN_USER = "deploy"
 CADDY_IMAGE = "caddy:2.10"
@@ -149,7 +149,9 @@ def redis_conf(password: str, memory_mb: int, private: bool = False) -> str:
     """redis.conf with a password and AOF persistence."""
     if not password.isalnum():
         raise ValueError("the Redis password must be alphanumeric (it is written to redis.conf unquoted)")
-    return _templates.get_template("redis.conf.j2").render(password=password, memory_mb=memory_mb, private=private)
+    return _templates.get_template("redis.conf.j2").render(
+        password=password, memory_mb=memory_mb, private=private
+    )
 
 
 def pg_hba() -> str:
@@ -183,7 +185,9 @@ def env_file(env: dict[str, str]) -> str:
     for key in sorted(env):
         value = env[key]
         if "'" in value or "\n" in value:
-            raise ValueError(f"environment value of {key} contains a quote or newline, which env files cannot hold")
+            raise ValueError(
+                f"environment value of {key} contains a quote or newline, which env files cannot hold"
+            )
         lines.append(f"{key}='{value}'")
     return "\n".join(lines) + "\n"
 

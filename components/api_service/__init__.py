@@ -76,7 +76,9 @@ def service_env(args: ApiServiceArgs) -> dict[str, pulumi.Output[str]]:
     for link_name, link in args.links.items():
         for key, value in link.connection_env().items():
             if key in args.env:
-                raise ValueError(f"env.{key} collides with a variable from the link to {link_name}; rename it")
+                raise ValueError(
+                    f"env.{key} collides with a variable from the link to {link_name}; rename it"
+                )
             env[key] = value
     return env
 

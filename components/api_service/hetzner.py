@@ -15,7 +15,9 @@ from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs
 from components.dns import Record, create_record
 
 
-def build(parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]) -> ApiServiceOutputs:
+def build(
+    parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]
+) -> ApiServiceOutputs:
     """Place the container (and its site) on the host, and point DNS at the host."""
     host = args.host
     if host is None:
@@ -30,7 +32,13 @@ def build(parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pu
             read_only=args.read_only,
             tmpfs=["/tmp"] if args.read_only else [],
         ),
-        Site(fqdn=args.fqdn, upstream=name, port=args.port, health_path=args.health_path, replicas=args.replicas)
+        Site(
+            fqdn=args.fqdn,
+            upstream=name,
+            port=args.port,
+            health_path=args.health_path,
+            replicas=args.replicas,
+        )
         if args.fqdn and args.port
         else None,
     )

@@ -91,7 +91,9 @@ class VpsHost(pulumi.ComponentResource):
     def __init__(self, name: str, args: HostArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud:index:VpsHost", name, None, opts)
         if args.fleet is None:
-            raise ValueError(f"host {name}: fleet is required (it holds the SSH key the server is created with)")
+            raise ValueError(
+                f"host {name}: fleet is required (it holds the SSH key the server is created with)"
+            )
         if args.fleet.network_id is not None and args.private_ip is None:
             raise ValueError(f"host {name}: private_ip is required when the fleet has a private network")
         if not args.admin_cidrs:
@@ -107,7 +109,11 @@ class VpsHost(pulumi.ComponentResource):
         self.ready = built.ready
         self.resources = built.resources
         self.register_outputs(
-            {"public_ipv4": self.public_ipv4, "public_ipv6": self.public_ipv6, "data_device": self.data_device}
+            {
+                "public_ipv4": self.public_ipv4,
+                "public_ipv6": self.public_ipv6,
+                "data_device": self.data_device,
+            }
         )
 
 

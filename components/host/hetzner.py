@@ -9,7 +9,14 @@ from components._vps.render import Bootstrap, cloud_init
 from components.host import FleetArgs, FleetResources, HostArgs, HostFleet, HostResources, VpsHost
 
 # Hetzner locations → network zone (private networks are per zone).
-NETWORK_ZONES = {"fsn1": "eu-central", "nbg1": "eu-central", "hel1": "eu-central", "ash": "us-east", "hil": "us-west", "sin": "ap-southeast"}
+NETWORK_ZONES = {
+    "fsn1": "eu-central",
+    "nbg1": "eu-central",
+    "hel1": "eu-central",
+    "ash": "us-east",
+    "hil": "us-west",
+    "sin": "ap-southeast",
+}
 
 WORLD = ["0.0.0.0/0", "::/0"]
 
@@ -17,11 +24,29 @@ WORLD = ["0.0.0.0/0", "::/0"]
 def firewall_rules(admin_cidrs: list[str]) -> list[hcloud.FirewallRuleArgs]:
     """Inbound rules: HTTP/HTTPS from anywhere, SSH from the admin networks only, ICMP."""
     return [
-        hcloud.FirewallRuleArgs(direction="in", protocol="tcp", port="80", source_ips=WORLD, description="HTTP (redirects to HTTPS)"),
-        hcloud.FirewallRuleArgs(direction="in", protocol="tcp", port="443", source_ips=WORLD, description="HTTPS"),
-        hcloud.FirewallRuleArgs(direction="in", protocol="udp", port="443", source_ips=WORLD, description="HTTP/3"),
-        hcloud.FirewallRuleArgs(direction="in", protocol="tcp", port="22", source_ips=list(admin_cidrs), description="SSH from admin networks"),
-        hcloud.FirewallRuleArgs(direction="in", protocol="icmp", source_ips=WORLD, description="ping and path MTU discovery"),
+        hcloud.FirewallRuleArgs(
+            direction="in",
+            protocol="tcp",
+            port="80",
+            source_ips=WORLD,
+            description="HTTP (redirects to HTTPS)",
+        ),
+        hcloud.FirewallRuleArgs(
+            direction="in", protocol="tcp", port="443", source_ips=WORLD, description="HTTPS"
+        ),
+        hcloud.FirewallRuleArgs(
+            direction="in", protocol="udp", port="443", source_ips=WORLD, description="HTTP/3"
+        ),
+        hcloud.FirewallRuleArgs(
+            direction="in",
+            protocol="tcp",
+            port="22",
+            source_ips=list(admin_cidrs),
+            description="SSH from admin networks",
+        ),
+        hcloud.FirewallRuleArgs(
+            direction="in", protocol="icmp", source_ips=WORLD, description="ping and path MTU discovery"
+        ),
     ]
 
 
@@ -31,7 +56,9 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
     stateful = pulumi.ResourceOptions(parent=parent, protect=args.protect)
 
     # Attached at creation through firewall_ids, so the server never boots unprotected.
-    firewall = hcloud.Firewall(f"{name}-firewall", rules=firewall_rules(args.admin_cidrs), labels=args.labels, opts=child)
+    firewall = hcloud.Firewall(
+        f"{name}-firewall", rules=firewall_rules(args.admin_cidrs), labels=args.labels, opts=child
+    )
 
     floating = None
     if args.floating_ip:
@@ -137,7 +164,11 @@ def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources
     network_id = None
     if args.private_network:
         network = hcloud.Network(
-            f"{name}-network", ip_range=args.ip_range, delete_protection=args.protect, labels=args.labels, opts=child
+            f"{name}-network",
+            ip_range=args.ip_range,
+            delete_protection=args.protect,
+            labels=args.labels,
+            opts=child,
         )
         subnet = hcloud.NetworkSubnet(
             f"{name}-subnet",

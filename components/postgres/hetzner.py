@@ -27,7 +27,9 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
     password = random.RandomPassword(
         f"{name}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=parent)
     )
-    secret_file = File(f"secrets/{name}/password", password.result, mode=0o400, uid=POSTGRES_UID, gid=POSTGRES_UID)
+    secret_file = File(
+        f"secrets/{name}/password", password.result, mode=0o400, uid=POSTGRES_UID, gid=POSTGRES_UID
+    )
     hba_file = File(f"config/{name}/pg_hba.conf", pg_hba(), mode=0o444)
     settings = postgres_settings(tls_dir=PG_TLS_DIR, hba_file=container_path(hba_file))
     command = ["postgres"] + [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
@@ -54,7 +56,9 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
             # Runs as the image's postgres user from the start: no root, no capabilities.
             user=f"{POSTGRES_UID}:{POSTGRES_UID}",
             healthcheck=["CMD-SHELL", f"pg_isready -U {args.username} -d {args.database}"],
-            prepare_script=" ".join(["prepare-postgres.sh", name, *([host.private_ip] if host.private_ip else [])]),
+            prepare_script=" ".join(
+                ["prepare-postgres.sh", name, *([host.private_ip] if host.private_ip else [])]
+            ),
             stop_grace_period="60s",
         )
     )

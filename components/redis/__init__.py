@@ -72,7 +72,9 @@ class Redis(pulumi.ComponentResource):
         self.resources = out.resources
         self._env = redis_env(out.host, out.port, out.password, out.tls)
         self.url = self._env["REDIS_URL"]
-        self.register_outputs({"host": self.host, "port": self.port, "password": self.password, "url": self.url})
+        self.register_outputs(
+            {"host": self.host, "port": self.port, "password": self.password, "url": self.url}
+        )
 
     def connection_env(self) -> dict[str, pulumi.Output[str]]:
         """REDIS_URL for linked services."""

@@ -87,6 +87,12 @@ def require_tool() -> Callable[..., str]:
 
 
 @pytest.fixture(scope="session")
+def skip_or_fail() -> Callable[[str], NoReturn]:
+    """`skip_or_fail(reason)`: the environment cannot run this test (skip; fail under CI)."""
+    return unavailable
+
+
+@pytest.fixture(scope="session")
 def postgres_bindir() -> Path:
     """Directory of the Postgres server binaries, or skip/fail (CI)."""
     return _postgres_bindir()
@@ -128,4 +134,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if HERE in Path(str(item.path)).resolve().parents and item.get_closest_marker("integration") is None
     ]
     if unmarked:
-        raise pytest.UsageError("tests/integration tests must be marked @pytest.mark.integration: " + ", ".join(unmarked))
+        raise pytest.UsageError("mark these @pytest.mark.integration: " + ", ".join(unmarked))

@@ -1,0 +1,95 @@
+"""Benchmark: offline plan wall time and peak memory against a bare SDK import.
+
+Each measurement runs in a fresh interpreter (import caches matter more than anything else
+here), `--runs` times, and reports the median. The baseline imports exactly the provider
+SDKs the stack needs, so the ratio is what our own code costs on top of Pulumi's.
+
+    python benchmarks/plan_bench.py                      # prod stack vs pulumi+hcloud+cloudflare
+    python benchmarks/plan_bench.py --stack staging --baseline pulumi,pulumi_hcloud,pulumi_cloudflare,pulumi_aws.s3
+
+Target (issue #2): plan ≤ 1.5× the baseline, in time and in peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def measure(code: str, runs: int) -> tuple[float, float]:
+    """Median wall seconds and median peak RSS (MiB) of `python -c code`."""
+    times, peaks = [], []
+    for _ in range(runs):
+        # Peak RSS of each child alone: run it under a tiny wrapper that reports its own.
+        wrapper = (
+            "import resource, runpy, sys, time\n"
+            "t = time.perf_counter()\n"
+            f"exec(compile({code!r}, '<bench>', 'exec'))\n"
+            "print('BENCH', time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        )
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-c", wrapper], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        wall = time.perf_counter() - start
+        line = next(l for l in proc.stderr.splitlines() if l.startswith("BENCH"))
+        _, _, peak_kb = line.split()
+        times.append(wall)
+        peaks.append(int(peak_kb) / 1024)
+    return statistics.median(times), statistics.median(peaks)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--stack", default="prod")
+    parser.add_argument("--config", help="plan this file instead of Pulumi.<stack>.yaml")
+    parser.add_argument("--baseline", default="pulumi,pulumi_hcloud,pulumi_cloudflare")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    target = ["--config", args.config] if args.config else ["--stack", args.stack]
+    plan_code = (
+        "import io, contextlib\n"
+        "from infra.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['plan', *{target!r}, '--json']) == 0\n"
+    )
+    base_code = f"import {args.baseline}"
+    base_t, base_m = measure(base_code, args.runs)
+    plan_t, plan_m = measure(plan_code, args.runs)
+    result = {
+        "stack": args.config or args.stack,
+        "runs": args.runs,
+        "baseline": args.baseline,
+        "baseline_seconds": round(base_t, 3),
+        "baseline_peak_mib": round(base_m, 1),
+        "plan_seconds": round(plan_t, 3),
+        "plan_peak_mib": round(plan_m, 1),
+        "time_ratio": round(plan_t / base_t, 2),
+        "memory_ratio": round(plan_m / base_m, 2),
+        "peak_rss_note": "ru_maxrss of the child process",
+        "max_rss_self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"stack {result['stack']}: median of {args.runs} fresh interpreters")
+        print(f"  baseline `import {args.baseline}`: {base_t:.3f} s, {base_m:.1f} MiB peak")
+        print(f"  infra plan --json:                {plan_t:.3f} s, {plan_m:.1f} MiB peak")
+        print(f"  ratio: {result['time_ratio']}x time, {result['memory_ratio']}x memory (target ≤ 1.5x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
