@@ -72,11 +72,12 @@ def _run(
     *,
     timeout: float = 60,
     env: dict[str, str] | None = None,
+    text: bool = True,
     **kwargs,
-) -> subprocess.CompletedProcess[str]:
-    """Run a command to completion with a timeout, capturing text output; never raises on exit code."""
+) -> subprocess.CompletedProcess:
+    """Run a command to completion with a timeout, capturing output; never raises on exit code."""
     return subprocess.run(
-        [str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, env=env, check=False, **kwargs
+        [str(c) for c in cmd], capture_output=True, text=text, timeout=timeout, env=env, check=False, **kwargs
     )
 
 
