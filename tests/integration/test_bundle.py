@@ -164,9 +164,15 @@ def test_compose_publishes_only_caddy_and_inlines_no_secret(extracted):
             source = volume.split(":", 1)[0]
             if source.startswith("./"):
                 assert (extracted / source[2:]).is_file(), volume
-    # The secrets reach the containers through the env files instead.
+    # The secrets reach the containers through env files and read-only mounts instead.
     assert PG_PASSWORD in (extracted / "env/api.env").read_text()
-    assert "/run/multicloud/db/password" in (extracted / "env/db.env").read_text()
+    db_targets = {v.split(":")[1] for v in services["db"]["volumes"] if v.startswith("./")}
+    assert f"POSTGRES_PASSWORD_FILE='{container_path(File('secrets/db/password', ''))}'" in (
+        extracted / "env/db.env"
+    ).read_text()
+    assert container_path(File("secrets/db/password", "")) in db_targets
+    hba_setting = next(a for a in services["db"]["command"] if a.startswith("hba_file="))
+    assert hba_setting.removeprefix("hba_file=") in db_targets
 
 
 @pytest.mark.integration

@@ -1,0 +1,75 @@
+"""Every shipped stack (Pulumi.*.yaml and examples/*.yaml) validates and plans, and the
+environments keep their safety promises."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.offline import plan
+from stacks.loader import ConfigError
+from tests.conftest import ROOT
+
+STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml")) + sorted((ROOT / "examples").glob("*.yaml"))
+
+# Types that hold data: losing one loses data (DESIGN §7).
+STATEFUL = {
+    "hcloud:index/volume:Volume",
+    "hcloud:index/floatingIp:FloatingIp",
+    "cloudflare:index/r2Bucket:R2Bucket",
+    "aws:s3/bucket:Bucket",
+}
+
+
+def stack_name(path: Path) -> str:
+    return path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+
+
+def test_stack_files_exist() -> None:
+    names = {p.name for p in STACK_FILES}
+    assert {"Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"} <= names
+    assert len(STACK_FILES) >= 6
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_stack_validates_and_plans(path: Path) -> None:
+    try:
+        result = plan(path, stack_name(path), project_dir=ROOT)
+    except ConfigError as err:  # pragma: no cover - the failure message is the point
+        pytest.fail("\n".join(err.lines()))
+    types = {r.type for r in result.registrations}
+    assert "multicloud:index:VpsHost" in types
+    assert "hcloud:index/server:Server" in types
+    assert "hcloud:index/firewall:Firewall" in types
+    assert "hcloud:index/volume:Volume" in types
+    assert "command:remote:Command" in types
+    assert "cloudflare:index/pagesProject:PagesProject" in types
+    assert "cloudflare:index/dnsRecord:DnsRecord" in types
+
+
+def test_prod_protects_every_stateful_resource_and_dev_none() -> None:
+    prod = plan(ROOT / "Pulumi.prod.yaml", "prod", project_dir=ROOT)
+    dev = plan(ROOT / "Pulumi.dev.yaml", "dev", project_dir=ROOT)
+    prod_stateful = [r for r in prod.registrations if r.type in STATEFUL]
+    assert {r.type for r in prod_stateful} >= {"hcloud:index/volume:Volume", "cloudflare:index/r2Bucket:R2Bucket"}
+    assert all(r.protect for r in prod_stateful), [r.name for r in prod_stateful if not r.protect]
+    # The server of a host that runs Postgres is stateful too.
+    assert all(r.protect for r in prod.registrations if r.type == "hcloud:index/server:Server")
+    assert not [r.name for r in dev.registrations if r.protect]
+
+
+def test_prod_plan_imports_only_the_sdks_it_needs() -> None:
+    # A fresh interpreter: the test process itself may have imported other SDKs.
+    code = (
+        "import io, contextlib, sys\n"
+        "from infra.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['plan', '--stack', 'prod']) == 0\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi_'))\n"
+        "print(sorted({m.split('.')[0] for m in loaded}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "['pulumi_cloudflare', 'pulumi_command', 'pulumi_hcloud', 'pulumi_random']"
