@@ -23,6 +23,11 @@ class Linkable(Protocol):
         ...
 
 
+def secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
+    """`Output.secret` with the type it actually returns (the SDK's stub says Never)."""
+    return pulumi.Output.secret(value)  # type: ignore[arg-type]
+
+
 def postgres_env(
     host: pulumi.Input[str],
     port: pulumi.Input[int],
@@ -38,12 +43,12 @@ def postgres_env(
         )
     )
     env = {
-        "DATABASE_URL": pulumi.Output.secret(url),
+        "DATABASE_URL": secret(url),
         "PGHOST": pulumi.Output.from_input(host),
         "PGPORT": pulumi.Output.from_input(port).apply(str),
         "PGDATABASE": pulumi.Output.from_input(database),
         "PGUSER": pulumi.Output.from_input(username),
-        "PGPASSWORD": pulumi.Output.secret(password),
+        "PGPASSWORD": secret(password),
     }
     _check("postgres", env)
     return env
@@ -57,7 +62,7 @@ def redis_env(
     url = pulumi.Output.all(host, port, password).apply(
         lambda v: f"{scheme}://:{quote(v[2], safe='')}@{v[0]}:{v[1]}/0"
     )
-    env = {"REDIS_URL": pulumi.Output.secret(url)}
+    env = {"REDIS_URL": secret(url)}
     _check("redis", env)
     return env
 
@@ -74,8 +79,8 @@ def s3_env(
         "S3_ENDPOINT": pulumi.Output.from_input(endpoint),
         "S3_REGION": pulumi.Output.from_input(region),
         "S3_BUCKET": pulumi.Output.from_input(bucket),
-        "S3_ACCESS_KEY_ID": pulumi.Output.secret(access_key_id),
-        "S3_SECRET_ACCESS_KEY": pulumi.Output.secret(secret_access_key),
+        "S3_ACCESS_KEY_ID": secret(access_key_id),
+        "S3_SECRET_ACCESS_KEY": secret(secret_access_key),
     }
     _check("bucket", env)
     return env

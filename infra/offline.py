@@ -79,9 +79,12 @@ def plan(stack_file: Path, stack: str, project_dir: Path | None = None) -> Plan:
         pulumi.runtime.set_all_config(config, secret_keys)
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
-        _sync_await(
-            run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__"))
-        )
+        program = str(project_dir / "__main__.py")
+
+        def run_program() -> None:
+            runpy.run_path(program, run_name="__main__")
+
+        _sync_await(run_pulumi_func(run_program))
     finally:
         pulumi.runtime.set_all_config({}, [])
         settings.configure(saved)

@@ -97,6 +97,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
     linkables: dict[str, Linkable] = {}
     for name, svc in spec.services.items():
         host = hosts.get(getattr(svc, "host", None) or "")
+        component: ManagedPostgres | Redis | ObjectStore
         if isinstance(svc, PostgresSpec):
             component = ManagedPostgres(
                 name,

@@ -9,7 +9,7 @@ from tests.conftest import ROOT
 
 def readme_commands() -> list[str]:
     text = (ROOT / "README.md").read_text()
-    first_block = re.search(r"```sh\n(.*?)```", text, re.S)
+    first_block = re.search(r"```sh\n(.*?)```", text, re.DOTALL)
     assert first_block is not None, "README must open with a sh code block"
     assert text.index("```sh") < text.index("\n## "), "the commands come before any section"
     return [line for line in first_block.group(1).splitlines() if line.strip()]

@@ -19,6 +19,7 @@ import pulumi_command as command
 
 from components._vps.model import Container, File, HostWorkloads
 from components._vps.render import ADMIN_USER, bundle, bundle_files, script
+from components.connection import secret
 from components.host import VpsHost
 
 
@@ -79,14 +80,14 @@ class HostRelease(pulumi.ComponentResource):
             return bundle_files(workloads, device, args.acme_email)
 
         files = pulumi.Output.all(resolve_workloads(host.workloads), host.data_device).apply(make_files)
-        payload = pulumi.Output.secret(files.apply(bundle))
+        payload = secret(files.apply(bundle))
         self.bundle_files = files.apply(lambda fs: sorted(f.path for f in fs))
         self.command = command.remote.Command(
             f"{name}-apply",
             connection=command.remote.ConnectionArgs(
                 host=host.public_ipv4,
                 user=ADMIN_USER,
-                private_key=pulumi.Output.secret(args.ssh_private_key),
+                private_key=secret(args.ssh_private_key),
                 # The first boot installs Docker; keep retrying the SSH dial while it runs.
                 dial_error_limit=60,
             ),

@@ -21,7 +21,7 @@ from typing import Protocol
 import pulumi
 
 from components._lib.backends import load_backend
-from components.connection import s3_env
+from components.connection import s3_env, secret
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,8 @@ class ObjectStore(pulumi.ComponentResource):
         backend: ObjectStoreBackend = load_backend("bucket", args.target)  # type: ignore[assignment]
         out = backend.build(self, name, args)
         self.endpoint, self.region, self.bucket = out.endpoint, out.region, out.bucket
-        self.access_key_id = pulumi.Output.secret(out.access_key_id)
-        self.secret_access_key = pulumi.Output.secret(out.secret_access_key)
+        self.access_key_id = secret(out.access_key_id)
+        self.secret_access_key = secret(out.secret_access_key)
         self.resources = out.resources
         self._env = s3_env(out.endpoint, out.region, out.bucket, out.access_key_id, out.secret_access_key)
         self.register_outputs(

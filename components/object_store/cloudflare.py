@@ -72,12 +72,12 @@ def build(parent: ObjectStore, name: str, args: ObjectStoreArgs) -> ObjectStoreO
         opts=pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["value"]),
     )
     resources["token"] = token
-    secret = token.value.apply(lambda v: hashlib.sha256(v.encode()).hexdigest())
+    secret_access_key = token.value.apply(lambda v: hashlib.sha256(v.encode()).hexdigest())
     return ObjectStoreOutputs(
         endpoint=pulumi.Output.from_input(f"https://{account_id}.r2.cloudflarestorage.com"),
         region=pulumi.Output.from_input("auto"),
         bucket=bucket.name,
         access_key_id=token.id,
-        secret_access_key=pulumi.Output.secret(secret),
+        secret_access_key=secret(secret_access_key),
         resources=resources,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.connection import secret
 from components.object_store import ObjectStore, ObjectStoreArgs, ObjectStoreOutputs
 
 DEFAULT_LOCATION = "fsn1"
@@ -64,7 +65,7 @@ def build(parent: ObjectStore, name: str, args: ObjectStoreArgs) -> ObjectStoreO
         endpoint=pulumi.Output.from_input(endpoint(location)),
         region=pulumi.Output.from_input(location),
         bucket=bucket.bucket,
-        access_key_id=pulumi.Output.secret(args.access_key_id),
-        secret_access_key=pulumi.Output.secret(args.secret_access_key),
+        access_key_id=secret(args.access_key_id),
+        secret_access_key=secret(args.secret_access_key),
         resources=resources,
     )

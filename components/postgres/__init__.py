@@ -20,7 +20,7 @@ from typing import Protocol
 import pulumi
 
 from components._lib.backends import load_backend
-from components.connection import postgres_env
+from components.connection import postgres_env, secret
 from components.host import VpsHost
 
 
@@ -77,7 +77,7 @@ class ManagedPostgres(pulumi.ComponentResource):
         backend: PostgresBackend = load_backend("postgres", args.target)  # type: ignore[assignment]
         out = backend.build(self, name, args)
         self.host, self.port, self.database = out.host, out.port, out.database
-        self.username, self.password = out.username, pulumi.Output.secret(out.password)
+        self.username, self.password = out.username, secret(out.password)
         self.resources = out.resources
         self._env = postgres_env(out.host, out.port, out.database, out.username, out.password, out.sslmode)
         self.url = self._env["DATABASE_URL"]

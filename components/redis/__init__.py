@@ -18,7 +18,7 @@ from typing import Protocol
 import pulumi
 
 from components._lib.backends import load_backend
-from components.connection import redis_env
+from components.connection import redis_env, secret
 from components.host import VpsHost
 
 
@@ -68,7 +68,7 @@ class Redis(pulumi.ComponentResource):
         backend: RedisBackend = load_backend("redis", args.target)  # type: ignore[assignment]
         out = backend.build(self, name, args)
         self.host, self.port = out.host, out.port
-        self.password = pulumi.Output.secret(out.password)
+        self.password = secret(out.password)
         self.resources = out.resources
         self._env = redis_env(out.host, out.port, out.password, out.tls)
         self.url = self._env["REDIS_URL"]

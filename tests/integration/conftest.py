@@ -46,7 +46,9 @@ def _postgres_bindir() -> Path:
     pg_config = shutil.which("pg_config")
     if pg_config:
         try:
-            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True)
+            out = subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True
+            )
             candidates.append(Path(out.stdout.strip()))
         except (subprocess.SubprocessError, OSError):
             pass
@@ -56,8 +58,10 @@ def _postgres_bindir() -> Path:
     for bindir in candidates:
         if all(os.access(bindir / tool, os.X_OK) for tool in wanted):
             return bindir
-    unavailable("Postgres server binaries (initdb, postgres) not found via `pg_config --bindir` or "
-                "/usr/lib/postgresql/*/bin; install them (apt-get install postgresql)")
+    unavailable(
+        "Postgres server binaries (initdb, postgres) not found via `pg_config --bindir` or "
+        "/usr/lib/postgresql/*/bin; install them (apt-get install postgresql)"
+    )
 
 
 def _free_port() -> int:

@@ -47,7 +47,10 @@ def _workloads() -> HostWorkloads:
                 "PGDATA": "/var/lib/postgresql/data",
             },
             files=[pg_secret, hba],
-            mounts=["/srv/data/db/pgdata:/var/lib/postgresql/data", "/srv/data/db/tls:/etc/postgresql/tls:ro"],
+            mounts=[
+                "/srv/data/db/pgdata:/var/lib/postgresql/data",
+                "/srv/data/db/tls:/etc/postgresql/tls:ro",
+            ],
             data_dirs=[DataDir("db/pgdata", POSTGRES_UID, POSTGRES_UID, 0o700)],
             user=f"{POSTGRES_UID}:{POSTGRES_UID}",
             healthcheck=["CMD-SHELL", "pg_isready -U app -d app"],
@@ -167,9 +170,10 @@ def test_compose_publishes_only_caddy_and_inlines_no_secret(extracted):
     # The secrets reach the containers through env files and read-only mounts instead.
     assert PG_PASSWORD in (extracted / "env/api.env").read_text()
     db_targets = {v.split(":")[1] for v in services["db"]["volumes"] if v.startswith("./")}
-    assert f"POSTGRES_PASSWORD_FILE='{container_path(File('secrets/db/password', ''))}'" in (
-        extracted / "env/db.env"
-    ).read_text()
+    assert (
+        f"POSTGRES_PASSWORD_FILE='{container_path(File('secrets/db/password', ''))}'"
+        in (extracted / "env/db.env").read_text()
+    )
     assert container_path(File("secrets/db/password", "")) in db_targets
     hba_setting = next(a for a in services["db"]["command"] if a.startswith("hba_file="))
     assert hba_setting.removeprefix("hba_file=") in db_targets

@@ -108,7 +108,9 @@ def _broken_rendered_user() -> str:
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("broken", [_broken_top_level, _broken_rendered_user], ids=["packages-int", "lock_passwd-str"])
+@pytest.mark.parametrize(
+    "broken", [_broken_top_level, _broken_rendered_user], ids=["packages-int", "lock_passwd-str"]
+)
 def test_schema_check_rejects_invalid_cloud_config(broken, require_tool, run, isolated_env, tmp_path):
     # Negative control. cloud-init 22.4 only *deprecates* non-boolean `ssh_pwauth` (exit 0), so
     # these use type errors it does reject.

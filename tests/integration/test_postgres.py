@@ -42,7 +42,8 @@ def component_initdb_args() -> list[str]:
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
                 if isinstance(key, ast.Constant) and key.value == "POSTGRES_INITDB_ARGS":
-                    assert isinstance(value, ast.Constant), "POSTGRES_INITDB_ARGS is no longer a literal"
+                    if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                        raise AssertionError("POSTGRES_INITDB_ARGS is no longer a string literal")
                     return shlex.split(value.value)
     raise AssertionError("POSTGRES_INITDB_ARGS not found in components/postgres/hetzner.py")
 
@@ -70,9 +71,22 @@ class PgServer:
             env["PGPASSWORD"] = password
         return env
 
-    def psql(self, conninfo: str, sql: str, password: str | None = PASSWORD) -> subprocess.CompletedProcess[str]:
+    def psql(
+        self, conninfo: str, sql: str, password: str | None = PASSWORD
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(self.bindir / "psql"), "-X", "-w", "-At", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", sql],
+            [
+                str(self.bindir / "psql"),
+                "-X",
+                "-w",
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                conninfo,
+                "-c",
+                sql,
+            ],
             capture_output=True,
             text=True,
             timeout=30,
@@ -81,7 +95,13 @@ class PgServer:
         )
 
     def tcp(self, sslmode: str = "require", **extra: str) -> str:
-        params = {"host": "127.0.0.1", "port": str(self.port), "user": USER, "dbname": "postgres", "sslmode": sslmode}
+        params = {
+            "host": "127.0.0.1",
+            "port": str(self.port),
+            "user": USER,
+            "dbname": "postgres",
+            "sslmode": sslmode,
+        }
         params.update(extra)
         return " ".join(f"{k}={v}" for k, v in params.items())
 
@@ -98,7 +118,9 @@ def _server_identity(skip_or_fail) -> tuple[int, int, dict]:
     # prepare-postgres.sh chowns to "$uid:$uid" (uid 999 = gid 999 in the image); a non-root
     # user can only do that when it belongs to the group with its own uid's number.
     if uid != gid and uid not in os.getgroups():
-        skip_or_fail(f"prepare-postgres.sh chowns to {uid}:{uid}, which this non-root user cannot; run as root")
+        skip_or_fail(
+            f"prepare-postgres.sh chowns to {uid}:{uid}, which this non-root user cannot; run as root"
+        )
     return uid, gid, {}
 
 
@@ -121,7 +143,11 @@ def pg(postgres_bindir, require_tool, free_port, skip_or_fail):
         # 1. The TLS key pair, made by the shipped script as the release makes it.
         prepared = subprocess.run(
             [bash, str(PREPARE_SCRIPT), SERVICE, *SAN_NAMES],
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATA_DIR": str(volume), "POSTGRES_UID": str(uid)},
+            env={
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "DATA_DIR": str(volume),
+                "POSTGRES_UID": str(uid),
+            },
             capture_output=True,
             text=True,
             timeout=120,
@@ -141,23 +167,42 @@ def pg(postgres_bindir, require_tool, free_port, skip_or_fail):
 
         server_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), "LC_ALL": "C"}
         initdb = subprocess.run(
-            [str(postgres_bindir / "initdb"), "-D", str(work / "data"), "--username", USER,
-             "--pwfile", str(pwfile), *component_initdb_args()],
-            env=server_env, capture_output=True, text=True, timeout=180, check=False, **as_server,
-        )  # fmt: skip
+            [
+                str(postgres_bindir / "initdb"),
+                "-D",
+                str(work / "data"),
+                "--username",
+                USER,
+                "--pwfile",
+                str(pwfile),
+                *component_initdb_args(),
+            ],
+            env=server_env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+            **as_server,
+        )
         assert initdb.returncode == 0, initdb.stdout + initdb.stderr
 
         # 3. The server, with every generated setting.
         port = free_port()
         settings = postgres_settings(tls_dir=str(tls_dir), hba_file=str(hba_file))
-        settings.update(listen_addresses="127.0.0.1", port=str(port), unix_socket_directories=str(work / "sock"))
+        settings.update(
+            listen_addresses="127.0.0.1", port=str(port), unix_socket_directories=str(work / "sock")
+        )
         args = [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
         log_path = work / "postgres.log"
         log = log_path.open("w")
         proc = subprocess.Popen(
             [str(postgres_bindir / "postgres"), "-D", str(work / "data"), *args],
-            stdout=log, stderr=subprocess.STDOUT, env=server_env, cwd=work, **as_server,
-        )  # fmt: skip
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=server_env,
+            cwd=work,
+            **as_server,
+        )
 
         deadline = time.monotonic() + 60
         while True:
@@ -165,8 +210,11 @@ def pg(postgres_bindir, require_tool, free_port, skip_or_fail):
                 pytest.fail(f"postgres exited with {proc.returncode}:\n{log_path.read_text()}")
             ready = subprocess.run(
                 [str(postgres_bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-t", "1"],
-                capture_output=True, text=True, timeout=10, check=False,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
             if ready.returncode == 0:
                 break
             if time.monotonic() > deadline:
@@ -208,10 +256,16 @@ def test_prepare_script_is_idempotent(pg, require_tool):
     key_before = (pg.tls_dir / "server.key").read_bytes()
     again = subprocess.run(
         [require_tool("bash"), str(PREPARE_SCRIPT), SERVICE, *SAN_NAMES],
-        env={"PATH": os.environ.get("PATH", ""), "DATA_DIR": str(pg.tls_dir.parent.parent),
-             "POSTGRES_UID": str(pg.owner_uid)},
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "DATA_DIR": str(pg.tls_dir.parent.parent),
+            "POSTGRES_UID": str(pg.owner_uid),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert again.returncode == 0, again.stderr
     assert (pg.tls_dir / "server.key").read_bytes() == key_before
 
@@ -225,7 +279,9 @@ def test_password_over_tls_succeeds_and_is_stored_as_scram(pg):
     encrypted = pg.psql(pg.tcp("require"), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
     assert encrypted.stdout.strip() == "t", encrypted.stderr
 
-    scram = pg.psql(pg.tcp("require"), f"SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname='{USER}'")
+    scram = pg.psql(
+        pg.tcp("require"), f"SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname='{USER}'"
+    )
     assert scram.returncode == 0, scram.stderr
     assert scram.stdout.strip() == "t"
 
@@ -262,7 +318,9 @@ def test_no_password_is_rejected_over_tcp_and_socket(pg):
     assert "no password supplied" in tcp.stderr, tcp.stderr
 
     # The local line is SCRAM too, not trust or peer.
-    local = pg.psql(f"host={pg.socket_dir} port={pg.port} user={USER} dbname=postgres", "SELECT 1", password=None)
+    local = pg.psql(
+        f"host={pg.socket_dir} port={pg.port} user={USER} dbname=postgres", "SELECT 1", password=None
+    )
     assert local.returncode != 0
     assert "no password supplied" in local.stderr, local.stderr
     local_ok = pg.psql(f"host={pg.socket_dir} port={pg.port} user={USER} dbname=postgres", "SELECT 1")
@@ -272,7 +330,9 @@ def test_no_password_is_rejected_over_tcp_and_socket(pg):
 @pytest.mark.integration
 @pytest.mark.parametrize("name", [SERVICE, *SAN_NAMES])
 def test_certificate_verifies_for_the_names_given_to_the_script(pg, name):
-    conninfo = pg.tcp("verify-full", host=name, hostaddr="127.0.0.1", sslrootcert=str(pg.tls_dir / "server.crt"))
+    conninfo = pg.tcp(
+        "verify-full", host=name, hostaddr="127.0.0.1", sslrootcert=str(pg.tls_dir / "server.crt")
+    )
     result = pg.psql(conninfo, "SELECT 1")
     assert result.returncode == 0, result.stderr
 
@@ -280,8 +340,9 @@ def test_certificate_verifies_for_the_names_given_to_the_script(pg, name):
 @pytest.mark.integration
 def test_certificate_does_not_verify_for_other_names(pg):
     # Negative control for the check above.
-    conninfo = pg.tcp("verify-full", host="other.example", hostaddr="127.0.0.1",
-                      sslrootcert=str(pg.tls_dir / "server.crt"))  # fmt: skip
+    conninfo = pg.tcp(
+        "verify-full", host="other.example", hostaddr="127.0.0.1", sslrootcert=str(pg.tls_dir / "server.crt")
+    )
     result = pg.psql(conninfo, "SELECT 1")
     assert result.returncode != 0
     assert "does not match host name" in result.stderr, result.stderr

@@ -34,13 +34,26 @@ def redis_server(require_tool, free_port, run, isolated_env, tmp_path):
     lines = conf.splitlines(keepends=True)
     assert sum(line.strip() == CONTAINER_DIR_LINE for line in lines) == 1, conf
     path = tmp_path / "redis.conf"
-    path.write_text("".join(f"dir {data}\n" if line.strip() == CONTAINER_DIR_LINE else line for line in lines))
+    path.write_text(
+        "".join(f"dir {data}\n" if line.strip() == CONTAINER_DIR_LINE else line for line in lines)
+    )
     path.chmod(0o600)
 
     port = free_port()
     log = (tmp_path / "redis.log").open("w")
     proc = subprocess.Popen(
-        [server, str(path), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data), "--daemonize", "no"],
+        [
+            server,
+            str(path),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(data),
+            "--daemonize",
+            "no",
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         env=isolated_env,
@@ -50,7 +63,9 @@ def redis_server(require_tool, free_port, run, isolated_env, tmp_path):
         deadline = time.monotonic() + 20
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"redis-server exited with {proc.returncode}:\n{(tmp_path / 'redis.log').read_text()}")
+                pytest.fail(
+                    f"redis-server exited with {proc.returncode}:\n{(tmp_path / 'redis.log').read_text()}"
+                )
             pong = run([cli, "-h", "127.0.0.1", "-p", str(port), "ping"], timeout=5, env=isolated_env)
             if "NOAUTH" in pong.stdout + pong.stderr or "PONG" in pong.stdout:
                 break

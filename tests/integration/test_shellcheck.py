@@ -48,7 +48,7 @@ def test_shellcheck_flags_unquoted_variable(require_tool, run, isolated_env, tmp
     # Negative control: proves the check can fail.
     shellcheck = require_tool("shellcheck")
     bad = tmp_path / "bad.sh"
-    bad.write_text('#!/usr/bin/env bash\nset -euo pipefail\ntarget=$1\nrm -rf $target/cache\n')
+    bad.write_text("#!/usr/bin/env bash\nset -euo pipefail\ntarget=$1\nrm -rf $target/cache\n")
 
     result = run([shellcheck, "--format=gcc", bad], timeout=60, env=isolated_env)
 
