@@ -13,6 +13,7 @@ import json
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from components.connection import secret
 from components.object_store import ObjectStore, ObjectStoreArgs, ObjectStoreOutputs
 
 # Cloudflare's permission group "Workers R2 Storage Bucket Item Write" (object read, write,
