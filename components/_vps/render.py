@@ -7,6 +7,7 @@ Every artifact produced here is checked by the real tool in `tests/integration`
 from __future__ import annotations
 
 import base64
+import re
 import io
 import tarfile
 from dataclasses import dataclass, field
@@ -147,7 +148,7 @@ def caddyfile(sites: list[Site], email: str | None) -> str:
 
 def redis_conf(password: str, memory_mb: int, private: bool = False) -> str:
     """redis.conf with a password and AOF persistence."""
-    if not password.isalnum():
+    if not re.fullmatch(r"[A-Za-z0-9]+", password):
         raise ValueError("the Redis password must be alphanumeric (it is written to redis.conf unquoted)")
     return _templates.get_template("redis.conf.j2").render(
         password=password, memory_mb=memory_mb, private=private
@@ -259,7 +260,7 @@ def _mounted(f: File) -> bool:
 
 def container_path(f: File) -> str:
     """Where a shipped config/secret file appears inside its container."""
-    return f"/run/multicloud/{f.path.split('/', 2)[-1]}"
+    return f"/run/multicloud/{f.path}"
 
 
 # --- bundle ----------------------------------------------------------------------------
