@@ -39,10 +39,12 @@ class Plan:
 
 
 def find_project(start: Path | None = None) -> Path:
-    """The directory holding Pulumi.yaml, searching upwards from `start` (default: cwd)."""
+    """The directory holding Pulumi.yaml: upwards from `start` (default: cwd), else the
+    checkout this package was installed from (so `infra` works from any directory)."""
     here = (start or Path.cwd()).resolve()
-    for directory in (here, *here.parents):
-        if (directory / "Pulumi.yaml").is_file():
+    installed = Path(__file__).resolve().parent.parent
+    for directory in (here, *here.parents, installed):
+        if (directory / "Pulumi.yaml").is_file() and (directory / "__main__.py").is_file():
             return directory
     raise FileNotFoundError("no Pulumi.yaml here or above; run infra from the multicloud project directory")
 

@@ -79,12 +79,20 @@ def cloud_init(boot: Bootstrap) -> str:
             "content": 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n',
         },
         {
+            # Data services on a private network publish on the host's private address; after
+            # a reboot Docker may start before that interface is up, so allow binding early.
+            "path": "/etc/sysctl.d/60-multicloud.conf",
+            "permissions": "0644",
+            "content": "net.ipv4.ip_nonlocal_bind = 1\n",
+        },
+        {
             "path": "/etc/systemd/journald.conf.d/10-multicloud.conf",
             "permissions": "0644",
             "content": "[Journal]\nSystemMaxUse=500M\n",
         },
     ]
     runcmd: list[list[str]] = [
+        ["sysctl", "--system"],
         ["systemctl", "enable", "--now", "docker"],
         ["usermod", "-aG", "docker", ADMIN_USER],
         ["systemctl", "enable", "--now", "fail2ban"],
