@@ -7,8 +7,8 @@ Every artifact produced here is checked by the real tool in `tests/integration`
 from __future__ import annotations
 
 import base64
-import re
 import io
+import re
 import tarfile
 from dataclasses import dataclass, field
 from importlib import resources

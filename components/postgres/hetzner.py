@@ -9,8 +9,8 @@ published on the host's private-network address only, for services on the other 
 from __future__ import annotations
 
 import pulumi
-import pulumi_random as random
 
+from components._lib.passwords import generated_password
 from components._vps.model import POSTGRES_UID, Container, DataDir, File
 from components._vps.render import PG_TLS_DIR, container_path, pg_hba, postgres_settings
 from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
@@ -23,10 +23,7 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
     host = args.host
     if host is None:
         raise ValueError(f"{name}: postgres on hetzner runs on a host; pass host=")
-    # Alphanumeric: it goes into URLs and files without escaping surprises.
-    password = random.RandomPassword(
-        f"{name}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=parent)
-    )
+    password = generated_password(parent, name)
     secret_file = File(
         f"secrets/{name}/password", password.result, mode=0o400, uid=POSTGRES_UID, gid=POSTGRES_UID
     )

@@ -7,8 +7,8 @@ closed; no port is published except, with several hosts, on the private-network 
 from __future__ import annotations
 
 import pulumi
-import pulumi_random as random
 
+from components._lib.passwords import generated_password
 from components._vps.model import REDIS_UID, Container, DataDir, File
 from components._vps.render import container_path, redis_conf
 from components.redis import Redis, RedisArgs, RedisOutputs
@@ -21,9 +21,7 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
     host = args.host
     if host is None:
         raise ValueError(f"{name}: redis on hetzner runs on a host; pass host=")
-    password = random.RandomPassword(
-        f"{name}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=parent)
-    )
+    password = generated_password(parent, name)
     private = host.private_ip is not None
     conf = File(
         f"secrets/{name}/redis.conf",
