@@ -80,6 +80,14 @@ def compose(result: Plan, host: str) -> dict[str, Any]:
     return yaml.safe_load(bundle(result, host)["compose.yaml"].text)
 
 
+def mount_target(service: dict[str, Any], source: str) -> str:
+    """Where a compose service mounts `source` read-only (the one volume entry for it)."""
+    (target,) = [
+        v.split(":")[1] for v in service.get("volumes", []) if v.split(":")[0] == source and v.endswith(":ro")
+    ]
+    return target
+
+
 def parse_env(text: str) -> dict[str, str]:
     """Parse an env file written as KEY='value' lines."""
     env = {}

@@ -28,7 +28,7 @@ def with_worker(config: dict) -> dict:
 
 def site_blocks(caddyfile: str) -> list[str]:
     """Addresses of the site blocks (top-level `name {` lines, not the global options block)."""
-    return re.findall(r"^(\S+) \{$", caddyfile, re.M)
+    return re.findall(r"^(\S+) \{$", caddyfile, re.MULTILINE)
 
 
 # --- DNS ------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import base_config, one
-from tests.helpers import bundle, child_set, compose, env_of, release_command, with_data_host
+from tests.helpers import bundle, child_set, compose, env_of, mount_target, release_command, with_data_host
 
 PASSWORD = "random:index/randomPassword:RandomPassword"
 
@@ -42,9 +42,9 @@ def test_compose_service_runs_unprivileged_with_scram_and_tls(run_plan):
     assert flags["password_encryption"] == "scram-sha-256"
     assert flags["ssl"] == "on"
     assert flags["ssl_min_protocol_version"] == "TLSv1.2"
-    assert flags["hba_file"] == "/run/multicloud/pg_hba.conf"
+    # The shipped pg_hba.conf is the one the server reads.
+    assert flags["hba_file"] == mount_target(svc, "./config/db/pg_hba.conf")
     assert "/srv/data/db/pgdata:/var/lib/postgresql/data" in svc["volumes"]
-    assert "./config/db/pg_hba.conf:/run/multicloud/pg_hba.conf:ro" in svc["volumes"]
     assert svc["healthcheck"]["test"] == ["CMD-SHELL", "pg_isready -U app -d app"]
 
 
@@ -83,11 +83,12 @@ def test_env_file_points_at_the_password_file_and_holds_no_password(run_plan):
     result = run_plan(base_config())
     files = bundle(result, "main")
     env = env_of(result, "main", "db")
+    password_file = mount_target(compose(result, "main")["services"]["db"], "./secrets/db/password")
     assert env == {
         "PGDATA": "/var/lib/postgresql/data",
         "POSTGRES_DB": "app",
         "POSTGRES_INITDB_ARGS": "--auth-local=scram-sha-256 --auth-host=scram-sha-256",
-        "POSTGRES_PASSWORD_FILE": "/run/multicloud/password",
+        "POSTGRES_PASSWORD_FILE": password_file,
         "POSTGRES_USER": "app",
     }
     assert files["env/db.env"].mode == 0o600

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import base_config, one
-from tests.helpers import bundle, child_set, compose, env_of, with_data_host
+from tests.helpers import bundle, child_set, compose, env_of, mount_target, with_data_host
 
 PASSWORD = "random:index/randomPassword:RandomPassword"
 
@@ -27,8 +27,9 @@ def test_compose_service_reads_its_config_file_and_publishes_nothing(run_plan):
     svc = compose(run_plan(base_config()), "main")["services"]["cache"]
     assert svc["image"] == "redis:7.4"
     assert svc["user"] == "999:999"
-    assert svc["command"] == ["redis-server", "/run/multicloud/redis.conf"]
-    assert svc["volumes"] == ["/srv/data/cache:/data", "./secrets/cache/redis.conf:/run/multicloud/redis.conf:ro"]
+    conf_path = mount_target(svc, "./secrets/cache/redis.conf")
+    assert svc["command"] == ["redis-server", conf_path]
+    assert svc["volumes"] == ["/srv/data/cache:/data", f"./secrets/cache/redis.conf:{conf_path}:ro"]
     assert "ports" not in svc
     # Nothing secret is passed through the environment.
     assert "environment" not in svc and "env_file" not in svc
@@ -63,7 +64,7 @@ def test_password_is_only_in_the_config_file(run_plan):
     assert password not in files["compose.yaml"].text
     # The health check reads the password from the file instead of a command line.
     svc = compose(result, "main")["services"]["cache"]
-    assert "/run/multicloud/redis.conf" in svc["healthcheck"]["test"][1]
+    assert mount_target(svc, "./secrets/cache/redis.conf") in svc["healthcheck"]["test"][1]
 
 
 def test_memory_mb_sets_maxmemory(run_plan):
