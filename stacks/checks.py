@@ -131,7 +131,7 @@ def _links(spec: StackSpec) -> list[Problem]:
                     (path, f"{link!r} is a {target.kind}; links can point to: {', '.join(linkable)}")
                 )
         # Two links of one kind would set the same variables twice (DATABASE_URL …).
-        kinds = [spec.services[link].kind for link in svc.links if link in spec.services]
+        kinds = [spec.services[link].kind for link in dict.fromkeys(svc.links) if link in spec.services]
         for kind in sorted({k for k in kinds if kinds.count(k) > 1 and k in LINK_ENV}):
             problems.append(
                 (
@@ -139,6 +139,15 @@ def _links(spec: StackSpec) -> list[Problem]:
                     f"links to more than one {kind}; the connection variables would collide",
                 )
             )
+        provided = {var: kind for kind in kinds if kind in LINK_ENV for var in LINK_ENV[kind]}
+        for key in svc.env:
+            if key in provided:
+                problems.append(
+                    (
+                        f"services.{name}.env.{key}",
+                        f"is set by the link to a {provided[key]}; remove it from env",
+                    )
+                )
     return problems
 
 
@@ -157,10 +166,20 @@ def _hosts(spec: StackSpec) -> list[Problem]:
             problems.append((f"hosts.{name}", "give size or server_type, not both"))
             continue
         try:
-            resolve_server_type(host)
+            chosen = resolve_server_type(host)
         except SizingError as err:
             field = "server_type" if host.server_type else "size"
             problems.append((f"hosts.{name}.{field}", str(err)))
+        else:
+            for field in ("arch", "cpu_kind"):
+                wanted = getattr(host, field)
+                if field in host.model_fields_set and getattr(chosen, field) != wanted:
+                    problems.append(
+                        (
+                            f"hosts.{name}.{field}",
+                            f"server_type {chosen.name} is {getattr(chosen, field)}, not {wanted}",
+                        )
+                    )
         if not any(getattr(s, "host", None) == name for s in spec.services.values()):
             problems.append(
                 (f"hosts.{name}", "nothing runs on this host (no service has host: " + name + "); remove it")
@@ -224,8 +243,20 @@ def _accounts(spec: StackSpec) -> list[Problem]:
     return problems
 
 
+# Names the host machinery uses itself: a service may not take them.
+RESERVED_NAMES = {"caddy"}
+
+
 def _names(spec: StackSpec) -> list[Problem]:
     problems = []
+    for name in spec.services:
+        if name in RESERVED_NAMES:
+            problems.append(
+                (
+                    f"services.{name}",
+                    f"the name {name!r} is reserved for the reverse proxy; rename the service",
+                )
+            )
     for name, svc in spec.services.items():
         for key, value in getattr(svc, "env", {}).items():
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):

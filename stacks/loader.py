@@ -122,7 +122,10 @@ def parse(raw: RawConfig) -> StackSpec:
     try:
         spec = StackSpec.model_validate(spec_values)
     except ValidationError as err:
-        problems.extend(_pydantic_problem(e) for e in err.errors(include_input=False, include_url=False))
+        dropped = raw.secret_keys - set(CREDENTIALS)  # already reported above
+        for error in err.errors(include_input=False, include_url=False):
+            if not (error["type"] == "missing" and len(error["loc"]) == 1 and error["loc"][0] in dropped):
+                problems.append(_pydantic_problem(error))
         raise ConfigError(problems) from None
     problems.extend(check(spec))
     for key in sorted(required_credentials(spec) - set(raw.values)):

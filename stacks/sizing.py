@@ -42,11 +42,18 @@ def resolve_server_type(host: HostSpec) -> ServerType:
         and host.location in s.locations
     ]
     if not candidates:
-        largest = max((s for s in catalog if s.arch == host.arch), key=lambda s: (s.cpu, s.memory_gb))
+        wanted = f"{host.arch} {host.cpu_kind} server type in {host.location}"
+        same_kind = [
+            s
+            for s in catalog
+            if s.arch == host.arch and s.cpu_kind == host.cpu_kind and host.location in s.locations
+        ]
+        if not same_kind:
+            raise SizingError(f"there is no {wanted}; change arch, cpu_kind or location")
+        largest = max(same_kind, key=lambda s: (s.cpu, s.memory_gb))
         raise SizingError(
-            f"no {host.arch} {host.cpu_kind} server type in {host.location} has "
-            f"{host.size.cpu} vCPU and {host.size.memory_gb:g} GB; the largest is {largest.name} "
-            f"({largest.cpu} vCPU, {largest.memory_gb:g} GB)"
+            f"no {wanted} has {host.size.cpu} vCPU and {host.size.memory_gb:g} GB; "
+            f"the largest is {largest.name} ({largest.cpu} vCPU, {largest.memory_gb:g} GB)"
         )
     return min(candidates, key=lambda s: (s.monthly, -s.memory_gb, s.name))
 

@@ -180,11 +180,6 @@ def test_invalid_config_stops_every_command_with_exit_2(tmp_path, capsys, comman
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an env variable that collides with a link variable passes validation, so `infra plan` "
-    "raises ValueError (a traceback) instead of exiting 2 with a config line",
-)
 def test_env_colliding_with_a_link_variable_exits_2(tmp_path, capsys):
     config = base_config()
     config["services"]["api"]["env"] = {"DATABASE_URL": "postgresql://elsewhere/app"}

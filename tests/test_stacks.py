@@ -54,7 +54,10 @@ def test_prod_protects_every_stateful_resource_and_dev_none() -> None:
     prod = plan(ROOT / "Pulumi.prod.yaml", "prod", project_dir=ROOT)
     dev = plan(ROOT / "Pulumi.dev.yaml", "dev", project_dir=ROOT)
     prod_stateful = [r for r in prod.registrations if r.type in STATEFUL]
-    assert {r.type for r in prod_stateful} >= {"hcloud:index/volume:Volume", "cloudflare:index/r2Bucket:R2Bucket"}
+    assert {r.type for r in prod_stateful} >= {
+        "hcloud:index/volume:Volume",
+        "cloudflare:index/r2Bucket:R2Bucket",
+    }
     assert all(r.protect for r in prod_stateful), [r.name for r in prod_stateful if not r.protect]
     # The server of a host that runs Postgres is stateful too.
     assert all(r.protect for r in prod.registrations if r.type == "hcloud:index/server:Server")
@@ -71,5 +74,7 @@ def test_prod_plan_imports_only_the_sdks_it_needs() -> None:
         "loaded = sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi_'))\n"
         "print(sorted({m.split('.')[0] for m in loaded}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
     assert out.stdout.strip() == "['pulumi_cloudflare', 'pulumi_command', 'pulumi_hcloud', 'pulumi_random']"

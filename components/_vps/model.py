@@ -85,6 +85,16 @@ class HostWorkloads:
 
     containers: list[Container] = field(default_factory=list)
     sites: list[Site] = field(default_factory=list)
+    published_ports: set[int] = field(default_factory=set)
+
+    def claim_port(self, preferred: int) -> int:
+        """A free host port for a service published on the private network: `preferred`,
+        or the next free one (a second Postgres on the host gets 5433)."""
+        port = preferred
+        while port in self.published_ports:
+            port += 1
+        self.published_ports.add(port)
+        return port
 
     def add(self, container: Container, site: Site | None = None) -> None:
         """Place a container (and optionally its public site) on the host."""

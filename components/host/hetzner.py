@@ -35,9 +35,6 @@ def firewall_rules(admin_cidrs: list[str]) -> list[hcloud.FirewallRuleArgs]:
             direction="in", protocol="tcp", port="443", source_ips=WORLD, description="HTTPS"
         ),
         hcloud.FirewallRuleArgs(
-            direction="in", protocol="udp", port="443", source_ips=WORLD, description="HTTP/3"
-        ),
-        hcloud.FirewallRuleArgs(
             direction="in",
             protocol="tcp",
             port="22",

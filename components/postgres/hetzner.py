@@ -30,7 +30,10 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
     hba_file = File(f"config/{name}/pg_hba.conf", pg_hba(), mode=0o444)
     settings = postgres_settings(tls_dir=PG_TLS_DIR, hba_file=container_path(hba_file))
     command = ["postgres"] + [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
-    ports = [f"{host.private_ip}:{PORT}:{PORT}"] if host.private_ip else []
+    # Same host: the compose network, container port. Other hosts: the private address,
+    # on a host port of its own (several databases may share a host).
+    port = host.workloads.claim_port(PORT) if host.private_ip else PORT
+    ports = [f"{host.private_ip}:{port}:{PORT}"] if host.private_ip else []
     host.workloads.add(
         Container(
             name=name,
@@ -62,7 +65,7 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
     address = host.private_ip or name
     return PostgresOutputs(
         host=pulumi.Output.from_input(address),
-        port=pulumi.Output.from_input(PORT),
+        port=pulumi.Output.from_input(port),
         database=pulumi.Output.from_input(args.database),
         username=pulumi.Output.from_input(args.username),
         password=password.result,

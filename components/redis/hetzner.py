@@ -23,6 +23,7 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
         raise ValueError(f"{name}: redis on hetzner runs on a host; pass host=")
     password = generated_password(parent, name)
     private = host.private_ip is not None
+    port = host.workloads.claim_port(PORT) if private else PORT
     conf = File(
         f"secrets/{name}/redis.conf",
         password.result.apply(lambda pw: redis_conf(pw, args.memory_mb, private=private)),
@@ -39,7 +40,7 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
             files=[conf],
             mounts=[f"/srv/data/{name}:/data"],
             data_dirs=[DataDir(name, REDIS_UID, REDIS_UID, 0o700)],
-            ports=[f"{host.private_ip}:{PORT}:{PORT}"] if host.private_ip else [],
+            ports=[f"{host.private_ip}:{port}:{PORT}"] if private else [],
             user=f"{REDIS_UID}:{REDIS_UID}",
             # The password is read from the config file inside the container, so it is not
             # visible in compose.yaml or `docker inspect`.
@@ -51,7 +52,7 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
     )
     return RedisOutputs(
         host=pulumi.Output.from_input(host.private_ip or name),
-        port=pulumi.Output.from_input(PORT),
+        port=pulumi.Output.from_input(port),
         password=password.result,
         tls=False,
         resources={"password": password},

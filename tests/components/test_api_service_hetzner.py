@@ -166,11 +166,6 @@ def test_host_with_only_a_worker_runs_no_proxy(run_plan):
 # --- bugs -----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a service named 'caddy' is silently replaced by the reverse proxy in compose.yaml "
-    "(validation does not reserve the name, and compose() overwrites services['caddy'])",
-)
 def test_service_named_caddy_is_not_shadowed_by_the_proxy(run_plan):
     from stacks.loader import ConfigError
 

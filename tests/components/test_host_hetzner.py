@@ -153,11 +153,10 @@ def test_two_hosts_get_fixed_private_ips_on_the_fleet_network(run_plan):
 
 def test_firewall_rules_are_exactly_web_ssh_from_admins_and_icmp(run_plan):
     rules = one(run_plan(base_config()), FIREWALL).inputs["rules"]
-    assert len(rules) == 5
+    assert len(rules) == 4
     assert {(r["direction"], r["protocol"], r.get("port"), tuple(r["sourceIps"])) for r in rules} == {
         ("in", "tcp", "80", ("0.0.0.0/0", "::/0")),
         ("in", "tcp", "443", ("0.0.0.0/0", "::/0")),
-        ("in", "udp", "443", ("0.0.0.0/0", "::/0")),
         ("in", "tcp", "22", ("203.0.113.0/24",)),
         ("in", "icmp", None, ("0.0.0.0/0", "::/0")),
     }

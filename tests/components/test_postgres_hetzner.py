@@ -146,11 +146,6 @@ def test_bundle_travels_as_a_secret(run_plan):
     assert cmd.raw_inputs["stdin"] != "[secret]"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: two postgres services on one host of a multi-host stack both publish "
-    "<private-ip>:5432 (compose cannot start the second) and both hand out PGPORT 5432",
-)
 def test_two_postgres_on_one_private_host_get_distinct_host_ports(run_plan):
     config = with_data_host(base_config())
     config["services"]["db2"] = {"kind": "postgres", "target": "hetzner", "host": "data"}
