@@ -169,6 +169,11 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                 proxied=svc.proxied if isinstance(svc, ApiSpec) else False,
             )
             built[name] = (ApiService if is_api else Worker)(name, args, opts=opts_for(svc.target))
+            if is_api and dns is None:
+                pulumi.log.warn(
+                    f"services.{name}: no dns configured; point {args.fqdn} at host {svc.host} yourself "
+                    "(Caddy needs it to obtain the certificate)"
+                )
 
     # --- releases ----------------------------------------------------------------------
     for name, host in hosts.items():
