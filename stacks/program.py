@@ -117,7 +117,8 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                 name,
                 RedisArgs(
                     target=svc.target,
-                    version=svc.version,
+                    engine=svc.engine,
+                    version=svc.engine_version,
                     memory_mb=svc.memory_mb,
                     host=host,
                     protect=spec.protect,

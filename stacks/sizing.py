@@ -52,7 +52,7 @@ def resolve_server_type(host: HostSpec) -> ServerType:
             raise SizingError(f"there is no {wanted}; change arch, cpu_kind or location")
         largest = max(same_kind, key=lambda s: (s.cpu, s.memory_gb))
         raise SizingError(
-            f"no {wanted} has {host.size.cpu} vCPU and {host.size.memory_gb:g} GB; "
+            f"no {wanted} has {host.size.cpu:g} vCPU and {host.size.memory_gb:g} GB; "
             f"the largest is {largest.name} ({largest.cpu} vCPU, {largest.memory_gb:g} GB)"
         )
     return min(candidates, key=lambda s: (s.monthly, -s.memory_gb, s.name))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -30,7 +30,7 @@ class Model(BaseModel):
 class Size(Model):
     """A provider-neutral machine size; resolves to the cheapest SKU of the target that fits."""
 
-    cpu: int = Field(ge=1, le=64, description="vCPUs, at least")
+    cpu: float = Field(gt=0, le=64, description="vCPUs, at least (fractions such as 0.25 for Fargate)")
     memory_gb: float = Field(gt=0, le=512, description="memory in GB, at least")
 
 
@@ -86,8 +86,31 @@ class AdminSpec(Model):
 class DnsSpec(Model):
     """Where the stack's DNS records are written."""
 
-    provider: Literal["cloudflare"]
-    zone_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="the Cloudflare zone ID (32 hex digits)")
+    provider: Literal["cloudflare", "route53"]
+    zone_id: str = Field(
+        pattern=r"^([0-9a-f]{32}|Z[A-Z0-9]{5,31})$",
+        description="the zone ID: 32 hex digits (Cloudflare) or Z… (Route 53)",
+    )
+
+    @field_validator("zone_id")
+    @classmethod
+    def _zone_matches_provider(cls, zone_id: str, info: Any) -> str:
+        provider = info.data.get("provider")
+        if provider == "cloudflare" and not re.fullmatch(r"[0-9a-f]{32}", zone_id):
+            raise ValueError("a Cloudflare zone ID is 32 hex digits")
+        if provider == "route53" and not zone_id.startswith("Z"):
+            raise ValueError("a Route 53 hosted zone ID starts with Z")
+        return zone_id
+
+
+class AwsSpec(Model):
+    """AWS account settings for components with `target: aws`."""
+
+    region: str = Field(default="us-east-1", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    nat: Literal["none", "managed"] | None = Field(
+        default=None,
+        description="none: tasks in public subnets (cheapest); managed: NAT gateway. Default: managed in prod",
+    )
 
 
 class CloudflareSpec(Model):
@@ -125,6 +148,11 @@ class ApiSpec(PlacedService):
     port: int = Field(ge=1, le=65535)
     health_path: str = Field(default="/health", pattern=r"^/")
     replicas: int = Field(default=1, ge=1, le=20)
+    max_replicas: int | None = Field(
+        default=None, ge=1, le=100, description="autoscale on CPU up to this (aws)"
+    )
+    size: Size | None = Field(default=None, description="per replica; Fargate size on aws, a limit on a host")
+    arch: Literal["x86", "arm64"] = "x86"
     subdomain: str | None = Field(default=None, pattern=r"^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$")
     command: list[str] | None = None
     env: dict[str, str] = Field(default_factory=dict)
@@ -139,6 +167,11 @@ class WorkerSpec(PlacedService):
     kind: Literal["worker"]
     image: str = Field(min_length=1)
     replicas: int = Field(default=1, ge=1, le=20)
+    max_replicas: int | None = Field(
+        default=None, ge=1, le=100, description="autoscale on CPU up to this (aws)"
+    )
+    size: Size | None = Field(default=None, description="per replica; Fargate size on aws, a limit on a host")
+    arch: Literal["x86", "arm64"] = "x86"
     command: list[str] | None = None
     env: dict[str, str] = Field(default_factory=dict)
     links: list[Name] = Field(default_factory=list)
@@ -153,20 +186,43 @@ class PostgresSpec(PlacedService):
     storage_gb: int = Field(default=20, ge=1, le=10000)
     database: str = Field(default="app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     username: str = Field(default="app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    size: Size | None = Field(default=None, description="managed instance size (aws)")
+    instance_class: str | None = Field(
+        default=None, pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$", description="explicit RDS class"
+    )
+    multi_az: bool = Field(default=False, description="a synchronous standby in another zone (aws)")
+    backup_days: int | None = Field(
+        default=None, ge=1, le=35, description="backup retention; default 7 in prod, 1 else"
+    )
 
 
 class RedisSpec(PlacedService):
     """A Redis-compatible cache with persistence (AOF)."""
 
     kind: Literal["redis"]
-    version: Literal["7.2", "7.4", "8.0"] = "7.4"
+    engine: Literal["valkey", "redis"] = "valkey"
+    version: Literal["7.2", "7.4", "8.0", "8.1"] | None = Field(
+        default=None, description="default: valkey 8.0, redis 7.4"
+    )
     memory_mb: int = Field(default=256, ge=32, le=65536)
+    node_type: str | None = Field(
+        default=None, pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$", description="explicit ElastiCache type"
+    )
+    nodes: int = Field(default=1, ge=1, le=6, description="primary plus replicas (aws); >1 enables failover")
+
+    @property
+    def engine_version(self) -> str:
+        """The engine version, defaulted per engine."""
+        return self.version or ("8.0" if self.engine == "valkey" else "7.4")
 
 
 class LifecycleSpec(Model):
     """Object lifecycle: expire (delete) objects after a number of days."""
 
     expire_after_days: int | None = Field(default=None, ge=1, le=36500)
+    archive_after_days: int | None = Field(
+        default=None, ge=1, le=36500, description="move objects to an archive class (S3 Glacier IR, R2 IA)"
+    )
     prefix: str = ""
 
 
@@ -189,6 +245,7 @@ class StaticSiteSpec(ServiceBase):
     output_dir: str = "dist"
     root_dir: str = ""
     subdomain: str | None = Field(default=None, pattern=r"^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$")
+    spa: bool = Field(default=False, description="serve index.html for unknown paths (single-page apps)")
 
 
 ServiceSpec = Annotated[
@@ -208,6 +265,7 @@ class StackSpec(Model):
     )
     dns: DnsSpec | None = None
     cloudflare: CloudflareSpec | None = None
+    aws: AwsSpec | None = None
     admin: AdminSpec | None = None
     budget: BudgetSpec | None = None
     hosts: dict[Name, HostSpec] = Field(default_factory=dict)

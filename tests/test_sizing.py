@@ -103,7 +103,9 @@ def test_explicit_type_outside_its_locations_is_refused():
 
 
 def test_size_in_an_unlisted_location_is_refused():
-    with pytest.raises(SizingError, match=r"^there is no x86 shared server type in ash; change arch, cpu_kind or location$"):
+    with pytest.raises(
+        SizingError, match=r"^there is no x86 shared server type in ash; change arch, cpu_kind or location$"
+    ):
         resolve_server_type(sized(2, 4, location="ash"))
 
 

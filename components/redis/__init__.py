@@ -5,7 +5,8 @@ Usage::
     cache = Redis("cache", RedisArgs(target="hetzner", memory_mb=512, host=main))
     cache.connection_env()   # REDIS_URL
 
-Backends: `hetzner` (the official image on a VpsHost, AOF on the host's volume).
+Backends: `hetzner` (the official Valkey or Redis image on a VpsHost, AOF on the host's
+volume), `aws` (ElastiCache replication group, TLS and an auth token).
 
 Cost: on a VPS host, twice `memory_mb` of volume space (AOF rewrites) — the host is priced once.
 """
@@ -27,7 +28,9 @@ class RedisArgs:
     """Inputs of a Redis."""
 
     target: str
-    version: str = "7.4"
+    engine: str = "valkey"
+    """`valkey` (the open-source fork, default) or `redis`."""
+    version: str = "8.0"
     memory_mb: int = 256
     """maxmemory; writes fail rather than evict when full (safe for queues)."""
     host: VpsHost | None = None

@@ -32,11 +32,13 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
         gid=REDIS_UID,
     )
     conf_path = container_path(conf)
+    # Valkey ships valkey-server/valkey-cli; the configuration format is Redis'.
+    cli_prefix = "valkey" if args.engine == "valkey" else "redis"
     host.workloads.add(
         Container(
             name=name,
-            image=f"redis:{args.version}",
-            command=["redis-server", conf_path],
+            image=f"valkey/valkey:{args.version}" if args.engine == "valkey" else f"redis:{args.version}",
+            command=[f"{cli_prefix}-server", conf_path],
             files=[conf],
             mounts=[f"/srv/data/{name}:/data"],
             data_dirs=[DataDir(name, REDIS_UID, REDIS_UID, 0o700)],
@@ -46,7 +48,8 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
             # visible in compose.yaml or `docker inspect`.
             healthcheck=[
                 "CMD-SHELL",
-                f"REDISCLI_AUTH=\"$$(awk '/^requirepass/ {{print $$2}}' {conf_path})\" redis-cli ping | grep -q PONG",
+                f"pw=\"$$(awk '/^requirepass/ {{print $$2}}' {conf_path})\"; "
+                f'REDISCLI_AUTH="$$pw" VALKEYCLI_AUTH="$$pw" {cli_prefix}-cli ping | grep -q PONG',
             ],
         )
     )

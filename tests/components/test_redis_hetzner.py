@@ -25,21 +25,26 @@ def test_component_owns_only_its_password(run_plan):
 
 def test_compose_service_reads_its_config_file_and_publishes_nothing(run_plan):
     svc = compose(run_plan(base_config()), "main")["services"]["cache"]
-    assert svc["image"] == "redis:7.4"
+    assert svc["image"] == "valkey/valkey:8.0"
     assert svc["user"] == "999:999"
     conf_path = mount_target(svc, "./secrets/cache/redis.conf")
-    assert svc["command"] == ["redis-server", conf_path]
+    assert svc["command"] == ["valkey-server", conf_path]
     assert svc["volumes"] == ["/srv/data/cache:/data", f"./secrets/cache/redis.conf:{conf_path}:ro"]
     assert "ports" not in svc
     # Nothing secret is passed through the environment.
     assert "environment" not in svc and "env_file" not in svc
 
 
-@pytest.mark.parametrize("version", ["7.2", "8.0"])
-def test_version_selects_the_image_tag(run_plan, version):
+@pytest.mark.parametrize(
+    ("engine", "version", "image"), [("redis", "7.2", "redis:7.2"), ("valkey", "8.1", "valkey/valkey:8.1")]
+)
+def test_engine_and_version_select_the_image(run_plan, engine, version, image):
     config = base_config()
-    config["services"]["cache"]["version"] = version
-    assert compose(run_plan(config), "main")["services"]["cache"]["image"] == f"redis:{version}"
+    config["services"]["cache"] |= {"engine": engine, "version": version}
+    service = compose(run_plan(config), "main")["services"]["cache"]
+    assert service["image"] == image
+    assert service["command"][0] == f"{engine}-server"
+    assert f"{engine}-cli ping" in service["healthcheck"]["test"][1]
 
 
 def test_config_requires_a_password_and_persists(run_plan):
