@@ -48,8 +48,10 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
             # visible in compose.yaml or `docker inspect`.
             healthcheck=[
                 "CMD-SHELL",
-                f"pw=\"$$(awk '/^requirepass/ {{print $$2}}' {conf_path})\"; "
-                f'REDISCLI_AUTH="$$pw" VALKEYCLI_AUTH="$$pw" {cli_prefix}-cli ping | grep -q PONG',
+                (
+                    f"pw=\"$$(awk '/^requirepass/ {{print $$2}}' {conf_path})\"; "
+                    f'REDISCLI_AUTH="$$pw" VALKEYCLI_AUTH="$$pw" {cli_prefix}-cli ping | grep -q PONG'
+                ),
             ],
         )
     )
