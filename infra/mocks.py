@@ -87,6 +87,9 @@ class RecordingMonitor(MockMonitor):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             wire = json_format.MessageToDict(request.object)
+            if "__provider" in wire:
+                # A dynamic resource's provider travels as a pickled blob; it is code, not config.
+                wire["__provider"] = "[dynamic provider]"
             self.registrations.append(
                 Registration(
                     urn=response.urn,
@@ -136,6 +139,8 @@ class ProviderMocks(pulumi.runtime.Mocks):
         elif typ == "random:index/randomPassword:RandomPassword":
             outputs |= {"result": _digest("password", args.name)[: int(args.inputs.get("length", 32))]}
             self.secret_values.add(outputs["result"])
+        elif typ == "random:index/randomString:RandomString":
+            outputs |= {"result": _digest("string", args.name)[: int(args.inputs.get("length", 8))]}
         elif typ == "cloudflare:index/apiToken:ApiToken":
             rid = _digest("token-id", args.name)[:32]
             outputs |= {"value": _digest("token", args.name)}

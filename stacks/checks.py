@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Any
 
 from stacks.capabilities import LINK_ENV, PLACED_KINDS, VPS_TARGETS, supported_targets
 from stacks.sizing import SizingError, locations, required_volume_gb, resolve_server_type
@@ -26,6 +27,7 @@ def check(spec: StackSpec) -> list[Problem]:
     """All cross-entry problems of a structurally valid spec."""
     return [
         *_targets(spec),
+        *_target_fields(spec),
         *_placement(spec),
         *_links(spec),
         *_hosts(spec),
@@ -69,6 +71,43 @@ def _targets(spec: StackSpec) -> list[Problem]:
                     (
                         f"services.{name}.location",
                         f"unknown {svc.target} bucket location; allowed: {', '.join(allowed_locs)}",
+                    )
+                )
+    return problems
+
+
+# Fields that only some targets can honour, by (kind, field). Setting one elsewhere is an
+# error rather than silently ignored.
+TARGET_FIELDS: dict[tuple[str, str], set[str]] = {
+    ("api", "max_replicas"): {"aws"},
+    ("worker", "max_replicas"): {"aws"},
+    ("api", "arch"): {"aws"},
+    ("worker", "arch"): {"aws"},
+    ("postgres", "size"): {"aws"},
+    ("postgres", "instance_class"): {"aws"},
+    ("postgres", "multi_az"): {"aws"},
+    ("postgres", "backup_days"): {"aws"},
+    ("redis", "node_type"): {"aws"},
+    ("redis", "nodes"): {"aws"},
+    ("bucket", "lifecycle.archive_after_days"): {"aws", "cloudflare"},
+}
+
+
+def _target_fields(spec: StackSpec) -> list[Problem]:
+    problems = []
+    for name, svc in spec.services.items():
+        for (kind, field), targets in TARGET_FIELDS.items():
+            if svc.kind != kind or svc.target in targets:
+                continue
+            owner: Any = svc
+            *parents, leaf = field.split(".")
+            for part in parents:
+                owner = getattr(owner, part, None)
+            if owner is not None and leaf in owner.model_fields_set:
+                problems.append(
+                    (
+                        f"services.{name}.{field}",
+                        f"not supported on {svc.target}; only on: {', '.join(sorted(targets))}",
                     )
                 )
     return problems

@@ -165,6 +165,10 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                 env=dict(svc.env),
                 links={link: linkables[link] for link in svc.links},
                 read_only=svc.read_only,
+                cpu=svc.size.cpu if svc.size else None,
+                memory_gb=svc.size.memory_gb if svc.size else None,
+                max_replicas=svc.max_replicas,
+                arch=svc.arch,
                 host=hosts.get(svc.host or ""),
                 dns=dns,
                 proxied=svc.proxied if isinstance(svc, ApiSpec) else False,
@@ -202,21 +206,19 @@ def _object_store(
     stack: str,
 ) -> ObjectStore:
     if svc.target == "hetzner":
-        access_key = config.require_secret("hetzner_s3_access_key")
-        secret_key = config.require_secret("hetzner_s3_secret_key")
-        location = svc.location or "fsn1"
-        provider = providers.hetzner_s3(location, access_key, secret_key)
         args = ObjectStoreArgs(
             target="hetzner",
-            location=location,
+            location=svc.location,
             versioning=svc.versioning,
             expire_after_days=svc.lifecycle.expire_after_days if svc.lifecycle else None,
             expire_prefix=svc.lifecycle.prefix if svc.lifecycle else "",
+            archive_after_days=svc.lifecycle.archive_after_days if svc.lifecycle else None,
             protect=spec.protect,
-            access_key_id=access_key,
-            secret_access_key=secret_key,
+            physical_name=physical_name(project, stack, name),
+            access_key_id=config.require_secret("hetzner_s3_access_key"),
+            secret_access_key=config.require_secret("hetzner_s3_secret_key"),
         )
-        return ObjectStore(name, args, opts=pulumi.ResourceOptions(providers=[provider]))
+        return ObjectStore(name, args)
     assert spec.cloudflare is not None  # checked
     args = ObjectStoreArgs(
         target=svc.target,
@@ -224,6 +226,7 @@ def _object_store(
         versioning=svc.versioning,
         expire_after_days=svc.lifecycle.expire_after_days if svc.lifecycle else None,
         expire_prefix=svc.lifecycle.prefix if svc.lifecycle else "",
+        archive_after_days=svc.lifecycle.archive_after_days if svc.lifecycle else None,
         protect=spec.protect,
         physical_name=physical_name(project, stack, name),
         account_id=spec.cloudflare.account_id,

@@ -20,11 +20,10 @@ from stacks.spec import StackSpec
 
 
 class Providers:
-    """Lazily created providers, one per provider (and per Object Storage location)."""
+    """Lazily created providers, one per cloud."""
 
     def __init__(self, spec: StackSpec):
         self.spec = spec
-        self._hetzner_s3: dict[str, pulumi.ProviderResource] = {}
 
     @cached_property
     def hcloud(self) -> pulumi.ProviderResource:
@@ -39,30 +38,6 @@ class Providers:
         import pulumi_cloudflare as cloudflare
 
         return cloudflare.Provider("cloudflare", api_token=pulumi.Config("cloudflare").get_secret("apiToken"))
-
-    def hetzner_s3(
-        self, location: str, access_key: pulumi.Input[str], secret_key: pulumi.Input[str]
-    ) -> pulumi.ProviderResource:
-        """An AWS provider that speaks to Hetzner Object Storage in `location`."""
-        if location not in self._hetzner_s3:
-            import pulumi_aws as aws
-
-            from components.object_store.hetzner import endpoint
-
-            self._hetzner_s3[location] = aws.Provider(
-                f"hetzner-s3-{location}",
-                region=location,
-                access_key=access_key,
-                secret_key=secret_key,
-                endpoints=[aws.ProviderEndpointArgs(s3=endpoint(location))],
-                # Not AWS: there is no STS, no account ID and no AWS region list to check.
-                skip_credentials_validation=True,
-                skip_metadata_api_check=True,
-                skip_region_validation=True,
-                skip_requesting_account_id=True,
-                s3_use_path_style=True,
-            )
-        return self._hetzner_s3[location]
 
     def for_target(self, target: str) -> list[pulumi.ProviderResource]:
         """Providers a component on `target` needs (its own, plus DNS when that differs)."""

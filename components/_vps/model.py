@@ -59,6 +59,10 @@ class Container:
     ports: list[str] = field(default_factory=list)
     healthcheck: list[str] | None = None
     replicas: int = 1
+    cpus: float | None = None
+    """CPU limit per replica (compose `cpus`)."""
+    memory_mb: int | None = None
+    """Memory limit per replica (compose `mem_limit`)."""
     read_only: bool = False
     drop_capabilities: bool = True
     user: str | None = None

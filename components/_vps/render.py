@@ -226,6 +226,10 @@ def compose(workloads: HostWorkloads, email: str | None = None) -> str:
             }
         if c.replicas > 1:
             svc["deploy"] = {"replicas": c.replicas}
+        if c.cpus is not None:
+            svc["cpus"] = c.cpus
+        if c.memory_mb is not None:
+            svc["mem_limit"] = f"{c.memory_mb}m"
         if c.read_only:
             svc["read_only"] = True
         if c.tmpfs:

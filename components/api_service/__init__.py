@@ -49,6 +49,14 @@ class ApiServiceArgs:
     links: dict[str, Linkable] = field(default_factory=dict)
     """Linked components by name; their connection variables are added to the environment."""
     read_only: bool = False
+    cpu: float | None = None
+    """vCPUs per replica: the Fargate task size on AWS, a limit on a VPS host."""
+    memory_gb: float | None = None
+    """Memory per replica, as `cpu`."""
+    max_replicas: int | None = None
+    """Scale out on CPU up to this many replicas (AWS)."""
+    arch: str = "x86"
+    """CPU architecture of the image (AWS Fargate; on a host it follows the server)."""
     host: VpsHost | None = None
     dns: DnsArgs | None = None
     proxied: bool = False

@@ -29,6 +29,8 @@ def build(
             command=args.command,
             env=dict(env),
             replicas=args.replicas,
+            cpus=args.cpu,
+            memory_mb=int(args.memory_gb * 1024) if args.memory_gb else None,
             read_only=args.read_only,
             tmpfs=["/tmp"] if args.read_only else [],
         ),

@@ -7,7 +7,8 @@ Usage::
     uploads.connection_env()   # S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY
 
 Backends: `hetzner` (Hetzner Object Storage through its S3 API, with the project's S3
-credentials), `cloudflare` (R2, with an API token scoped to this one bucket).
+credentials), `cloudflare` (R2, with an API token scoped to this one bucket), `aws` (S3,
+private and encrypted, TLS-only, with an IAM user scoped to this one bucket).
 
 Cost: Hetzner Object Storage is a flat base fee per project (1 TB storage and egress
 included); R2 bills stored GB beyond a 10 GB free tier and has no egress fees.
@@ -36,6 +37,8 @@ class ObjectStoreArgs:
     """Delete objects this many days after creation (lifecycle rule)."""
     expire_prefix: str = ""
     """Limit expiry to keys with this prefix ("" = every object)."""
+    archive_after_days: int | None = None
+    """Move objects to the provider's archive class after this many days."""
     protect: bool = False
     physical_name: str | None = None
     """Bucket name where the provider scopes names per account (R2)."""

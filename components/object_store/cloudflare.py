@@ -19,6 +19,7 @@ from components.object_store import ObjectStore, ObjectStoreArgs, ObjectStoreOut
 # Cloudflare's permission group "Workers R2 Storage Bucket Item Write" (object read, write,
 # list, delete), stable across accounts; read from GET /user/tokens/permission_groups.
 R2_BUCKET_ITEM_WRITE = "2efd5506f9c8494dacb1fa10a3e7d5b6"
+DAY = 86400  # R2 lifecycle ages are in seconds
 
 
 def token_policy_resources(account_id: str, bucket_name: str) -> str:
@@ -39,27 +40,57 @@ def build(parent: ObjectStore, name: str, args: ObjectStoreArgs) -> ObjectStoreO
         opts=pulumi.ResourceOptions(parent=parent, protect=args.protect, retain_on_delete=args.protect),
     )
     resources: dict[str, pulumi.Resource] = {"bucket": bucket}
-    if args.expire_after_days is not None:
-        resources["lifecycle"] = cloudflare.R2BucketLifecycle(
-            f"{name}-lifecycle",
-            account_id=account_id,
-            bucket_name=bucket.name,
-            rules=[
-                cloudflare.R2BucketLifecycleRuleArgs(
-                    id=f"expire-after-{args.expire_after_days}-days",
-                    enabled=True,
-                    conditions=cloudflare.R2BucketLifecycleRuleConditionsArgs(prefix=args.expire_prefix),
-                    delete_objects_transition=cloudflare.R2BucketLifecycleRuleDeleteObjectsTransitionArgs(
-                        condition=cloudflare.R2BucketLifecycleRuleDeleteObjectsTransitionConditionArgs(
-                            type="Age", max_age=args.expire_after_days * 86400
-                        )
-                    ),
+    # Setting a lifecycle replaces R2's default rule, so the abort rule is always restated.
+    rules = [
+        cloudflare.R2BucketLifecycleRuleArgs(
+            id="abort-incomplete-uploads",
+            enabled=True,
+            conditions=cloudflare.R2BucketLifecycleRuleConditionsArgs(prefix=""),
+            abort_multipart_uploads_transition=cloudflare.R2BucketLifecycleRuleAbortMultipartUploadsTransitionArgs(
+                condition=cloudflare.R2BucketLifecycleRuleAbortMultipartUploadsTransitionConditionArgs(
+                    type="Age", max_age=7 * DAY
                 )
-            ],
-            opts=pulumi.ResourceOptions(parent=parent),
+            ),
         )
+    ]
+    if args.expire_after_days is not None:
+        rules.append(
+            cloudflare.R2BucketLifecycleRuleArgs(
+                id=f"expire-after-{args.expire_after_days}-days",
+                enabled=True,
+                conditions=cloudflare.R2BucketLifecycleRuleConditionsArgs(prefix=args.expire_prefix),
+                delete_objects_transition=cloudflare.R2BucketLifecycleRuleDeleteObjectsTransitionArgs(
+                    condition=cloudflare.R2BucketLifecycleRuleDeleteObjectsTransitionConditionArgs(
+                        type="Age", max_age=args.expire_after_days * DAY
+                    )
+                ),
+            )
+        )
+    if args.archive_after_days is not None:
+        rules.append(
+            cloudflare.R2BucketLifecycleRuleArgs(
+                id=f"infrequent-access-after-{args.archive_after_days}-days",
+                enabled=True,
+                conditions=cloudflare.R2BucketLifecycleRuleConditionsArgs(prefix=args.expire_prefix),
+                storage_class_transitions=[
+                    cloudflare.R2BucketLifecycleRuleStorageClassTransitionArgs(
+                        storage_class="InfrequentAccess",
+                        condition=cloudflare.R2BucketLifecycleRuleStorageClassTransitionConditionArgs(
+                            type="Age", max_age=args.archive_after_days * DAY
+                        ),
+                    )
+                ],
+            )
+        )
+    resources["lifecycle"] = cloudflare.R2BucketLifecycle(
+        f"{name}-lifecycle",
+        account_id=account_id,
+        bucket_name=bucket.name,
+        rules=rules,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
     if args.versioning:
-        pulumi.log.warn(f"{name}: R2 has no object versioning; versioning is ignored", resource=parent)
+        raise ValueError(f"{name}: R2 has no object versioning")
     token = cloudflare.ApiToken(
         f"{name}-token",
         name=f"{bucket_name} (r2 object access)",

@@ -33,12 +33,30 @@ def test_component_owns_bucket_lifecycle_and_token(run_plan):
     }
 
 
-def test_no_lifecycle_without_expiry(run_plan):
+def test_without_expiry_only_the_abort_rule_remains(run_plan):
+    # A lifecycle configuration replaces R2's default abort-multipart rule, so it is always restated.
     config = base_config()
     del config["services"]["uploads"]["lifecycle"]
     result = run_plan(config, stack="prod")
     store = one(result, "multicloud:index:ObjectStore", "uploads")
-    assert child_set(result, store) == {(BUCKET, "uploads-bucket"), (TOKEN, "uploads-token")}
+    assert child_set(result, store) == {
+        (BUCKET, "uploads-bucket"),
+        (TOKEN, "uploads-token"),
+        (LIFECYCLE, "uploads-lifecycle"),
+    }
+    (rule,) = one(result, LIFECYCLE).inputs["rules"]
+    assert rule["id"] == "abort-incomplete-uploads"
+    assert rule["abortMultipartUploadsTransition"]["condition"] == {"type": "Age", "maxAge": 7 * 86400}
+
+
+def test_archive_moves_objects_to_infrequent_access(run_plan):
+    result = run_plan(bucket_config(lifecycle={"archive_after_days": 30}), stack="prod")
+    rules = {r["id"]: r for r in one(result, LIFECYCLE).inputs["rules"]}
+    (transition,) = rules["infrequent-access-after-30-days"]["storageClassTransitions"]
+    assert transition == {
+        "storageClass": "InfrequentAccess",
+        "condition": {"type": "Age", "maxAge": 30 * 86400},
+    }
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
@@ -59,7 +77,8 @@ def test_lifecycle_deletes_objects_after_the_given_days(run_plan, days):
     lifecycle = one(result, LIFECYCLE)
     assert lifecycle.inputs["bucketName"] == "multicloud-prod-uploads"
     assert lifecycle.inputs["accountId"] == ACCOUNT
-    (rule,) = lifecycle.inputs["rules"]
+    abort, rule = lifecycle.inputs["rules"]
+    assert abort["id"] == "abort-incomplete-uploads"
     assert rule["enabled"] is True
     assert rule["conditions"] == {"prefix": "tmp/"}
     assert rule["deleteObjectsTransition"]["condition"] == {"type": "Age", "maxAge": days * 86400}

@@ -1,22 +1,21 @@
-"""ObjectStore on Hetzner Object Storage: an S3 bucket through an AWS provider aimed at Hetzner."""
+"""ObjectStore on Hetzner Object Storage: a dynamic resource that speaks S3 to Hetzner.
+
+The provider's S3 calls themselves are exercised against a real S3-compatible server in
+tests/integration/test_hetzner_bucket.py; here: what the program registers.
+"""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-import infra.offline
-from infra.mocks import RecordingMonitor
+from components.object_store.hetzner_s3 import lifecycle_rules
 from infra.offline import PLACEHOLDER
 from stacks.loader import ConfigError, RawConfig, parse
 from tests.conftest import base_config, of_type, one
 from tests.helpers import child_set, env_of
 
-BUCKET = "aws:s3/bucket:Bucket"
-LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
-VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
-PROVIDER = "pulumi:providers:aws"
+BUCKET = "pulumi-python:dynamic:Resource"
+SUFFIX = "random:index/randomString:RandomString"
 
 
 def hetzner_bucket(environment: str = "prod", **uploads: object) -> dict:
@@ -37,93 +36,74 @@ def raw(
     return RawConfig(config | secrets | (plain or {}), frozenset(secrets))
 
 
-def test_component_owns_bucket_and_lifecycle(run_plan):
-    result = run_plan(hetzner_bucket())
+def test_component_owns_the_bucket_and_its_name_suffix(run_plan):
+    result = run_plan(hetzner_bucket(), stack="prod")
     store = one(result, "multicloud:index:ObjectStore", "uploads")
-    assert child_set(result, store) == {(BUCKET, "uploads-bucket"), (LIFECYCLE, "uploads-lifecycle")}
+    assert child_set(result, store) == {(BUCKET, "uploads-bucket"), (SUFFIX, "uploads-suffix")}
 
 
-def test_versioning_adds_the_versioning_resource_only_when_asked(run_plan):
-    result = run_plan(hetzner_bucket(versioning=True))
-    store = one(result, "multicloud:index:ObjectStore", "uploads")
-    assert child_set(result, store) == {
-        (BUCKET, "uploads-bucket"),
-        (LIFECYCLE, "uploads-lifecycle"),
-        (VERSIONING, "uploads-versioning"),
-    }
-    versioning = one(result, VERSIONING)
-    assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
-    assert of_type(run_plan(hetzner_bucket(versioning=False)), VERSIONING) == []
+@pytest.mark.parametrize("location", ["fsn1", "nbg1", "hel1"])
+def test_bucket_talks_to_the_location_endpoint(run_plan, location):
+    bucket = one(run_plan(hetzner_bucket(location=location), stack="prod"), BUCKET)
+    assert bucket.inputs["endpoint"] == f"https://{location}.your-objectstorage.com"
+    assert bucket.inputs["region"] == location
 
 
-def test_bucket_is_never_force_destroyed_and_gets_a_unique_name(run_plan):
-    bucket = one(run_plan(hetzner_bucket()), BUCKET)
-    assert bucket.inputs["forceDestroy"] is False
-    # No fixed name: Hetzner bucket names are global, so Pulumi adds a random suffix.
-    assert "bucket" not in bucket.inputs
+def test_bucket_name_is_stack_scoped_with_a_random_suffix(run_plan):
+    result = run_plan(hetzner_bucket(), stack="prod")
+    suffix = one(result, SUFFIX)
+    assert (
+        suffix.inputs["length"] == 6 and suffix.inputs["upper"] is False and suffix.inputs["special"] is False
+    )
+    name = one(result, BUCKET).inputs["bucket"]
+    assert name.startswith("multicloud-prod-uploads-") and len(name) == len("multicloud-prod-uploads-") + 6
+
+
+def test_credentials_are_secret_inputs(run_plan):
+    bucket = one(run_plan(hetzner_bucket(), stack="prod"), BUCKET)
+    assert bucket.inputs["access_key_id"] == "[secret]"
+    assert bucket.inputs["secret_access_key"] == "[secret]"
+    assert bucket.raw_inputs["secret_access_key"] == PLACEHOLDER
 
 
 @pytest.mark.parametrize(("environment", "kept"), [("prod", True), ("dev", False)])
 def test_bucket_is_protected_and_retained_in_prod_only(run_plan, environment, kept):
-    result = run_plan(hetzner_bucket(environment, versioning=True))
-    bucket = one(result, BUCKET)
-    assert (bucket.protect, bucket.retain_on_delete) == (kept, kept)
-    assert not one(result, LIFECYCLE).protect and not one(result, VERSIONING).protect
+    bucket = one(run_plan(hetzner_bucket(environment), stack=environment), BUCKET)
+    assert bucket.protect is kept
+    assert bucket.retain_on_delete is kept
 
 
-@pytest.mark.parametrize(("days", "prefix"), [(90, ""), (7, "tmp/")])
-def test_lifecycle_expires_objects_after_the_given_days(run_plan, days, prefix):
-    config = hetzner_bucket(lifecycle={"expire_after_days": days, "prefix": prefix})
-    (rule,) = one(run_plan(config), LIFECYCLE).inputs["rules"]
-    assert rule["status"] == "Enabled"
-    assert rule["expiration"] == {"days": days}
-    assert rule["filter"] == {"prefix": prefix}
-    assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+def test_versioning_and_expiry_reach_the_provider(run_plan):
+    bucket = one(
+        run_plan(hetzner_bucket(versioning=True, lifecycle={"expire_after_days": 7, "prefix": "tmp/"})),
+        BUCKET,
+    )
+    assert bucket.inputs["versioning"] is True
+    assert bucket.inputs["expire_after_days"] == 7
+    assert bucket.inputs["expire_prefix"] == "tmp/"
 
 
-def test_no_lifecycle_without_expiry(run_plan):
-    config = hetzner_bucket()
-    del config["services"]["uploads"]["lifecycle"]
-    assert of_type(run_plan(config), LIFECYCLE) == []
+def test_lifecycle_rules_always_abort_stale_uploads_and_expire_when_asked():
+    assert [r["ID"] for r in lifecycle_rules({})] == ["abort-incomplete-uploads"]
+    rules = lifecycle_rules({"expire_after_days": 90, "expire_prefix": "tmp/"})
+    assert rules[1] == {
+        "ID": "expire-after-90-days",
+        "Status": "Enabled",
+        "Filter": {"Prefix": "tmp/"},
+        "Expiration": {"Days": 90},
+    }
 
 
-@pytest.mark.parametrize("location", ["fsn1", "nbg1"])
-def test_aws_provider_points_at_hetzner_object_storage(run_plan, location):
-    result = run_plan(hetzner_bucket(location=location))
-    provider = one(result, PROVIDER, f"hetzner-s3-{location}")
-    inputs = provider.inputs
-    assert json.loads(inputs["endpoints"]) == [{"s3": f"https://{location}.your-objectstorage.com"}]
-    assert inputs["region"] == location
-    # Not AWS: no STS, metadata API, region list or account ID to look up.
-    for flag in (
-        "skipCredentialsValidation",
-        "skipMetadataApiCheck",
-        "skipRegionValidation",
-        "skipRequestingAccountId",
-    ):
-        assert inputs[flag] == "true", flag
-    assert inputs["s3UsePathStyle"] == "true"
-    assert (inputs["accessKey"], inputs["secretKey"]) == ("[secret]", "[secret]")
-    assert (provider.raw_inputs["accessKey"], provider.raw_inputs["secretKey"]) == (PLACEHOLDER, PLACEHOLDER)
+def test_no_aws_provider_is_needed(run_plan):
+    assert of_type(run_plan(hetzner_bucket()), "pulumi:providers:aws") == []
 
 
-def test_bucket_is_created_through_the_hetzner_provider(run_plan, monkeypatch):
-    # Registration does not keep the provider reference, so record it here.
-    providers: dict[str, str] = {}
-
-    class Monitor(RecordingMonitor):
-        def RegisterResource(self, request):
-            providers[request.name] = request.provider
-            return super().RegisterResource(request)
-
-    monkeypatch.setattr(infra.offline, "RecordingMonitor", Monitor)
-    run_plan(hetzner_bucket(versioning=True))
-    for name in ("uploads-bucket", "uploads-lifecycle", "uploads-versioning"):
-        assert "pulumi:providers:aws::hetzner-s3-fsn1::" in providers[name], name
-
-
-def test_stack_without_hetzner_bucket_has_no_aws_provider(run_plan):
-    assert of_type(run_plan(base_config()), PROVIDER) == []
+def test_archive_is_a_config_error_on_hetzner():
+    config = hetzner_bucket(lifecycle={"archive_after_days": 30})
+    keys = {"hetzner_s3_access_key": "a", "hetzner_s3_secret_key": "b"}
+    with pytest.raises(ConfigError) as err:
+        parse(raw(config, keys))
+    assert [p for p, _ in err.value.problems] == ["services.uploads.lifecycle.archive_after_days"]
 
 
 def test_linked_service_gets_hetzner_endpoint_and_project_keys(run_plan):
@@ -131,7 +111,7 @@ def test_linked_service_gets_hetzner_endpoint_and_project_keys(run_plan):
     env = env_of(result, "main", "api")
     assert env["S3_ENDPOINT"] == "https://nbg1.your-objectstorage.com"
     assert env["S3_REGION"] == "nbg1"
-    assert env["S3_BUCKET"].startswith("uploads-bucket-")
+    assert env["S3_BUCKET"].startswith("multicloud-test-uploads-")
     assert (env["S3_ACCESS_KEY_ID"], env["S3_SECRET_ACCESS_KEY"]) == (PLACEHOLDER, PLACEHOLDER)
 
 

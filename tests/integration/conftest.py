@@ -11,7 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -140,3 +140,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ]
     if unmarked:
         raise pytest.UsageError("mark these @pytest.mark.integration: " + ", ".join(unmarked))
+
+
+@pytest.fixture
+def s3_server(free_port: Callable[[], int], tmp_path: Path) -> Iterator[str]:
+    """A real S3-compatible server (moto) on 127.0.0.1; yields its endpoint URL."""
+    import shutil
+    import time
+    import urllib.request
+
+    exe = shutil.which("moto_server")
+    if exe is None:
+        unavailable("moto_server not found; pip install 'moto[server]'")
+    port = free_port()
+    log = (tmp_path / "moto.log").open("w")
+    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    unavailable(f"moto_server did not start: {(tmp_path / 'moto.log').read_text()[-500:]}")
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
