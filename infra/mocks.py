@@ -28,6 +28,7 @@ class Registration:
     """One resource as the engine would see it."""
 
     urn: str
+    id: str
     type: str
     name: str
     parent: str
@@ -35,6 +36,7 @@ class Registration:
     protect: bool
     retain_on_delete: bool
     ignore_changes: list[str]
+    delete_before_replace: bool
     inputs: dict[str, Any]
     """Inputs with every secret replaced by "[secret]"."""
     raw_inputs: dict[str, Any] = field(repr=False)
@@ -93,6 +95,7 @@ class RecordingMonitor(MockMonitor):
             self.registrations.append(
                 Registration(
                     urn=response.urn,
+                    id=response.id,
                     type=request.type,
                     name=request.name,
                     parent=request.parent,
@@ -100,6 +103,7 @@ class RecordingMonitor(MockMonitor):
                     protect=bool(request.protect),
                     retain_on_delete=bool(request.retainOnDelete),
                     ignore_changes=list(request.ignoreChanges),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
                     inputs=redact(wire),
                     raw_inputs=unwrap(wire),
                 )

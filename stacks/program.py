@@ -64,7 +64,8 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
             ),
             opts=opts_for(target),
         )
-        for index, name in enumerate(names):
+        private_ips = fleet.addresses(names) if fleet.network_id is not None else {}
+        for name in names:
             host_spec = spec.hosts[name]
             holds_data = any(
                 isinstance(s, PostgresSpec | RedisSpec) and s.host == name for s in spec.services.values()
@@ -87,7 +88,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     holds_data=holds_data,
                     labels=make_labels(project, stack, name),
                     fleet=fleet,
-                    private_ip=fleet.address(index) if fleet.network_id is not None else None,
+                    private_ip=private_ips.get(name),
                 ),
                 opts=opts_for(target),
             )

@@ -75,12 +75,14 @@ class AdminSpec(Model):
     @field_validator("cidrs")
     @classmethod
     def _cidrs_parse(cls, cidrs: list[str]) -> list[str]:
+        normalised = []
         for cidr in cidrs:
             try:
-                ipaddress.ip_network(cidr, strict=False)
+                # "203.0.113.7" → "203.0.113.7/32": the Hetzner firewall wants the prefix.
+                normalised.append(str(ipaddress.ip_network(cidr, strict=False)))
             except ValueError:
                 raise ValueError(f"{cidr!r} is not a CIDR such as 203.0.113.7/32 or 2001:db8::/48") from None
-        return cidrs
+        return normalised
 
 
 class DnsSpec(Model):

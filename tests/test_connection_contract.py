@@ -54,14 +54,14 @@ def test_names_are_identical_across_every_variant(run_plan):
 
 def test_values_follow_the_placement(run_plan):
     same, split = api_env(run_plan, "cloudflare", "same-host"), api_env(run_plan, "cloudflare", "data-host")
-    assert (same["PGHOST"], split["PGHOST"]) == ("db", "10.0.1.10")
+    assert (same["PGHOST"], split["PGHOST"]) == ("db", "10.0.1.133")
     assert (urlsplit(same["DATABASE_URL"]).hostname, urlsplit(split["DATABASE_URL"]).hostname) == (
         "db",
-        "10.0.1.10",
+        "10.0.1.133",
     )
     assert (urlsplit(same["REDIS_URL"]).hostname, urlsplit(split["REDIS_URL"]).hostname) == (
         "cache",
-        "10.0.1.10",
+        "10.0.1.133",
     )
     # TLS is required wherever the database runs.
     assert urlsplit(same["DATABASE_URL"]).query == urlsplit(split["DATABASE_URL"]).query == "sslmode=require"

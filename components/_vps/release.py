@@ -77,7 +77,7 @@ class HostRelease(pulumi.ComponentResource):
 
         def make_files(inputs: list[Any]) -> list[File]:
             workloads, device = inputs
-            return bundle_files(workloads, device, args.acme_email)
+            return bundle_files(workloads, device, args.acme_email, host.args.ssh_public_keys)
 
         files = pulumi.Output.all(resolve_workloads(host.workloads), host.data_device).apply(make_files)
         payload = secret(files.apply(bundle))
@@ -94,6 +94,8 @@ class HostRelease(pulumi.ComponentResource):
             create=release_command(),
             update=release_command(),
             stdin=payload,
+            # A new server (or a re-attached volume) gets the release again.
+            triggers=host.release_triggers,
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=host.ready, additional_secret_outputs=["stdin"]
             ),

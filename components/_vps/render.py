@@ -7,11 +7,13 @@ Every artifact produced here is checked by the real tool in `tests/integration`
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import re
 import tarfile
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 import jinja2
 import yaml
@@ -131,7 +133,7 @@ def cloud_init(boot: Bootstrap) -> str:
         "ssh_pwauth": False,
         "package_update": True,
         "package_upgrade": True,
-        "package_reboot_if_required": True,
+        # No automatic reboot at first boot: the first release may be running by then.
         "packages": [
             "docker.io",
             "docker-compose-v2",
@@ -243,6 +245,10 @@ def compose(workloads: HostWorkloads, email: str | None = None) -> str:
             svc["depends_on"] = {d: {"condition": "service_healthy"} for d in c.depends_on}
         svc["stop_grace_period"] = c.stop_grace_period
         svc["networks"] = ["app"]
+        # Compose recreates a container only when its definition changes, not when a mounted
+        # file does; the hash of those files makes a changed config a changed definition.
+        if c.files:
+            svc["labels"] = {"multicloud.config-hash": _hash(str(f.content) for f in c.files)}
         services[c.name] = svc
     if workloads.sites:
         services["caddy"] = {
@@ -258,10 +264,19 @@ def compose(workloads: HostWorkloads, email: str | None = None) -> str:
             "security_opt": ["no-new-privileges:true"],
             "cap_drop": ["ALL"],
             "cap_add": ["NET_BIND_SERVICE"],
+            "labels": {"multicloud.config-hash": _hash([caddyfile(workloads.sites, email)])},
             "networks": ["app"],
         }
     doc = {"name": "multicloud", "services": services, "networks": {"app": {"driver": "bridge"}}}
     return yaml.safe_dump(doc, sort_keys=False, width=1000)
+
+
+def _hash(contents: Any) -> str:
+    digest = hashlib.sha256()
+    for text in contents:
+        digest.update(text.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
 
 
 def _mounted(f: File) -> bool:
@@ -278,10 +293,15 @@ def container_path(f: File) -> str:
 # --- bundle ----------------------------------------------------------------------------
 
 
-def bundle_files(workloads: HostWorkloads, data_device: str, email: str | None) -> list[File]:
+def bundle_files(
+    workloads: HostWorkloads, data_device: str, email: str | None, authorized_keys: list[str]
+) -> list[File]:
     """Every file of a host release, secrets included (the caller resolved all Outputs)."""
+    if not authorized_keys:
+        raise ValueError("a release needs at least one admin SSH key, or it would lock everyone out")
     files = [
         File("compose.yaml", compose(workloads, email), 0o644),
+        File("authorized_keys", "".join(f"{key}\n" for key in authorized_keys), 0o600),
         File("host.env", f"DATA_DEVICE={data_device}\n", 0o600),
         File("bin/mount-data.sh", script("mount-data.sh"), 0o755),
         File("bin/prepare-postgres.sh", script("prepare-postgres.sh"), 0o755),

@@ -67,6 +67,8 @@ class HostResources:
     data_device: pulumi.Output[str]
     ready: list[pulumi.Resource]
     """Resources a release must wait for (server, volume attachment …)."""
+    release_triggers: list[pulumi.Output[str]]
+    """Values whose change must re-run the release (a replaced server starts empty)."""
     resources: dict[str, pulumi.Resource]
 
 
@@ -107,6 +109,7 @@ class VpsHost(pulumi.ComponentResource):
         self.private_ip = args.private_ip
         self.data_device = built.data_device
         self.ready = built.ready
+        self.release_triggers = built.release_triggers
         self.resources = built.resources
         self.register_outputs(
             {
@@ -161,9 +164,23 @@ class HostFleet(pulumi.ComponentResource):
         self.resources = built.resources
         self.register_outputs({"ssh_key_ids": self.ssh_key_ids, "network_id": self.network_id})
 
-    def address(self, index: int) -> str:
-        """The fixed private address of the index-th host (10.0.1.10, .11, …)."""
+    def addresses(self, hosts: list[str]) -> dict[str, str]:
+        """A fixed private address per host name, stable when hosts are added or removed.
+
+        Derived from the name (so adding a host never re-addresses the others); a collision
+        moves the later name (in sorted order) to the next free address.
+        """
         import ipaddress
+        import zlib
 
         subnet = ipaddress.ip_network(self.args.subnet)
-        return str(subnet.network_address + 10 + index)
+        first, count = 10, min(200, subnet.num_addresses - 12)
+        taken: dict[str, str] = {}
+        used: set[int] = set()
+        for name in sorted(hosts):
+            slot = zlib.crc32(name.encode()) % count
+            while slot in used:
+                slot = (slot + 1) % count
+            used.add(slot)
+            taken[name] = str(subnet.network_address + first + slot)
+        return taken

@@ -94,6 +94,9 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
         rebuild_protection=args.protect,
         public_nets=[hcloud.ServerPublicNetArgs(ipv4_enabled=True, ipv6_enabled=True)],
         networks=networks,
+        # A type change then never grows the disk, so the server can be scaled back down;
+        # all state lives on the volume anyway.
+        keep_disk=True,
         labels=args.labels,
         opts=pulumi.ResourceOptions(
             parent=parent,
@@ -119,7 +122,9 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
         volume_id=volume.id.apply(int),
         # Releases mount it at /srv/data by UUID; Hetzner's automount would pick its own path.
         automount=False,
-        opts=child,
+        # A volume attaches to one server at a time: when the server is replaced, detach
+        # from the old one before attaching to the new one.
+        opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=True),
     )
 
     resources: dict[str, pulumi.Resource] = {
@@ -129,6 +134,7 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
         "volume_attachment": attachment,
     }
     public_ipv4 = server.ipv4_address
+    ready: list[pulumi.Resource] = [server, attachment]
     if floating is not None:
         assignment = hcloud.FloatingIpAssignment(
             f"{name}-floating-ip-assignment",
@@ -138,12 +144,14 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
         )
         resources |= {"floating_ip": floating, "floating_ip_assignment": assignment}
         public_ipv4 = floating.ip_address
+        ready.append(assignment)
 
     return HostResources(
         public_ipv4=public_ipv4,
         public_ipv6=server.ipv6_address,
         data_device=volume.linux_device,
-        ready=[server, attachment],
+        ready=ready,
+        release_triggers=[server.id, attachment.id],
         resources=resources,
     )
 
@@ -153,11 +161,14 @@ def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources
     child = pulumi.ResourceOptions(parent=parent)
     # With a key on the server Hetzner sets no root password (and mails none); cloud-init
     # then disables root login altogether and gives the keys to the `deploy` user.
-    keys = [
-        hcloud.SshKey(f"{name}-ssh-key-{i}", public_key=key, labels=args.labels, opts=child)
-        for i, key in enumerate(args.ssh_public_keys)
-    ]
-    resources: dict[str, pulumi.Resource] = {f"ssh_key_{i}": k for i, k in enumerate(keys)}
+    # Named by the key itself, not its position: removing one key leaves the others alone.
+    keys = {
+        key_id(key): hcloud.SshKey(
+            f"{name}-ssh-key-{key_id(key)}", public_key=key, labels=args.labels, opts=child
+        )
+        for key in args.ssh_public_keys
+    }
+    resources: dict[str, pulumi.Resource] = {f"ssh_key_{k}": v for k, v in keys.items()}
     network_id = None
     if args.private_network:
         network = hcloud.Network(
@@ -178,4 +189,14 @@ def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources
         resources |= {"network": network, "subnet": subnet}
         # Servers join after the subnet exists: hand out the ID only once both are created.
         network_id = pulumi.Output.all(network.id, subnet.id).apply(lambda ids: ids[0])
-    return FleetResources(ssh_key_ids=[k.id for k in keys], network_id=network_id, resources=resources)
+    return FleetResources(
+        ssh_key_ids=[k.id for k in keys.values()], network_id=network_id, resources=resources
+    )
+
+
+def key_id(public_key: str) -> str:
+    """A short stable name for an OpenSSH public key (from its key material, not its comment)."""
+    import hashlib
+
+    material = public_key.split()[1]
+    return hashlib.sha256(material.encode()).hexdigest()[:8]

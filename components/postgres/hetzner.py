@@ -23,7 +23,7 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
     host = args.host
     if host is None:
         raise ValueError(f"{name}: postgres on hetzner runs on a host; pass host=")
-    password = generated_password(parent, name)
+    password = generated_password(parent, name, protect=args.protect)
     secret_file = File(
         f"secrets/{name}/password", password.result, mode=0o400, uid=POSTGRES_UID, gid=POSTGRES_UID
     )
@@ -57,7 +57,7 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
             user=f"{POSTGRES_UID}:{POSTGRES_UID}",
             healthcheck=["CMD-SHELL", f"pg_isready -U {args.username} -d {args.database}"],
             prepare_script=" ".join(
-                ["prepare-postgres.sh", name, *([host.private_ip] if host.private_ip else [])]
+                ["prepare-postgres.sh", name, args.version, *([host.private_ip] if host.private_ip else [])]
             ),
             stop_grace_period="60s",
         )

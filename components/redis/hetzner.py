@@ -21,7 +21,7 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
     host = args.host
     if host is None:
         raise ValueError(f"{name}: redis on hetzner runs on a host; pass host=")
-    password = generated_password(parent, name)
+    password = generated_password(parent, name, protect=args.protect)
     private = host.private_ip is not None
     port = host.workloads.claim_port(PORT) if private else PORT
     conf = File(

@@ -7,6 +7,7 @@ import re
 import pytest
 import yaml
 
+from components.host.hetzner import key_id
 from infra.offline import PLACEHOLDER
 from tests.conftest import KEY, base_config, of_type, one
 from tests.helpers import WORLD, child_set, release_command, with_data_host
@@ -109,22 +110,31 @@ def test_fleet_holds_one_ssh_key_per_admin_key_and_no_network_for_one_host(run_p
     result = run_plan(config)
     fleet = one(result, "multicloud:index:HostFleet", "hetzner-fleet")
     assert child_set(result, fleet) == {
-        (SSH_KEY, "hetzner-fleet-ssh-key-0"),
-        (SSH_KEY, "hetzner-fleet-ssh-key-1"),
+        (SSH_KEY, f"hetzner-fleet-ssh-key-{key_id(KEY)}"),
+        (SSH_KEY, f"hetzner-fleet-ssh-key-{key_id(SECOND_KEY)}"),
     }
-    assert [k.inputs["publicKey"] for k in sorted(of_type(result, SSH_KEY), key=lambda r: r.name)] == [
-        KEY,
-        SECOND_KEY,
-    ]
+    assert {k.name: k.inputs["publicKey"] for k in of_type(result, SSH_KEY)} == {
+        f"hetzner-fleet-ssh-key-{key_id(KEY)}": KEY,
+        f"hetzner-fleet-ssh-key-{key_id(SECOND_KEY)}": SECOND_KEY,
+    }
     assert len(one(result, SERVER).inputs["sshKeys"]) == 2
     assert "networks" not in one(result, SERVER).inputs
+
+
+def test_removing_a_key_keeps_the_other_keys_resource_names(run_plan):
+    both = base_config()
+    both["admin"]["ssh_public_keys"] = [SECOND_KEY, KEY]
+    only = base_config()
+    only["admin"]["ssh_public_keys"] = [KEY]
+    names = lambda config: {r.name for r in of_type(run_plan(config), SSH_KEY)}
+    assert names(only) < names(both)
 
 
 def test_fleet_has_network_and_subnet_with_two_hosts(run_plan):
     result = run_plan(with_data_host(base_config()))
     fleet = one(result, "multicloud:index:HostFleet", "hetzner-fleet")
     assert child_set(result, fleet) == {
-        (SSH_KEY, "hetzner-fleet-ssh-key-0"),
+        (SSH_KEY, f"hetzner-fleet-ssh-key-{key_id(KEY)}"),
         (NETWORK, "hetzner-fleet-network"),
         (SUBNET, "hetzner-fleet-subnet"),
     }
@@ -143,8 +153,8 @@ def test_two_hosts_get_fixed_private_ips_on_the_fleet_network(run_plan):
     networks = {name: one(result, SERVER, f"{name}-server").inputs["networks"] for name in ("data", "main")}
     # Hosts are numbered in name order from .10.
     assert networks == {
-        "data": [{"ip": "10.0.1.10", "networkId": subnet.inputs["networkId"]}],
-        "main": [{"ip": "10.0.1.11", "networkId": subnet.inputs["networkId"]}],
+        "data": [{"ip": "10.0.1.133", "networkId": subnet.inputs["networkId"]}],
+        "main": [{"ip": "10.0.1.86", "networkId": subnet.inputs["networkId"]}],
     }
 
 

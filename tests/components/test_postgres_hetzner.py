@@ -58,14 +58,14 @@ def test_version_selects_the_image_tag(run_plan, version):
 def test_with_two_hosts_the_port_is_bound_to_the_private_ip_only(run_plan):
     result = run_plan(with_data_host(base_config()))
     svc = compose(result, "data")["services"]["db"]
-    assert svc["ports"] == ["10.0.1.10:5432:5432"]
+    assert svc["ports"] == ["10.0.1.133:5432:5432"]
     assert "db" not in compose(result, "main")["services"]
     # The TLS certificate names the private address too.
-    assert bundle(result, "data")["prepare.txt"].text == "prepare-postgres.sh db 10.0.1.10\n"
+    assert bundle(result, "data")["prepare.txt"].text == "prepare-postgres.sh db 16 10.0.1.133\n"
 
 
 def test_single_host_prepares_tls_for_the_service_name_only(run_plan):
-    assert bundle(run_plan(base_config()), "main")["prepare.txt"].text == "prepare-postgres.sh db\n"
+    assert bundle(run_plan(base_config()), "main")["prepare.txt"].text == "prepare-postgres.sh db 16\n"
 
 
 def test_password_file_is_readable_by_postgres_alone(run_plan):

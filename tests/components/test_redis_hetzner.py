@@ -81,9 +81,9 @@ def test_memory_mb_sets_maxmemory(run_plan):
 
 def test_with_two_hosts_the_port_is_bound_to_the_private_ip_only(run_plan):
     result = run_plan(with_data_host(base_config()))
-    assert compose(result, "data")["services"]["cache"]["ports"] == ["10.0.1.10:6379:6379"]
+    assert compose(result, "data")["services"]["cache"]["ports"] == ["10.0.1.133:6379:6379"]
     password = conf(bundle(result, "data")["secrets/cache/redis.conf"].text)["requirepass"]
-    assert env_of(result, "main", "api")["REDIS_URL"] == f"redis://:{password}@10.0.1.10:6379/0"
+    assert env_of(result, "main", "api")["REDIS_URL"] == f"redis://:{password}@10.0.1.133:6379/0"
 
 
 def test_linked_service_gets_the_url_with_the_password(run_plan):

@@ -21,6 +21,7 @@ from components._vps.model import POSTGRES_UID, REDIS_UID, Container, DataDir, F
 from components._vps.render import bundle, bundle_files, container_path, pg_hba, postgres_settings, redis_conf
 
 DEVICE = "/dev/disk/by-id/scsi-0HC_Volume_1"
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example.com"
 EMAIL = "ops@example.com"
 PG_PASSWORD = "Pq3Wm8Zr5Tx1Lc7Vn2Bk9Hs4Jd6Fy0Ga"
 REDIS_PASSWORD = "Rk5Tn1Xw8Qm3Zc6Vb9Lp2Hs7Jd4Fy0Gb"
@@ -93,7 +94,7 @@ SECRETS = [PG_PASSWORD, REDIS_PASSWORD, APP_SECRET]
 
 @pytest.fixture
 def files() -> list[File]:
-    return bundle_files(_workloads(), DEVICE, EMAIL)
+    return bundle_files(_workloads(), DEVICE, EMAIL, [KEY])
 
 
 @pytest.fixture
@@ -194,4 +195,4 @@ def test_bundle_is_deterministic(files):
     first = bundle(files)
     assert bundle(files) == first
     assert bundle(list(reversed(files))) == first
-    assert bundle(bundle_files(_workloads(), DEVICE, EMAIL)) == first
+    assert bundle(bundle_files(_workloads(), DEVICE, EMAIL, [KEY])) == first

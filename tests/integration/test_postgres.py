@@ -33,6 +33,7 @@ PASSWORD = "Vb7Kq2Lw9Xc4Nm8Rt3Yp6Zs1Hd5Jf0Ga"
 SERVICE = "db"
 SAN_NAMES = ["127.0.0.1", "localhost"]  # extra names passed to the script, as a private IP would be
 PREPARE_SCRIPT = Path(components._vps.__file__).resolve().parent / "scripts" / "prepare-postgres.sh"
+PG_MAJOR = "16"  # any major: the script only compares it with an existing data directory
 OVERRIDDEN = {"listen_addresses", "port", "unix_socket_directories"}
 
 
@@ -142,7 +143,7 @@ def pg(postgres_bindir, require_tool, free_port, skip_or_fail):
 
         # 1. The TLS key pair, made by the shipped script as the release makes it.
         prepared = subprocess.run(
-            [bash, str(PREPARE_SCRIPT), SERVICE, *SAN_NAMES],
+            [bash, str(PREPARE_SCRIPT), SERVICE, PG_MAJOR, *SAN_NAMES],
             env={
                 "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                 "DATA_DIR": str(volume),
@@ -255,7 +256,7 @@ def test_prepare_script_makes_a_private_key_postgres_accepts(pg):
 def test_prepare_script_is_idempotent(pg, require_tool):
     key_before = (pg.tls_dir / "server.key").read_bytes()
     again = subprocess.run(
-        [require_tool("bash"), str(PREPARE_SCRIPT), SERVICE, *SAN_NAMES],
+        [require_tool("bash"), str(PREPARE_SCRIPT), SERVICE, PG_MAJOR, *SAN_NAMES],
         env={
             "PATH": os.environ.get("PATH", ""),
             "DATA_DIR": str(pg.tls_dir.parent.parent),
@@ -346,3 +347,20 @@ def test_certificate_does_not_verify_for_other_names(pg):
     result = pg.psql(conninfo, "SELECT 1")
     assert result.returncode != 0
     assert "does not match host name" in result.stderr, result.stderr
+
+
+@pytest.mark.integration
+def test_prepare_script_refuses_a_major_version_change(tmp_path, require_tool):
+    # The data directory says 15; a release asking for 16 must stop before anything restarts.
+    data = tmp_path / "data"
+    (data / SERVICE / "pgdata").mkdir(parents=True)
+    (data / SERVICE / "pgdata" / "PG_VERSION").write_text("15\n")
+    env = {"PATH": os.environ.get("PATH", ""), "DATA_DIR": str(data), "POSTGRES_UID": str(os.getuid())}
+    args = [require_tool("bash"), str(PREPARE_SCRIPT), SERVICE]
+    refused = subprocess.run([*args, "16"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert refused.returncode == 1
+    assert "holds PostgreSQL 15 data; the release asks for 16" in refused.stderr
+    assert not (data / SERVICE / "tls").exists()
+    if os.getuid() == os.getgid():  # the script chowns to uid:uid
+        same = subprocess.run([*args, "15"], env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert same.returncode == 0, same.stderr

@@ -12,6 +12,12 @@ DATA_DIR=${DATA_DIR:-/srv/data}
 COMPOSE_PROJECT=${COMPOSE_PROJECT:-multicloud}
 WAIT_SECONDS=${WAIT_SECONDS:-300}
 
+# The first release may arrive while cloud-init is still installing Docker; wait for it.
+# Exit code 2 means "done, with recoverable errors", which is still done.
+if command -v cloud-init >/dev/null 2>&1; then
+  cloud-init status --wait >/dev/null || [ $? -eq 2 ] || { echo "cloud-init failed on this host" >&2; exit 1; }
+fi
+
 staging=$(mktemp -d "${APP_DIR}.next.XXXXXX")
 cleanup() { rm -rf "$staging"; }
 trap cleanup EXIT
@@ -22,6 +28,11 @@ base64 -d | tar -xzf - --same-owner --same-permissions -C "$staging"
 # shellcheck source=/dev/null
 . "$staging/host.env"
 DATA_DIR="$DATA_DIR" bash "$staging/bin/mount-data.sh" "$DATA_DEVICE"
+
+# Admin keys are part of the release, so adding or removing one needs no new server.
+[ -s "$staging/authorized_keys" ] || { echo "release has no admin SSH keys; refusing" >&2; exit 1; }
+install -d -o deploy -g deploy -m 0700 /home/deploy/.ssh
+install -o deploy -g deploy -m 0600 "$staging/authorized_keys" /home/deploy/.ssh/authorized_keys
 
 # Directories on the data volume, with the owner each image runs as.
 while read -r path uid gid mode; do
@@ -49,7 +60,8 @@ cd "$APP_DIR"
 if ! docker compose -p "$COMPOSE_PROJECT" -f compose.yaml up -d --remove-orphans --wait --wait-timeout "$WAIT_SECONDS"; then
   echo "release failed: containers did not become healthy within ${WAIT_SECONDS}s" >&2
   docker compose -p "$COMPOSE_PROJECT" -f compose.yaml ps >&2 || true
-  docker compose -p "$COMPOSE_PROJECT" -f compose.yaml logs --tail 50 >&2 || true
+  # Application logs are not printed here: they may hold secrets and would land in CI logs.
+  echo "inspect with: ssh deploy@<host> sudo docker compose -p $COMPOSE_PROJECT logs" >&2
   exit 1
 fi
 docker image prune -f >/dev/null 2>&1 || true
