@@ -14,6 +14,12 @@ import pulumi
 
 from stacks.capabilities import LINK_ENV
 
+# Contract variables whose values are secrets: delivered as secrets (SSM on AWS, 0600 env
+# files on hosts) and shown as <secret> in rendered templates.
+SECRET_VARS = frozenset(
+    {"DATABASE_URL", "PGPASSWORD", "REDIS_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"}
+)
+
 
 class Linkable(Protocol):
     """A component an ApiService/Worker can `links:` to."""

@@ -14,6 +14,7 @@ import argparse
 import base64
 import io
 import json
+import os
 import sys
 import tarfile
 from collections.abc import Sequence
@@ -23,12 +24,11 @@ from typing import Any
 from rich.console import Console
 from rich.tree import Tree
 
+from components.connection import SECRET_VARS
 from infra.offline import Plan, find_project, plan
 from stacks.loader import ConfigError
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
-# Contract variables whose values are secrets (DESIGN §5); env templates show them as <secret>.
-SECRET_ENV = {"DATABASE_URL", "PGPASSWORD", "REDIS_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,6 +47,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except (FileNotFoundError, NotADirectoryError, PermissionError) as e:
         err.print(f"error: {e}", markup=False)
+        return EXIT_ERROR
+    except Exception as e:
+        err.print(
+            f"internal error ({type(e).__name__}); please report it with the stack file (no secrets needed)",
+            markup=False,
+        )
+        if os.environ.get("MULTICLOUD_DEBUG"):
+            raise
         return EXIT_ERROR
 
 
@@ -281,7 +289,7 @@ def _env_template(text: str) -> str:
     lines = []
     for line in text.splitlines():
         key = line.partition("=")[0]
-        lines.append(f"{key}=<secret>" if key in SECRET_ENV else line)
+        lines.append(f"{key}=<secret>" if key in SECRET_VARS else line)
     return "\n".join(lines) + "\n"
 
 

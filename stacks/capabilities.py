@@ -9,20 +9,28 @@ from __future__ import annotations
 
 BACKENDS: dict[str, dict[str, str]] = {
     "host": {"hetzner": "components.host.hetzner"},
-    "api": {"hetzner": "components.api_service.hetzner"},
-    "worker": {"hetzner": "components.api_service.hetzner"},
-    "postgres": {"hetzner": "components.postgres.hetzner"},
-    "redis": {"hetzner": "components.redis.hetzner"},
+    "network": {"aws": "components.network.aws"},
+    "api": {"aws": "components.api_service.aws", "hetzner": "components.api_service.hetzner"},
+    "worker": {"aws": "components.api_service.aws", "hetzner": "components.api_service.hetzner"},
+    "postgres": {"aws": "components.postgres.aws", "hetzner": "components.postgres.hetzner"},
+    "redis": {"aws": "components.redis.aws", "hetzner": "components.redis.hetzner"},
     "bucket": {
+        "aws": "components.object_store.aws",
         "hetzner": "components.object_store.hetzner",
         "cloudflare": "components.object_store.cloudflare",
     },
-    "static_site": {"cloudflare": "components.static_frontend.cloudflare"},
-    "dns": {"cloudflare": "components.dns.cloudflare"},
+    "static_site": {
+        "aws": "components.static_frontend.aws",
+        "cloudflare": "components.static_frontend.cloudflare",
+    },
+    "dns": {"cloudflare": "components.dns.cloudflare", "route53": "components.dns.route53"},
 }
 
 # Targets whose compute runs on VPS hosts (`hosts:`), so placed services need `host:`.
 VPS_TARGETS = frozenset({"hetzner", "digitalocean"})
+
+# Kinds that need the stack's private network on AWS (a VPC).
+AWS_NETWORKED_KINDS = frozenset({"api", "worker", "postgres", "redis"})
 
 # Kinds that run on a host when their target is a VPS provider.
 PLACED_KINDS = frozenset({"api", "worker", "postgres", "redis"})

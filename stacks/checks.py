@@ -11,8 +11,16 @@ import re
 from typing import Any
 
 from stacks.capabilities import LINK_ENV, PLACED_KINDS, VPS_TARGETS, supported_targets
-from stacks.sizing import SizingError, locations, required_volume_gb, resolve_server_type
-from stacks.spec import ApiSpec, BucketSpec, StackSpec, StaticSiteSpec, WorkerSpec
+from stacks.sizing import (
+    SizingError,
+    elasticache_node_type,
+    fargate_size,
+    locations,
+    rds_instance_class,
+    required_volume_gb,
+    resolve_server_type,
+)
+from stacks.spec import ApiSpec, BucketSpec, PostgresSpec, RedisSpec, StackSpec, StaticSiteSpec, WorkerSpec
 
 Problem = tuple[str, str]
 
@@ -33,6 +41,7 @@ def check(spec: StackSpec) -> list[Problem]:
         *_hosts(spec),
         *_admin(spec),
         *_accounts(spec),
+        *_aws(spec),
         *_names(spec),
     ]
 
@@ -284,6 +293,78 @@ def _accounts(spec: StackSpec) -> list[Problem]:
 
 # Names the host machinery uses itself: a service may not take them.
 RESERVED_NAMES = {"caddy"}
+
+
+# Engine versions ElastiCache offers.
+ELASTICACHE_VERSIONS = {"valkey": ["7.2", "8.0", "8.1"], "redis": ["7.1"]}
+
+
+def _aws(spec: StackSpec) -> list[Problem]:
+    uses_aws = [n for n, s in spec.services.items() if s.target == "aws"]
+    if not uses_aws:
+        return []
+    problems: list[Problem] = []
+    if spec.aws is None:
+        problems.append(
+            ("aws", f"services.{uses_aws[0]} runs on AWS; set aws: {{region: us-east-1}} (or your region)")
+        )
+    needs_dns = [n for n in uses_aws if isinstance(spec.services[n], ApiSpec | StaticSiteSpec)]
+    if needs_dns and spec.dns is None:
+        problems.append(
+            (
+                "dns",
+                f"services.{needs_dns[0]} on AWS needs dns: {{provider: route53 | cloudflare, zone_id: ...}} for its certificate",
+            )
+        )
+    for name in uses_aws:
+        svc = spec.services[name]
+        if isinstance(svc, PostgresSpec) and svc.storage_gb < 20:
+            problems.append(
+                (f"services.{name}.storage_gb", "RDS gp3 storage starts at 20 GB; set 20 or more")
+            )
+        if isinstance(svc, PostgresSpec) and svc.size is not None and svc.instance_class is not None:
+            problems.append((f"services.{name}", "give size or instance_class, not both"))
+        if isinstance(svc, RedisSpec):
+            allowed = ELASTICACHE_VERSIONS[svc.engine]
+            if svc.engine_version not in allowed:
+                problems.append(
+                    (
+                        f"services.{name}.version",
+                        f"ElastiCache {svc.engine} runs {', '.join(allowed)}; remove version or pick one",
+                    )
+                )
+        if (
+            isinstance(svc, BucketSpec)
+            and svc.location is not None
+            and spec.aws
+            and svc.location != spec.aws.region
+        ):
+            problems.append(
+                (
+                    f"services.{name}.location",
+                    f"AWS buckets live in the stack's region {spec.aws.region}; remove location",
+                )
+            )
+        if isinstance(svc, ApiSpec | WorkerSpec):
+            try:
+                fargate_size(svc.size.cpu if svc.size else None, svc.size.memory_gb if svc.size else None)
+            except SizingError as err:
+                problems.append((f"services.{name}.size", str(err)))
+            if svc.max_replicas is not None and svc.max_replicas < svc.replicas:
+                problems.append(
+                    (f"services.{name}.max_replicas", f"must be at least replicas ({svc.replicas})")
+                )
+        if isinstance(svc, PostgresSpec) and svc.size is not None:
+            try:
+                rds_instance_class(svc.size.cpu, svc.size.memory_gb)
+            except SizingError as err:
+                problems.append((f"services.{name}.size", str(err)))
+        if isinstance(svc, RedisSpec) and svc.node_type is None:
+            try:
+                elasticache_node_type(svc.memory_mb)
+            except SizingError as err:
+                problems.append((f"services.{name}.memory_mb", str(err)))
+    return problems
 
 
 def _names(spec: StackSpec) -> list[Problem]:

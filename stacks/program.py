@@ -16,13 +16,15 @@ from components.api_service import ApiService, ApiServiceArgs, Worker
 from components.connection import Linkable
 from components.dns import DnsArgs
 from components.host import FleetArgs, HostArgs, HostFleet, VpsHost
+from components.network import Network, NetworkArgs
 from components.object_store import ObjectStore, ObjectStoreArgs
 from components.postgres import ManagedPostgres, PostgresArgs
 from components.redis import Redis, RedisArgs
 from components.static_frontend import StaticFrontend, StaticFrontendArgs
+from stacks.capabilities import AWS_NETWORKED_KINDS
 from stacks.loader import NAMESPACE, ConfigError, parse, read_pulumi_config
 from stacks.providers import Providers
-from stacks.sizing import resolve_server_type, volume_gb
+from stacks.sizing import elasticache_node_type, rds_instance_class, resolve_server_type, volume_gb
 from stacks.spec import ApiSpec, BucketSpec, PostgresSpec, RedisSpec, StackSpec, StaticSiteSpec, WorkerSpec
 
 
@@ -94,6 +96,19 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
             )
     built.update(hosts)
 
+    # --- cloud network (one VPC for every AWS service that needs one) -----------------
+    network = None
+    if any(s.target == "aws" and s.kind in AWS_NETWORKED_KINDS for s in spec.services.values()):
+        assert spec.aws is not None  # checked
+        nat = spec.aws.nat or ("managed" if spec.environment == "prod" else "none")
+        network = Network(
+            "network",
+            NetworkArgs(target="aws", nat=nat, tags=make_labels(project, stack, "network")),
+            opts=opts_for("aws"),
+        )
+        built["network"] = network
+    region = spec.aws.region if spec.aws else None
+
     # --- data components ---------------------------------------------------------------
     linkables: dict[str, Linkable] = {}
     for name, svc in spec.services.items():
@@ -110,6 +125,11 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     username=svc.username,
                     host=host,
                     protect=spec.protect,
+                    network=network,
+                    instance_class=_rds_class(svc),
+                    multi_az=svc.multi_az,
+                    backup_days=svc.backup_days or (7 if spec.environment == "prod" else 1),
+                    tags=make_labels(project, stack, name),
                 ),
                 opts=opts_for(svc.target),
             )
@@ -123,6 +143,10 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     memory_mb=svc.memory_mb,
                     host=host,
                     protect=spec.protect,
+                    network=network,
+                    node_type=_cache_node_type(svc),
+                    nodes=svc.nodes,
+                    tags=make_labels(project, stack, name),
                 ),
                 opts=opts_for(svc.target),
             )
@@ -136,7 +160,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
     # --- frontends and services --------------------------------------------------------
     for name, svc in spec.services.items():
         if isinstance(svc, StaticSiteSpec):
-            assert dns is not None and spec.cloudflare is not None  # checked
+            assert dns is not None  # checked
             built[name] = StaticFrontend(
                 name,
                 StaticFrontendArgs(
@@ -149,7 +173,11 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     build_command=svc.build_command,
                     output_dir=svc.output_dir,
                     root_dir=svc.root_dir,
-                    account_id=spec.cloudflare.account_id,
+                    account_id=spec.cloudflare.account_id if spec.cloudflare else None,
+                    spa=svc.spa,
+                    certificate_provider=providers.aws_us_east_1 if svc.target == "aws" else None,
+                    protect=spec.protect,
+                    tags=make_labels(project, stack, name),
                 ),
                 opts=opts_for(svc.target),
             )
@@ -170,6 +198,10 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                 memory_gb=svc.size.memory_gb if svc.size else None,
                 max_replicas=svc.max_replicas,
                 arch=svc.arch,
+                network=network,
+                region=region,
+                protect=spec.protect,
+                tags=make_labels(project, stack, name),
                 host=hosts.get(svc.host or ""),
                 dns=dns,
                 proxied=svc.proxied if isinstance(svc, ApiSpec) else False,
@@ -197,6 +229,20 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
     return built
 
 
+def _rds_class(svc: PostgresSpec) -> str:
+    if svc.target != "aws":
+        return ""
+    return svc.instance_class or rds_instance_class(
+        svc.size.cpu if svc.size else None, svc.size.memory_gb if svc.size else None
+    )
+
+
+def _cache_node_type(svc: RedisSpec) -> str:
+    if svc.target != "aws":
+        return ""
+    return svc.node_type or elasticache_node_type(svc.memory_mb)
+
+
 def _object_store(
     name: str,
     svc: BucketSpec,
@@ -220,17 +266,17 @@ def _object_store(
             secret_access_key=config.require_secret("hetzner_s3_secret_key"),
         )
         return ObjectStore(name, args)
-    assert spec.cloudflare is not None  # checked
     args = ObjectStoreArgs(
         target=svc.target,
-        location=svc.location,
+        location=spec.aws.region if svc.target == "aws" and spec.aws else svc.location,
         versioning=svc.versioning,
         expire_after_days=svc.lifecycle.expire_after_days if svc.lifecycle else None,
         expire_prefix=svc.lifecycle.prefix if svc.lifecycle else "",
         archive_after_days=svc.lifecycle.archive_after_days if svc.lifecycle else None,
         protect=spec.protect,
         physical_name=physical_name(project, stack, name),
-        account_id=spec.cloudflare.account_id,
+        account_id=spec.cloudflare.account_id if spec.cloudflare else None,
+        labels=make_labels(project, stack, name),
     )
     return ObjectStore(name, args, opts=pulumi.ResourceOptions(providers=providers.for_target(svc.target)))
 

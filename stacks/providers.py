@@ -39,11 +39,39 @@ class Providers:
 
         return cloudflare.Provider("cloudflare", api_token=pulumi.Config("cloudflare").get_secret("apiToken"))
 
+    @cached_property
+    def aws(self) -> pulumi.ProviderResource:
+        """The AWS provider in the stack's region (credentials from the usual AWS chain)."""
+        import pulumi_aws as aws
+
+        assert self.spec.aws is not None  # checked: AWS targets need aws.region
+        return aws.Provider(
+            "aws",
+            region=self.spec.aws.region,
+            profile=pulumi.Config("aws").get("profile"),
+            default_tags=aws.ProviderDefaultTagsArgs(
+                tags={"managed-by": "pulumi", "project": pulumi.get_project()}
+            ),
+        )
+
+    @cached_property
+    def aws_us_east_1(self) -> pulumi.ProviderResource:
+        """AWS in us-east-1, where CloudFront certificates must live (the main one if it is there)."""
+        import pulumi_aws as aws
+
+        assert self.spec.aws is not None
+        if self.spec.aws.region == "us-east-1":
+            return self.aws
+        return aws.Provider("aws-us-east-1", region="us-east-1", profile=pulumi.Config("aws").get("profile"))
+
     def for_target(self, target: str) -> list[pulumi.ProviderResource]:
         """Providers a component on `target` needs (its own, plus DNS when that differs)."""
         providers = []
+        dns = self.spec.dns.provider if self.spec.dns is not None else None
         if target == "hetzner":
             providers.append(self.hcloud)
-        if target == "cloudflare" or (self.spec.dns is not None and self.spec.dns.provider == "cloudflare"):
+        if target == "aws" or dns == "route53":
+            providers.append(self.aws)
+        if target == "cloudflare" or dns == "cloudflare":
             providers.append(self.cloudflare)
         return providers

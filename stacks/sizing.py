@@ -90,3 +90,54 @@ def volume_gb(spec: StackSpec, host_name: str) -> int:
 def extras(provider: str) -> dict:
     """Non-server prices of a provider (IPs, volumes, backups)."""
     return load(provider)["extras"]
+
+
+# --- AWS ------------------------------------------------------------------------------
+
+
+def fargate_size(cpu: float | None, memory_gb: float | None) -> tuple[float, float]:
+    """The smallest valid Fargate (vCPU, GB) pair with at least `cpu` and `memory_gb`.
+
+    Fargate accepts only fixed combinations (0.25 vCPU with 0.5-2 GB, … 16 vCPU with
+    32-120 GB); both are billed, so the cheapest pair that fits is chosen. Without a size,
+    0.25 vCPU / 0.5 GB, the smallest task.
+    """
+    cpu, memory_gb = cpu or 0.25, memory_gb or 0.5
+    prices = load("aws")["fargate"]["x86"]
+    pairs = [
+        (float(c), float(m))
+        for c, memories in load("aws")["fargate"]["sizes"].items()
+        for m in memories
+        if float(c) >= cpu and float(m) >= memory_gb
+    ]
+    if not pairs:
+        raise SizingError(
+            f"Fargate tops out at 16 vCPU / 120 GB; {cpu:g} vCPU / {memory_gb:g} GB does not fit"
+        )
+    return min(pairs, key=lambda p: (p[0] * prices["vcpu_hour"] + p[1] * prices["gb_hour"], p))
+
+
+def rds_instance_class(size_cpu: float | None, size_memory_gb: float | None) -> str:
+    """The cheapest catalogued db.t4g class with the requested vCPUs and memory."""
+    classes = load("aws")["rds_instance_classes"]
+    fits = [c for c in classes if c["cpu"] >= (size_cpu or 0) and c["memory_gb"] >= (size_memory_gb or 0)]
+    if not fits:
+        largest = max(classes, key=lambda c: (c["memory_gb"], c["cpu"]))
+        raise SizingError(
+            f"no catalogued RDS class has {size_cpu or 0:g} vCPU and {size_memory_gb or 0:g} GB; "
+            f"the largest is {largest['name']}; set instance_class (e.g. db.m7g.large) for bigger ones"
+        )
+    return min(fits, key=lambda c: (c["hourly"], c["name"]))["name"]
+
+
+def elasticache_node_type(memory_mb: int) -> str:
+    """The cheapest catalogued cache.t4g node with at least `memory_mb` of memory."""
+    nodes = load("aws")["elasticache_node_types"]
+    fits = [n for n in nodes if n["memory_gb"] * 1024 >= memory_mb]
+    if not fits:
+        largest = max(nodes, key=lambda n: n["memory_gb"])
+        raise SizingError(
+            f"no catalogued ElastiCache node has {memory_mb} MB; the largest is {largest['name']}; "
+            "set node_type (e.g. cache.m7g.large) for bigger ones"
+        )
+    return min(fits, key=lambda n: (n["hourly"]["valkey"], n["name"]))["name"]

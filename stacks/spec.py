@@ -214,8 +214,12 @@ class RedisSpec(PlacedService):
 
     @property
     def engine_version(self) -> str:
-        """The engine version, defaulted per engine."""
-        return self.version or ("8.0" if self.engine == "valkey" else "7.4")
+        """The engine version, defaulted per engine (and per target: ElastiCache Redis is 7.1)."""
+        if self.version:
+            return self.version
+        if self.engine == "valkey":
+            return "8.0"
+        return "7.1" if self.target == "aws" else "7.4"
 
 
 class LifecycleSpec(Model):

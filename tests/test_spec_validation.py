@@ -160,13 +160,13 @@ CORPUS = [
     pytest.param(
         both(set_("services.cache.target", "cloudflare"), del_("services.cache.host")),
         "services.cache.target",
-        ["redis cannot run on cloudflare", "supported targets: hetzner"],
+        ["redis cannot run on cloudflare", "supported targets: aws, hetzner"],
         id="redis-on-cloudflare",
     ),
     pytest.param(
         set_("services.web.target", "hetzner"),
         "services.web.target",
-        ["static_site cannot run on hetzner", "supported targets: cloudflare"],
+        ["static_site cannot run on hetzner", "supported targets: aws, cloudflare"],
         id="static-site-on-hetzner",
     ),
     pytest.param(

@@ -12,9 +12,13 @@ link's connection variables (DESIGN §5). So `DATABASE_URL` is the same name on 
 DigitalOcean and AWS, and only the values differ.
 
 Backends: `hetzner` (a container on a VpsHost behind Caddy with automatic HTTPS, and A/AAAA
-records pointing at the host).
+records pointing at the host), `aws` (ECS Fargate behind an HTTPS Application Load
+Balancer, CPU autoscaling, secrets from SSM Parameter Store).
 
-Cost: nothing beyond its host on a VPS; the host is priced once.
+Cost: nothing beyond its host on a VPS; the host is priced once. On AWS, Fargate by the
+vCPU-hour and GB-hour per running task (0.25 vCPU / 0.5 GB ≈ $9/month in us-east-1), plus
+for an API the load balancer (≈ $16.43/month + LCUs, and $3.65/month per public IPv4 in
+each of its two zones).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from components._lib.backends import load_backend
 from components.connection import Linkable
 from components.dns import DnsArgs
 from components.host import VpsHost
+from components.network import Network
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,13 @@ class ApiServiceArgs:
     host: VpsHost | None = None
     dns: DnsArgs | None = None
     proxied: bool = False
+    network: Network | None = None
+    """Cloud targets: the VPC the containers run in."""
+    region: str | None = None
+    """AWS: region (for the log driver)."""
+    protect: bool = False
+    """Prod: deletion protection on the load balancer, longer log retention."""
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""DNS records, written to the stack's DNS provider (Cloudflare today; Route 53 and DO later).
+"""DNS records, written to the stack's DNS provider (Cloudflare or Route 53; DO later).
 
 Records are children of the component that needs them (an ApiService's A/AAAA, a static
 site's CNAME), so the plan shows them under their owner.
@@ -25,11 +25,14 @@ class DnsArgs:
 class Record:
     """One record to create."""
 
-    fqdn: str
-    type: str
+    fqdn: pulumi.Input[str]
+    type: pulumi.Input[str]
     content: pulumi.Input[str]
     proxied: bool = False
     comment: str = "managed by multicloud"
+    alias_zone_id: pulumi.Input[str] | None = None
+    """Point at an AWS load balancer or CloudFront name: an alias A record on Route 53, a
+    (flattened) CNAME on Cloudflare. `type` is ignored then."""
 
 
 def create_record(parent: pulumi.Resource, name: str, dns: DnsArgs, record: Record) -> pulumi.Resource:

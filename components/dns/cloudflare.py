@@ -16,7 +16,8 @@ def record(parent: pulumi.Resource, name: str, dns: DnsArgs, rec: Record) -> pul
         name,
         zone_id=dns.zone_id,
         name=rec.fqdn,
-        type=rec.type,
+        # Cloudflare flattens a CNAME at the zone apex, so an alias is simply a CNAME.
+        type="CNAME" if rec.alias_zone_id is not None else rec.type,
         content=rec.content,
         proxied=rec.proxied,
         ttl=AUTOMATIC_TTL,

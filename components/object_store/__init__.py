@@ -48,6 +48,7 @@ class ObjectStoreArgs:
     """Hetzner: the project's S3 access key (a secret from stack config)."""
     secret_access_key: pulumi.Input[str] | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    """Tags/labels where the provider has them."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class ObjectStoreOutputs:
     access_key_id: pulumi.Output[str]
     secret_access_key: pulumi.Output[str]
     resources: dict[str, pulumi.Resource]
+    bucket_arn: pulumi.Output[str] | None = None
+    """AWS: lets linked services' task roles be granted this bucket."""
 
 
 class ObjectStoreBackend(Protocol):
@@ -89,6 +92,7 @@ class ObjectStore(pulumi.ComponentResource):
         self.access_key_id = secret(out.access_key_id)
         self.secret_access_key = secret(out.secret_access_key)
         self.resources = out.resources
+        self.bucket_arn = out.bucket_arn
         self._env = s3_env(out.endpoint, out.region, out.bucket, out.access_key_id, out.secret_access_key)
         self.register_outputs(
             {

@@ -5,16 +5,19 @@ Usage::
     db = ManagedPostgres("db", PostgresArgs(target="hetzner", version="16", storage_gb=40, host=main))
     db.connection_env()   # DATABASE_URL, PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD
 
-Backends: `hetzner` (a container on a VpsHost, data on the host's volume, SCRAM auth, TLS).
-AWS RDS and DigitalOcean managed clusters plug in through the same `build` contract.
+Backends: `hetzner` (a container on a VpsHost, data on the host's volume, SCRAM auth, TLS),
+`aws` (RDS PostgreSQL: encrypted gp3, private subnets, TLS forced, backups, deletion
+protection and a final snapshot in prod, Multi-AZ by flag).
 
-Cost: on a VPS host, only the volume space it needs (`storage_gb`) — the host is priced once.
-Self-managed: patching and off-host backups are yours (see the README's operations notes).
+Cost: on a VPS host, only the volume space it needs (`storage_gb`) — the host is priced once;
+self-managed, so patching and off-host backups are yours. On AWS, the instance class by the
+hour (db.t4g.micro ≈ $11.68/month in us-east-1) plus $0.115/GB-month of gp3; Multi-AZ
+doubles both.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import pulumi
@@ -22,6 +25,7 @@ import pulumi
 from components._lib.backends import load_backend
 from components.connection import postgres_env, secret
 from components.host import VpsHost
+from components.network import Network
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,14 @@ class PostgresArgs:
     host: VpsHost | None = None
     """VPS targets: the host it runs on."""
     protect: bool = False
+    """Prod: protect, deletion protection, final snapshot."""
+    network: Network | None = None
+    """Cloud targets: the VPC it lives in (private subnets only)."""
+    instance_class: str = "db.t4g.micro"
+    """Managed instance class, resolved from the neutral size (stacks.sizing)."""
+    multi_az: bool = False
+    backup_days: int = 1
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,8 @@ class PostgresOutputs:
     password: pulumi.Output[str]
     sslmode: str
     resources: dict[str, pulumi.Resource]
+    security_group_id: pulumi.Output[str] | None = None
+    """Cloud targets: the group linked services are admitted to (one rule per link)."""
 
 
 class PostgresBackend(Protocol):
@@ -79,6 +93,7 @@ class ManagedPostgres(pulumi.ComponentResource):
         self.host, self.port, self.database = out.host, out.port, out.database
         self.username, self.password = out.username, secret(out.password)
         self.resources = out.resources
+        self.security_group_id = out.security_group_id
         self._env = postgres_env(out.host, out.port, out.database, out.username, out.password, out.sslmode)
         self.url = self._env["DATABASE_URL"]
         self.register_outputs(

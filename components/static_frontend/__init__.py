@@ -6,14 +6,17 @@ Usage::
                          build_command="npm run build", output_dir="out", fqdn="www.example.com", ...))
 
 Backends: `cloudflare` (Pages, connected to the GitHub repository: every push to the
-production branch deploys, pull requests get previews).
+production branch deploys, pull requests get previews), `aws` (a private S3 bucket behind
+CloudFront with origin access control; CI uploads the build, see `deploy_hint`).
 
 Cost: Cloudflare Pages is free for static assets (500 builds a month on the free plan).
+CloudFront's pay-as-you-go always-free tier covers 1 TB and 10 M requests a month; the S3
+bucket costs $0.023/GB-month.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import pulumi
@@ -39,6 +42,12 @@ class StaticFrontendArgs:
     output_dir: str = "dist"
     root_dir: str = ""
     account_id: str | None = None
+    spa: bool = False
+    """Serve index.html for unknown paths (Pages does this by itself when there is no 404.html)."""
+    certificate_provider: pulumi.ProviderResource | None = None
+    """AWS: a provider in us-east-1, the only region CloudFront takes certificates from."""
+    protect: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,8 @@ class StaticFrontendOutputs:
     url: pulumi.Output[str]
     default_url: pulumi.Output[str]
     resources: dict[str, pulumi.Resource]
+    deploy_hint: pulumi.Output[str] | None = None
+    """How built files get there when the provider does not build from git itself."""
 
 
 class StaticFrontendBackend(Protocol):
@@ -71,4 +82,7 @@ class StaticFrontend(pulumi.ComponentResource):
         backend: StaticFrontendBackend = load_backend("static_site", args.target)  # type: ignore[assignment]
         out = backend.build(self, name, args)
         self.url, self.default_url, self.resources = out.url, out.default_url, out.resources
-        self.register_outputs({"url": self.url, "default_url": self.default_url})
+        self.deploy_hint = out.deploy_hint
+        self.register_outputs(
+            {"url": self.url, "default_url": self.default_url, "deploy_hint": self.deploy_hint}
+        )

@@ -362,5 +362,7 @@ def test_prepare_script_refuses_a_major_version_change(tmp_path, require_tool):
     assert "holds PostgreSQL 15 data; the release asks for 16" in refused.stderr
     assert not (data / SERVICE / "tls").exists()
     if os.getuid() == os.getgid():  # the script chowns to uid:uid
-        same = subprocess.run([*args, "15"], env=env, capture_output=True, text=True, timeout=120, check=False)
+        same = subprocess.run(
+            [*args, "15"], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
         assert same.returncode == 0, same.stderr

@@ -1,0 +1,136 @@
+"""StaticFrontend on AWS: private S3 bucket + CloudFront with origin access control.
+
+Mirrors CKV_AWS_34 (viewer redirect to HTTPS), CKV_AWS_174 (TLSv1.2_2021 minimum, which
+needs a custom certificate: ACM in us-east-1), CKV2_AWS_46 (origin access control, the bucket
+stays private) and the S3 controls of the ObjectStore backend. AWS does not build from git,
+so the site's CI uploads the build (`deploy_hint` has the two commands).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from components._lib.certificates import validated_certificate
+from components.dns import Record, create_record
+from components.object_store.aws import private_bucket, tls_only_statement
+from components.static_frontend import StaticFrontend, StaticFrontendArgs, StaticFrontendOutputs
+
+# AWS managed cache policy "Managed-CachingOptimized".
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+# Route 53 alias target zone of every CloudFront distribution.
+CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
+
+
+def bucket_policy(bucket_arn: str, distribution_arn: str) -> str:
+    """Only this distribution may read objects; nothing without TLS."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "CloudFrontReadsThroughOAC",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudfront.amazonaws.com"},
+                    "Action": "s3:GetObject",
+                    "Resource": f"{bucket_arn}/*",
+                    "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+                },
+                tls_only_statement(bucket_arn),
+            ],
+        }
+    )
+
+
+def build(parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> StaticFrontendOutputs:
+    """Create the bucket, OAC, certificate, distribution, bucket policy and DNS record."""
+    child = pulumi.ResourceOptions(parent=parent)
+    resources = private_bucket(parent, name, args.protect, args.tags)
+    bucket = resources["bucket"]
+    assert isinstance(bucket, aws.s3.Bucket)
+    oac = aws.cloudfront.OriginAccessControl(
+        f"{name}-oac",
+        description=f"{name}: CloudFront reads the private bucket",
+        origin_access_control_origin_type="s3",
+        signing_behavior="always",
+        signing_protocol="sigv4",
+        opts=child,
+    )
+    certificate_arn = validated_certificate(
+        parent, name, args.fqdn, args.dns, provider=args.certificate_provider
+    )
+    error_responses = (
+        [
+            aws.cloudfront.DistributionCustomErrorResponseArgs(
+                error_code=code, response_code=200, response_page_path="/index.html", error_caching_min_ttl=10
+            )
+            for code in (403, 404)
+        ]
+        if args.spa
+        else None
+    )
+    distribution = aws.cloudfront.Distribution(
+        f"{name}-cdn",
+        enabled=True,
+        comment=f"{name} ({args.fqdn})",
+        aliases=[args.fqdn],
+        default_root_object="index.html",
+        is_ipv6_enabled=True,
+        http_version="http2and3",
+        price_class="PriceClass_100",
+        origins=[
+            aws.cloudfront.DistributionOriginArgs(
+                origin_id="site",
+                domain_name=bucket.bucket_regional_domain_name,
+                origin_access_control_id=oac.id,
+            )
+        ],
+        default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+            target_origin_id="site",
+            viewer_protocol_policy="redirect-to-https",
+            allowed_methods=["GET", "HEAD", "OPTIONS"],
+            cached_methods=["GET", "HEAD"],
+            compress=True,
+            cache_policy_id=CACHING_OPTIMIZED,
+        ),
+        custom_error_responses=error_responses,
+        restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+            geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")
+        ),
+        viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(
+            acm_certificate_arn=certificate_arn,
+            ssl_support_method="sni-only",
+            minimum_protocol_version="TLSv1.2_2021",
+        ),
+        tags=args.tags,
+        opts=child,
+    )
+    resources |= {"oac": oac, "distribution": distribution}
+    resources["policy"] = aws.s3.BucketPolicy(
+        f"{name}-policy",
+        bucket=bucket.id,
+        policy=pulumi.Output.all(bucket.arn, distribution.arn).apply(lambda a: bucket_policy(a[0], a[1])),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[resources["public_access"]]),
+    )
+    resources["dns"] = create_record(
+        parent,
+        f"{name}-dns",
+        args.dns,
+        Record(
+            fqdn=args.fqdn, type="CNAME", content=distribution.domain_name, alias_zone_id=CLOUDFRONT_ZONE_ID
+        ),
+    )
+    hint = pulumi.Output.all(bucket.bucket, distribution.id).apply(
+        lambda a: (
+            f"aws s3 sync {args.output_dir}/ s3://{a[0]} --delete && "
+            f"aws cloudfront create-invalidation --distribution-id {a[1]} --paths '/*'"
+        )
+    )
+    return StaticFrontendOutputs(
+        url=pulumi.Output.from_input(f"https://{args.fqdn}"),
+        default_url=distribution.domain_name.apply(lambda d: f"https://{d}"),
+        resources=resources,
+        deploy_hint=hint,
+    )
