@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.tree import Tree
 
 from components.connection import SECRET_VARS
 from infra.offline import Plan, find_project, plan
@@ -166,14 +165,16 @@ def _top_level(result: Plan) -> list[Any]:
     ]
 
 
-def plan_tree(result: Plan) -> Tree:
-    """The resource tree, grouped by component."""
+def plan_tree(result: Plan) -> Any:
+    """The resource tree, grouped by component (a rich Tree)."""
+    from rich.tree import Tree
+
     children: dict[str, list[Any]] = {}
     for r in result.registrations:
         children.setdefault(r.parent, []).append(r)
     tree = Tree(f"[bold]{result.project}[/] · stack [bold]{result.stack}[/] ({result.spec.environment})")
 
-    def add(node: Tree, reg: Any) -> None:
+    def add(node: Any, reg: Any) -> None:
         label = f"{_short(reg.type)} [bold]{reg.name}[/]"
         detail = _summary(reg)
         if detail:

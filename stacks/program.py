@@ -11,7 +11,6 @@ import pulumi
 
 from components._lib.naming import labels as make_labels
 from components._lib.naming import physical_name
-from components._vps.release import HostRelease, ReleaseArgs
 from components.api_service import ApiService, ApiServiceArgs, Worker
 from components.connection import Linkable
 from components.dns import DnsArgs
@@ -214,6 +213,9 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                 )
 
     # --- releases ----------------------------------------------------------------------
+    if hosts:
+        # Imported here: a stack without hosts never loads pulumi_command or the renderers.
+        from components._vps.release import HostRelease, ReleaseArgs
     for name, host in hosts.items():
         HostRelease(
             f"{name}-release",
