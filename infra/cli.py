@@ -24,10 +24,11 @@ from typing import Any
 from rich.console import Console
 
 from components.connection import SECRET_VARS
+from costs.estimate import fmt
 from infra.offline import Plan, find_project, plan
 from stacks.loader import ConfigError
 
-EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BUDGET = 0, 1, 2, 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, NotADirectoryError, PermissionError) as e:
         err.print(f"error: {e}", markup=False)
         return EXIT_ERROR
+    except UsageError as e:
+        err.print(f"infra {args.command}: {e}", markup=False)
+        return EXIT_CONFIG
     except Exception as e:
         err.print(
             f"internal error ({type(e).__name__}); please report it with the stack file (no secrets needed)",
@@ -81,6 +85,28 @@ def _parser() -> argparse.ArgumentParser:
         "render", "Write the generated host files (cloud-init, compose, Caddyfile, env templates).", _render
     )
     p.add_argument("--out", metavar="DIR", type=Path, required=True, help="directory to write into")
+    p = add(
+        "cost", "Monthly cost of the stack, offline; compare targets, diff a change, check the budget.", _cost
+    )
+    p.add_argument("--format", choices=["table", "json", "markdown"], default="table")
+    p.add_argument(
+        "--compare",
+        metavar="TARGETS",
+        help="also price the stack moved to these targets, e.g. aws,hetzner,cloudflare",
+    )
+    p.add_argument(
+        "--chart", metavar="FILE", type=Path, help="with --compare: write an SVG bar chart of the totals"
+    )
+    p.add_argument(
+        "--base", metavar="FILE_OR_GIT_REF", help="diff against another stack file, or this one at a git ref"
+    )
+    p.add_argument(
+        "--from-preview", metavar="FILE", type=Path, help="price a `pulumi preview --json` document"
+    )
+    p.add_argument("--from-export", metavar="FILE", type=Path, help="price a `pulumi stack export` document")
+    p.add_argument(
+        "--check-budget", action="store_true", help="exit 3 when the estimate breaks the stack's budget"
+    )
     return parser
 
 
@@ -245,6 +271,222 @@ def _assert_no_secret(text: str, secrets: set[str]) -> None:
     leaked = [s for s in secrets if s and s in text]
     if leaked:
         raise RuntimeError("internal error: a secret value would have been printed; output suppressed")
+
+
+# --- cost ------------------------------------------------------------------------------
+
+
+def _cost(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) -> int:
+    from costs import budget as budget_rules
+    from costs.estimate import diff, estimate, estimate_plan, infracost_json
+    from costs.report import diff_markdown, markdown, resource_changes, table, unpriced_note, usage_note
+    from costs.sources import from_export, from_preview
+
+    if args.chart and not args.compare:
+        raise UsageError("--chart goes with --compare")
+    if sum(bool(x) for x in (args.base, args.from_preview, args.from_export, args.compare)) > 1:
+        raise UsageError("use one of --base, --compare, --from-preview, --from-export")
+    spec = load_file_offline(stack_file)
+    currency = spec.budget.currency if spec.budget else None
+    before = None
+    ops: dict[str, str] = {}
+    title = f"multicloud/{stack}"
+
+    if args.from_preview or args.from_export:
+        source = args.from_preview or args.from_export
+        try:
+            doc = json.loads(Path(source).read_text())
+        except json.JSONDecodeError as e:
+            raise UsageError(f"{source} is not JSON (line {e.lineno})") from None
+        if args.from_preview:
+            change = from_preview(doc)
+            ops = change.ops
+            before = estimate(change.before, spec.usage, currency)
+            current = estimate(change.after, spec.usage, currency or before.currency)
+            title += " (pulumi preview)"
+        else:
+            current = estimate(from_export(doc), spec.usage, currency)
+            title += " (stack export)"
+    else:
+        current = estimate_plan(plan(stack_file, stack), currency)
+        if args.base:
+            base_file = _base_file(args.base, stack_file)
+            before = estimate_plan(plan(base_file, stack), current.currency)
+
+    if args.compare:
+        return _compare(args, stack_file, stack, current, out)
+
+    if args.format == "json":
+        print(json.dumps(infracost_json(current, "multicloud", stack, before), indent=2))
+    elif args.format == "markdown":
+        changes = resource_changes(ops, before, current) if before and ops else None
+        print(
+            diff_markdown(diff(before, current), before, current, title, changes)
+            if before
+            else markdown(current, title)
+        )
+    else:
+        if before is not None:
+            from rich.table import Table
+
+            t = Table(title=f"{title}: change", title_justify="left")
+            for col in ("component", "previous", "new", "diff"):
+                t.add_column(col, justify="left" if col == "component" else "right")
+            for row in diff(before, current):
+                t.add_row(
+                    row.name,
+                    fmt(row.before, current.currency),
+                    fmt(row.after, current.currency),
+                    fmt(row.change, current.currency, signed=True),
+                )
+            out.print(t)
+            if ops:
+                r = Table(title="resources that change", title_justify="left")
+                for col in ("change", "resource", "previous", "new"):
+                    r.add_column(col, justify="right" if col in ("previous", "new") else "left")
+                for op, name, b, a in resource_changes(ops, before, current):
+                    r.add_row(op, name, fmt(b, current.currency), fmt(a, current.currency))
+                out.print(r)
+        out.print(table(current, title))
+        out.print(f"[dim]{usage_note(current)}[/]")
+        out.print(f"[dim]{unpriced_note(current)}[/]")
+
+    if args.check_budget:
+        if spec.budget is None:
+            raise UsageError("--check-budget needs multicloud:budget: {monthly: ..., currency: ...}")
+        broken = budget_rules.violations(
+            current.total,
+            current.currency,
+            spec.budget.monthly,
+            spec.budget.currency,
+            previous=before.total if before else None,
+            max_increase=spec.budget.max_increase,
+            max_increase_percent=spec.budget.max_increase_percent,
+        )
+        for reason in broken:
+            Console(stderr=True, highlight=False).print(f"over budget: {reason}", markup=False)
+        if broken:
+            return EXIT_BUDGET
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: Any, out: Console) -> int:
+    import tempfile
+
+    import yaml
+
+    from costs.compare import retarget
+    from costs.estimate import estimate_plan
+    from costs.report import Column, bar_chart_svg, compare_markdown
+    from stacks.capabilities import BACKENDS
+    from stacks.loader import read_stack_file
+
+    known = sorted({t for kind in BACKENDS.values() for t in kind} - {"route53"})
+    targets = [t.strip() for t in args.compare.split(",") if t.strip()]
+    unknown = [t for t in targets if t not in known]
+    if unknown:
+        raise UsageError(f"--compare: unknown target {', '.join(unknown)}; known: {', '.join(known)}")
+    raw = read_stack_file(stack_file)
+    columns = [Column("as configured", current, [])]
+    for target in targets:
+        values, notes = retarget(raw.values, target)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"Pulumi.{stack}.yaml"
+            doc = {"config": {f"multicloud:{k}": v for k, v in values.items()}}
+            path.write_text(yaml.safe_dump(doc, sort_keys=False))
+            try:
+                result = plan(path, stack)
+            except ConfigError as e:
+                notes = notes + [f"cannot be planned on {target}: {line}" for line in e.lines()]
+                columns.append(
+                    Column(target, current.__class__(current.currency, {}, [], 0, current.usage, 0), notes)
+                )
+                continue
+        columns.append(Column(f"{target}", estimate_plan(result, current.currency), notes))
+    currency = current.currency
+    if args.chart:
+        args.chart.write_text(bar_chart_svg(columns, currency, f"multicloud/{stack}: monthly cost by target"))
+    if args.format == "json":
+        from costs.estimate import infracost_json
+
+        print(
+            json.dumps(
+                {
+                    c.label: infracost_json(c.estimate, "multicloud", stack) | {"notes": c.notes}
+                    for c in columns
+                },
+                indent=2,
+            )
+        )
+    elif args.format == "markdown":
+        print(compare_markdown(columns, currency))
+    else:
+        from rich.table import Table
+
+        from costs.estimate import convert
+
+        t = Table(title=f"multicloud/{stack}: monthly cost by target ({currency})", title_justify="left")
+        t.add_column("component")
+        for c in columns:
+            t.add_column(c.label, justify="right")
+        for name in sorted({n for c in columns for n in c.estimate.components}):
+            cells = []
+            for c in columns:
+                comp = c.estimate.components.get(name)
+                cells.append(
+                    fmt(convert(comp.monthly, c.estimate.currency, currency), currency) if comp else "—"
+                )
+            t.add_row(name, *cells)
+        t.add_row(
+            "[bold]total[/]",
+            *[
+                f"[bold]{fmt(convert(c.estimate.total, c.estimate.currency, currency), currency)}[/]"
+                for c in columns
+            ],
+        )
+        out.print(t)
+        for c in columns:
+            for note in c.notes:
+                out.print(f"[dim]{c.label}: {note}[/]", markup=True)
+        if args.chart:
+            out.print(f"chart written to {args.chart}")
+    return EXIT_OK
+
+
+def _base_file(base: str, stack_file: Path) -> Path:
+    """`--base`: a stack file, or the same stack file at a git ref."""
+    import subprocess
+    import tempfile
+
+    candidate = Path(base)
+    if candidate.is_file():
+        return candidate
+    root = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=stack_file.resolve().parent,
+    )
+    if root.returncode != 0:
+        raise UsageError(f"--base {base}: not a file, and not inside a git checkout")
+    rel = stack_file.resolve().relative_to(Path(root.stdout.strip()))
+    shown = subprocess.run(
+        ["git", "show", f"{base}:{rel.as_posix()}"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=root.stdout.strip(),
+    )
+    if shown.returncode != 0:
+        raise UsageError(f"--base {base}: {rel} does not exist at that git ref")
+    tmp = Path(tempfile.mkdtemp()) / stack_file.name
+    tmp.write_text(shown.stdout)
+    return tmp
+
+
+class UsageError(Exception):
+    """A bad combination of command-line options."""
 
 
 # --- render ----------------------------------------------------------------------------

@@ -128,6 +128,18 @@ class BudgetSpec(Model):
 
     monthly: float = Field(gt=0)
     currency: Literal["EUR", "USD"] = "EUR"
+    max_increase: float | None = Field(default=None, gt=0, description="largest allowed rise per change, in currency")
+    max_increase_percent: float | None = Field(default=None, gt=0, description="largest allowed rise per change, in %")
+
+
+class UsageSpec(Model):
+    """Quantities for usage-based prices. Every estimate prints the values it used."""
+
+    storage_gb: float = Field(default=10, ge=0, description="stored per bucket, GB")
+    egress_gb: float = Field(default=100, ge=0, description="internet egress per month, GB")
+    nat_gb: float = Field(default=10, ge=0, description="processed by a NAT gateway per month, GB")
+    alb_lcu: float = Field(default=1, ge=0, description="average load balancer capacity units")
+    log_gb: float = Field(default=1, ge=0, description="log ingestion per service per month, GB")
 
 
 class ServiceBase(Model):
@@ -274,6 +286,7 @@ class StackSpec(Model):
     aws: AwsSpec | None = None
     admin: AdminSpec | None = None
     budget: BudgetSpec | None = None
+    usage: UsageSpec = Field(default_factory=UsageSpec)
     hosts: dict[Name, HostSpec] = Field(default_factory=dict)
     services: dict[Name, ServiceSpec] = Field(min_length=1)
 

@@ -1,0 +1,100 @@
+"""Re-target a stack to another provider, for `infra cost --compare`.
+
+Works on the raw `multicloud:` config (before validation): every component whose kind the
+other provider supports moves there; the rest stays and is reported. Settings that only the
+old target honours are dropped (an RDS instance class means nothing on a Hetzner host), and
+what the new target needs is added with visible defaults (a host for Hetzner, a region for
+AWS). The result is validated and planned like any stack, so the comparison prices real
+resources, not a guess.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from stacks.capabilities import PLACED_KINDS, VPS_TARGETS, supported_targets
+from stacks.checks import TARGET_FIELDS
+
+DEFAULT_HOST = {"target": "hetzner", "size": {"cpu": 4, "memory_gb": 8}, "location": "fsn1"}
+PLACEHOLDER_ADMIN = {
+    "ssh_public_keys": [
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl compare@multicloud"
+    ],
+    "cidrs": ["192.0.2.0/24"],
+}
+
+
+def retarget(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[str]]:
+    """A copy of the raw config with every supported component on `target`, and notes."""
+    config = copy.deepcopy(values)
+    services: dict[str, dict[str, Any]] = config.get("services", {})
+    notes: list[str] = []
+    moved = []
+    for name, svc in services.items():
+        kind = svc.get("kind", "")
+        if svc.get("target") == target:
+            continue
+        if target not in supported_targets(kind):
+            notes.append(f"{name} ({kind}) stays on {svc.get('target')}: {target} has no {kind} backend")
+            continue
+        svc["target"] = target
+        moved.append(name)
+        if kind == "bucket" and svc.pop("location", None) is not None:
+            notes.append(f"{name}: location dropped (the {target} default applies)")
+        for (field_kind, field), targets in TARGET_FIELDS.items():
+            if field_kind == kind and target not in targets:
+                owner = svc
+                *parents, leaf = field.split(".")
+                for part in parents:
+                    owner = owner.get(part) or {}
+                if leaf in owner:
+                    owner.pop(leaf)
+                    notes.append(f"{name}: {field} dropped ({target} does not have it)")
+    if not moved:
+        return config, notes
+    if target in VPS_TARGETS:
+        _place_on_host(config, target, notes)
+    else:
+        for svc in services.values():
+            if svc.get("target") == target:
+                svc.pop("host", None)
+    if target == "aws":
+        config.setdefault("aws", {"region": "us-east-1"})
+        for name, svc in services.items():
+            if svc.get("target") != "aws":
+                continue
+            if svc.get("kind") == "postgres" and int(svc.get("storage_gb", 20)) < 20:
+                svc["storage_gb"] = 20
+                notes.append(f"{name}: storage_gb raised to 20 (the RDS gp3 minimum)")
+            if svc.get("kind") == "redis":
+                svc.pop("version", None)
+            if svc.get("kind") == "bucket":
+                svc.pop("location", None)
+    if target == "cloudflare":
+        for name, svc in services.items():
+            if svc.get("target") == "cloudflare" and svc.get("kind") == "bucket":
+                svc.pop("location", None)
+                if svc.pop("versioning", None):
+                    notes.append(f"{name}: versioning dropped (R2 has none)")
+    # Hosts nothing runs on any more would be config errors: remove them.
+    used = {svc.get("host") for svc in services.values()}
+    config["hosts"] = {h: spec for h, spec in config.get("hosts", {}).items() if h in used}
+    if not config["hosts"]:
+        config.pop("hosts")
+    return config, notes
+
+
+def _place_on_host(config: dict[str, Any], target: str, notes: list[str]) -> None:
+    hosts = config.setdefault("hosts", {})
+    mine = [h for h, spec in hosts.items() if spec.get("target") == target]
+    host = mine[0] if mine else "main"
+    if not mine:
+        hosts[host] = dict(DEFAULT_HOST, target=target)
+        notes.append(f"host {host} added: {target} runs these services on a VPS (4 vCPU / 8 GB)")
+    for svc in config["services"].values():
+        if svc.get("target") == target and svc.get("kind") in PLACED_KINDS and svc.get("host") not in mine:
+            svc["host"] = host
+    if "admin" not in config:
+        config["admin"] = copy.deepcopy(PLACEHOLDER_ADMIN)
+        notes.append("admin: placeholder SSH key and network added for the comparison")

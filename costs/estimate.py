@@ -1,0 +1,234 @@
+"""Group priced lines by component, convert totals to one currency, and compare estimates.
+
+Every line keeps its native currency (Hetzner bills EUR, AWS and Cloudflare USD); only
+component totals and the grand total are converted, with the dated rate in
+`costs/catalog/fx.yaml`, which every report prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from costs.catalog import load
+from costs.pricing import Line, Priced, Resource, price
+from stacks.spec import UsageSpec
+
+COMPONENT_PREFIX = "multicloud:index:"
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A dated exchange rate."""
+
+    base: str
+    quote: str
+    rate: float
+    date: str
+    source: str
+
+
+@cache
+def eur_usd() -> Rate:
+    """The catalog's EUR→USD rate."""
+    entry = next(r for r in load("fx")["rates"] if r["from"] == "EUR" and r["to"] == "USD")
+    return Rate("EUR", "USD", float(entry["rate"]), str(entry["date"]), entry["source"]["url"])
+
+
+def convert(amount: float, from_currency: str, to_currency: str) -> float:
+    """Convert between EUR and USD with the catalog rate."""
+    if from_currency == to_currency:
+        return amount
+    rate = eur_usd().rate
+    if (from_currency, to_currency) == ("EUR", "USD"):
+        return amount * rate
+    if (from_currency, to_currency) == ("USD", "EUR"):
+        return amount / rate
+    raise ValueError(f"no exchange rate {from_currency}→{to_currency}")
+
+
+@dataclass
+class ComponentCost:
+    """The lines of one component and their total in the estimate's currency."""
+
+    name: str
+    kind: str
+    lines: list[Line] = field(default_factory=list)
+    monthly: float = 0.0
+
+
+@dataclass
+class Estimate:
+    """A priced stack."""
+
+    currency: str
+    components: dict[str, ComponentCost]
+    unpriced: list[Resource]
+    free: int
+    usage: UsageSpec
+    resource_count: int
+
+    @property
+    def total(self) -> float:
+        """Monthly total in `currency`."""
+        return sum(c.monthly for c in self.components.values())
+
+    @property
+    def usage_based(self) -> bool:
+        """Whether any line depends on a usage quantity."""
+        return any(line.usage_based for c in self.components.values() for line in c.lines)
+
+
+def owner(res: Resource, by_urn: dict[str, Resource]) -> Resource | None:
+    """The outermost multicloud component a resource belongs to (None for stack-level ones)."""
+    found = None
+    current: Resource | None = res
+    while current is not None:
+        if current.type.startswith(COMPONENT_PREFIX):
+            found = current
+        current = by_urn.get(current.parent) if current.parent else None
+    return found
+
+
+def estimate(
+    resources: list[Resource], usage: UsageSpec | None = None, currency: str | None = None
+) -> Estimate:
+    """Price `resources` and group the lines by component."""
+    priced: Priced = price(resources, usage)
+    by_urn = {r.urn: r for r in resources}
+    currencies = {line.currency for line in priced.lines}
+    currency = currency or ("EUR" if "EUR" in currencies else "USD")
+    components: dict[str, ComponentCost] = {}
+    for line in priced.lines:
+        res = by_urn[line.resource]
+        top = owner(res, by_urn)
+        name, kind = (top.name, top.type.removeprefix(COMPONENT_PREFIX)) if top else ("(stack)", "Stack")
+        entry = components.setdefault(name, ComponentCost(name, kind))
+        entry.lines.append(line)
+        entry.monthly += convert(line.monthly, line.currency, currency)
+    for res in resources:  # components with no priced line still appear, at 0
+        if res.type.startswith(COMPONENT_PREFIX) and owner(res, by_urn) is res:
+            components.setdefault(res.name, ComponentCost(res.name, res.type.removeprefix(COMPONENT_PREFIX)))
+    return Estimate(
+        currency=currency,
+        components=components,
+        unpriced=priced.unpriced,
+        free=len(priced.free),
+        usage=priced.usage,
+        resource_count=sum(1 for r in resources if not r.type.startswith((COMPONENT_PREFIX, "pulumi:"))),
+    )
+
+
+@dataclass(frozen=True)
+class ComponentDiff:
+    """One component's cost before and after a change."""
+
+    name: str
+    before: float
+    after: float
+
+    @property
+    def change(self) -> float:
+        """after − before."""
+        return self.after - self.before
+
+
+def diff(before: Estimate, after: Estimate) -> list[ComponentDiff]:
+    """Per-component change, in `after`'s currency (added and removed components included)."""
+    names = sorted(set(before.components) | set(after.components))
+    rows = []
+    for name in names:
+        old = before.components.get(name)
+        new = after.components.get(name)
+        old_total = convert(old.monthly, before.currency, after.currency) if old else 0.0
+        rows.append(ComponentDiff(name, old_total, new.monthly if new else 0.0))
+    return rows
+
+
+def infracost_json(est: Estimate, project: str, stack: str, before: Estimate | None = None) -> dict[str, Any]:
+    """The estimate in the shape Infracost users know (`totalMonthlyCost`, `costComponents`)."""
+
+    def breakdown(e: Estimate) -> dict[str, Any]:
+        return {
+            "resources": [
+                {
+                    "name": c.name,
+                    "resourceType": f"{COMPONENT_PREFIX}{c.kind}",
+                    "monthlyCost": _money(c.monthly),
+                    "costComponents": [
+                        {
+                            "name": line.name,
+                            "unit": line.unit,
+                            "monthlyQuantity": _money(line.quantity, 4),
+                            "price": _money(line.unit_price, 6),
+                            "currency": line.currency,
+                            "monthlyCost": _money(line.monthly),
+                            "usageBased": line.usage_based,
+                            "source": line.source,
+                        }
+                        for line in c.lines
+                    ],
+                }
+                for c in sorted(e.components.values(), key=lambda c: -c.monthly)
+            ],
+            "totalMonthlyCost": _money(e.total),
+        }
+
+    doc: dict[str, Any] = {
+        "version": "0.2",
+        "currency": est.currency,
+        "exchangeRate": {"EURUSD": eur_usd().rate, "date": eur_usd().date},
+        "projects": [{"name": f"{project}/{stack}", "breakdown": breakdown(est)}],
+        "totalMonthlyCost": _money(est.total),
+        "unpricedResources": [{"urn": r.urn, "type": r.type} for r in est.unpriced],
+        "usage": est.usage.model_dump(),
+    }
+    if before is not None:
+        doc["projects"][0]["pastBreakdown"] = breakdown(before)
+        doc["pastTotalMonthlyCost"] = _money(convert(before.total, before.currency, est.currency))
+        doc["diffTotalMonthlyCost"] = _money(est.total - convert(before.total, before.currency, est.currency))
+    return doc
+
+
+def _money(value: float, places: int = 2) -> str:
+    return f"{value:.{places}f}"
+
+
+def symbol(currency: str) -> str:
+    """€ or $."""
+    return {"EUR": "€", "USD": "$"}.get(currency, currency + " ")
+
+
+def fmt(amount: float, currency: str, signed: bool = False) -> str:
+    """`€12.34`, or `+€12.34` / `-€1.00` when signed."""
+    sign = (
+        ("+" if amount > 0.005 else "-" if amount < -0.005 else "±")
+        if signed
+        else ("-" if amount < -0.005 else "")
+    )
+    return f"{sign}{symbol(currency)}{abs(amount):,.2f}"
+
+
+def resources_from(resources: list[Any]) -> list[Resource]:
+    """Offline-plan registrations → pricing resources (secrets stay redacted)."""
+    return [Resource(r.urn, r.type, r.name, r.parent or None, r.inputs) for r in resources]
+
+
+def estimate_plan(plan: Any, currency: str | None = None) -> Estimate:
+    """Estimate an offline plan (infra.offline.Plan), in the budget's currency when set."""
+    budget = plan.spec.budget
+    return estimate(
+        resources_from(plan.registrations), plan.spec.usage, currency or (budget.currency if budget else None)
+    )
+
+
+def per_resource(est: Estimate) -> dict[str, float]:
+    """Monthly cost per resource URN, in the estimate's currency."""
+    totals: dict[str, float] = {}
+    for comp in est.components.values():
+        for line in comp.lines:
+            totals[line.resource] = totals.get(line.resource, 0.0) + convert(
+                line.monthly, line.currency, est.currency
+            )
+    return totals

@@ -1,0 +1,215 @@
+"""Present estimates: terminal tables, Markdown (pull-request comments) and an SVG chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from costs.estimate import ComponentDiff, Estimate, eur_usd, fmt
+
+MARKER = "<!-- multicloud-cost -->"
+
+
+def usage_note(est: Estimate) -> str:
+    """The usage quantities an estimate assumed (printed with every estimate)."""
+    u = est.usage
+    return (
+        f"usage assumed (multicloud:usage): {u.storage_gb:g} GB per bucket, {u.egress_gb:g} GB egress, "
+        f"{u.nat_gb:g} GB through NAT, {u.alb_lcu:g} LCU per load balancer, {u.log_gb:g} GB logs per service"
+    )
+
+
+def fx_note() -> str:
+    """The exchange rate used for totals."""
+    r = eur_usd()
+    return f"EUR→USD {r.rate} ({r.date}, ECB); every line keeps its own currency, totals are converted"
+
+
+def table(est: Estimate, title: str) -> object:
+    """A rich Table: one row per component, with its lines beneath."""
+    from rich.table import Table
+
+    t = Table(title=title, show_lines=False, title_justify="left")
+    t.add_column("component")
+    t.add_column("line")
+    t.add_column("quantity", justify="right")
+    t.add_column("monthly", justify="right")
+    for comp in sorted(est.components.values(), key=lambda c: (-c.monthly, c.name)):
+        t.add_row(
+            f"[bold]{comp.name}[/] ({comp.kind})", "", "", f"[bold]{fmt(comp.monthly, est.currency)}[/]"
+        )
+        for line in comp.lines:
+            mark = " *" if line.usage_based else ""
+            t.add_row(
+                "", line.name + mark, f"{line.quantity:,.4g} {line.unit}", fmt(line.monthly, line.currency)
+            )
+    t.add_row("[bold]total[/]", "", "", f"[bold]{fmt(est.total, est.currency)}[/]")
+    return t
+
+
+def unpriced_note(est: Estimate) -> str:
+    """Which resources have no price (never counted as 0 silently)."""
+    if not est.unpriced:
+        return "every resource is priced or known to be free"
+    kinds = sorted({r.type for r in est.unpriced})
+    return f"{len(est.unpriced)} resources UNPRICED (not in the total): {', '.join(kinds)}"
+
+
+def markdown(est: Estimate, title: str) -> str:
+    """The estimate as Markdown."""
+    rows = [
+        f"### {title}",
+        "",
+        f"**{fmt(est.total, est.currency)} per month**",
+        "",
+        "| Component | Kind | Monthly |",
+        "|---|---|---:|",
+    ]
+    for comp in sorted(est.components.values(), key=lambda c: (-c.monthly, c.name)):
+        rows.append(f"| {comp.name} | {comp.kind} | {fmt(comp.monthly, est.currency)} |")
+    rows += [
+        "",
+        "<details><summary>Lines</summary>",
+        "",
+        "| Component | Line | Quantity | Monthly |",
+        "|---|---|---:|---:|",
+    ]
+    for comp in sorted(est.components.values(), key=lambda c: c.name):
+        for line in comp.lines:
+            rows.append(
+                f"| {comp.name} | {line.name}{' *' if line.usage_based else ''} | {line.quantity:,.4g} {line.unit} | {fmt(line.monthly, line.currency)} |"
+            )
+    rows += [
+        "",
+        "\\* usage-based",
+        "",
+        "</details>",
+        "",
+        f"_{usage_note(est)}; {fx_note()}; {unpriced_note(est)}._",
+    ]
+    return "\n".join(rows) + "\n"
+
+
+def resource_changes(
+    ops: dict[str, str], before: Estimate, after: Estimate
+) -> list[tuple[str, str, float, float]]:
+    """(op, resource, before, after) for every changed resource that costs something."""
+    from costs.estimate import convert, per_resource
+
+    old = {k: convert(v, before.currency, after.currency) for k, v in per_resource(before).items()}
+    new = per_resource(after)
+    rows = []
+    for urn, op in ops.items():
+        if op in ("same", "read", "refresh") or (urn not in old and urn not in new):
+            continue
+        rows.append((op, urn.split("::")[-1], old.get(urn, 0.0), new.get(urn, 0.0)))
+    return sorted(rows, key=lambda r: (r[0], r[1]))
+
+
+def diff_markdown(
+    rows: list[ComponentDiff],
+    before: Estimate,
+    after: Estimate,
+    title: str,
+    changes: list[tuple[str, str, float, float]] | None = None,
+) -> str:
+    """A pull-request comment: summary line, previous/new/diff per component."""
+    cur = after.currency
+    old_total = sum(r.before for r in rows)
+    change = after.total - old_total
+    pct = f" ({change / old_total * 100:+.1f} %)" if old_total else ""
+    verb = "increase" if change > 0.005 else "decrease" if change < -0.005 else "not change"
+    headline = f"Monthly cost will **{verb}**" + (
+        f" by **{fmt(abs(change), cur)}**{pct}" if verb != "not change" else ""
+    )
+    lines = [
+        MARKER,
+        f"### 💰 {title}",
+        "",
+        f"{headline}: {fmt(old_total, cur)} → **{fmt(after.total, cur)}**",
+        "",
+        "| Component | Previous | New | Diff |",
+        "|---|---:|---:|---:|",
+    ]
+    for r in sorted(rows, key=lambda r: -abs(r.change)):
+        lines.append(
+            f"| {r.name} | {fmt(r.before, cur)} | {fmt(r.after, cur)} | {fmt(r.change, cur, signed=True)} |"
+        )
+    if changes:
+        lines += [
+            "",
+            "<details><summary>Resources that change</summary>",
+            "",
+            "| Change | Resource | Previous | New |",
+            "|---|---|---:|---:|",
+        ]
+        lines += [f"| {op} | {name} | {fmt(b, cur)} | {fmt(a, cur)} |" for op, name, b, a in changes]
+        lines += ["", "</details>"]
+    lines += [
+        "",
+        f"_{usage_note(after)}; {fx_note()}; {unpriced_note(after)}._",
+        "",
+        "This comment is updated when the estimate changes.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One provider's estimate in a comparison."""
+
+    label: str
+    estimate: Estimate
+    notes: list[str]
+
+
+def compare_markdown(columns: list[Column], currency: str) -> str:
+    """Side-by-side table: components by rows, providers by columns."""
+    from costs.estimate import convert
+
+    names = sorted({n for c in columns for n in c.estimate.components})
+    header = "| Component | " + " | ".join(c.label for c in columns) + " |"
+    rows = [header, "|---|" + "---:|" * len(columns)]
+    for name in names:
+        cells = []
+        for col in columns:
+            comp = col.estimate.components.get(name)
+            cells.append(
+                fmt(convert(comp.monthly, col.estimate.currency, currency), currency) if comp else "—"
+            )
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    totals = [
+        f"**{fmt(convert(c.estimate.total, c.estimate.currency, currency), currency)}**" for c in columns
+    ]
+    rows.append("| **total** | " + " | ".join(totals) + " |")
+    notes = [f"- {col.label}: {note}" for col in columns for note in col.notes]
+    if notes:
+        rows += ["", *notes]
+    return "\n".join(rows) + "\n"
+
+
+def bar_chart_svg(columns: list[Column], currency: str, title: str) -> str:
+    """A horizontal bar chart of monthly totals (plain SVG, no plotting library needed)."""
+    from costs.estimate import convert
+
+    totals = [(c.label, convert(c.estimate.total, c.estimate.currency, currency)) for c in columns]
+    width, bar_h, gap, left, top = 640, 28, 14, 170, 50
+    height = top + len(totals) * (bar_h + gap) + 30
+    biggest = max((t for _, t in totals), default=1.0) or 1.0
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="13">',
+        '<rect width="100%" height="100%" fill="white"/>',
+        f'<text x="16" y="28" font-size="16" font-weight="bold">{escape(title)}</text>',
+    ]
+    span = width - left - 110
+    for i, (label, total) in enumerate(totals):
+        y = top + i * (bar_h + gap)
+        w = max(2.0, span * total / biggest)
+        parts += [
+            f'<text x="16" y="{y + bar_h * 0.68:.1f}">{escape(label)}</text>',
+            f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#3b6fd4" rx="3"/>',
+            f'<text x="{left + w + 8:.1f}" y="{y + bar_h * 0.68:.1f}">{escape(fmt(total, currency))}/mo</text>',
+        ]
+    parts.append(f'<text x="16" y="{height - 10}" font-size="11" fill="#555">{escape(fx_note())}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
