@@ -195,13 +195,28 @@ def plan_tree(result: Plan) -> Any:
     """The resource tree, grouped by component (a rich Tree)."""
     from rich.tree import Tree
 
+    from costs.estimate import estimate_plan
+
+    costs = estimate_plan(result)
     children: dict[str, list[Any]] = {}
     for r in result.registrations:
         children.setdefault(r.parent, []).append(r)
-    tree = Tree(f"[bold]{result.project}[/] · stack [bold]{result.stack}[/] ({result.spec.environment})")
+    tree = Tree(
+        f"[bold]{result.project}[/] · stack [bold]{result.stack}[/] ({result.spec.environment})"
+        f" · [green]{fmt(costs.total, costs.currency)}/month[/] estimated (details: infra cost)"
+    )
 
     def add(node: Any, reg: Any) -> None:
         label = f"{_short(reg.type)} [bold]{reg.name}[/]"
+        comp = costs.components.get(reg.name) if reg.type.startswith("multicloud:") else None
+        if comp is not None and reg.parent.endswith(f"::multicloud-{result.stack}"):
+            label += (
+                f"  [green]{fmt(comp.monthly, costs.currency)}/mo[/]"
+                if comp.lines
+                else "  [dim](priced on its host)[/]"
+                if reg.type.endswith(("ApiService", "Worker", "ManagedPostgres", "Redis"))
+                else ""
+            )
         detail = _summary(reg)
         if detail:
             label += f"  [dim]{detail}[/]"
@@ -226,6 +241,7 @@ _ORDER = {
     f"multicloud:index:{kind}": i
     for i, kind in enumerate(
         [
+            "Network",
             "HostFleet",
             "VpsHost",
             "ManagedPostgres",
