@@ -159,6 +159,9 @@ def pricer(type_token: str) -> Callable[[Pricer], Pricer]:
 def price(resources: list[Resource], usage: UsageSpec | None = None, today: dt.date | None = None) -> Priced:
     """Price every resource; component resources (our own) and providers are skipped."""
     usage = usage or UsageSpec()
+    # Sorted, so account-wide allowances (free tiers, a base fee) land on the same resource
+    # every run, whatever order the engine registered them in.
+    resources = sorted(resources, key=lambda r: r.urn)
     ctx = Context(resources, usage, today or dt.date.today())
     result = Priced(usage=usage)
     for res in resources:

@@ -77,6 +77,8 @@ def plan(stack_file: Path, stack: str, project_dir: Path | None = None) -> Plan:
     mocks = ProviderMocks()
     monitor = RecordingMonitor(mocks)
     try:
+        # A fresh root stack resource per plan: several plans may run in one process.
+        settings.ROOT.set(None)
         pulumi.runtime.set_mocks(mocks, project="multicloud", stack=stack, preview=True, monitor=monitor)
         pulumi.runtime.set_all_config(config, secret_keys)
         settings.SETTINGS.rpc_manager.clear()
