@@ -151,8 +151,6 @@ class ProviderMocks(pulumi.runtime.Mocks):
             self.secret_values |= {outputs["value"], hashlib.sha256(outputs["value"].encode()).hexdigest()}
         elif typ == "cloudflare:index/pagesProject:PagesProject":
             outputs |= {"subdomain": f"{args.inputs.get('name', args.name)}.pages.dev"}
-        elif typ == "aws:s3/bucket:Bucket":
-            outputs |= {"bucket": args.inputs.get("bucket") or f"{args.name}-{_digest(args.name)[:7]}"}
         elif typ == "command:remote:Command":
             outputs |= {"stdout": "release applied\n", "stderr": ""}
         elif typ.startswith("aws:"):

@@ -89,6 +89,7 @@ def _targets(spec: StackSpec) -> list[Problem]:
 # error rather than silently ignored.
 TARGET_FIELDS: dict[tuple[str, str], set[str]] = {
     ("api", "max_replicas"): {"aws"},
+    ("api", "proxied"): {"hetzner"},
     ("worker", "max_replicas"): {"aws"},
     ("api", "arch"): {"aws"},
     ("worker", "arch"): {"aws"},

@@ -128,8 +128,12 @@ class BudgetSpec(Model):
 
     monthly: float = Field(gt=0)
     currency: Literal["EUR", "USD"] = "EUR"
-    max_increase: float | None = Field(default=None, gt=0, description="largest allowed rise per change, in currency")
-    max_increase_percent: float | None = Field(default=None, gt=0, description="largest allowed rise per change, in %")
+    max_increase: float | None = Field(
+        default=None, gt=0, description="largest allowed rise per change, in currency"
+    )
+    max_increase_percent: float | None = Field(
+        default=None, gt=0, description="largest allowed rise per change, in %"
+    )
 
 
 class UsageSpec(Model):

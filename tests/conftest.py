@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,3 +75,24 @@ def one(result: Plan, type_token: str, name: str | None = None) -> Registration:
     found = [r for r in of_type(result, type_token) if name is None or r.name == name]
     assert len(found) == 1, f"expected one {type_token} {name or ''}, found {[r.name for r in found]}"
     return found[0]
+
+
+@pytest.fixture(scope="session")
+def aws_plan(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Any]:
+    """Plan a config dict offline, recording providers, dependencies and outputs
+    (`tests.aws_plans.recorded_plan`): `aws_plan(config, stack="prod")`.
+
+    Cached per (config, stack) for the session, so the AWS modules share their base plans;
+    a test must not change a plan it got (use `tests.aws_plans.broken` for a changed copy).
+    """
+    from tests.aws_plans import recorded_plan  # here: tests.aws_plans imports this module
+
+    cache: dict[tuple[str, str], Any] = {}
+
+    def _run(config: dict[str, Any], stack: str = "prod") -> Any:
+        key = (stack, json.dumps(config, sort_keys=True))
+        if key not in cache:
+            cache[key] = recorded_plan(tmp_path_factory.mktemp("aws"), config, stack)
+        return cache[key]
+
+    return _run

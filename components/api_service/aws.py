@@ -87,14 +87,15 @@ def build(
         raise ValueError(f"{name}: a service on aws needs network= and region=")
     is_api = args.port is not None
     child = pulumi.ResourceOptions(parent=parent)
-    stack = pulumi.get_stack()
+    # Account-wide names (SSM paths, log groups) carry project and stack.
+    stack = f"{pulumi.get_project()}/{pulumi.get_stack()}"
     resources: dict[str, pulumi.Resource] = {}
 
     # --- secrets: one SecureString per secret variable; the container gets its ARN ---------
     parameters = {
         key: aws.ssm.Parameter(
             f"{name}-{key.lower().replace('_', '-')}",
-            name=f"/multicloud/{stack}/{name}/{key}",
+            name=f"/{stack}/{name}/{key}",
             type="SecureString",
             value=value,
             tags=args.tags,
@@ -156,7 +157,7 @@ def build(
     # --- logs, cluster, task definition ---------------------------------------------------
     log_group = aws.cloudwatch.LogGroup(
         f"{name}-logs",
-        name=f"/multicloud/{stack}/{name}",
+        name=f"/{stack}/{name}",
         retention_in_days=90 if args.protect else 14,
         tags=args.tags,
         opts=child,
@@ -170,7 +171,7 @@ def build(
     vcpu, memory_gb = fargate_size(args.cpu, args.memory_gb)
     task = aws.ecs.TaskDefinition(
         f"{name}-task",
-        family=physical_name(stack, name, max_len=255),
+        family=physical_name(pulumi.get_project(), pulumi.get_stack(), name, max_len=255),
         cpu=str(int(vcpu * 1024)),
         memory=str(int(memory_gb * 1024)),
         network_mode="awsvpc",

@@ -33,6 +33,8 @@ class Record:
     alias_zone_id: pulumi.Input[str] | None = None
     """Point at an AWS load balancer or CloudFront name: an alias A record on Route 53, a
     (flattened) CNAME on Cloudflare. `type` is ignored then."""
+    evaluate_target_health: bool = True
+    """Route 53 aliases: follow the target's health (CloudFront targets refuse this)."""
 
 
 def create_record(parent: pulumi.Resource, name: str, dns: DnsArgs, record: Record) -> pulumi.Resource:

@@ -20,7 +20,9 @@ def record(parent: pulumi.Resource, name: str, dns: DnsArgs, rec: Record) -> pul
             type="A",
             aliases=[
                 aws.route53.RecordAliasArgs(
-                    name=rec.content, zone_id=rec.alias_zone_id, evaluate_target_health=True
+                    name=rec.content,
+                    zone_id=rec.alias_zone_id,
+                    evaluate_target_health=rec.evaluate_target_health,
                 )
             ],
             opts=pulumi.ResourceOptions(parent=parent),

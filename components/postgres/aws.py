@@ -71,7 +71,9 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
         delete_automated_backups=False,
         deletion_protection=prod,
         skip_final_snapshot=not prod,
-        final_snapshot_identifier=physical_name(pulumi.get_stack(), name, "final", max_len=63)
+        final_snapshot_identifier=physical_name(
+            pulumi.get_project(), pulumi.get_stack(), name, "final", max_len=63
+        )
         if prod
         else None,
         auto_minor_version_upgrade=True,

@@ -31,7 +31,7 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
     token = generated_password(parent, name, protect=args.protect)
     subnets = aws.elasticache.SubnetGroup(
         f"{name}-subnets",
-        name=physical_name(pulumi.get_stack(), name, max_len=40),
+        name=physical_name(pulumi.get_project(), pulumi.get_stack(), name, max_len=40),
         description=f"{name}: private subnets",
         subnet_ids=network.private_subnet_ids,
         tags=args.tags,
@@ -55,7 +55,7 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
     failover = args.nodes > 1
     group = aws.elasticache.ReplicationGroup(
         f"{name}-cache",
-        replication_group_id=physical_name(pulumi.get_stack(), name, max_len=40),
+        replication_group_id=physical_name(pulumi.get_project(), pulumi.get_stack(), name, max_len=40),
         description=f"{name} ({args.engine} {args.version})",
         engine=args.engine,
         engine_version=args.version,

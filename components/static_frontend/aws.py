@@ -118,8 +118,13 @@ def build(parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> Static
         parent,
         f"{name}-dns",
         args.dns,
+        # Route 53 refuses EvaluateTargetHealth on a CloudFront alias.
         Record(
-            fqdn=args.fqdn, type="CNAME", content=distribution.domain_name, alias_zone_id=CLOUDFRONT_ZONE_ID
+            fqdn=args.fqdn,
+            type="CNAME",
+            content=distribution.domain_name,
+            alias_zone_id=CLOUDFRONT_ZONE_ID,
+            evaluate_target_health=False,
         ),
     )
     hint = pulumi.Output.all(bucket.bucket, distribution.id).apply(
