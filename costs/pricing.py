@@ -228,6 +228,25 @@ def _hetzner_server(res: Resource, ctx: Context) -> list[Line]:
     if any(n.get("ipv4Enabled", True) for n in nets):
         ip = extras["primary_ipv4"]
         lines.append(Line(res.urn, "primary IPv4", 1, "month", ip["monthly"], "EUR", source=_src(ip)))
+    # Egress is pooled across the project's servers (20 TB each in the EU): price the
+    # overage once, against the whole allowance.
+    if ctx.first_time("hetzner-traffic"):
+        traffic = extras["traffic"]
+        servers = sum(1 for r in ctx.resources if r.type == "hcloud:index/server:Server")
+        included_tb = traffic["included_tb_per_server"] * servers
+        over_tb = max(0.0, ctx.usage.egress_gb / 1000 - included_tb)
+        lines.append(
+            Line(
+                res.urn,
+                f"traffic ({ctx.usage.egress_gb:g} GB of {included_tb:g} TB included)",
+                over_tb,
+                "TB",
+                traffic["monthly_per_tb"],
+                "EUR",
+                usage_based=True,
+                source=_src(traffic),
+            )
+        )
     if res.inputs.get("backups"):
         backups = extras["server_backups"]
         lines.append(
@@ -296,6 +315,25 @@ def _dynamic(res: Resource, ctx: Context) -> list[Line]:
                 base["monthly"],
                 "EUR",
                 source=_src(base),
+            )
+        )
+        extra = extras["object_storage_extra_tb"]
+        buckets = sum(
+            1
+            for r in ctx.resources
+            if r.type == res.type and str(r.inputs.get("endpoint", "")).endswith("your-objectstorage.com")
+        )
+        stored_tb = buckets * ctx.usage.storage_gb / 1000
+        lines.append(
+            Line(
+                res.urn,
+                f"Object Storage beyond 1 TB ({stored_tb * 1000:g} GB stored)",
+                max(0.0, stored_tb - 1),
+                "TB",
+                extra["monthly"],
+                "EUR",
+                usage_based=True,
+                source=_src(extra),
             )
         )
     return lines

@@ -95,6 +95,28 @@ def test_usage_quantities_come_from_config(run_plan):
     assert line.monthly == pytest.approx(100 * 0.015)
 
 
+def test_included_allowances_are_modelled():
+    server = Resource("urn:s", "hcloud:index/server:Server", "s", None, {"serverType": "cx23"})
+    bucket = Resource(
+        "urn:b",
+        "pulumi-python:dynamic:Resource",
+        "b",
+        None,
+        {"endpoint": "https://fsn1.your-objectstorage.com"},
+    )
+    from stacks.spec import UsageSpec
+
+    lines = {
+        line.name.split(" (")[0]: line
+        for line in price([server, bucket], UsageSpec(egress_gb=25_000, storage_gb=3_000)).lines
+    }
+    assert lines["traffic"].quantity == pytest.approx(5)  # 25 TB out, 20 TB included, €1/TB
+    assert lines["traffic"].monthly == pytest.approx(5.00)
+    assert lines["Object Storage beyond 1 TB"].quantity == pytest.approx(2)  # 3 TB stored, 1 TB included
+    within = price([server, bucket], UsageSpec(egress_gb=100, storage_gb=10)).lines
+    assert sum(line.monthly for line in within) == pytest.approx(5.49 + 0.50 + 4.99)
+
+
 # --- never silently zero ------------------------------------------------------------------
 
 
