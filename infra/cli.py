@@ -28,7 +28,7 @@ from costs.estimate import fmt
 from infra.offline import Plan, find_project, plan
 from stacks.loader import ConfigError
 
-EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BUDGET = 0, 1, 2, 3
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BUDGET, EXIT_GUARD = 0, 1, 2, 3, 4
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
+        if args.command == "guard":
+            return int(_guard(args, out))
         stack_file, stack = _stack_file(args)
         return int(args.handler(args, stack_file, stack, out))
     except ConfigError as e:
@@ -107,6 +109,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--check-budget", action="store_true", help="exit 3 when the estimate breaks the stack's budget"
     )
+    guard_help = "Exit 4 when a `pulumi preview --json` would replace or delete a stateful resource."
+    g = sub.add_parser("guard", help=guard_help, description=guard_help)
+    g.add_argument("--from-preview", metavar="FILE", type=Path, required=True, help="output of `pulumi preview --json`")
+    g.add_argument("--allow-replace", metavar="URN", action="append", default=[], help="accept losing this resource")
+    g.set_defaults(handler=_guard)
     return parser
 
 
@@ -499,6 +506,24 @@ def _base_file(base: str, stack_file: Path) -> Path:
     tmp = Path(tempfile.mkdtemp()) / stack_file.name
     tmp.write_text(shown.stdout)
     return tmp
+
+
+def _guard(args: argparse.Namespace, out: Console) -> int:
+    from infra.guard import findings
+
+    try:
+        preview = json.loads(Path(args.from_preview).read_text())
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{args.from_preview} is not JSON (line {e.lineno})") from None
+    found = findings(preview, set(args.allow_replace))
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    for f in found:
+        err.print(f"refusing: {f.op} of {f.type} {f.name} would lose its data ({f.urn})", markup=False)
+    if found:
+        err.print("allow each deliberately with --allow-replace URN; migrations: docs/migrations.md", markup=False)
+        return EXIT_GUARD
+    out.print(f"{args.from_preview}: no stateful resource is replaced or deleted")
+    return EXIT_OK
 
 
 class UsageError(Exception):
