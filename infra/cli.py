@@ -111,8 +111,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     guard_help = "Exit 4 when a `pulumi preview --json` would replace or delete a stateful resource."
     g = sub.add_parser("guard", help=guard_help, description=guard_help)
-    g.add_argument("--from-preview", metavar="FILE", type=Path, required=True, help="output of `pulumi preview --json`")
-    g.add_argument("--allow-replace", metavar="URN", action="append", default=[], help="accept losing this resource")
+    g.add_argument(
+        "--from-preview", metavar="FILE", type=Path, required=True, help="output of `pulumi preview --json`"
+    )
+    g.add_argument(
+        "--allow-replace", metavar="URN", action="append", default=[], help="accept losing this resource"
+    )
     g.set_defaults(handler=_guard)
     return parser
 
@@ -520,7 +524,9 @@ def _guard(args: argparse.Namespace, out: Console) -> int:
     for f in found:
         err.print(f"refusing: {f.op} of {f.type} {f.name} would lose its data ({f.urn})", markup=False)
     if found:
-        err.print("allow each deliberately with --allow-replace URN; migrations: docs/migrations.md", markup=False)
+        err.print(
+            "allow each deliberately with --allow-replace URN; migrations: docs/migrations.md", markup=False
+        )
         return EXIT_GUARD
     out.print(f"{args.from_preview}: no stateful resource is replaced or deleted")
     return EXIT_OK

@@ -118,8 +118,10 @@ def _digest(*parts: str) -> str:
 class ProviderMocks(pulumi.runtime.Mocks):
     """Outputs shaped like the real providers' (camelCase wire names)."""
 
-    def __init__(self) -> None:
+    def __init__(self, previous_outputs: dict[str, Any] | None = None) -> None:
         self._ids = itertools.count(1000)
+        self.previous_outputs = previous_outputs or {}
+        """Outputs of "the last deployment", returned to a StackReference to this stack."""
         self.secret_values: set[str] = set()
         """Every secret these mocks made up, so renderers can prove none is printed."""
 
@@ -130,6 +132,12 @@ class ProviderMocks(pulumi.runtime.Mocks):
         typ = args.typ
         if typ.startswith("hcloud:"):
             rid = str(n)  # Hetzner IDs are integers
+        if typ == "pulumi:pulumi:StackReference":
+            return args.inputs.get("name"), {
+                "name": args.inputs.get("name"),
+                "outputs": dict(self.previous_outputs),
+                "secretOutputNames": [],
+            }
         if typ == "hcloud:index/server:Server":
             outputs |= {
                 "ipv4Address": f"203.0.113.{n % 250 + 1}",

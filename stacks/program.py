@@ -7,6 +7,8 @@ per host that ships everything placed on it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
 from components._lib.naming import labels as make_labels
@@ -21,6 +23,8 @@ from components.postgres import ManagedPostgres, PostgresArgs
 from components.redis import Redis, RedisArgs
 from components.static_frontend import StaticFrontend, StaticFrontendArgs
 from stacks.capabilities import AWS_NETWORKED_KINDS
+from stacks.guard import OUTPUT as PLACEMENTS_OUTPUT
+from stacks.guard import placement_problems, placements
 from stacks.loader import NAMESPACE, ConfigError, parse, read_pulumi_config
 from stacks.providers import Providers
 from stacks.sizing import elasticache_node_type, rds_instance_class, resolve_server_type, volume_gb
@@ -31,10 +35,32 @@ def run() -> None:
     """Entry point of the Pulumi program."""
     try:
         spec = parse(read_pulumi_config())
+        moved = placement_problems(spec, previous_placements())
+        if moved:
+            raise ConfigError(moved)
     except ConfigError as err:
         # RunError prints the message without a Python traceback; nothing has been registered.
         raise pulumi.RunError("invalid stack config:\n" + "\n".join(err.lines())) from None
     build(spec)
+    pulumi.export(PLACEMENTS_OUTPUT, placements(spec))
+
+
+def previous_placements() -> dict[str, Any] | None:
+    """The placements this stack deployed last time, read back through a StackReference to
+    itself (None on the first deployment, or when the backend cannot say)."""
+    from pulumi.runtime.sync_await import _sync_await
+
+    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    try:
+        ref = pulumi.StackReference(f"{pulumi.get_stack()}-previous", stack_name=name)
+        details = _sync_await(ref.get_output_details(PLACEMENTS_OUTPUT))
+    except Exception as err:  # noqa: BLE001 - the preview guard (infra guard) still applies
+        pulumi.log.warn(
+            f"could not read the placements of the last deployment ({type(err).__name__}); moves are not checked"
+        )
+        return None
+    value = details.value if details.value is not None else details.secret_value
+    return value if isinstance(value, dict) else None
 
 
 def build(spec: StackSpec) -> dict[str, pulumi.Resource]:

@@ -293,6 +293,9 @@ class StackSpec(Model):
     usage: UsageSpec = Field(default_factory=UsageSpec)
     hosts: dict[Name, HostSpec] = Field(default_factory=dict)
     services: dict[Name, ServiceSpec] = Field(min_length=1)
+    allow_data_replacement: list[Name] = Field(
+        default_factory=list, description="stateful services allowed to move (after migrating their data)"
+    )
 
     @property
     def protect(self) -> bool:
