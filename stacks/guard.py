@@ -42,8 +42,10 @@ def placement_problems(spec: StackSpec, previous: dict[str, Any] | None) -> list
         problems.append(
             (
                 f"services.{name}",
-                f"moves from {before} to {now}, which starts it empty and deletes the old {kind}; "
-                f"migrate the data first (docs/migrations.md#{kind}), then add {name} to multicloud:allow_data_replacement",
+                (
+                    f"moves from {before} to {now}, which starts it empty and deletes the old {kind}; "
+                    f"migrate the data first (docs/migrations.md#{kind}), then add {name} to multicloud:allow_data_replacement"
+                ),
             )
         )
     return problems

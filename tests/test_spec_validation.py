@@ -120,7 +120,7 @@ CORPUS = [
         "colour",
         [
             "unknown key",
-            "allowed keys: admin, aws, budget, cloudflare, dns, domain, environment, hosts, services",
+            "allowed keys: admin, allow_data_replacement, aws, budget, cloudflare, dns, domain, environment, hosts, services, usage",
         ],
         id="unknown-top-level-key",
     ),
