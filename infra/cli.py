@@ -532,6 +532,10 @@ def _guard(args: argparse.Namespace, out: Console) -> int:
     return EXIT_OK
 
 
+# Secret settings of the backup scripts' env file.
+BACKUP_SECRETS = frozenset({"RESTIC_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"})
+
+
 class UsageError(Exception):
     """A bad combination of command-line options."""
 
@@ -568,7 +572,7 @@ def render_hosts(result: Plan, out_dir: Path) -> list[Path]:
                     data = tar.extractfile(member)
                     assert data is not None
                     text = data.read().decode()
-                    if member.name.startswith("env/"):
+                    if member.name.startswith(("env/", "backup/")):
                         text = _env_template(text)
                     target = out_dir / host / "release" / member.name
                     written.append(_write(target, text, result, mode=member.mode))
@@ -579,7 +583,7 @@ def _env_template(text: str) -> str:
     lines = []
     for line in text.splitlines():
         key = line.partition("=")[0]
-        lines.append(f"{key}=<secret>" if key in SECRET_VARS else line)
+        lines.append(f"{key}=<secret>" if key in SECRET_VARS | BACKUP_SECRETS else line)
     return "\n".join(lines) + "\n"
 
 

@@ -155,6 +155,7 @@ class ProviderMocks(pulumi.runtime.Mocks):
             outputs |= {"result": _digest("string", args.name)[: int(args.inputs.get("length", 8))]}
         elif typ == "cloudflare:index/apiToken:ApiToken":
             rid = _digest("token-id", args.name)[:32]
+            self.secret_values.add(rid)  # it becomes S3_ACCESS_KEY_ID
             outputs |= {"value": _digest("token", args.name)}
             self.secret_values |= {outputs["value"], hashlib.sha256(outputs["value"].encode()).hexdigest()}
         elif typ == "cloudflare:index/pagesProject:PagesProject":

@@ -42,6 +42,7 @@ def check(spec: StackSpec) -> list[Problem]:
         *_admin(spec),
         *_accounts(spec),
         *_aws(spec),
+        *_backups(spec),
         *_names(spec),
     ]
 
@@ -97,6 +98,7 @@ TARGET_FIELDS: dict[tuple[str, str], set[str]] = {
     ("postgres", "instance_class"): {"aws"},
     ("postgres", "multi_az"): {"aws"},
     ("postgres", "backup_days"): {"aws"},
+    ("postgres", "backup"): {"hetzner", "digitalocean"},
     ("redis", "node_type"): {"aws"},
     ("redis", "nodes"): {"aws"},
     ("bucket", "lifecycle.archive_after_days"): {"aws", "cloudflare"},
@@ -294,6 +296,36 @@ def _accounts(spec: StackSpec) -> list[Problem]:
 
 # Names the host machinery uses itself: a service may not take them.
 RESERVED_NAMES = {"caddy"}
+
+
+def _backups(spec: StackSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    for name, svc in spec.services.items():
+        if not isinstance(svc, PostgresSpec) or svc.target not in VPS_TARGETS:
+            continue
+        if svc.backup is None:
+            if spec.environment == "prod":
+                buckets = [n for n, s in spec.services.items() if isinstance(s, BucketSpec)] or [
+                    "<add a bucket>"
+                ]
+                problems.append(
+                    (
+                        f"services.{name}.backup",
+                        f"a prod database on a host needs off-host backups; set backup: {{bucket: {buckets[0]}}}",
+                    )
+                )
+            continue
+        target = spec.services.get(svc.backup.bucket)
+        if not isinstance(target, BucketSpec):
+            buckets = (
+                ", ".join(n for n, s in spec.services.items() if isinstance(s, BucketSpec)) or "none defined"
+            )
+            problems.append(
+                (f"services.{name}.backup.bucket", f"must name a bucket service; buckets: {buckets}")
+            )
+        if spec.environment == "prod" and (svc.backup.keep_daily < 7 or svc.backup.keep_weekly < 4):
+            problems.append((f"services.{name}.backup", "prod keeps at least 7 daily and 4 weekly backups"))
+    return problems
 
 
 # Engine versions ElastiCache offers.

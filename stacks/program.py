@@ -19,7 +19,7 @@ from components.dns import DnsArgs
 from components.host import FleetArgs, HostArgs, HostFleet, VpsHost
 from components.network import Network, NetworkArgs
 from components.object_store import ObjectStore, ObjectStoreArgs
-from components.postgres import ManagedPostgres, PostgresArgs
+from components.postgres import ManagedPostgres, PostgresArgs, PostgresBackup
 from components.redis import Redis, RedisArgs
 from components.static_frontend import StaticFrontend, StaticFrontendArgs
 from stacks.capabilities import AWS_NETWORKED_KINDS
@@ -136,7 +136,9 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
 
     # --- data components ---------------------------------------------------------------
     linkables: dict[str, Linkable] = {}
-    for name, svc in spec.services.items():
+    # Buckets first: a database's backups go to one.
+    ordered = sorted(spec.services.items(), key=lambda item: not isinstance(item[1], BucketSpec))
+    for name, svc in ordered:
         host = hosts.get(getattr(svc, "host", None) or "")
         component: ManagedPostgres | Redis | ObjectStore
         if isinstance(svc, PostgresSpec):
@@ -154,6 +156,15 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     instance_class=_rds_class(svc),
                     multi_az=svc.multi_az,
                     backup_days=svc.backup_days or (7 if spec.environment == "prod" else 1),
+                    backup=PostgresBackup(
+                        store=linkables[svc.backup.bucket],  # type: ignore[arg-type]
+                        on_calendar=svc.backup.on_calendar,
+                        keep_daily=svc.backup.keep_daily,
+                        keep_weekly=svc.backup.keep_weekly,
+                        keep_monthly=svc.backup.keep_monthly,
+                    )
+                    if svc.backup
+                    else None,
                     tags=make_labels(project, stack, name),
                 ),
                 opts=opts_for(svc.target),
@@ -319,3 +330,5 @@ def _export(spec: StackSpec, built: dict[str, pulumi.Resource], hosts: dict[str,
             pulumi.export(f"{name}_url", component.url)
         if isinstance(component, ManagedPostgres | Redis | ObjectStore):
             pulumi.export(f"{name}_connection", pulumi.Output.secret(component.connection_env()))
+        if isinstance(component, ManagedPostgres) and component.backup_password is not None:
+            pulumi.export(f"{name}_backup_password", component.backup_password)

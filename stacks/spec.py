@@ -196,6 +196,25 @@ class WorkerSpec(PlacedService):
     read_only: bool = False
 
 
+class BackupSpec(Model):
+    """Off-host backups of a Postgres on a VPS host: restic into a bucket of the stack."""
+
+    bucket: Name = Field(description="a `kind: bucket` service of this stack")
+    schedule: str = Field(
+        default="daily",
+        pattern=r"^(hourly|daily|([01]\d|2[0-3]):[0-5]\d)$",
+        description="hourly, daily or HH:MM (UTC)",
+    )
+    keep_daily: int = Field(default=7, ge=1, le=366)
+    keep_weekly: int = Field(default=4, ge=0, le=520)
+    keep_monthly: int = Field(default=6, ge=0, le=120)
+
+    @property
+    def on_calendar(self) -> str:
+        """The systemd OnCalendar expression of the schedule."""
+        return self.schedule if self.schedule in ("hourly", "daily") else f"*-*-* {self.schedule}:00"
+
+
 class PostgresSpec(PlacedService):
     """A PostgreSQL database."""
 
@@ -211,6 +230,9 @@ class PostgresSpec(PlacedService):
     multi_az: bool = Field(default=False, description="a synchronous standby in another zone (aws)")
     backup_days: int | None = Field(
         default=None, ge=1, le=35, description="backup retention; default 7 in prod, 1 else"
+    )
+    backup: BackupSpec | None = Field(
+        default=None, description="off-host backups (VPS targets); required in prod"
     )
 
 

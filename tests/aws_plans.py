@@ -65,6 +65,7 @@ def aws_config(environment: str = "prod") -> dict[str, Any]:
     for svc in config["services"].values():
         svc["target"] = "aws"
         svc.pop("host", None)
+        svc.pop("backup", None)  # RDS keeps its own automated backups (backup_days)
     return config
 
 

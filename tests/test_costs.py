@@ -44,12 +44,17 @@ def test_hetzner_single_box_matches_the_hand_calculation():
 
 
 def test_prod_stack_matches_the_hand_calculation():
-    hand = 8.49 + 0.50 + 0.2 * 8.49 + 43 * 0.0572 + 3.00  # cx33, IPv4, backups, 43 GB volume, floating IP
+    host = 8.49 + 0.50 + 0.2 * 8.49 + 43 * 0.0572 + 3.00  # cx33, IPv4, backups, 43 GB volume, floating IP
+    backups_bucket = 10 * 0.015 / 1.1637  # second R2 bucket: 10 GB, the free 10 GB went to the first; USD→EUR
+    hand = host + backups_bucket  # = €16.28
     est = plan_estimate(ROOT / "Pulumi.prod.yaml", "prod")
     assert est.total == pytest.approx(hand, rel=0.05)
-    assert est.components["main"].monthly == pytest.approx(hand, abs=0.005)
-    # R2 within its 10 GB free tier and Pages cost nothing, explicitly.
-    assert est.components["uploads"].monthly == 0 and est.components["uploads"].lines
+    assert est.total == pytest.approx(16.2765, abs=0.005)
+    assert est.components["main"].monthly == pytest.approx(host, abs=0.005)
+    # One R2 bucket fits in the account's 10 GB free tier, the other pays; Pages is free, explicitly.
+    r2 = est.components["uploads"].monthly + est.components["backups"].monthly
+    assert r2 == pytest.approx(backups_bucket, abs=0.001)
+    assert est.components["uploads"].lines and est.components["backups"].lines
     assert est.components["web"].monthly == 0 and est.components["web"].lines
 
 
@@ -232,7 +237,7 @@ def test_stack_export_is_priced():
 def test_json_has_the_infracost_shape(capsys):
     assert main(["cost", "--stack", "prod", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["currency"] == "EUR" and float(doc["totalMonthlyCost"]) == pytest.approx(16.1476, abs=0.01)
+    assert doc["currency"] == "EUR" and float(doc["totalMonthlyCost"]) == pytest.approx(16.2765, abs=0.01)
     resource = doc["projects"][0]["breakdown"]["resources"][0]
     assert {"name", "resourceType", "monthlyCost", "costComponents"} <= set(resource)
     assert {"name", "unit", "monthlyQuantity", "price", "monthlyCost"} <= set(resource["costComponents"][0])
@@ -317,7 +322,7 @@ def test_over_budget_exits_3_with_one_line(tmp_path, capsys):
     path.write_text(yaml.safe_dump(doc))
     assert main(["cost", "--config", str(path), "--check-budget", "--format", "json"]) == 3
     (line,) = capsys.readouterr().err.strip().splitlines()
-    assert line == "over budget: estimate €16.15/month exceeds the budget of €10.00 by €6.15"
+    assert line == "over budget: estimate €16.28/month exceeds the budget of €10.00 by €6.28"
 
 
 def test_within_budget_exits_0():
@@ -345,11 +350,11 @@ def test_increase_limits_apply_to_a_change(tmp_path, capsys):
         )
         == 3
     )
-    assert "the change adds 55.7 %; the limit is 20 %" in capsys.readouterr().err
+    assert "the change adds 55.3 %; the limit is 20 %" in capsys.readouterr().err
 
 
 def test_plan_shows_component_costs(capsys):
     assert main(["plan", "--stack", "prod"]) == 0
     out = capsys.readouterr().out
-    assert "€16.15/month estimated" in out.splitlines()[0]
+    assert "€16.28/month estimated" in out.splitlines()[0]
     assert "VpsHost main  €16.15/mo" in out

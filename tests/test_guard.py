@@ -63,16 +63,33 @@ def test_stateless_resources_never_block(type_token, inputs, op):
 
 
 def test_a_replacement_is_reported_once_across_its_three_steps():
-    steps = [step(op, "hcloud:index/volume:Volume", "data") for op in ("replace", "create-replacement", "delete-replaced")]
+    steps = [
+        step(op, "hcloud:index/volume:Volume", "data")
+        for op in ("replace", "create-replacement", "delete-replaced")
+    ]
     assert len(findings({"steps": steps})) == 1
 
 
 def test_other_dynamic_resources_are_not_buckets():
-    assert findings({"steps": [step("delete", "pulumi-python:dynamic:Resource", "x", {"endpoint": "https://example.com"})]}) == []
+    assert (
+        findings(
+            {
+                "steps": [
+                    step("delete", "pulumi-python:dynamic:Resource", "x", {"endpoint": "https://example.com"})
+                ]
+            }
+        )
+        == []
+    )
 
 
 def test_allow_replace_accepts_exactly_the_named_urn():
-    doc = {"steps": [step("replace", "hcloud:index/volume:Volume", "a"), step("delete", "aws:s3/bucket:Bucket", "b")]}
+    doc = {
+        "steps": [
+            step("replace", "hcloud:index/volume:Volume", "a"),
+            step("delete", "aws:s3/bucket:Bucket", "b"),
+        ]
+    }
     allowed = {doc["steps"][0]["urn"]}
     assert [f.name for f in findings(doc, allowed)] == ["b"]
 

@@ -69,6 +69,9 @@ class Container:
     tmpfs: list[str] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
     prepare_script: str | None = None  # shell run as root on the host before start
+    host_files: list[File] = field(default_factory=list)
+    """Files for the host itself (backup settings, systemd units): shipped, never mounted, and
+    not part of the container's config hash."""
     stop_grace_period: str = "30s"
 
 

@@ -46,6 +46,8 @@ def resolve_workloads(workloads: HostWorkloads) -> pulumi.Output[HostWorkloads]:
             values[f"c{ci}.env.{key}"] = value
         for fi, f in enumerate(c.files):
             values[f"c{ci}.file.{fi}"] = f.content
+        for fi, f in enumerate(c.host_files):
+            values[f"c{ci}.host.{fi}"] = f.content
 
     def rebuild(resolved: dict[str, Any]) -> HostWorkloads:
         containers: list[Container] = []
@@ -55,7 +57,11 @@ def resolve_workloads(workloads: HostWorkloads) -> pulumi.Output[HostWorkloads]:
                 dataclasses.replace(f, content=str(resolved[f"c{ci}.file.{fi}"]))
                 for fi, f in enumerate(c.files)
             ]
-            containers.append(dataclasses.replace(c, env=env, files=files))
+            host_files = [
+                dataclasses.replace(f, content=str(resolved[f"c{ci}.host.{fi}"]))
+                for fi, f in enumerate(c.host_files)
+            ]
+            containers.append(dataclasses.replace(c, env=env, files=files, host_files=host_files))
         return HostWorkloads(containers=containers, sites=list(workloads.sites))
 
     return pulumi.Output.all(**values).apply(rebuild)

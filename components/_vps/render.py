@@ -140,6 +140,8 @@ def cloud_init(boot: Bootstrap) -> str:
             "fail2ban",
             "unattended-upgrades",
             "openssl",
+            "curl",
+            "restic",
             *boot.extra_packages,
         ],
         "write_files": files,
@@ -305,6 +307,17 @@ def bundle_files(
         File("host.env", f"DATA_DEVICE={data_device}\n", 0o600),
         File("bin/mount-data.sh", script("mount-data.sh"), 0o755),
         File("bin/prepare-postgres.sh", script("prepare-postgres.sh"), 0o755),
+        *[
+            File(f"bin/{name}", script(name), 0o755)
+            for name in (
+                "rollout.sh",
+                "backup-postgres.sh",
+                "restore-postgres.sh",
+                "verify-backup.sh",
+                "backup-status.sh",
+            )
+            if resources.files("components._vps").joinpath("scripts", name).is_file()
+        ],
     ]
     dirs = [("caddy/data", 0, 0, "700"), ("caddy/config", 0, 0, "700")] if workloads.sites else []
     prepare = []
@@ -312,12 +325,20 @@ def bundle_files(
         if c.env:
             files.append(File(f"env/{c.name}.env", env_file(c.env), 0o600))
         files.extend(c.files)
+        files.extend(c.host_files)
         dirs += [(d.path, d.uid, d.gid, f"{d.mode:o}") for d in c.data_dirs]
         if c.prepare_script:
             prepare.append(c.prepare_script)
     if workloads.sites:
         files.append(File("Caddyfile", caddyfile(workloads.sites, email), 0o644))
+    # Health-gated rollouts: one line per public service (name, port, health path).
+    files.append(
+        File(
+            "rollout.txt", "".join(f"{s.upstream} {s.port} {s.health_path}\n" for s in workloads.sites), 0o644
+        )
+    )
     files.append(File("data-dirs.txt", "".join(f"{p} {u} {g} {m}\n" for p, u, g, m in dirs), 0o644))
+
     files.append(File("prepare.txt", "".join(f"{line}\n" for line in prepare), 0o644))
     return files
 
@@ -350,3 +371,35 @@ def bundle(files: list[File]) -> str:
     payload = bytearray(raw.getvalue())
     payload[4:8] = b"\x00\x00\x00\x00"
     return base64.b64encode(bytes(payload)).decode()
+
+
+def backup_units(service: str, on_calendar: str) -> list[File]:
+    """systemd units that back up `service` on its schedule and verify the backups weekly."""
+    values = {"service": service, "on_calendar": on_calendar, "app_dir": APP_DIR}
+    return [
+        File(
+            f"systemd/multicloud-backup-{service}.service",
+            _templates.get_template("backup.service.j2").render(values),
+            0o644,
+        ),
+        File(
+            f"systemd/multicloud-backup-{service}.timer",
+            _templates.get_template("backup.timer.j2").render(values),
+            0o644,
+        ),
+        File(
+            f"systemd/multicloud-verify-{service}.service",
+            _templates.get_template("verify.service.j2").render(values),
+            0o644,
+        ),
+        File(
+            f"systemd/multicloud-verify-{service}.timer",
+            _templates.get_template("verify.timer.j2").render(values),
+            0o644,
+        ),
+    ]
+
+
+def backup_env(values: dict[str, str]) -> str:
+    """The backup scripts' settings file (0600; holds the repository password and S3 keys)."""
+    return "".join(f"{key}={value}\n" for key, value in values.items())

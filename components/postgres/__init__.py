@@ -26,6 +26,20 @@ from components._lib.backends import load_backend
 from components.connection import postgres_env, secret
 from components.host import VpsHost
 from components.network import Network
+from components.object_store import ObjectStore
+
+
+@dataclass(frozen=True)
+class PostgresBackup:
+    """Off-host backups of a Postgres on a VPS host (restic into an ObjectStore)."""
+
+    store: ObjectStore
+    """The bucket the encrypted backups go to (Hetzner Object Storage, R2, S3)."""
+    on_calendar: str = "daily"
+    """systemd OnCalendar expression."""
+    keep_daily: int = 7
+    keep_weekly: int = 4
+    keep_monthly: int = 6
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,9 @@ class PostgresArgs:
     """Managed instance class, resolved from the neutral size (stacks.sizing)."""
     multi_az: bool = False
     backup_days: int = 1
+    """Managed targets: days of automated backups."""
+    backup: PostgresBackup | None = None
+    """VPS targets: scheduled off-host backups."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -64,6 +81,8 @@ class PostgresOutputs:
     resources: dict[str, pulumi.Resource]
     security_group_id: pulumi.Output[str] | None = None
     """Cloud targets: the group linked services are admitted to (one rule per link)."""
+    backup_password: pulumi.Output[str] | None = None
+    """VPS targets: the key of the encrypted backup repository (keep it: restores need it)."""
 
 
 class PostgresBackend(Protocol):
@@ -94,6 +113,7 @@ class ManagedPostgres(pulumi.ComponentResource):
         self.username, self.password = out.username, secret(out.password)
         self.resources = out.resources
         self.security_group_id = out.security_group_id
+        self.backup_password = secret(out.backup_password) if out.backup_password is not None else None
         self._env = postgres_env(out.host, out.port, out.database, out.username, out.password, out.sslmode)
         self.url = self._env["DATABASE_URL"]
         self.register_outputs(

@@ -8,11 +8,21 @@ published on the host's private-network address only, for services on the other 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
 from components._lib.passwords import generated_password
 from components._vps.model import POSTGRES_UID, Container, DataDir, File
-from components._vps.render import PG_TLS_DIR, container_path, pg_hba, postgres_settings
+from components._vps.render import (
+    PG_TLS_DIR,
+    backup_env,
+    backup_units,
+    container_path,
+    pg_hba,
+    postgres_settings,
+)
+from components.connection import secret
 from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
 
 PORT = 5432
@@ -34,6 +44,12 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
     # on a host port of its own (several databases may share a host).
     port = host.workloads.claim_port(PORT) if host.private_ip else PORT
     ports = [f"{host.private_ip}:{port}:{PORT}"] if host.private_ip else []
+    resources: dict[str, pulumi.Resource] = {"password": password}
+    host_files: list[File] = []
+    backup_password = None
+    if args.backup is not None:
+        host_files, backup_password = _backup(parent, name, args, container_path(secret_file))
+        resources["backup_password"] = backup_password
     host.workloads.add(
         Container(
             name=name,
@@ -60,6 +76,7 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
                 ["prepare-postgres.sh", name, args.version, *([host.private_ip] if host.private_ip else [])]
             ),
             stop_grace_period="60s",
+            host_files=host_files,
         )
     )
     address = host.private_ip or name
@@ -70,5 +87,39 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
         username=pulumi.Output.from_input(args.username),
         password=password.result,
         sslmode="require",
-        resources={"password": password},
+        resources=resources,
+        backup_password=backup_password.result if backup_password is not None else None,
     )
+
+
+def _backup(
+    parent: ManagedPostgres, name: str, args: PostgresArgs, password_file: str
+) -> tuple[list[File], Any]:
+    """The settings and systemd units of the nightly restic backup (scripts: components/_vps/scripts)."""
+    backup = args.backup
+    assert backup is not None
+    # The repository key: without it no backup can be read back, so it is protected in prod
+    # and exported as a secret stack output (`<name>_backup_password`).
+    key = generated_password(parent, f"{name}-backup", protect=args.protect)
+    store = backup.store
+    env = pulumi.Output.all(
+        store.endpoint, store.bucket, store.region, store.access_key_id, store.secret_access_key, key.result
+    ).apply(
+        lambda v: backup_env(
+            {
+                "RESTIC_REPOSITORY": f"s3:{v[0]}/{v[1]}/postgres/{name}",
+                "RESTIC_PASSWORD": v[5],
+                "AWS_ACCESS_KEY_ID": v[3],
+                "AWS_SECRET_ACCESS_KEY": v[4],
+                "AWS_DEFAULT_REGION": v[2],
+                "PGUSER": args.username,
+                "PGDATABASE": args.database,
+                "PGPASSWORD_FILE": password_file,
+                "KEEP_DAILY": str(backup.keep_daily),
+                "KEEP_WEEKLY": str(backup.keep_weekly),
+                "KEEP_MONTHLY": str(backup.keep_monthly),
+            }
+        )
+    )
+    files = [File(f"backup/{name}.env", secret(env), mode=0o600), *backup_units(name, backup.on_calendar)]
+    return files, key

@@ -20,10 +20,10 @@ def settings(command: list[str]) -> dict[str, str]:
     return dict(v.split("=", 1) for v in values)
 
 
-def test_component_owns_only_its_password(run_plan):
+def test_component_owns_its_password_and_backup_key(run_plan):
     result = run_plan(base_config())
     db = one(result, "multicloud:index:ManagedPostgres", "db")
-    assert child_set(result, db) == {(PASSWORD, "db-password")}
+    assert child_set(result, db) == {(PASSWORD, "db-password"), (PASSWORD, "db-backup-password")}
     password = one(result, PASSWORD, "db-password")
     # Alphanumeric, long: it goes into a URL and a file without escaping.
     assert password.inputs == {"length": 32, "special": False}
@@ -148,7 +148,7 @@ def test_bundle_travels_as_a_secret(run_plan):
 
 def test_two_postgres_on_one_private_host_get_distinct_host_ports(run_plan):
     config = with_data_host(base_config())
-    config["services"]["db2"] = {"kind": "postgres", "target": "hetzner", "host": "data"}
+    config["services"]["db2"] = {"kind": "postgres", "target": "hetzner", "host": "data", "backup": {"bucket": "uploads"}}
     config["services"]["worker"] = {
         "kind": "worker",
         "target": "hetzner",

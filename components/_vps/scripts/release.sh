@@ -56,13 +56,52 @@ mv "$staging" "$APP_DIR"
 chmod 0755 "$APP_DIR"
 trap - EXIT
 
+# Host timers (backups, their weekly verification): install this release's units, drop
+# units a previous release had and this one does not.
+shopt -s nullglob
+for unit in /etc/systemd/system/multicloud-*.service /etc/systemd/system/multicloud-*.timer; do
+  if [ ! -e "$APP_DIR/systemd/$(basename "$unit")" ]; then
+    systemctl disable --now "$(basename "$unit")" >/dev/null 2>&1 || true
+    rm -f "$unit"
+  fi
+done
+units=("$APP_DIR"/systemd/*)
+if [ "${#units[@]}" -gt 0 ]; then
+  install -m 0644 "${units[@]}" /etc/systemd/system/
+fi
+shopt -u nullglob
+systemctl daemon-reload
+
 cd "$APP_DIR"
-if ! docker compose -p "$COMPOSE_PROJECT" -f compose.yaml up -d --remove-orphans --wait --wait-timeout "$WAIT_SECONDS"; then
-  echo "release failed: containers did not become healthy within ${WAIT_SECONDS}s" >&2
+fail() {
+  echo "release failed: $1" >&2
   docker compose -p "$COMPOSE_PROJECT" -f compose.yaml ps >&2 || true
   # Application logs are not printed here: they may hold secrets and would land in CI logs.
   echo "inspect with: ssh deploy@<host> sudo docker compose -p $COMPOSE_PROJECT logs" >&2
   exit 1
+}
+
+# Services with a health path are rolled out one by one, health-gated (bin/rollout.sh):
+# the new containers start beside the old ones and the old ones go only when the new ones
+# answer. Everything else (data services, Caddy, workers) is started first, as compose does.
+mapfile -t rolling < <(awk 'NF {print $1}' rollout.txt)
+mapfile -t others < <(docker compose -p "$COMPOSE_PROJECT" -f compose.yaml config --services \
+  | grep -vxF -f <(printf '%s\n' "${rolling[@]}" | sed '/^$/d') || true)
+if [ "${#rolling[@]}" -eq 0 ]; then
+  mapfile -t others < <(docker compose -p "$COMPOSE_PROJECT" -f compose.yaml config --services)
 fi
+if [ "${#others[@]}" -gt 0 ]; then  # an empty list would mean "every service"
+  docker compose -p "$COMPOSE_PROJECT" -f compose.yaml up -d --remove-orphans --wait \
+    --wait-timeout "$WAIT_SECONDS" "${others[@]}" || fail "containers did not become healthy within ${WAIT_SECONDS}s"
+fi
+while read -r svc port path; do
+  [ -n "$svc" ] || continue
+  COMPOSE_PROJECT="$COMPOSE_PROJECT" bash bin/rollout.sh "$svc" "$port" "$path" "$WAIT_SECONDS" </dev/null \
+    || fail "$svc was not replaced; the previous version keeps serving"
+done < rollout.txt
+for timer in "$APP_DIR"/systemd/*.timer; do
+  [ -e "$timer" ] || continue
+  systemctl enable --now "$(basename "$timer")" >/dev/null
+done
 docker image prune -f >/dev/null 2>&1 || true
 echo "release applied"
