@@ -1,7 +1,17 @@
-"""Entry point of the policy pack: the engine runs this file."""
+"""Entry point of the policy pack: the engine runs this file.
+
+The budget (policies/budget.py) plus the data-safety controls (policies/controls.py). Pass
+each stack's config with `--policy-pack-config policies/config/<stack>.json`: it sets the
+budget and the `environment` the prod-only controls read (they default to prod).
+"""
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 from policies.budget import budget_policy
+from policies.controls import POLICIES
 
-PolicyPack(name="multicloud", enforcement_level=EnforcementLevel.MANDATORY, policies=[budget_policy])
+PolicyPack(
+    name="multicloud",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[budget_policy, *POLICIES],
+)

@@ -317,11 +317,11 @@ def _backups(spec: StackSpec) -> list[Problem]:
             continue
         target = spec.services.get(svc.backup.bucket)
         if not isinstance(target, BucketSpec):
-            buckets = (
+            names = (
                 ", ".join(n for n, s in spec.services.items() if isinstance(s, BucketSpec)) or "none defined"
             )
             problems.append(
-                (f"services.{name}.backup.bucket", f"must name a bucket service; buckets: {buckets}")
+                (f"services.{name}.backup.bucket", f"must name a bucket service; buckets: {names}")
             )
         if spec.environment == "prod" and (svc.backup.keep_daily < 7 or svc.backup.keep_weekly < 4):
             problems.append((f"services.{name}.backup", "prod keeps at least 7 daily and 4 weekly backups"))

@@ -40,7 +40,13 @@ def base_config(environment: str = "prod") -> dict[str, Any]:
                 "links": ["db", "cache", "uploads"],
             },
             # Prod requires off-host backups for a database on a host.
-            "db": {"kind": "postgres", "target": "hetzner", "host": "main", "storage_gb": 20, "backup": {"bucket": "uploads"}},
+            "db": {
+                "kind": "postgres",
+                "target": "hetzner",
+                "host": "main",
+                "storage_gb": 20,
+                "backup": {"bucket": "uploads"},
+            },
             "cache": {"kind": "redis", "target": "hetzner", "host": "main", "memory_mb": 256},
             "uploads": {"kind": "bucket", "target": "cloudflare", "lifecycle": {"expire_after_days": 90}},
             "web": {"kind": "static_site", "target": "cloudflare", "repo": "acme/web", "subdomain": "www"},

@@ -29,6 +29,6 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 
 def test_ci_installs_every_tool_the_integration_tests_use() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
-    for package in ("cloud-init", "caddy", "shellcheck", "postgresql", "redis-server"):
+    for package in ("cloud-init", "caddy", "shellcheck", "postgresql", "redis-server", "restic"):
         assert re.search(rf"\b{package}\b", ci), package
     assert "CI=true" in ci, "integration tests must fail, not skip, in CI"

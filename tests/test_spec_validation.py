@@ -102,7 +102,12 @@ def missing_credential(values: Values, secrets: set[str]) -> None:
 
 
 def second_postgres(values: Values, secrets: set[str]) -> None:
-    values["services"]["db2"] = {"kind": "postgres", "target": "hetzner", "host": "main", "backup": {"bucket": "uploads"}}
+    values["services"]["db2"] = {
+        "kind": "postgres",
+        "target": "hetzner",
+        "host": "main",
+        "backup": {"bucket": "uploads"},
+    }
     values["services"]["api"]["links"] = ["db", "db2", "cache", "uploads"]
 
 

@@ -402,4 +402,7 @@ def backup_units(service: str, on_calendar: str) -> list[File]:
 
 def backup_env(values: dict[str, str]) -> str:
     """The backup scripts' settings file (0600; holds the repository password and S3 keys)."""
-    return "".join(f"{key}={value}\n" for key, value in values.items())
+    for key, value in values.items():
+        if "'" in value or "\n" in value:
+            raise ValueError(f"backup setting {key} contains a quote or newline")
+    return "".join(f"{key}='{value}'\n" for key, value in values.items())

@@ -115,6 +115,8 @@ def _backup(
                 "PGUSER": args.username,
                 "PGDATABASE": args.database,
                 "PGPASSWORD_FILE": password_file,
+                # Compose names the single container <project>-<service>-1.
+                "CONTAINER": f"multicloud-{name}-1",
                 "KEEP_DAILY": str(backup.keep_daily),
                 "KEEP_WEEKLY": str(backup.keep_weekly),
                 "KEEP_MONTHLY": str(backup.keep_monthly),

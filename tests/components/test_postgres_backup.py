@@ -20,7 +20,7 @@ def with_backup(**backup) -> dict:
 
 
 def env_lines(text: str) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in text.splitlines() if line)
+    return {k: v.strip("'") for k, v in (line.split("=", 1) for line in text.splitlines() if line)}
 
 
 def test_backup_settings_file_is_private_and_points_at_the_bucket(run_plan):
@@ -35,6 +35,7 @@ def test_backup_settings_file_is_private_and_points_at_the_bucket(run_plan):
     assert env["AWS_DEFAULT_REGION"] == "auto"
     assert (env["KEEP_DAILY"], env["KEEP_WEEKLY"], env["KEEP_MONTHLY"]) == ("10", "4", "6")
     assert (env["PGUSER"], env["PGDATABASE"]) == ("app", "app")
+    assert env["CONTAINER"] == "multicloud-db-1"  # compose's name for the single db container
     # The dump reads the password file the container already mounts.
     db = compose(run_plan(with_backup()), "main")["services"]["db"]
     assert any(v.endswith(f":{env['PGPASSWORD_FILE']}:ro") for v in db["volumes"])

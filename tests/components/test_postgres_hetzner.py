@@ -148,7 +148,12 @@ def test_bundle_travels_as_a_secret(run_plan):
 
 def test_two_postgres_on_one_private_host_get_distinct_host_ports(run_plan):
     config = with_data_host(base_config())
-    config["services"]["db2"] = {"kind": "postgres", "target": "hetzner", "host": "data", "backup": {"bucket": "uploads"}}
+    config["services"]["db2"] = {
+        "kind": "postgres",
+        "target": "hetzner",
+        "host": "data",
+        "backup": {"bucket": "uploads"},
+    }
     config["services"]["worker"] = {
         "kind": "worker",
         "target": "hetzner",
