@@ -16,19 +16,9 @@ set -euo pipefail
 umask 077
 
 service=${1:?usage: backup-postgres.sh SERVICE}
-env_file=${BACKUP_ENV:-/srv/app/backup/$service.env}
-
-[ -f "$env_file" ] || { echo "backup settings $env_file not found" >&2; exit 1; }
-if [ -n "$(find "$env_file" -maxdepth 0 -perm /077)" ]; then
-  echo "backup settings $env_file are readable by others than its owner; chmod 0600 it" >&2
-  exit 1
-fi
-set -a
 # shellcheck source=/dev/null
-. "$env_file"
-set +a
-
-: "${RESTIC_REPOSITORY:?is not set in the backup settings}"
+. "$(dirname "$0")/backup-settings.sh"
+load_backup_settings "$service"
 : "${AWS_ACCESS_KEY_ID:?is not set in the backup settings}"
 : "${AWS_SECRET_ACCESS_KEY:?is not set in the backup settings}"
 : "${PGUSER:?is not set in the backup settings}"

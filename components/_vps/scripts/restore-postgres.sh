@@ -12,19 +12,9 @@ umask 077
 
 service=${1:?usage: restore-postgres.sh SERVICE [SNAPSHOT]}
 wanted=${2:-latest}
-env_file=${BACKUP_ENV:-/srv/app/backup/$service.env}
-
-[ -f "$env_file" ] || { echo "backup settings $env_file not found" >&2; exit 1; }
-if [ -n "$(find "$env_file" -maxdepth 0 -perm /077)" ]; then
-  echo "backup settings $env_file are readable by others than its owner; chmod 0600 it" >&2
-  exit 1
-fi
-set -a
 # shellcheck source=/dev/null
-. "$env_file"
-set +a
-
-: "${RESTIC_REPOSITORY:?is not set in the backup settings}"
+. "$(dirname "$0")/backup-settings.sh"
+load_backup_settings "$service"
 : "${PGUSER:?is not set in the backup settings}"
 : "${PGDATABASE:?is not set in the backup settings}"
 : "${PGPASSWORD_FILE:?is not set in the backup settings}"
