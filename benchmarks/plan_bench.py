@@ -102,8 +102,15 @@ def main() -> int:
         f"    assert main(['plan', *{target!r}, '--json']) == 0\n"
     )
     base_code = f"import {args.baseline}" if args.baseline else baseline_code(args.config, args.stack)
-    base_t, base_m = measure(base_code, args.runs)
-    plan_t, plan_m = measure(plan_code, args.runs)
+    # Interleaved, so a busy moment on the machine hits both sides alike.
+    base_runs, plan_runs = [], []
+    for _ in range(args.runs):
+        base_runs.append(measure(base_code, 1))
+        plan_runs.append(measure(plan_code, 1))
+    base_t = statistics.median(t for t, _ in base_runs)
+    base_m = statistics.median(m for _, m in base_runs)
+    plan_t = statistics.median(t for t, _ in plan_runs)
+    plan_m = statistics.median(m for _, m in plan_runs)
     result = {
         "stack": args.config or args.stack,
         "runs": args.runs,

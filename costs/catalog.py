@@ -41,7 +41,7 @@ def load(provider: str) -> dict[str, Any]:
     """Return the raw catalog document for one provider."""
     path = CATALOG_DIR / f"{provider}.yaml"
     with path.open() as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _current_price(prices: list[dict[str, Any]], today: dt.date) -> dict[str, Any]:

@@ -24,11 +24,17 @@ from typing import Any
 from rich.console import Console
 
 from components.connection import SECRET_VARS
-from costs.estimate import fmt
 from infra.offline import Plan, find_project, plan
 from stacks.loader import ConfigError
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BUDGET, EXIT_GUARD = 0, 1, 2, 3, 4
+
+
+def fmt(amount: float, currency: str, signed: bool = False) -> str:
+    """Money as the cost engine prints it (imported on first use: `plan --json` never needs it)."""
+    from costs.estimate import fmt as money
+
+    return money(amount, currency, signed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -54,7 +54,8 @@ class RawConfig:
 def read_stack_file(path: Path) -> RawConfig:
     """Read a `Pulumi.<stack>.yaml`-format file. Secure values are kept as opaque markers."""
     try:
-        doc = yaml.safe_load(path.read_text()) or {}
+        # The C loader when PyYAML has it: several times faster on every plan.
+        doc = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
