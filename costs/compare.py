@@ -13,10 +13,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from stacks.capabilities import PLACED_KINDS, VPS_TARGETS, supported_targets
+from stacks.capabilities import VPS_TARGETS, placed_on_host, supported_targets
 from stacks.checks import TARGET_FIELDS
 
 DEFAULT_HOST = {"target": "hetzner", "size": {"cpu": 4, "memory_gb": 8}, "location": "fsn1"}
+DEFAULT_LOCATION = {"hetzner": "fsn1", "digitalocean": "fra1"}
 PLACEHOLDER_ADMIN = {
     "ssh_public_keys": [
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl compare@multicloud"
@@ -71,6 +72,11 @@ def retarget(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[
                 svc.pop("version", None)
             if svc.get("kind") == "bucket":
                 svc.pop("location", None)
+    if target == "digitalocean":
+        for svc in services.values():
+            if svc.get("target") == "digitalocean" and svc.get("kind") == "redis":
+                svc["engine"] = "valkey"
+                svc.pop("version", None)
     if target == "cloudflare":
         for name, svc in services.items():
             if svc.get("target") == "cloudflare" and svc.get("kind") == "bucket":
@@ -90,10 +96,14 @@ def _place_on_host(config: dict[str, Any], target: str, notes: list[str]) -> Non
     mine = [h for h, spec in hosts.items() if spec.get("target") == target]
     host = mine[0] if mine else "main"
     if not mine:
-        hosts[host] = dict(DEFAULT_HOST, target=target)
+        hosts[host] = dict(DEFAULT_HOST, target=target, location=DEFAULT_LOCATION[target])
         notes.append(f"host {host} added: {target} runs these services on a VPS (4 vCPU / 8 GB)")
     for svc in config["services"].values():
-        if svc.get("target") == target and svc.get("kind") in PLACED_KINDS and svc.get("host") not in mine:
+        if svc.get("target") != target:
+            continue
+        if not placed_on_host(svc.get("kind", ""), target):
+            svc.pop("host", None)
+        elif svc.get("host") not in mine:
             svc["host"] = host
     if "admin" not in config:
         config["admin"] = copy.deepcopy(PLACEHOLDER_ADMIN)

@@ -118,6 +118,17 @@ FREE = {
     "aws:s3/bucketVersioning:BucketVersioning",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:cloudfront/originAccessControl:OriginAccessControl",
+    "digitalocean:index/firewall:Firewall",
+    "digitalocean:index/vpc:Vpc",
+    "digitalocean:index/sshKey:SshKey",
+    "digitalocean:index/tag:Tag",
+    "digitalocean:index/volumeAttachment:VolumeAttachment",
+    "digitalocean:index/reservedIp:ReservedIp",  # free while assigned to a droplet
+    "digitalocean:index/reservedIpAssignment:ReservedIpAssignment",
+    "digitalocean:index/databaseDb:DatabaseDb",
+    "digitalocean:index/databaseUser:DatabaseUser",
+    "digitalocean:index/databaseFirewall:DatabaseFirewall",
+    "digitalocean:index/spacesKey:SpacesKey",
 }
 
 
@@ -612,4 +623,131 @@ def _logs(res: Resource, ctx: Context) -> list[Line]:
             usage_based=True,
             source=_src(logs),
         )
+    ]
+
+
+# --- DigitalOcean ------------------------------------------------------------------------
+
+
+@cache
+def _droplet_sizes(today: dt.date) -> dict[str, Any]:
+    return {s.name: s for s in server_types("digitalocean", today)}
+
+
+@pricer("digitalocean:index/droplet:Droplet")
+def _droplet(res: Resource, ctx: Context) -> list[Line]:
+    size = str(res.inputs.get("size"))
+    sku = _droplet_sizes(ctx.today).get(size)
+    if sku is None:
+        return [
+            Line(res.urn, f"droplet {size} (not in catalog)", 1, "month", 0.0, "USD", note="unpriced SKU")
+        ]
+    lines = [
+        Line(
+            res.urn,
+            f"droplet {sku.name} ({sku.cpu} vCPU, {sku.memory_gb:g} GB)",
+            1,
+            "month",
+            sku.monthly,
+            "USD",
+            source=sku.source_url,
+        )
+    ]
+    if res.inputs.get("backups"):
+        backups = load("digitalocean")["extras"]["droplet_backups"]
+        lines.append(
+            Line(
+                res.urn,
+                f"droplet backups ({backups['percent_of_droplet']} %)",
+                1,
+                "month",
+                sku.monthly * backups["percent_of_droplet"] / 100,
+                "USD",
+                source=_src(backups),
+                note=backups.get("status", ""),
+            )
+        )
+    return lines
+
+
+@pricer("digitalocean:index/volume:Volume")
+def _do_volume(res: Resource, ctx: Context) -> list[Line]:
+    volume = load("digitalocean")["extras"]["volume"]
+    return [
+        Line(
+            res.urn,
+            "block storage volume",
+            _num(res.inputs.get("size")),
+            "GB-month",
+            volume["monthly_per_gb"],
+            "USD",
+            source=_src(volume),
+        )
+    ]
+
+
+@pricer("digitalocean:index/databaseCluster:DatabaseCluster")
+def _do_database(res: Resource, ctx: Context) -> list[Line]:
+    engine = str(res.inputs.get("engine", "pg"))
+    sizes = {
+        s["name"]: s for s in load("digitalocean")["postgres_sizes" if engine == "pg" else "valkey_sizes"]
+    }
+    size, nodes = str(res.inputs.get("size")), _num(res.inputs.get("nodeCount"), 1)
+    entry = sizes.get(size)
+    label = {"pg": "PostgreSQL", "valkey": "Valkey"}.get(engine, engine)
+    if entry is None:
+        return [
+            Line(
+                res.urn,
+                f"managed {label} {size} (not in catalog)",
+                nodes,
+                "node-month",
+                0.0,
+                "USD",
+                note="unpriced SKU",
+            )
+        ]
+    return [
+        Line(
+            res.urn,
+            f"managed {label} {size} × {nodes:g} node{'s' if nodes > 1 else ''}",
+            nodes,
+            "node-month",
+            entry["monthly"],
+            "USD",
+            source=_src(entry),
+            note=entry.get("status", ""),
+        )
+    ]
+
+
+@pricer("digitalocean:index/spacesBucket:SpacesBucket")
+def _spaces(res: Resource, ctx: Context) -> list[Line]:
+    extras = load("digitalocean")["extras"]
+    if not ctx.first_time("digitalocean-spaces"):
+        return []
+    # One subscription per team covers every bucket: 250 GiB stored and 1 TiB egress.
+    buckets = sum(1 for r in ctx.resources if r.type == res.type)
+    stored = buckets * ctx.usage.storage_gb
+    base, extra = extras["spaces_base"], extras["spaces_extra_gb"]
+    return [
+        Line(
+            res.urn,
+            "Spaces subscription (250 GiB + 1 TiB egress included)",
+            1,
+            "month",
+            base["monthly"],
+            "USD",
+            source=_src(base),
+        ),
+        Line(
+            res.urn,
+            f"Spaces beyond 250 GiB ({stored:g} GB stored)",
+            max(0.0, stored - 250),
+            "GB-month",
+            extra["monthly"],
+            "USD",
+            usage_based=True,
+            source=_src(extra),
+        ),
     ]

@@ -25,6 +25,7 @@ from rich.console import Console
 
 from components.connection import SECRET_VARS
 from infra.offline import Plan, find_project, plan
+from stacks.capabilities import placed_on_host
 from stacks.loader import ConfigError
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BUDGET, EXIT_GUARD = 0, 1, 2, 3, 4
@@ -226,13 +227,13 @@ def plan_tree(result: Plan) -> Any:
     def add(node: Any, reg: Any) -> None:
         label = f"{_short(reg.type)} [bold]{reg.name}[/]"
         comp = costs.components.get(reg.name) if reg.type.startswith("multicloud:") else None
+        svc = result.spec.services.get(reg.name)
+        on_host = svc is not None and placed_on_host(svc.kind, svc.target)
         if comp is not None and reg.parent.endswith(f"::multicloud-{result.stack}"):
             label += (
-                f"  [green]{fmt(comp.monthly, costs.currency)}/mo[/]"
-                if comp.lines
-                else "  [dim](priced on its host)[/]"
-                if reg.type.endswith(("ApiService", "Worker", "ManagedPostgres", "Redis"))
-                else ""
+                "  [dim](priced on its host)[/]"
+                if on_host
+                else f"  [green]{fmt(comp.monthly, costs.currency)}/mo[/]"
             )
         detail = _summary(reg)
         if detail:

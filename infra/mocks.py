@@ -162,10 +162,47 @@ class ProviderMocks(pulumi.runtime.Mocks):
             outputs |= {"subdomain": f"{args.inputs.get('name', args.name)}.pages.dev"}
         elif typ == "command:remote:Command":
             outputs |= {"stdout": "release applied\n", "stderr": ""}
+        elif typ.startswith("digitalocean:"):
+            rid, extra = self._digitalocean(typ, args.name, args.inputs, n)
+            outputs |= extra
         elif typ.startswith("aws:"):
             rid, extra = self._aws(typ, args.name, args.inputs, n)
             outputs |= extra
         return rid, outputs
+
+    def _digitalocean(self, typ: str, name: str, inputs: dict, n: int) -> tuple[str, dict]:
+        """What DigitalOcean computes for the resource types the backends create."""
+        rid = str(n) if typ in ("digitalocean:index/droplet:Droplet",) else f"{name}-{_digest(name)[:8]}"
+        out: dict[str, Any] = {}
+        if typ == "digitalocean:index/droplet:Droplet":
+            out = {
+                "ipv4Address": f"192.0.2.{n % 250 + 1}",
+                "ipv6Address": f"2001:db8:d0:{n:x}::1",
+                "ipv4AddressPrivate": f"10.110.0.{n % 250 + 2}",
+            }
+        elif typ == "digitalocean:index/reservedIp:ReservedIp":
+            rid = f"198.51.100.{n % 250 + 1}"
+            out = {"ipAddress": rid}
+        elif typ == "digitalocean:index/sshKey:SshKey":
+            out = {"fingerprint": ":".join(_digest("fp", name)[i : i + 2] for i in range(0, 32, 2))}
+        elif typ == "digitalocean:index/databaseCluster:DatabaseCluster":
+            cluster = inputs.get("name", name)
+            out = {
+                "host": f"{cluster}-do-user-1.db.ondigitalocean.com",
+                "privateHost": f"private-{cluster}-do-user-1.db.ondigitalocean.com",
+                "port": 25061 if inputs.get("engine") == "valkey" else 25060,
+                "password": _digest("do-password", name)[:24],
+                "user": "doadmin" if inputs.get("engine") == "pg" else "default",
+            }
+            self.secret_values.add(out["password"])
+        elif typ == "digitalocean:index/databaseUser:DatabaseUser":
+            out = {"password": _digest("do-user", name)[:24]}
+            self.secret_values.add(out["password"])
+        elif typ == "digitalocean:index/spacesKey:SpacesKey":
+            rid = f"DO{_digest('spaces-id', name)[:18].upper()}"
+            out = {"accessKey": rid, "secretKey": _digest("spaces-secret", name)}
+            self.secret_values |= {rid, out["secretKey"]}
+        return rid, out
 
     def _aws(self, typ: str, name: str, inputs: dict, n: int) -> tuple[str, dict]:
         """What AWS computes for the resource types the backends create."""

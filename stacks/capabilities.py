@@ -8,14 +8,31 @@ A target missing from a row has no backend module (and no file) for that kind.
 from __future__ import annotations
 
 BACKENDS: dict[str, dict[str, str]] = {
-    "host": {"hetzner": "components.host.hetzner"},
+    "host": {"digitalocean": "components.host.digitalocean", "hetzner": "components.host.hetzner"},
     "network": {"aws": "components.network.aws"},
-    "api": {"aws": "components.api_service.aws", "hetzner": "components.api_service.hetzner"},
-    "worker": {"aws": "components.api_service.aws", "hetzner": "components.api_service.hetzner"},
-    "postgres": {"aws": "components.postgres.aws", "hetzner": "components.postgres.hetzner"},
-    "redis": {"aws": "components.redis.aws", "hetzner": "components.redis.hetzner"},
+    "api": {
+        "aws": "components.api_service.aws",
+        "digitalocean": "components.api_service.digitalocean",
+        "hetzner": "components.api_service.hetzner",
+    },
+    "worker": {
+        "aws": "components.api_service.aws",
+        "digitalocean": "components.api_service.digitalocean",
+        "hetzner": "components.api_service.hetzner",
+    },
+    "postgres": {
+        "aws": "components.postgres.aws",
+        "digitalocean": "components.postgres.digitalocean",
+        "hetzner": "components.postgres.hetzner",
+    },
+    "redis": {
+        "aws": "components.redis.aws",
+        "digitalocean": "components.redis.digitalocean",
+        "hetzner": "components.redis.hetzner",
+    },
     "bucket": {
         "aws": "components.object_store.aws",
+        "digitalocean": "components.object_store.digitalocean",
         "hetzner": "components.object_store.hetzner",
         "cloudflare": "components.object_store.cloudflare",
     },
@@ -32,8 +49,19 @@ VPS_TARGETS = frozenset({"hetzner", "digitalocean"})
 # Kinds that need the stack's private network on AWS (a VPC).
 AWS_NETWORKED_KINDS = frozenset({"api", "worker", "postgres", "redis"})
 
-# Kinds that run on a host when their target is a VPS provider.
-PLACED_KINDS = frozenset({"api", "worker", "postgres", "redis"})
+# Kinds that run on a host, per VPS provider. DigitalOcean's databases and caches are managed
+# clusters; Hetzner has none, so they run as containers there.
+HOST_PLACED: dict[str, frozenset[str]] = {
+    "hetzner": frozenset({"api", "worker", "postgres", "redis"}),
+    "digitalocean": frozenset({"api", "worker"}),
+}
+PLACED_KINDS = frozenset().union(*HOST_PLACED.values())
+
+
+def placed_on_host(kind: str, target: str) -> bool:
+    """Whether a `kind` on `target` runs as a container on one of the stack's hosts."""
+    return kind in HOST_PLACED.get(target, frozenset())
+
 
 # Kinds an api/worker may `links:` to, and the variables each link provides (DESIGN §5).
 LINK_ENV: dict[str, tuple[str, ...]] = {

@@ -10,9 +10,10 @@ import ipaddress
 import re
 from typing import Any
 
-from stacks.capabilities import LINK_ENV, PLACED_KINDS, VPS_TARGETS, supported_targets
+from stacks.capabilities import HOST_PLACED, LINK_ENV, placed_on_host, supported_targets
 from stacks.sizing import (
     SizingError,
+    do_database_size,
     elasticache_node_type,
     fargate_size,
     locations,
@@ -43,6 +44,7 @@ def check(spec: StackSpec) -> list[Problem]:
         *_accounts(spec),
         *_aws(spec),
         *_backups(spec),
+        *_digitalocean(spec),
         *_names(spec),
     ]
 
@@ -94,13 +96,13 @@ TARGET_FIELDS: dict[tuple[str, str], set[str]] = {
     ("worker", "max_replicas"): {"aws"},
     ("api", "arch"): {"aws"},
     ("worker", "arch"): {"aws"},
-    ("postgres", "size"): {"aws"},
+    ("postgres", "size"): {"aws", "digitalocean"},
     ("postgres", "instance_class"): {"aws"},
-    ("postgres", "multi_az"): {"aws"},
+    ("postgres", "multi_az"): {"aws", "digitalocean"},
     ("postgres", "backup_days"): {"aws"},
-    ("postgres", "backup"): {"hetzner", "digitalocean"},
+    ("postgres", "backup"): {"hetzner"},
     ("redis", "node_type"): {"aws"},
-    ("redis", "nodes"): {"aws"},
+    ("redis", "nodes"): {"aws", "digitalocean"},
     ("bucket", "lifecycle.archive_after_days"): {"aws", "cloudflare"},
 }
 
@@ -130,7 +132,7 @@ def _placement(spec: StackSpec) -> list[Problem]:
     for name, svc in spec.services.items():
         host_name = getattr(svc, "host", None)
         path = f"services.{name}.host"
-        if svc.kind in PLACED_KINDS and svc.target in VPS_TARGETS:
+        if placed_on_host(svc.kind, svc.target):
             if host_name is None:
                 hosts = (
                     ", ".join(h for h, spec_h in spec.hosts.items() if spec_h.target == svc.target)
@@ -154,7 +156,11 @@ def _placement(spec: StackSpec) -> list[Problem]:
             problems.append(
                 (
                     path,
-                    f"only api, worker, postgres and redis on {'/'.join(sorted(VPS_TARGETS))} run on a host; remove host",
+                    "only "
+                    + "; ".join(
+                        f"{', '.join(sorted(kinds))} on {t}" for t, kinds in sorted(HOST_PLACED.items())
+                    )
+                    + " run on a host; remove host",
                 )
             )
     return problems
@@ -298,10 +304,71 @@ def _accounts(spec: StackSpec) -> list[Problem]:
 RESERVED_NAMES = {"caddy"}
 
 
+# What DigitalOcean's managed services take.
+DO_POSTGRES_VERSIONS = ["13", "14", "15", "16", "17"]
+SPACES_REGIONS = ["ams3", "blr1", "fra1", "lon1", "nyc3", "sfo2", "sfo3", "sgp1", "syd1", "tor1"]
+
+
+def _digitalocean(spec: StackSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    hosts = {n: h for n, h in spec.hosts.items() if h.target == "digitalocean"}
+    regions = sorted({h.location for h in hosts.values()})
+    if len(regions) > 1:
+        problems.append(
+            ("hosts", f"DigitalOcean hosts share one VPC, so one region; found {', '.join(regions)}")
+        )
+    for name, svc in spec.services.items():
+        if svc.target != "digitalocean":
+            continue
+        if isinstance(svc, PostgresSpec | RedisSpec):
+            if not hosts:
+                problems.append(
+                    (
+                        f"services.{name}.target",
+                        "a DigitalOcean database lives in the droplets' VPC; add a digitalocean host",
+                    )
+                )
+            if isinstance(svc, RedisSpec) and svc.engine != "valkey":
+                problems.append(
+                    (f"services.{name}.engine", "DigitalOcean offers managed valkey only; set engine: valkey")
+                )
+            if isinstance(svc, PostgresSpec) and svc.version not in DO_POSTGRES_VERSIONS:
+                problems.append(
+                    (
+                        f"services.{name}.version",
+                        f"DigitalOcean runs PostgreSQL {', '.join(DO_POSTGRES_VERSIONS)}",
+                    )
+                )
+            try:
+                if isinstance(svc, PostgresSpec):
+                    do_database_size(
+                        "pg",
+                        svc.size.cpu if svc.size else None,
+                        svc.size.memory_gb if svc.size else None,
+                        svc.multi_az,
+                    )
+                else:
+                    do_database_size("valkey", None, svc.memory_mb / 1024)
+            except SizingError as err:
+                problems.append(
+                    (
+                        f"services.{name}.size"
+                        if isinstance(svc, PostgresSpec)
+                        else f"services.{name}.memory_mb",
+                        str(err),
+                    )
+                )
+        if isinstance(svc, BucketSpec) and svc.location is not None and svc.location not in SPACES_REGIONS:
+            problems.append(
+                (f"services.{name}.location", f"unknown Spaces region; allowed: {', '.join(SPACES_REGIONS)}")
+            )
+    return problems
+
+
 def _backups(spec: StackSpec) -> list[Problem]:
     problems: list[Problem] = []
     for name, svc in spec.services.items():
-        if not isinstance(svc, PostgresSpec) or svc.target not in VPS_TARGETS:
+        if not isinstance(svc, PostgresSpec) or not placed_on_host(svc.kind, svc.target):
             continue
         if svc.backup is None:
             if spec.environment == "prod":
@@ -403,6 +470,13 @@ def _aws(spec: StackSpec) -> list[Problem]:
 def _names(spec: StackSpec) -> list[Problem]:
     problems = []
     for name in spec.services:
+        if name in spec.hosts:
+            problems.append(
+                (
+                    f"services.{name}",
+                    f"a host is also called {name!r}; give the host or the service another name",
+                )
+            )
         if name in RESERVED_NAMES:
             problems.append(
                 (

@@ -27,7 +27,13 @@ from stacks.guard import OUTPUT as PLACEMENTS_OUTPUT
 from stacks.guard import placement_problems, placements
 from stacks.loader import NAMESPACE, ConfigError, parse, read_pulumi_config
 from stacks.providers import Providers
-from stacks.sizing import elasticache_node_type, rds_instance_class, resolve_server_type, volume_gb
+from stacks.sizing import (
+    do_database_size,
+    elasticache_node_type,
+    rds_instance_class,
+    resolve_server_type,
+    volume_gb,
+)
 from stacks.spec import ApiSpec, BucketSpec, PostgresSpec, RedisSpec, StackSpec, StaticSiteSpec, WorkerSpec
 
 
@@ -76,6 +82,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
 
     # --- hosts -------------------------------------------------------------------------
     hosts: dict[str, VpsHost] = {}
+    fleets: dict[str, HostFleet] = {}
     for target in sorted({h.target for h in spec.hosts.values()}):
         names = sorted(n for n, h in spec.hosts.items() if h.target == target)
         assert spec.admin is not None  # checked: hosts need admin
@@ -85,13 +92,15 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                 target=target,
                 ssh_public_keys=spec.admin.ssh_public_keys,
                 location=spec.hosts[names[0]].location,
-                private_network=len(names) > 1,
+                # Fixed private addresses only where data services run on hosts (Hetzner).
+                private_network=len(names) > 1 and target == "hetzner",
                 protect=spec.protect,
                 labels=make_labels(project, stack, f"{target}-fleet"),
             ),
             opts=opts_for(target),
         )
-        private_ips = fleet.addresses(names) if fleet.network_id is not None else {}
+        fleets[target] = fleet
+        private_ips = fleet.addresses(names) if fleet.args.private_network else {}
         for name in names:
             host_spec = spec.hosts[name]
             holds_data = any(
@@ -153,7 +162,9 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     host=host,
                     protect=spec.protect,
                     network=network,
-                    instance_class=_rds_class(svc),
+                    instance_class=_postgres_class(svc),
+                    fleet=fleets.get(svc.target),
+                    region=_do_region(spec) if svc.target == "digitalocean" else None,
                     multi_az=svc.multi_az,
                     backup_days=svc.backup_days or (7 if spec.environment == "prod" else 1),
                     backup=PostgresBackup(
@@ -181,6 +192,8 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     protect=spec.protect,
                     network=network,
                     node_type=_cache_node_type(svc),
+                    fleet=fleets.get(svc.target),
+                    region=_do_region(spec) if svc.target == "digitalocean" else None,
                     nodes=svc.nodes,
                     tags=make_labels(project, stack, name),
                 ),
@@ -268,18 +281,28 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
     return built
 
 
-def _rds_class(svc: PostgresSpec) -> str:
-    if svc.target != "aws":
-        return ""
-    return svc.instance_class or rds_instance_class(
-        svc.size.cpu if svc.size else None, svc.size.memory_gb if svc.size else None
-    )
+def _postgres_class(svc: PostgresSpec) -> str:
+    """The managed instance class: RDS class on AWS, database size slug on DigitalOcean."""
+    cpu, memory = (svc.size.cpu, svc.size.memory_gb) if svc.size else (None, None)
+    if svc.target == "aws":
+        return svc.instance_class or rds_instance_class(cpu, memory)
+    if svc.target == "digitalocean":
+        return do_database_size("pg", cpu, memory, standby=svc.multi_az)
+    return ""
 
 
 def _cache_node_type(svc: RedisSpec) -> str:
-    if svc.target != "aws":
-        return ""
-    return svc.node_type or elasticache_node_type(svc.memory_mb)
+    """The managed node type: ElastiCache on AWS, database size slug on DigitalOcean."""
+    if svc.target == "aws":
+        return svc.node_type or elasticache_node_type(svc.memory_mb)
+    if svc.target == "digitalocean":
+        return do_database_size("valkey", None, svc.memory_mb / 1024)
+    return ""
+
+
+def _do_region(spec: StackSpec) -> str:
+    """The region of the stack's droplets (checked: there is exactly one)."""
+    return next(h.location for h in spec.hosts.values() if h.target == "digitalocean")
 
 
 def _object_store(

@@ -33,6 +33,19 @@ class Providers:
         return hcloud.Provider("hcloud", token=pulumi.Config("hcloud").get_secret("token"))
 
     @cached_property
+    def digitalocean(self) -> pulumi.ProviderResource:
+        """The DigitalOcean provider. Spaces buckets need the Spaces key pair as well as the token."""
+        import pulumi_digitalocean as digitalocean
+
+        config = pulumi.Config("digitalocean")
+        return digitalocean.Provider(
+            "digitalocean",
+            token=config.get_secret("token"),
+            spaces_access_id=config.get_secret("spacesAccessId"),
+            spaces_secret_key=config.get_secret("spacesSecretKey"),
+        )
+
+    @cached_property
     def cloudflare(self) -> pulumi.ProviderResource:
         """The Cloudflare provider."""
         import pulumi_cloudflare as cloudflare
@@ -70,6 +83,8 @@ class Providers:
         dns = self.spec.dns.provider if self.spec.dns is not None else None
         if target == "hetzner":
             providers.append(self.hcloud)
+        if target == "digitalocean":
+            providers.append(self.digitalocean)
         if target == "aws" or dns == "route53":
             providers.append(self.aws)
         if target == "cloudflare" or dns == "cloudflare":

@@ -141,3 +141,27 @@ def elasticache_node_type(memory_mb: int) -> str:
             "set node_type (e.g. cache.m7g.large) for bigger ones"
         )
     return min(fits, key=lambda n: (n["hourly"]["valkey"], n["name"]))["name"]
+
+
+# --- DigitalOcean ---------------------------------------------------------------------
+
+
+def do_database_size(engine: str, cpu: float | None, memory_gb: float | None, standby: bool = False) -> str:
+    """The cheapest managed-database size (pg or valkey) with the requested vCPUs and memory;
+    with `standby`, only sizes that can have one (DigitalOcean: 2 GB of memory or more)."""
+    sizes = load("digitalocean")["postgres_sizes" if engine == "pg" else "valkey_sizes"]
+    fits = [
+        s
+        for s in sizes
+        if s["cpu"] >= (cpu or 0)
+        and s["memory_gb"] >= (memory_gb or 0)
+        and (not standby or s.get("standby", False))
+    ]
+    if not fits:
+        largest = max(sizes, key=lambda s: (s["memory_gb"], s["cpu"]))
+        extra = " with a standby node" if standby else ""
+        raise SizingError(
+            f"no catalogued DigitalOcean {engine} size has {cpu or 0:g} vCPU and {memory_gb or 0:g} GB{extra}; "
+            f"the largest is {largest['name']}"
+        )
+    return min(fits, key=lambda s: (s["monthly"], s["name"]))["name"]

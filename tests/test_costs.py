@@ -276,7 +276,7 @@ def test_compare_rejects_unknown_targets(capsys):
     assert main(["cost", "--stack", "prod", "--compare", "azure"]) == 2
     assert (
         capsys.readouterr().err.strip()
-        == "infra cost: --compare: unknown target azure; known: aws, cloudflare, hetzner"
+        == "infra cost: --compare: unknown target azure; known: aws, cloudflare, digitalocean, hetzner"
     )
 
 

@@ -128,24 +128,27 @@ def test_a_route53_zone_id_starts_with_z():
 
 
 # Fields only AWS honours, set on a Hetzner service: an error, never silently ignored.
+# (service, fields, field, the targets that do honour it)
 HETZNER_CORPUS = [
-    pytest.param("api", {"max_replicas": 3}, "max_replicas", id="api-max-replicas"),
-    pytest.param("api", {"arch": "arm64"}, "arch", id="api-arch"),
-    pytest.param("db", {"instance_class": "db.t4g.small"}, "instance_class", id="postgres-instance-class"),
-    pytest.param("db", {"multi_az": True}, "multi_az", id="postgres-multi-az"),
-    pytest.param("db", {"backup_days": 7}, "backup_days", id="postgres-backup-days"),
-    pytest.param("db", {"size": {"cpu": 2, "memory_gb": 2}}, "size", id="postgres-size"),
-    pytest.param("cache", {"nodes": 2}, "nodes", id="redis-nodes"),
-    pytest.param("cache", {"node_type": "cache.t4g.small"}, "node_type", id="redis-node-type"),
+    pytest.param("api", {"max_replicas": 3}, "max_replicas", "aws", id="api-max-replicas"),
+    pytest.param("api", {"arch": "arm64"}, "arch", "aws", id="api-arch"),
+    pytest.param(
+        "db", {"instance_class": "db.t4g.small"}, "instance_class", "aws", id="postgres-instance-class"
+    ),
+    pytest.param("db", {"multi_az": True}, "multi_az", "aws, digitalocean", id="postgres-multi-az"),
+    pytest.param("db", {"backup_days": 7}, "backup_days", "aws", id="postgres-backup-days"),
+    pytest.param("db", {"size": {"cpu": 2, "memory_gb": 2}}, "size", "aws, digitalocean", id="postgres-size"),
+    pytest.param("cache", {"nodes": 2}, "nodes", "aws, digitalocean", id="redis-nodes"),
+    pytest.param("cache", {"node_type": "cache.t4g.small"}, "node_type", "aws", id="redis-node-type"),
 ]
 
 
-@pytest.mark.parametrize(("service", "fields", "field"), HETZNER_CORPUS)
-def test_aws_only_field_on_hetzner_names_its_path(service, fields, field):
+@pytest.mark.parametrize(("service", "fields", "field", "targets"), HETZNER_CORPUS)
+def test_aws_only_field_on_hetzner_names_its_path(service, fields, field, targets):
     values = base_config() | {"ssh_private_key": "deploy-key"}
     values["services"][service].update(fields)
     assert problems(values, frozenset({"ssh_private_key"})) == [
-        (f"services.{service}.{field}", "not supported on hetzner; only on: aws")
+        (f"services.{service}.{field}", f"not supported on hetzner; only on: {targets}")
     ]
 
 
@@ -153,7 +156,7 @@ def test_even_a_default_value_of_an_aws_only_field_is_refused_on_hetzner():
     values = base_config() | {"ssh_private_key": "deploy-key"}
     values["services"]["db"]["multi_az"] = False
     assert problems(values, frozenset({"ssh_private_key"})) == [
-        ("services.db.multi_az", "not supported on hetzner; only on: aws")
+        ("services.db.multi_az", "not supported on hetzner; only on: aws, digitalocean")
     ]
 
 

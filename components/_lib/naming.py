@@ -18,3 +18,8 @@ def physical_name(*parts: str, max_len: int = 63) -> str:
 def labels(project: str, stack: str, component: str) -> dict[str, str]:
     """Common labels/tags for every resource that takes them."""
     return {"managed-by": "pulumi", "project": project, "stack": stack, "component": component}
+
+
+def ssh_key_id(public_key: str) -> str:
+    """A short stable name for an OpenSSH public key, from its key material (not its comment)."""
+    return hashlib.sha256(public_key.split()[1].encode()).hexdigest()[:8]

@@ -17,6 +17,10 @@ STATEFUL_TYPES = frozenset(
         "aws:s3/bucket:Bucket",
         "cloudflare:index/r2Bucket:R2Bucket",
         "random:index/randomPassword:RandomPassword",
+        "digitalocean:index/databaseCluster:DatabaseCluster",
+        "digitalocean:index/volume:Volume",
+        "digitalocean:index/spacesBucket:SpacesBucket",
+        "digitalocean:index/reservedIp:ReservedIp",
     }
 )
 

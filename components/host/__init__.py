@@ -24,6 +24,28 @@ import pulumi
 from components._lib.backends import load_backend
 from components._vps.model import HostWorkloads
 
+WORLD = ["0.0.0.0/0", "::/0"]
+
+
+@dataclass(frozen=True)
+class InboundRule:
+    """One allowed inbound flow at a host's provider firewall (everything else is dropped)."""
+
+    protocol: str
+    port: str | None
+    sources: list[str]
+    description: str
+
+
+def inbound_rules(admin_cidrs: list[str]) -> list[InboundRule]:
+    """The one firewall policy of every VPS host: web from anywhere, SSH from admins, ping."""
+    return [
+        InboundRule("tcp", "80", WORLD, "HTTP (redirects to HTTPS)"),
+        InboundRule("tcp", "443", WORLD, "HTTPS"),
+        InboundRule("tcp", "22", list(admin_cidrs), "SSH from admin networks"),
+        InboundRule("icmp", None, WORLD, "ping and path MTU discovery"),
+    ]
+
 
 @dataclass(frozen=True)
 class HostArgs:
@@ -53,6 +75,7 @@ class HostArgs:
     """Whether stateful services run here (then the server itself is protected in prod too)."""
     labels: dict[str, str] = field(default_factory=dict)
     fleet: HostFleet | None = None
+    """Shared resources of the stack's hosts on this provider (SSH keys, network, firewall tag)."""
     """Shared resources of the stack's hosts on this provider (SSH key, private network)."""
     private_ip: str | None = None
     """The host's fixed address on the fleet's private network, when it has one."""
@@ -96,7 +119,7 @@ class VpsHost(pulumi.ComponentResource):
             raise ValueError(
                 f"host {name}: fleet is required (it holds the SSH key the server is created with)"
             )
-        if args.fleet.network_id is not None and args.private_ip is None:
+        if args.fleet.network_id is not None and args.fleet.args.private_network and args.private_ip is None:
             raise ValueError(f"host {name}: private_ip is required when the fleet has a private network")
         if not args.admin_cidrs:
             raise ValueError(f"host {name}: admin_cidrs must not be empty (releases reach the host over SSH)")
@@ -129,7 +152,7 @@ class FleetArgs:
     location: str
     """Location of the hosts; decides the private network's zone."""
     private_network: bool = False
-    """Join the hosts with a private network (needed once a stack has several hosts)."""
+    """Join the hosts with a private network with fixed addresses (several Hetzner hosts)."""
     ip_range: str = "10.0.0.0/16"
     subnet: str = "10.0.1.0/24"
     protect: bool = False
@@ -143,6 +166,8 @@ class FleetResources:
     ssh_key_ids: list[pulumi.Output[str]]
     network_id: pulumi.Output[str] | None
     resources: dict[str, pulumi.Resource]
+    tag: str | None = None
+    """A provider tag every host of the fleet carries (DigitalOcean database firewalls trust it)."""
 
 
 class HostFleet(pulumi.ComponentResource):
@@ -161,6 +186,7 @@ class HostFleet(pulumi.ComponentResource):
         built = backend.build_fleet(self, name, args)
         self.ssh_key_ids = built.ssh_key_ids
         self.network_id = built.network_id
+        self.tag = built.tag
         self.resources = built.resources
         self.register_outputs({"ssh_key_ids": self.ssh_key_ids, "network_id": self.network_id})
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 import pulumi
 import pulumi_hcloud as hcloud
 
+from components._lib.naming import ssh_key_id as key_id
 from components._vps.render import Bootstrap, cloud_init
-from components.host import FleetArgs, FleetResources, HostArgs, HostFleet, HostResources, VpsHost
+from components.host import (
+    FleetArgs,
+    FleetResources,
+    HostArgs,
+    HostFleet,
+    HostResources,
+    VpsHost,
+    inbound_rules,
+)
 
 # Hetzner locations → network zone (private networks are per zone).
 NETWORK_ZONES = {
@@ -18,32 +27,14 @@ NETWORK_ZONES = {
     "sin": "ap-southeast",
 }
 
-WORLD = ["0.0.0.0/0", "::/0"]
-
 
 def firewall_rules(admin_cidrs: list[str]) -> list[hcloud.FirewallRuleArgs]:
-    """Inbound rules: HTTP/HTTPS from anywhere, SSH from the admin networks only, ICMP."""
+    """The shared inbound policy (components.host.inbound_rules) as Hetzner firewall rules."""
     return [
         hcloud.FirewallRuleArgs(
-            direction="in",
-            protocol="tcp",
-            port="80",
-            source_ips=WORLD,
-            description="HTTP (redirects to HTTPS)",
-        ),
-        hcloud.FirewallRuleArgs(
-            direction="in", protocol="tcp", port="443", source_ips=WORLD, description="HTTPS"
-        ),
-        hcloud.FirewallRuleArgs(
-            direction="in",
-            protocol="tcp",
-            port="22",
-            source_ips=list(admin_cidrs),
-            description="SSH from admin networks",
-        ),
-        hcloud.FirewallRuleArgs(
-            direction="in", protocol="icmp", source_ips=WORLD, description="ping and path MTU discovery"
-        ),
+            direction="in", protocol=r.protocol, port=r.port, source_ips=r.sources, description=r.description
+        )
+        for r in inbound_rules(admin_cidrs)
     ]
 
 
@@ -192,11 +183,3 @@ def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources
     return FleetResources(
         ssh_key_ids=[k.id for k in keys.values()], network_id=network_id, resources=resources
     )
-
-
-def key_id(public_key: str) -> str:
-    """A short stable name for an OpenSSH public key (from its key material, not its comment)."""
-    import hashlib
-
-    material = public_key.split()[1]
-    return hashlib.sha256(material.encode()).hexdigest()[:8]

@@ -10,9 +10,8 @@ buckets in a Hetzner project of their own.
 from __future__ import annotations
 
 import pulumi
-import pulumi_random as random
 
-from components._lib.naming import physical_name
+from components._lib.unique import unique_name
 from components.connection import secret
 from components.object_store import ObjectStore, ObjectStoreArgs, ObjectStoreOutputs
 from components.object_store.hetzner_s3 import HetznerBucket
@@ -33,14 +32,11 @@ def build(parent: ObjectStore, name: str, args: ObjectStoreArgs) -> ObjectStoreO
         raise ValueError(f"{name}: Hetzner Object Storage has no archive storage class")
     location = args.location or DEFAULT_LOCATION
     # Bucket names are global across every Hetzner customer: add a random suffix once.
-    suffix = random.RandomString(
-        f"{name}-suffix", length=6, special=False, upper=False, opts=pulumi.ResourceOptions(parent=parent)
-    )
-    base = physical_name(args.physical_name or name, max_len=56)
+    bucket_name, suffix = unique_name(parent, name, args.physical_name or name)
     bucket = HetznerBucket.create(
         f"{name}-bucket",
         {
-            "bucket": suffix.result.apply(lambda s: f"{base}-{s}"),
+            "bucket": bucket_name,
             "endpoint": endpoint(location),
             "region": location,
             "versioning": args.versioning,

@@ -24,7 +24,7 @@ import pulumi
 
 from components._lib.backends import load_backend
 from components.connection import postgres_env, secret
-from components.host import VpsHost
+from components.host import HostFleet, VpsHost
 from components.network import Network
 from components.object_store import ObjectStore
 
@@ -65,6 +65,10 @@ class PostgresArgs:
     """Managed targets: days of automated backups."""
     backup: PostgresBackup | None = None
     """VPS targets: scheduled off-host backups."""
+    fleet: HostFleet | None = None
+    """DigitalOcean: the stack's droplets (their VPC and the tag the database firewall trusts)."""
+    region: str | None = None
+    """DigitalOcean: the region of the managed cluster (the droplets' region)."""
     tags: dict[str, str] = field(default_factory=dict)
 
 

@@ -22,7 +22,7 @@ import pulumi
 
 from components._lib.backends import load_backend
 from components.connection import redis_env, secret
-from components.host import VpsHost
+from components.host import HostFleet, VpsHost
 from components.network import Network
 
 
@@ -44,6 +44,10 @@ class RedisArgs:
     """Managed node type, resolved from memory_mb (stacks.sizing)."""
     nodes: int = 1
     """Primary plus replicas; more than one turns on automatic failover across zones."""
+    fleet: HostFleet | None = None
+    """DigitalOcean: the stack's droplets (their VPC and the tag the database firewall trusts)."""
+    region: str | None = None
+    """DigitalOcean: the region of the managed cluster (the droplets' region)."""
     tags: dict[str, str] = field(default_factory=dict)
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from components.host.hetzner import key_id
+from components._lib.naming import ssh_key_id as key_id
 from infra.offline import PLACEHOLDER
 from tests.conftest import KEY, base_config, of_type, one
 from tests.helpers import WORLD, child_set, release_command, with_data_host

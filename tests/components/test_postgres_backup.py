@@ -129,4 +129,4 @@ def test_managed_databases_use_their_own_backups():
     config["services"]["db"].update(target="aws")
     config["services"]["db"].pop("host")
     config["aws"] = {"region": "us-east-1"}
-    assert ("services.db.backup", "not supported on aws; only on: digitalocean, hetzner") in problems(config)
+    assert ("services.db.backup", "not supported on aws; only on: hetzner") in problems(config)

@@ -1,0 +1,60 @@
+"""ApiService/Worker on a VPS host (Hetzner server or DigitalOcean droplet): a container
+behind Caddy, DNS at the host. Provider-neutral: `hetzner.py` and `digitalocean.py` are this.
+
+The container gets its whole environment from a 0600 env file shipped by the host's
+release, not from compose.yaml, so secrets never sit in a world-readable file. Caddy
+terminates HTTPS for `fqdn` with a Let's Encrypt certificate; the DNS records point at the
+host (its floating IP when it has one).
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components._vps.model import Container, Site
+from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs
+from components.dns import Record, create_record
+
+
+def build(
+    parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]
+) -> ApiServiceOutputs:
+    """Place the container (and its site) on the host, and point DNS at the host."""
+    host = args.host
+    if host is None:
+        raise ValueError(f"{name}: a service on {args.target} runs on a host; pass host=")
+    host.workloads.add(
+        Container(
+            name=name,
+            image=args.image,
+            command=args.command,
+            env=dict(env),
+            replicas=args.replicas,
+            cpus=args.cpu,
+            memory_mb=int(args.memory_gb * 1024) if args.memory_gb else None,
+            read_only=args.read_only,
+            tmpfs=["/tmp"] if args.read_only else [],
+        ),
+        Site(
+            fqdn=args.fqdn,
+            upstream=name,
+            port=args.port,
+            health_path=args.health_path,
+            replicas=args.replicas,
+        )
+        if args.fqdn and args.port
+        else None,
+    )
+    resources: dict[str, pulumi.Resource] = {}
+    if args.fqdn and args.dns is not None:
+        resources["dns_a"] = create_record(
+            parent, f"{name}-dns-a", args.dns, Record(args.fqdn, "A", host.public_ipv4, proxied=args.proxied)
+        )
+        resources["dns_aaaa"] = create_record(
+            parent,
+            f"{name}-dns-aaaa",
+            args.dns,
+            Record(args.fqdn, "AAAA", host.public_ipv6, proxied=args.proxied),
+        )
+    url = pulumi.Output.from_input(f"https://{args.fqdn}") if args.fqdn else None
+    return ApiServiceOutputs(url=url, resources=resources)

@@ -1,0 +1,164 @@
+"""VpsHost on DigitalOcean: droplet, firewall (by tag, so it protects the droplet from its
+first boot), block-storage volume for state, optional reserved IP, all in the fleet's VPC.
+
+Everything that runs on the droplet — cloud-init, compose, Caddy, releases, backups — is the
+shared machinery of components/_vps; only these resources differ from Hetzner.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_digitalocean as do
+
+from components._lib.naming import physical_name
+from components._lib.naming import ssh_key_id as key_id
+from components._vps.render import Bootstrap, cloud_init
+from components.host import (
+    FleetArgs,
+    FleetResources,
+    HostArgs,
+    HostFleet,
+    HostResources,
+    VpsHost,
+    inbound_rules,
+)
+
+
+def firewall_inbound(admin_cidrs: list[str]) -> list[do.FirewallInboundRuleArgs]:
+    """The shared inbound policy as DigitalOcean firewall rules."""
+    return [
+        do.FirewallInboundRuleArgs(protocol=r.protocol, port_range=r.port, source_addresses=r.sources)
+        for r in inbound_rules(admin_cidrs)
+    ]
+
+
+# Outbound is open (package mirrors, image registries, object storage); inbound is the policy.
+OUTBOUND = [
+    do.FirewallOutboundRuleArgs(
+        protocol=p, port_range="1-65535" if p != "icmp" else None, destination_addresses=["0.0.0.0/0", "::/0"]
+    )
+    for p in ("tcp", "udp", "icmp")
+]
+
+
+def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
+    """Create the DigitalOcean resources of a host."""
+    fleet = args.fleet
+    assert fleet is not None and fleet.tag is not None  # checked by VpsHost / build_fleet
+    child = pulumi.ResourceOptions(parent=parent)
+    stateful = pulumi.ResourceOptions(parent=parent, protect=args.protect)
+    # Tags must exist before a firewall or droplet can name them.
+    host_tag = do.Tag(f"{name}-tag", name=physical_name(fleet.tag, name), opts=child)
+    firewall = do.Firewall(
+        f"{name}-firewall",
+        name=physical_name(pulumi.get_project(), pulumi.get_stack(), name),
+        tags=[host_tag.name],
+        inbound_rules=firewall_inbound(args.admin_cidrs),
+        outbound_rules=OUTBOUND,
+        opts=child,
+    )
+    reserved = None
+    if args.floating_ip:
+        reserved = do.ReservedIp(f"{name}-reserved-ip", region=args.location, opts=stateful)
+    user_data = (
+        reserved.ip_address.apply(lambda ip: cloud_init(Bootstrap(args.ssh_public_keys, floating_ipv4=ip)))
+        if reserved is not None
+        else cloud_init(Bootstrap(args.ssh_public_keys))
+    )
+    droplet = do.Droplet(
+        f"{name}-droplet",
+        name=physical_name(pulumi.get_project(), pulumi.get_stack(), name),
+        size=args.server_type,
+        image=args.image,
+        region=args.location,
+        ssh_keys=fleet.ssh_key_ids,
+        user_data=user_data,
+        vpc_uuid=fleet.network_id,
+        ipv6=True,
+        monitoring=True,
+        backups=args.backups,
+        # The firewall selects droplets by this tag, so it applies from the first boot.
+        tags=[fleet.tag, host_tag.name],
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            protect=args.protect and args.holds_data,
+            ignore_changes=["userData", "sshKeys", "image"],
+            depends_on=[firewall, fleet],
+        ),
+    )
+    volume_name = physical_name(pulumi.get_stack(), name, "data", max_len=64)
+    volume = do.Volume(
+        f"{name}-volume",
+        name=volume_name,
+        region=args.location,
+        size=args.volume_gb,
+        initial_filesystem_type="ext4",
+        description=f"{name}: state of the services on this host",
+        opts=stateful,
+    )
+    attachment = do.VolumeAttachment(
+        f"{name}-volume-attachment",
+        droplet_id=droplet.id.apply(int),
+        volume_id=volume.id,
+        opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=True),
+    )
+    resources: dict[str, pulumi.Resource] = {
+        "tag": host_tag,
+        "firewall": firewall,
+        "droplet": droplet,
+        "volume": volume,
+        "volume_attachment": attachment,
+    }
+    ready: list[pulumi.Resource] = [droplet, attachment]
+    public_ipv4 = droplet.ipv4_address
+    if reserved is not None:
+        assignment = do.ReservedIpAssignment(
+            f"{name}-reserved-ip-assignment",
+            ip_address=reserved.ip_address,
+            droplet_id=droplet.id.apply(int),
+            opts=child,
+        )
+        resources |= {"reserved_ip": reserved, "reserved_ip_assignment": assignment}
+        ready.append(assignment)
+        public_ipv4 = reserved.ip_address
+    return HostResources(
+        public_ipv4=public_ipv4,
+        public_ipv6=droplet.ipv6_address,
+        # DigitalOcean exposes block storage under the volume's name.
+        data_device=pulumi.Output.from_input(f"/dev/disk/by-id/scsi-0DO_Volume_{volume_name}"),
+        ready=ready,
+        release_triggers=[droplet.id, attachment.id],
+        resources=resources,
+    )
+
+
+def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources:
+    """Project-wide SSH keys, the VPC and the tag every droplet of the stack carries."""
+    child = pulumi.ResourceOptions(parent=parent)
+    keys = {
+        key_id(key): do.SshKey(
+            f"{name}-ssh-key-{key_id(key)}",
+            name=f"{pulumi.get_stack()}-{key_id(key)}",
+            public_key=key,
+            opts=child,
+        )
+        for key in args.ssh_public_keys
+    }
+    vpc = do.Vpc(
+        f"{name}-vpc",
+        name=physical_name(pulumi.get_project(), pulumi.get_stack(), max_len=64),
+        region=args.location,
+        description="multicloud: droplets and managed databases of this stack",
+        opts=child,
+    )
+    tag = do.Tag(f"{name}-tag", name=physical_name(pulumi.get_project(), pulumi.get_stack()), opts=child)
+    resources: dict[str, pulumi.Resource] = {f"ssh_key_{k}": v for k, v in keys.items()} | {
+        "vpc": vpc,
+        "tag": tag,
+    }
+    return FleetResources(
+        ssh_key_ids=[k.fingerprint for k in keys.values()],
+        network_id=vpc.id,
+        resources=resources,
+        tag=physical_name(pulumi.get_project(), pulumi.get_stack()),
+    )

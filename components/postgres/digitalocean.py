@@ -1,0 +1,59 @@
+"""ManagedPostgres on DigitalOcean: a managed PostgreSQL cluster inside the stack's VPC.
+
+The database firewall trusts only the stack's droplets (by the fleet tag); clients connect
+over the VPC with `sslmode=require`. DigitalOcean takes daily backups with 7 days of
+point-in-time recovery by itself. A standby node (`multi_az: true`) needs a size with at
+least 2 GB of memory (checked at validation).
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_digitalocean as do
+
+from components._lib.naming import physical_name
+from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
+
+
+def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOutputs:
+    """Create the cluster, its database, its user and its firewall."""
+    fleet = args.fleet
+    if fleet is None or fleet.network_id is None or fleet.tag is None:
+        raise ValueError(f"{name}: postgres on digitalocean needs the stack's droplet fleet (fleet=)")
+    child = pulumi.ResourceOptions(parent=parent)
+    cluster = do.DatabaseCluster(
+        f"{name}-cluster",
+        name=physical_name(pulumi.get_project(), pulumi.get_stack(), name),
+        engine="pg",
+        version=args.version,
+        size=args.instance_class,
+        region=args.region,
+        node_count=2 if args.multi_az else 1,
+        private_network_uuid=fleet.network_id,
+        storage_size_mib=str(args.storage_gb * 1024),
+        tags=[fleet.tag],
+        opts=pulumi.ResourceOptions(parent=parent, protect=args.protect),
+    )
+    database = do.DatabaseDb(f"{name}-database", cluster_id=cluster.id, name=args.database, opts=child)
+    user = do.DatabaseUser(
+        f"{name}-user",
+        cluster_id=cluster.id,
+        name=args.username,
+        opts=pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["password"]),
+    )
+    firewall = do.DatabaseFirewall(
+        f"{name}-firewall",
+        cluster_id=cluster.id,
+        # Only the stack's droplets: nothing else, not the world.
+        rules=[do.DatabaseFirewallRuleArgs(type="tag", value=fleet.tag)],
+        opts=child,
+    )
+    return PostgresOutputs(
+        host=cluster.private_host,
+        port=cluster.port,
+        database=database.name,
+        username=user.name,
+        password=user.password,
+        sslmode="require",
+        resources={"cluster": cluster, "database": database, "user": user, "firewall": firewall},
+    )

@@ -1,0 +1,48 @@
+"""Redis on DigitalOcean: a managed Valkey cluster inside the stack's VPC, TLS only.
+
+DigitalOcean retired managed Redis for new clusters in favour of Valkey, so `engine: redis`
+is a config error here. Eviction is off (`noeviction`), as on the other backends.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_digitalocean as do
+
+from components._lib.naming import physical_name
+from components.redis import Redis, RedisArgs, RedisOutputs
+
+
+def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
+    """Create the Valkey cluster and its firewall."""
+    fleet = args.fleet
+    if fleet is None or fleet.network_id is None or fleet.tag is None:
+        raise ValueError(f"{name}: redis on digitalocean needs the stack's droplet fleet (fleet=)")
+    cluster = do.DatabaseCluster(
+        f"{name}-cluster",
+        name=physical_name(pulumi.get_project(), pulumi.get_stack(), name),
+        engine="valkey",
+        version=args.version.split(".")[0],
+        size=args.node_type,
+        region=args.region,
+        node_count=args.nodes,
+        private_network_uuid=fleet.network_id,
+        eviction_policy="noeviction",
+        tags=[fleet.tag],
+        opts=pulumi.ResourceOptions(
+            parent=parent, protect=args.protect, additional_secret_outputs=["password"]
+        ),
+    )
+    firewall = do.DatabaseFirewall(
+        f"{name}-firewall",
+        cluster_id=cluster.id,
+        rules=[do.DatabaseFirewallRuleArgs(type="tag", value=fleet.tag)],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return RedisOutputs(
+        host=cluster.private_host,
+        port=cluster.port,
+        password=cluster.password,
+        tls=True,
+        resources={"cluster": cluster, "firewall": firewall},
+    )
