@@ -16,12 +16,14 @@ Cost: the server type's monthly price, plus the data volume (per GB), the primar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import pulumi
 
 from components._lib.backends import load_backend
+from components._lib.naming import ssh_key_id
 from components._vps.model import HostWorkloads
 
 WORLD = ["0.0.0.0/0", "::/0"]
@@ -45,6 +47,12 @@ def inbound_rules(admin_cidrs: list[str]) -> list[InboundRule]:
         InboundRule("tcp", "22", list(admin_cidrs), "SSH from admin networks"),
         InboundRule("icmp", None, WORLD, "ping and path MTU discovery"),
     ]
+
+
+def per_key(public_keys: list[str], create: Callable[[str, str], Any]) -> dict[str, Any]:
+    """One provider SSH key record per public key, named by the key itself (not its position),
+    so removing one key leaves the others alone. `create(key_id, public_key)` makes one."""
+    return {ssh_key_id(key): create(ssh_key_id(key), key) for key in public_keys}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ import pulumi
 import pulumi_digitalocean as do
 
 from components._lib.naming import physical_name
-from components._lib.naming import ssh_key_id as key_id
 from components._vps.render import Bootstrap, cloud_init
 from components.host import (
     FleetArgs,
@@ -21,6 +20,7 @@ from components.host import (
     HostResources,
     VpsHost,
     inbound_rules,
+    per_key,
 )
 
 
@@ -135,15 +135,12 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
 def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources:
     """Project-wide SSH keys, the VPC and the tag every droplet of the stack carries."""
     child = pulumi.ResourceOptions(parent=parent)
-    keys = {
-        key_id(key): do.SshKey(
-            f"{name}-ssh-key-{key_id(key)}",
-            name=f"{pulumi.get_stack()}-{key_id(key)}",
-            public_key=key,
-            opts=child,
-        )
-        for key in args.ssh_public_keys
-    }
+    keys = per_key(
+        args.ssh_public_keys,
+        lambda kid, key: do.SshKey(
+            f"{name}-ssh-key-{kid}", name=f"{pulumi.get_stack()}-{kid}", public_key=key, opts=child
+        ),
+    )
     vpc = do.Vpc(
         f"{name}-vpc",
         name=physical_name(pulumi.get_project(), pulumi.get_stack(), max_len=64),

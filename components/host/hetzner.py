@@ -5,7 +5,6 @@ from __future__ import annotations
 import pulumi
 import pulumi_hcloud as hcloud
 
-from components._lib.naming import ssh_key_id as key_id
 from components._vps.render import Bootstrap, cloud_init
 from components.host import (
     FleetArgs,
@@ -15,6 +14,7 @@ from components.host import (
     HostResources,
     VpsHost,
     inbound_rules,
+    per_key,
 )
 
 # Hetzner locations → network zone (private networks are per zone).
@@ -152,13 +152,12 @@ def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources
     child = pulumi.ResourceOptions(parent=parent)
     # With a key on the server Hetzner sets no root password (and mails none); cloud-init
     # then disables root login altogether and gives the keys to the `deploy` user.
-    # Named by the key itself, not its position: removing one key leaves the others alone.
-    keys = {
-        key_id(key): hcloud.SshKey(
-            f"{name}-ssh-key-{key_id(key)}", public_key=key, labels=args.labels, opts=child
-        )
-        for key in args.ssh_public_keys
-    }
+    keys = per_key(
+        args.ssh_public_keys,
+        lambda kid, key: hcloud.SshKey(
+            f"{name}-ssh-key-{kid}", public_key=key, labels=args.labels, opts=child
+        ),
+    )
     resources: dict[str, pulumi.Resource] = {f"ssh_key_{k}": v for k, v in keys.items()}
     network_id = None
     if args.private_network:
@@ -181,5 +180,7 @@ def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources
         # Servers join after the subnet exists: hand out the ID only once both are created.
         network_id = pulumi.Output.all(network.id, subnet.id).apply(lambda ids: ids[0])
     return FleetResources(
-        ssh_key_ids=[k.id for k in keys.values()], network_id=network_id, resources=resources
+        ssh_key_ids=[k.id for k in keys.values()],
+        network_id=network_id,
+        resources=resources,
     )
