@@ -82,6 +82,12 @@ HCLOUD_VOLUME = "hcloud:index/volume:Volume"
 HCLOUD_FLOATING_IP = "hcloud:index/floatingIp:FloatingIp"
 R2_CUSTOM_DOMAIN = "cloudflare:index/r2CustomDomain:R2CustomDomain"
 R2_MANAGED_DOMAIN = "cloudflare:index/r2ManagedDomain:R2ManagedDomain"
+DO_FIREWALL = "digitalocean:index/firewall:Firewall"
+DO_DATABASE_FIREWALL = "digitalocean:index/databaseFirewall:DatabaseFirewall"
+DO_DATABASE_CLUSTER = "digitalocean:index/databaseCluster:DatabaseCluster"
+DO_VOLUME = "digitalocean:index/volume:Volume"
+DO_SPACES_BUCKET = "digitalocean:index/spacesBucket:SpacesBucket"
+DO_RESERVED_IP = "digitalocean:index/reservedIp:ReservedIp"
 VPS_HOST = "multicloud:index:VpsHost"
 DYNAMIC = "pulumi-python:dynamic:Resource"
 
@@ -879,6 +885,25 @@ def hcloud_port_range(protocol: Any, port: Any) -> Any:
         return ALL_PORTS
 
 
+def do_port_range(protocol: Any, port: Any) -> Any:
+    """A DigitalOcean firewall rule's portRange ("22", "8000-9000", "1-65535", "all", or "0"
+    for every port, as the API reports it) as (low, high); None for protocols without ports
+    (ICMP); UNKNOWN when the protocol or the range is unknown. An unset range on TCP/UDP is
+    read as every port."""
+    if UNKNOWN in (protocol, port):
+        return UNKNOWN
+    if _protocol(protocol) not in ("tcp", "udp"):
+        return None
+    text = "" if port is MISSING else show(port).strip().lower()
+    if text in ("", "all", "any", "0"):
+        return ALL_PORTS
+    low, _, high = text.partition("-")
+    try:
+        return int(low), int(high or low)
+    except ValueError:
+        return ALL_PORTS
+
+
 def _guarded(ports: Any) -> list[str]:
     if ports is None or ports is UNKNOWN:
         return []
@@ -905,10 +930,14 @@ def _ingress(props: dict[str, Any], resource_type: str) -> Iterable[tuple[str, A
                 continue
             ports = hcloud_port_range(get(rule, "protocol"), get(rule, "port"))
             yield f"rules[{index}]", ports, items(get(rule, "sourceIps"))
+    elif resource_type == DO_FIREWALL:
+        for index, rule in enumerate(items(get(props, "inboundRules"))):
+            ports = do_port_range(get(rule, "protocol"), get(rule, "portRange"))
+            yield f"inboundRules[{index}]", ports, items(get(rule, "sourceAddresses"))
 
 
 def validate_no_world_ingress(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    props = _props(args, (INGRESS_RULE, SECURITY_GROUP_RULE, SECURITY_GROUP, HCLOUD_FIREWALL))
+    props = _props(args, (INGRESS_RULE, SECURITY_GROUP_RULE, SECURITY_GROUP, HCLOUD_FIREWALL, DO_FIREWALL))
     if props is None:
         return
     for where, ports, sources in _ingress(props, args.resource_type):
@@ -1084,6 +1113,42 @@ def validate_no_delete_before_replace(
     if holds_data(args.resource_type, plain(args.props)):
         report_violation(
             "deleteBeforeReplace on a data store deletes the data before its replacement exists; remove it",
+            None,
+        )
+
+
+# --- DigitalOcean --------------------------------------------------------------------------
+
+
+def validate_do_database_firewall_not_world(
+    args: ResourceValidationArgs, report_violation: ReportViolation
+) -> None:
+    props = _props(args, DO_DATABASE_FIREWALL)
+    if props is None:
+        return
+    for index, rule in enumerate(items(get(props, "rules"))):
+        kind, value = get(rule, "type"), get(rule, "value")
+        if UNKNOWN in (rule, kind, value):
+            continue
+        if kind == "ip_addr" and is_world(value):
+            report_violation(
+                f"rules[{index}] trusts ip_addr {value}: every address on the internet may connect to the "
+                "database; trust the droplets' tag (type tag) or their addresses instead",
+                None,
+            )
+
+
+def validate_do_spaces_private(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    props = _props(args, DO_SPACES_BUCKET)
+    if props is None:
+        return
+    acl = get(props, "acl")
+    if acl is UNKNOWN or acl is MISSING:  # unset: the provider's default, private
+        return
+    if acl != "private":
+        report_violation(
+            f"acl is {show(acl)}: anyone may list or read the bucket; set acl=private and hand out "
+            "scoped Spaces keys (or presigned URLs) instead",
             None,
         )
 
@@ -1384,8 +1449,9 @@ POLICIES: list[Policy] = [
         description=_describe(
             "No inbound rule from 0.0.0.0/0 or ::/0 reaches 22 (SSH), 5432 (PostgreSQL) or 6379 (Redis), "
             "including port ranges that contain them and protocol -1/all: AWS SecurityGroupIngressRule, "
-            "SecurityGroupRule and inline SecurityGroup ingress, and hcloud Firewall rules "
-            "(TCP/UDP; ICMP/GRE/ESP have no ports). No scanner checks 5432/6379."
+            "SecurityGroupRule and inline SecurityGroup ingress, hcloud Firewall rules and DigitalOcean "
+            "Firewall inboundRules (portRange 'all', '0' or unset = every port; TCP/UDP, ICMP/GRE/ESP "
+            "have no ports). No scanner checks 5432/6379."
         ),
         validate=validate_no_world_ingress,
         enforcement_level=MANDATORY,
@@ -1448,7 +1514,8 @@ POLICIES: list[Policy] = [
         name="prod-protect-stateful",
         description=(
             "Prod: every resource holding data has the protect option: RDS instances, ElastiCache groups, "
-            "S3 and R2 buckets, Hetzner volumes, floating IPs and servers, generated passwords, and Hetzner "
+            "S3 and R2 buckets, Hetzner volumes, floating IPs and servers, DigitalOcean database clusters, "
+            "volumes, Spaces buckets and reserved IPs, generated passwords, and Hetzner "
             "Object Storage buckets (dynamic resources with an objectstorage endpoint). A server whose "
             "VpsHost is listed in stateless_hosts (runs no postgres/redis) is exempt. "
             "A dynamic resource whose endpoint is unknown during preview is skipped."
@@ -1464,6 +1531,25 @@ POLICIES: list[Policy] = [
             "replacement exists."
         ),
         validate=validate_no_delete_before_replace,
+        enforcement_level=MANDATORY,
+    ),
+    # DigitalOcean
+    ResourceValidationPolicy(
+        name="do-database-firewall-not-world",
+        description=_describe(
+            "DigitalOcean database firewalls (trusted sources) have no ip_addr rule for 0.0.0.0/0 or ::/0 "
+            "(any zero-length prefix): managed PostgreSQL and Valkey are reachable only from what is trusted."
+        ),
+        validate=validate_do_database_firewall_not_world,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="ckv-dio-3-spaces-bucket-private",
+        description=_describe(
+            "DigitalOcean Spaces buckets are private: acl is private (unset = private, the provider default); "
+            "public-read lets anyone list and read the objects."
+        ),
+        validate=validate_do_spaces_private,
         enforcement_level=MANDATORY,
     ),
     # Cloudflare

@@ -305,7 +305,7 @@ RESERVED_NAMES = {"caddy"}
 
 
 # What DigitalOcean's managed services take.
-DO_POSTGRES_VERSIONS = ["13", "14", "15", "16", "17"]
+DO_POSTGRES_VERSIONS = ["14", "15", "16", "17"]
 SPACES_REGIONS = ["ams3", "blr1", "fra1", "lon1", "nyc3", "sfo2", "sfo3", "sgp1", "syd1", "tor1"]
 
 

@@ -31,6 +31,12 @@ from policies.controls import (
     BUCKET_POLICY,
     CACHE,
     DISTRIBUTION,
+    DO_DATABASE_CLUSTER,
+    DO_DATABASE_FIREWALL,
+    DO_FIREWALL,
+    DO_RESERVED_IP,
+    DO_SPACES_BUCKET,
+    DO_VOLUME,
     DYNAMIC,
     ECS_SERVICE,
     HCLOUD_FIREWALL,
@@ -1003,6 +1009,91 @@ case(
     ["rules[0] opens 22 (SSH) to the whole internet (0.0.0.0/0, ::/0)"],
 )
 
+# DigitalOcean firewalls: inboundRules with a portRange string, as components/host/digitalocean.py makes them.
+DO_INBOUND = [
+    {"protocol": "tcp", "portRange": "80", "sourceAddresses": ["0.0.0.0/0", "::/0"]},
+    {"protocol": "tcp", "portRange": "443", "sourceAddresses": ["0.0.0.0/0", "::/0"]},
+    {"protocol": "tcp", "portRange": "22", "sourceAddresses": ["198.51.100.0/28"]},
+    {"protocol": "icmp", "sourceAddresses": ["0.0.0.0/0", "::/0"]},
+]
+DO_OUTBOUND = [
+    {"protocol": "tcp", "portRange": "1-65535", "destinationAddresses": ["0.0.0.0/0", "::/0"]},
+    {"protocol": "udp", "portRange": "all", "destinationAddresses": ["0.0.0.0/0", "::/0"]},
+]
+
+
+def do_firewall(*rules: dict[str, Any]) -> Res:
+    return Res(
+        DO_FIREWALL,
+        {
+            "name": "multicloud-prod-edge",
+            "tags": ["multicloud-prod-edge"],
+            "inboundRules": list(rules),
+            "outboundRules": DO_OUTBOUND,
+        },
+        "edge-firewall",
+    )
+
+
+def do_rule(port: str | None, *sources: str, protocol: str = "tcp") -> dict[str, Any]:
+    rule: dict[str, Any] = {"protocol": protocol, "sourceAddresses": list(sources)}
+    if port is not None:
+        rule["portRange"] = port
+    return rule
+
+
+case("no-world-ingress-admin-and-data-ports", "pass-digitalocean", do_firewall(*DO_INBOUND), [])
+case(
+    "no-world-ingress-admin-and-data-ports",
+    "pass-digitalocean-world-outbound-and-private-sources",
+    do_firewall(
+        do_rule("1-65535", "10.110.0.0/20"),
+        do_rule("5432", "198.51.100.7/32"),
+        {"protocol": "tcp", "portRange": "6379", "sourceTags": ["multicloud-prod"]},
+        do_rule(None, "0.0.0.0/0", protocol="icmp"),
+    ),
+    [],
+)
+case(
+    "no-world-ingress-admin-and-data-ports",
+    "fail-digitalocean-ssh",
+    do_firewall(*DO_INBOUND[:2], do_rule("22", "0.0.0.0/0", "::/0")),
+    ["inboundRules[2] opens 22 (SSH) to the whole internet (0.0.0.0/0, ::/0)"],
+)
+case(
+    "no-world-ingress-admin-and-data-ports",
+    "fail-digitalocean-full-range",
+    do_firewall(do_rule("1-65535", "::/0")),
+    [f"inboundRules[0] opens {ALL_GUARDED} to the whole internet (::/0)"],
+)
+case(
+    "no-world-ingress-admin-and-data-ports",
+    "fail-digitalocean-all",
+    do_firewall(*DO_INBOUND[:2], do_rule("all", "0.0.0.0/0", protocol="udp")),
+    [f"inboundRules[2] opens {ALL_GUARDED} to the whole internet (0.0.0.0/0)"],
+)
+case(
+    "no-world-ingress-admin-and-data-ports",
+    "fail-digitalocean-zero-means-every-port",
+    do_firewall(do_rule("0", "0.0.0.0/0")),
+    [f"inboundRules[0] opens {ALL_GUARDED} to the whole internet (0.0.0.0/0)"],
+)
+case(
+    "no-world-ingress-admin-and-data-ports",
+    "fail-digitalocean-postgres-and-redis",
+    do_firewall(do_rule("5432", "0.0.0.0/0"), do_rule("6000-6500", "::/0")),
+    [
+        "inboundRules[0] opens 5432 (PostgreSQL) to the whole internet (0.0.0.0/0)",
+        "inboundRules[1] opens 6379 (Redis) to the whole internet (::/0)",
+    ],
+)
+case(
+    "no-world-ingress-admin-and-data-ports",
+    "fail-digitalocean-unset-range-is-every-port",
+    do_firewall({"protocol": "tcp", "sourceAddresses": ["0.0.0.0/0"]}),
+    [f"inboundRules[0] opens {ALL_GUARDED} to the whole internet (0.0.0.0/0)"],
+)
+
 ONLY_WEB = "to the whole internet ({}); only 80, 443 and ICMP may be public, SSH only from the admin networks"
 case("ckv-dio-4-like-hetzner-firewall-ssh-admin-only", "pass", firewall(*HCLOUD_RULES), [])
 case(
@@ -1262,6 +1353,49 @@ case(
     skips_unknown=False,
 )
 
+
+def do_stateful_stack(protect: bool) -> list[Res]:
+    """What examples/digitalocean.yaml holds data in (components._lib.stateful)."""
+    return [
+        Res(
+            DO_DATABASE_CLUSTER,
+            {"engine": "pg", "version": "16", "nodeCount": 2},
+            "db-cluster",
+            protect=protect,
+        ),
+        Res(DO_DATABASE_CLUSTER, {"engine": "valkey", "version": "8"}, "cache-cluster", protect=protect),
+        Res(
+            DO_VOLUME,
+            {"size": 10, "region": "fra1", "name": "prod-edge-data"},
+            "edge-volume",
+            protect=protect,
+        ),
+        Res(DO_SPACES_BUCKET, {"acl": "private", "region": "fra1"}, "files-bucket", protect=protect),
+        Res(DO_RESERVED_IP, {"region": "fra1"}, "edge-reserved-ip", protect=protect),
+        # Stateless: never need protect.
+        Res(DO_FIREWALL, {"inboundRules": DO_INBOUND}, "edge-firewall"),
+        Res(DO_DATABASE_FIREWALL, {"rules": [{"type": "tag", "value": "multicloud-prod"}]}, "db-firewall"),
+        Res("digitalocean:index/droplet:Droplet", {"size": "s-2vcpu-4gb"}, "edge-droplet"),
+    ]
+
+
+case("prod-protect-stateful", "pass-digitalocean", do_stateful_stack(True), [], config=PROD)
+case("prod-protect-stateful", "pass-digitalocean-dev", do_stateful_stack(False), [], config=DEV)
+case(
+    "prod-protect-stateful",
+    "fail-every-digitalocean-stateful-type",
+    do_stateful_stack(False),
+    [
+        unprotected("db-cluster", DO_DATABASE_CLUSTER),
+        unprotected("cache-cluster", DO_DATABASE_CLUSTER),
+        unprotected("edge-volume", DO_VOLUME),
+        unprotected("files-bucket", DO_SPACES_BUCKET),
+        unprotected("edge-reserved-ip", DO_RESERVED_IP),
+    ],
+    config=PROD,
+    skips_unknown=False,
+)
+
 DELETE_FIRST = "deleteBeforeReplace on a data store deletes the data before its replacement exists; remove it"
 case(
     "no-delete-before-replace-on-data-stores",
@@ -1286,6 +1420,76 @@ case(
     ],
     [DELETE_FIRST, DELETE_FIRST],
     skips_unknown=False,
+)
+
+# --- DigitalOcean --------------------------------------------------------------------------
+
+FLEET_TAG = {"type": "tag", "value": "multicloud-prod"}
+
+
+def db_firewall(*rules: dict[str, Any]) -> Res:
+    return Res(DO_DATABASE_FIREWALL, {"clusterId": "db-cluster-1", "rules": list(rules)}, "db-firewall")
+
+
+def trusts_world(index: int, value: str) -> str:
+    return (
+        f"rules[{index}] trusts ip_addr {value}: every address on the internet may connect to the "
+        "database; trust the droplets' tag (type tag) or their addresses instead"
+    )
+
+
+case("do-database-firewall-not-world", "pass-fleet-tag", db_firewall(FLEET_TAG), [])
+case(
+    "do-database-firewall-not-world",
+    "pass-admin-address-and-droplet",
+    db_firewall(
+        FLEET_TAG,
+        {"type": "ip_addr", "value": "198.51.100.7"},
+        {"type": "ip_addr", "value": "198.51.100.0/28"},
+        {"type": "droplet", "value": "1037"},
+    ),
+    [],
+)
+case(
+    "do-database-firewall-not-world",
+    "pass-other-types-ignored",
+    [do_firewall(do_rule("443", "0.0.0.0/0")), Res(DO_DATABASE_CLUSTER, {"engine": "pg"}, "db-cluster")],
+    [],
+)
+case(
+    "do-database-firewall-not-world",
+    "fail-v4-and-v6",
+    db_firewall(FLEET_TAG, {"type": "ip_addr", "value": "0.0.0.0/0"}, {"type": "ip_addr", "value": "::/0"}),
+    [trusts_world(1, "0.0.0.0/0"), trusts_world(2, "::/0")],
+)
+case(
+    "do-database-firewall-not-world",
+    "fail-other-spelling",
+    db_firewall({"type": "ip_addr", "value": "10.0.0.0/0"}),
+    [trusts_world(0, "10.0.0.0/0")],
+)
+
+PUBLIC_SPACES = (
+    "acl is public-read: anyone may list or read the bucket; set acl=private and hand out "
+    "scoped Spaces keys (or presigned URLs) instead"
+)
+case(
+    "ckv-dio-3-spaces-bucket-private",
+    "pass",
+    Res(DO_SPACES_BUCKET, {"acl": "private", "region": "fra1", "forceDestroy": False}, "files-bucket"),
+    [],
+)
+case(
+    "ckv-dio-3-spaces-bucket-private",
+    "pass-unset-is-private",
+    Res(DO_SPACES_BUCKET, {"region": "fra1"}, "files-bucket"),
+    [],
+)
+case(
+    "ckv-dio-3-spaces-bucket-private",
+    "fail-public-read",
+    Res(DO_SPACES_BUCKET, {"acl": "public-read", "region": "fra1"}, "files-bucket"),
+    [PUBLIC_SPACES],
 )
 
 # --- Cloudflare R2 -------------------------------------------------------------------------
@@ -1432,6 +1636,8 @@ def test_the_controls_the_brief_names_are_all_there() -> None:
         "prod-protect-stateful",
         "hcloud-delete-protection",
         "r2-bucket-private",
+        "do-database-firewall-not-world",
+        "ckv-dio-3-spaces-bucket-private",
     }
     assert named <= set(BY_NAME)
     assert len(BY_NAME) == len(POLICIES)  # unique names
@@ -1462,6 +1668,9 @@ def test_the_stateful_types_include_every_one_the_reference_names() -> None:
         HCLOUD_VOLUME,
         HCLOUD_SERVER,
         R2_BUCKET,
+        DO_DATABASE_CLUSTER,
+        DO_VOLUME,
+        DO_SPACES_BUCKET,
     } <= STATEFUL_TYPES
 
 
@@ -1576,6 +1785,14 @@ def test_shipped_stacks_are_seen_by_the_controls(path: Path) -> None:
         } <= types
     if any(t.startswith("hcloud:") for t in types):
         assert {HCLOUD_SERVER, HCLOUD_VOLUME, HCLOUD_FIREWALL} <= types
+    if any(t.startswith("digitalocean:") for t in types):
+        assert {
+            DO_FIREWALL,
+            DO_DATABASE_FIREWALL,
+            DO_DATABASE_CLUSTER,
+            DO_VOLUME,
+            DO_SPACES_BUCKET,
+        } <= types
 
 
 def test_a_broken_shipped_stack_is_caught() -> None:
@@ -1604,6 +1821,57 @@ def test_a_broken_shipped_stack_is_caught() -> None:
             "rules[2] opens tcp 22 " + ONLY_WEB.format("0.0.0.0/0"),
         ),
     }
+
+
+def test_a_broken_digitalocean_example_is_caught() -> None:
+    """examples/digitalocean.yaml with one change per DigitalOcean control: each bites, and
+    nothing else does (the unchanged example passes, test_shipped_stacks_have_no_mandatory_violation)."""
+    result, dependencies = planned(ROOT / "examples" / "digitalocean.yaml")
+    resources = policy_view(result, dependencies)
+    by_name = {r.name: r for r in resources}
+
+    def change(name: str, **props: Any) -> None:
+        by_name[name].props = {**dict(by_name[name].props), **props}
+
+    rules = [dict(rule) for rule in by_name["edge-firewall"].props["inboundRules"]]
+    assert rules[2]["portRange"] == "22"
+    rules[2] = {**rules[2], "sourceAddresses": ["0.0.0.0/0"]}
+    change("edge-firewall", inboundRules=rules)
+    db_rules = [dict(rule) for rule in by_name["db-firewall"].props["rules"]]
+    change("db-firewall", rules=[*db_rules, {"type": "ip_addr", "value": "::/0"}])
+    change("files-bucket", acl="public-read")
+    by_name["db-cluster"].opts.protect = False
+    by_name["edge-volume"].opts.protect = False
+    found = {
+        (policy.name, message)
+        for policy in POLICIES
+        for message, _ in run(policy, resources, policy_config(result.spec))
+    }
+    assert found == {
+        ("prod-protect-stateful", unprotected("db-cluster", DO_DATABASE_CLUSTER)),
+        ("prod-protect-stateful", unprotected("edge-volume", DO_VOLUME)),
+        (
+            "no-world-ingress-admin-and-data-ports",
+            "inboundRules[2] opens 22 (SSH) to the whole internet (0.0.0.0/0)",
+        ),
+        ("do-database-firewall-not-world", trusts_world(1, "::/0")),
+        ("ckv-dio-3-spaces-bucket-private", PUBLIC_SPACES),
+    }
+
+
+def test_the_digitalocean_example_protects_what_holds_data() -> None:
+    """The zero violations of prod-protect-stateful there come from protect, not from absence."""
+    result, _ = planned(ROOT / "examples" / "digitalocean.yaml")
+    stateful = {(r.type, r.name) for r in result.registrations if r.type in STATEFUL_TYPES}
+    assert stateful >= {
+        (DO_DATABASE_CLUSTER, "db-cluster"),
+        (DO_DATABASE_CLUSTER, "cache-cluster"),
+        (DO_VOLUME, "edge-volume"),
+        (DO_VOLUME, "workers-volume"),
+        (DO_SPACES_BUCKET, "files-bucket"),
+        (DO_RESERVED_IP, "edge-reserved-ip"),
+    }
+    assert all(r.protect for r in result.registrations if r.type in STATEFUL_TYPES)
 
 
 def test_stateless_hosts_come_from_the_spec() -> None:

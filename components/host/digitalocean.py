@@ -60,11 +60,8 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
     reserved = None
     if args.floating_ip:
         reserved = do.ReservedIp(f"{name}-reserved-ip", region=args.location, opts=stateful)
-    user_data = (
-        reserved.ip_address.apply(lambda ip: cloud_init(Bootstrap(args.ssh_public_keys, floating_ipv4=ip)))
-        if reserved is not None
-        else cloud_init(Bootstrap(args.ssh_public_keys))
-    )
+    # A reserved IP reaches the droplet through its anchor address: nothing to configure inside.
+    user_data = cloud_init(Bootstrap(args.ssh_public_keys))
     droplet = do.Droplet(
         f"{name}-droplet",
         name=physical_name(pulumi.get_project(), pulumi.get_stack(), name),

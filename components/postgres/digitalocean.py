@@ -2,8 +2,9 @@
 
 The database firewall trusts only the stack's droplets (by the fleet tag); clients connect
 over the VPC with `sslmode=require`. DigitalOcean takes daily backups with 7 days of
-point-in-time recovery by itself. A standby node (`multi_az: true`) needs a size with at
-least 2 GB of memory (checked at validation).
+point-in-time recovery by itself. DigitalOcean offers a standby node (`multi_az: true`)
+only from 2 GB of memory, so with one the neutral size resolves to the cheapest size that can
+have it (a 1 GB request becomes db-s-1vcpu-2gb, priced as such in `infra cost`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
         cluster_id=cluster.id,
         # Only the stack's droplets: nothing else, not the world.
         rules=[do.DatabaseFirewallRuleArgs(type="tag", value=fleet.tag)],
-        opts=child,
+        # The rule names the fleet's tag: it must exist first.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[fleet]),
     )
     return PostgresOutputs(
         host=cluster.private_host,

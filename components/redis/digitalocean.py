@@ -37,7 +37,8 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
         f"{name}-firewall",
         cluster_id=cluster.id,
         rules=[do.DatabaseFirewallRuleArgs(type="tag", value=fleet.tag)],
-        opts=pulumi.ResourceOptions(parent=parent),
+        # The rule names the fleet's tag: it must exist first.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[fleet]),
     )
     return RedisOutputs(
         host=cluster.private_host,

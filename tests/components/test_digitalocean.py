@@ -237,7 +237,7 @@ def test_managed_databases_need_the_droplets_vpc():
     ("change", "path", "fragment"),
     [
         (("cache", {"engine": "redis"}), "services.cache.engine", "valkey only"),
-        (("db", {"version": "18"}), "services.db.version", "13, 14, 15, 16, 17"),
+        (("db", {"version": "18"}), "services.db.version", "14, 15, 16, 17"),
         (("uploads", {"location": "mars1"}), "services.uploads.location", "Spaces region"),
     ],
 )
