@@ -13,6 +13,7 @@ import pytest
 
 from stacks.loader import ConfigError, RawConfig, parse
 from tests.conftest import KEY, base_config, of_type, one
+from tests.do_plans import do_config
 from tests.helpers import bundle, child_set, env_of
 
 DROPLET = "digitalocean:index/droplet:Droplet"
@@ -25,25 +26,6 @@ VPC = "digitalocean:index/vpc:Vpc"
 SPACES = "digitalocean:index/spacesBucket:SpacesBucket"
 SPACES_KEY = "digitalocean:index/spacesKey:SpacesKey"
 WORLD = {"0.0.0.0/0", "::/0"}
-
-
-def do_config(environment: str = "prod") -> dict:
-    """The base stack with everything DigitalOcean can run moved there."""
-    config = base_config(environment)
-    config["hosts"] = {
-        "edge": {"target": "digitalocean", "size": {"cpu": 2, "memory_gb": 4}, "location": "fra1"}
-    }
-    services = config["services"]
-    services["api"].update(target="digitalocean", host="edge")
-    services["db"] = {"kind": "postgres", "target": "digitalocean", "storage_gb": 20}
-    services["cache"] = {"kind": "redis", "target": "digitalocean", "memory_mb": 1024}
-    services["uploads"] = {
-        "kind": "bucket",
-        "target": "digitalocean",
-        "location": "fra1",
-        "lifecycle": {"expire_after_days": 90},
-    }
-    return config
 
 
 def opens_to_world(rules: list[dict], port: int) -> bool:
