@@ -274,20 +274,21 @@ def _hetzner_server(res: Resource, ctx: Context) -> list[Line]:
     return lines
 
 
-@pricer("hcloud:index/volume:Volume")
-def _hetzner_volume(res: Resource, ctx: Context) -> list[Line]:
-    volume = load("hetzner")["extras"]["volume"]
-    return [
-        Line(
-            res.urn,
-            "volume",
-            _num(res.inputs.get("size")),
-            "GB-month",
-            volume["monthly_per_gb"],
-            "EUR",
-            source=_src(volume),
-        )
-    ]
+def _volume(provider: str, currency: str) -> Pricer:
+    """A block-storage volume: its size in GB at the provider's per-GB price."""
+
+    def priced(res: Resource, ctx: Context) -> list[Line]:
+        volume = load(provider)["extras"]["volume"]
+        size = _num(res.inputs.get("size"))
+        return [
+            Line(res.urn, "volume", size, "GB-month", volume["monthly_per_gb"], currency, source=_src(volume))
+        ]
+
+    return priced
+
+
+PRICERS["hcloud:index/volume:Volume"] = _volume("hetzner", "EUR")
+PRICERS["digitalocean:index/volume:Volume"] = _volume("digitalocean", "USD")
 
 
 @pricer("hcloud:index/floatingIp:FloatingIp")
@@ -668,22 +669,6 @@ def _droplet(res: Resource, ctx: Context) -> list[Line]:
             )
         )
     return lines
-
-
-@pricer("digitalocean:index/volume:Volume")
-def _do_volume(res: Resource, ctx: Context) -> list[Line]:
-    volume = load("digitalocean")["extras"]["volume"]
-    return [
-        Line(
-            res.urn,
-            "block storage volume",
-            _num(res.inputs.get("size")),
-            "GB-month",
-            volume["monthly_per_gb"],
-            "USD",
-            source=_src(volume),
-        )
-    ]
 
 
 @pricer("digitalocean:index/databaseCluster:DatabaseCluster")

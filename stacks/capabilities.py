@@ -55,7 +55,6 @@ HOST_PLACED: dict[str, frozenset[str]] = {
     "hetzner": frozenset({"api", "worker", "postgres", "redis"}),
     "digitalocean": frozenset({"api", "worker"}),
 }
-PLACED_KINDS = frozenset().union(*HOST_PLACED.values())
 
 
 def placed_on_host(kind: str, target: str) -> bool:

@@ -148,11 +148,6 @@ def required_credentials(spec: StackSpec) -> set[str]:
     return needed
 
 
-def load_file(path: Path) -> StackSpec:
-    """Read and validate a stack file."""
-    return parse(read_stack_file(path))
-
-
 # ---------------------------------------------------------------------------------------
 # pydantic error → one line
 

@@ -87,11 +87,6 @@ def volume_gb(spec: StackSpec, host_name: str) -> int:
     return explicit if explicit is not None else required_volume_gb(spec, host_name)
 
 
-def extras(provider: str) -> dict:
-    """Non-server prices of a provider (IPs, volumes, backups)."""
-    return load(provider)["extras"]
-
-
 # --- AWS ------------------------------------------------------------------------------
 
 

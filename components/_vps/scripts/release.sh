@@ -87,9 +87,6 @@ fail() {
 mapfile -t rolling < <(awk 'NF {print $1}' rollout.txt)
 mapfile -t others < <(docker compose -p "$COMPOSE_PROJECT" -f compose.yaml config --services \
   | grep -vxF -f <(printf '%s\n' "${rolling[@]}" | sed '/^$/d') || true)
-if [ "${#rolling[@]}" -eq 0 ]; then
-  mapfile -t others < <(docker compose -p "$COMPOSE_PROJECT" -f compose.yaml config --services)
-fi
 if [ "${#others[@]}" -gt 0 ]; then  # an empty list would mean "every service"
   docker compose -p "$COMPOSE_PROJECT" -f compose.yaml up -d --remove-orphans --wait \
     --wait-timeout "$WAIT_SECONDS" "${others[@]}" || fail "containers did not become healthy within ${WAIT_SECONDS}s"
