@@ -66,15 +66,6 @@ def test_the_row_parser_reads_the_tools_format():
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: components/host/digitalocean.py repeats blocks of components/host/hetzner.py "
-        "(duplicates row `host/digitalocean.py:129-140 ~ host/hetzner.py:144-157 (+2 more runs)`: the "
-        "HostResources return and build_fleet opening, the reserved/floating-IP user_data expression, "
-        "the components.host import list); move the shared parts into components/host/__init__.py"
-    ),
-)
 def test_no_duplicated_block_between_the_hetzner_and_digitalocean_hosts():
     lines = duplicate_rows()
     assert re.match(r"^(no duplicates|\d+ pairs? of places) \(\d+ files read\)", lines[0]), lines[0]

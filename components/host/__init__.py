@@ -51,8 +51,46 @@ def inbound_rules(admin_cidrs: list[str]) -> list[InboundRule]:
 
 def per_key(public_keys: list[str], create: Callable[[str, str], Any]) -> dict[str, Any]:
     """One provider SSH key record per public key, named by the key itself (not its position),
-    so removing one key leaves the others alone. `create(key_id, public_key)` makes one."""
-    return {ssh_key_id(key): create(ssh_key_id(key), key) for key in public_keys}
+    so removing one key leaves the others alone. `create(key_id, public_key)` makes one; the
+    result is keyed `ssh_key_<id>`, ready to merge into a backend's resources."""
+    return {f"ssh_key_{ssh_key_id(key)}": create(ssh_key_id(key), key) for key in public_keys}
+
+
+@dataclass(frozen=True)
+class StaticIp:
+    """A provider address that survives server replacement (floating / reserved IP)."""
+
+    address: pulumi.Output[str]
+    ip: pulumi.Resource
+    assignment: pulumi.Resource
+
+
+def host_resources(
+    server: pulumi.CustomResource,
+    attachment: pulumi.CustomResource,
+    addresses: tuple[pulumi.Output[str], pulumi.Output[str]],
+    data_device: pulumi.Output[str],
+    resources: dict[str, pulumi.Resource],
+    static_ip: StaticIp | None,
+) -> HostResources:
+    """The contract outputs every host backend returns, from the resources it created.
+
+    A release waits for the server, the volume attachment and the static IP, and runs again
+    when the server or the attachment is replaced (a new server starts empty)."""
+    public_ipv4, public_ipv6 = addresses
+    ready: list[pulumi.Resource] = [server, attachment]
+    if static_ip is not None:
+        resources = resources | {"static_ip": static_ip.ip, "static_ip_assignment": static_ip.assignment}
+        ready.append(static_ip.assignment)
+        public_ipv4 = static_ip.address
+    return HostResources(
+        public_ipv4=public_ipv4,
+        public_ipv6=public_ipv6,
+        data_device=data_device,
+        ready=ready,
+        release_triggers=[server.id, attachment.id],
+        resources=resources,
+    )
 
 
 @dataclass(frozen=True)

@@ -7,21 +7,17 @@ shared machinery of components/_vps; only these resources differ from Hetzner.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pulumi
 import pulumi_digitalocean as do
 
 from components._lib.naming import physical_name
 from components._vps.render import Bootstrap, cloud_init
-from components.host import (
-    FleetArgs,
-    FleetResources,
-    HostArgs,
-    HostFleet,
-    HostResources,
-    VpsHost,
-    inbound_rules,
-    per_key,
-)
+from components.host import FleetResources, StaticIp, host_resources, inbound_rules, per_key
+
+if TYPE_CHECKING:  # annotations only
+    from components.host import FleetArgs, HostArgs, HostFleet, HostResources, VpsHost
 
 
 def firewall_inbound(admin_cidrs: list[str]) -> list[do.FirewallInboundRuleArgs]:
@@ -39,6 +35,32 @@ OUTBOUND = [
     )
     for p in ("tcp", "udp", "icmp")
 ]
+
+
+def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources:
+    """Project-wide SSH keys, the VPC and the tag every droplet of the stack carries."""
+    child = pulumi.ResourceOptions(parent=parent)
+    keys = per_key(
+        args.ssh_public_keys,
+        lambda kid, key: do.SshKey(
+            f"{name}-ssh-key-{kid}", name=f"{pulumi.get_stack()}-{kid}", public_key=key, opts=child
+        ),
+    )
+    vpc = do.Vpc(
+        f"{name}-vpc",
+        name=physical_name(pulumi.get_project(), pulumi.get_stack(), max_len=64),
+        region=args.location,
+        description="multicloud: droplets and managed databases of this stack",
+        opts=child,
+    )
+    tag = do.Tag(f"{name}-tag", name=physical_name(pulumi.get_project(), pulumi.get_stack()), opts=child)
+    resources: dict[str, pulumi.Resource] = {**keys, "vpc": vpc, "tag": tag}
+    return FleetResources(
+        ssh_key_ids=[k.fingerprint for k in keys.values()],
+        network_id=vpc.id,
+        resources=resources,
+        tag=physical_name(pulumi.get_project(), pulumi.get_stack()),
+    )
 
 
 def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
@@ -99,60 +121,30 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
         volume_id=volume.id,
         opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=True),
     )
-    resources: dict[str, pulumi.Resource] = {
-        "tag": host_tag,
-        "firewall": firewall,
-        "droplet": droplet,
-        "volume": volume,
-        "volume_attachment": attachment,
-    }
-    ready: list[pulumi.Resource] = [droplet, attachment]
-    public_ipv4 = droplet.ipv4_address
+    static_ip = None
     if reserved is not None:
-        assignment = do.ReservedIpAssignment(
-            f"{name}-reserved-ip-assignment",
-            ip_address=reserved.ip_address,
-            droplet_id=droplet.id.apply(int),
-            opts=child,
+        static_ip = StaticIp(
+            reserved.ip_address,
+            reserved,
+            do.ReservedIpAssignment(
+                f"{name}-reserved-ip-assignment",
+                ip_address=reserved.ip_address,
+                droplet_id=droplet.id.apply(int),
+                opts=child,
+            ),
         )
-        resources |= {"reserved_ip": reserved, "reserved_ip_assignment": assignment}
-        ready.append(assignment)
-        public_ipv4 = reserved.ip_address
-    return HostResources(
-        public_ipv4=public_ipv4,
-        public_ipv6=droplet.ipv6_address,
+    return host_resources(
+        droplet,
+        attachment,
+        (droplet.ipv4_address, droplet.ipv6_address),
         # DigitalOcean exposes block storage under the volume's name.
-        data_device=pulumi.Output.from_input(f"/dev/disk/by-id/scsi-0DO_Volume_{volume_name}"),
-        ready=ready,
-        release_triggers=[droplet.id, attachment.id],
-        resources=resources,
-    )
-
-
-def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources:
-    """Project-wide SSH keys, the VPC and the tag every droplet of the stack carries."""
-    child = pulumi.ResourceOptions(parent=parent)
-    keys = per_key(
-        args.ssh_public_keys,
-        lambda kid, key: do.SshKey(
-            f"{name}-ssh-key-{kid}", name=f"{pulumi.get_stack()}-{kid}", public_key=key, opts=child
-        ),
-    )
-    vpc = do.Vpc(
-        f"{name}-vpc",
-        name=physical_name(pulumi.get_project(), pulumi.get_stack(), max_len=64),
-        region=args.location,
-        description="multicloud: droplets and managed databases of this stack",
-        opts=child,
-    )
-    tag = do.Tag(f"{name}-tag", name=physical_name(pulumi.get_project(), pulumi.get_stack()), opts=child)
-    resources: dict[str, pulumi.Resource] = {f"ssh_key_{k}": v for k, v in keys.items()} | {
-        "vpc": vpc,
-        "tag": tag,
-    }
-    return FleetResources(
-        ssh_key_ids=[k.fingerprint for k in keys.values()],
-        network_id=vpc.id,
-        resources=resources,
-        tag=physical_name(pulumi.get_project(), pulumi.get_stack()),
+        pulumi.Output.from_input(f"/dev/disk/by-id/scsi-0DO_Volume_{volume_name}"),
+        {
+            "tag": host_tag,
+            "firewall": firewall,
+            "droplet": droplet,
+            "volume": volume,
+            "volume_attachment": attachment,
+        },
+        static_ip,
     )

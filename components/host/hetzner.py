@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pulumi
 import pulumi_hcloud as hcloud
 
 from components._vps.render import Bootstrap, cloud_init
-from components.host import (
-    FleetArgs,
-    FleetResources,
-    HostArgs,
-    HostFleet,
-    HostResources,
-    VpsHost,
-    inbound_rules,
-    per_key,
-)
+from components.host import FleetResources, StaticIp, host_resources, inbound_rules, per_key
+
+if TYPE_CHECKING:  # annotations only
+    from components.host import FleetArgs, HostArgs, HostFleet, HostResources, VpsHost
 
 # Hetzner locations → network zone (private networks are per zone).
 NETWORK_ZONES = {
@@ -118,14 +114,7 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
         opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=True),
     )
 
-    resources: dict[str, pulumi.Resource] = {
-        "firewall": firewall,
-        "server": server,
-        "volume": volume,
-        "volume_attachment": attachment,
-    }
-    public_ipv4 = server.ipv4_address
-    ready: list[pulumi.Resource] = [server, attachment]
+    static_ip = None
     if floating is not None:
         assignment = hcloud.FloatingIpAssignment(
             f"{name}-floating-ip-assignment",
@@ -133,17 +122,14 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
             server_id=server.id.apply(int),
             opts=child,
         )
-        resources |= {"floating_ip": floating, "floating_ip_assignment": assignment}
-        public_ipv4 = floating.ip_address
-        ready.append(assignment)
-
-    return HostResources(
-        public_ipv4=public_ipv4,
-        public_ipv6=server.ipv6_address,
-        data_device=volume.linux_device,
-        ready=ready,
-        release_triggers=[server.id, attachment.id],
-        resources=resources,
+        static_ip = StaticIp(floating.ip_address, floating, assignment)
+    return host_resources(
+        server,
+        attachment,
+        (server.ipv4_address, server.ipv6_address),
+        volume.linux_device,
+        {"firewall": firewall, "server": server, "volume": volume, "volume_attachment": attachment},
+        static_ip,
     )
 
 
@@ -158,7 +144,7 @@ def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources
             f"{name}-ssh-key-{kid}", public_key=key, labels=args.labels, opts=child
         ),
     )
-    resources: dict[str, pulumi.Resource] = {f"ssh_key_{k}": v for k, v in keys.items()}
+    resources: dict[str, pulumi.Resource] = dict(keys)
     network_id = None
     if args.private_network:
         network = hcloud.Network(
