@@ -228,7 +228,7 @@ def plan_tree(result: Plan) -> Any:
         label = f"{_short(reg.type)} [bold]{reg.name}[/]"
         comp = costs.components.get(reg.name) if reg.type.startswith("multicloud:") else None
         svc = result.spec.services.get(reg.name)
-        on_host = svc is not None and placed_on_host(svc.kind, svc.target)
+        on_host = svc is not None and placed_on_host(svc.kind, svc.target, getattr(svc, "runtime", None))
         if comp is not None and reg.parent.endswith(f"::multicloud-{result.stack}"):
             label += (
                 "  [dim](priced on its host)[/]"

@@ -198,6 +198,12 @@ class ProviderMocks(pulumi.runtime.Mocks):
         elif typ == "digitalocean:index/databaseUser:DatabaseUser":
             out = {"password": _digest("do-user", name)[:24]}
             self.secret_values.add(out["password"])
+        elif typ == "digitalocean:index/loadBalancer:LoadBalancer":
+            out = {"ip": f"203.0.113.{n % 250 + 1}", "status": "active"}
+        elif typ == "digitalocean:index/app:App":
+            app = (inputs.get("spec") or {}).get("name", name)
+            ingress = f"https://{app}-{_digest('app', name)[:5]}.ondigitalocean.app"
+            out = {"defaultIngress": ingress, "liveUrl": ingress}
         elif typ == "digitalocean:index/spacesKey:SpacesKey":
             rid = f"DO{_digest('spaces-id', name)[:18].upper()}"
             out = {"accessKey": rid, "secretKey": _digest("spaces-secret", name)}

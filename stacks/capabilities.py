@@ -39,8 +39,13 @@ BACKENDS: dict[str, dict[str, str]] = {
     "static_site": {
         "aws": "components.static_frontend.aws",
         "cloudflare": "components.static_frontend.cloudflare",
+        "digitalocean": "components.static_frontend.digitalocean",
     },
-    "dns": {"cloudflare": "components.dns.cloudflare", "route53": "components.dns.route53"},
+    "dns": {
+        "cloudflare": "components.dns.cloudflare",
+        "digitalocean": "components.dns.digitalocean",
+        "route53": "components.dns.route53",
+    },
 }
 
 # Targets whose compute runs on VPS hosts (`hosts:`), so placed services need `host:`.
@@ -57,9 +62,14 @@ HOST_PLACED: dict[str, frozenset[str]] = {
 }
 
 
-def placed_on_host(kind: str, target: str) -> bool:
+# Runtimes that run an api/worker somewhere other than the stack's hosts (DigitalOcean App
+# Platform); without one, a container service on a VPS target runs on hosts.
+OFF_HOST_RUNTIMES = frozenset({"app_platform"})
+
+
+def placed_on_host(kind: str, target: str, runtime: str | None = None) -> bool:
     """Whether a `kind` on `target` runs as a container on one of the stack's hosts."""
-    return kind in HOST_PLACED.get(target, frozenset())
+    return kind in HOST_PLACED.get(target, frozenset()) and runtime not in OFF_HOST_RUNTIMES
 
 
 # Kinds an api/worker may `links:` to, and the variables each link provides (DESIGN §5).

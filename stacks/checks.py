@@ -10,9 +10,11 @@ import ipaddress
 import re
 from typing import Any
 
-from stacks.capabilities import HOST_PLACED, LINK_ENV, placed_on_host, supported_targets
+from stacks.capabilities import HOST_PLACED, LINK_ENV, OFF_HOST_RUNTIMES, placed_on_host, supported_targets
 from stacks.sizing import (
     SizingError,
+    app_instance_size,
+    app_sizes,
     do_database_size,
     elasticache_node_type,
     fargate_size,
@@ -91,9 +93,16 @@ def _targets(spec: StackSpec) -> list[Problem]:
 # Fields that only some targets can honour, by (kind, field). Setting one elsewhere is an
 # error rather than silently ignored.
 TARGET_FIELDS: dict[tuple[str, str], set[str]] = {
-    ("api", "max_replicas"): {"aws"},
+    ("api", "max_replicas"): {"aws", "digitalocean"},
     ("api", "proxied"): {"hetzner"},
-    ("worker", "max_replicas"): {"aws"},
+    ("worker", "max_replicas"): {"aws", "digitalocean"},
+    ("api", "runtime"): {"digitalocean"},
+    ("worker", "runtime"): {"digitalocean"},
+    ("api", "instance_size"): {"digitalocean"},
+    ("worker", "instance_size"): {"digitalocean"},
+    ("api", "load_balancer"): {"digitalocean"},
+    ("api", "hosts"): {"digitalocean"},
+    ("worker", "hosts"): {"digitalocean", "hetzner"},
     ("api", "arch"): {"aws"},
     ("worker", "arch"): {"aws"},
     ("postgres", "size"): {"aws", "digitalocean"},
@@ -130,29 +139,44 @@ def _target_fields(spec: StackSpec) -> list[Problem]:
 def _placement(spec: StackSpec) -> list[Problem]:
     problems = []
     for name, svc in spec.services.items():
-        host_name = getattr(svc, "host", None)
-        path = f"services.{name}.host"
-        if placed_on_host(svc.kind, svc.target):
-            if host_name is None:
+        placement = getattr(svc, "placement", [])
+        path = f"services.{name}.hosts" if getattr(svc, "hosts", None) else f"services.{name}.host"
+        if getattr(svc, "hosts", None) and getattr(svc, "host", None):
+            problems.append((f"services.{name}", "give host or hosts, not both"))
+            continue
+        runtime = getattr(svc, "runtime", None)
+        if placed_on_host(svc.kind, svc.target, runtime):
+            if not placement:
                 hosts = (
                     ", ".join(h for h, spec_h in spec.hosts.items() if spec_h.target == svc.target)
                     or "none defined"
                 )
                 problems.append(
-                    (path, f"a {svc.kind} on {svc.target} runs on a host; set host to one of: {hosts}")
-                )
-            elif host_name not in spec.hosts:
-                problems.append(
-                    (path, f"unknown host {host_name!r}; defined hosts: {', '.join(spec.hosts) or 'none'}")
-                )
-            elif spec.hosts[host_name].target != svc.target:
-                problems.append(
                     (
-                        path,
-                        f"host {host_name!r} is on {spec.hosts[host_name].target}, but the service targets {svc.target}",
+                        f"services.{name}.host",
+                        f"a {svc.kind} on {svc.target} runs on a host; set host to one of: {hosts}",
                     )
                 )
-        elif host_name is not None:
+            if len(set(placement)) < len(placement):
+                problems.append((path, "names a host twice"))
+            for host_name in dict.fromkeys(placement):
+                if host_name not in spec.hosts:
+                    problems.append(
+                        (
+                            path,
+                            f"unknown host {host_name!r}; defined hosts: {', '.join(spec.hosts) or 'none'}",
+                        )
+                    )
+                elif spec.hosts[host_name].target != svc.target:
+                    problems.append(
+                        (
+                            path,
+                            f"host {host_name!r} is on {spec.hosts[host_name].target}, but the service targets {svc.target}",
+                        )
+                    )
+        elif placement and runtime in OFF_HOST_RUNTIMES:
+            problems.append((path, f"{runtime} runs the containers itself; remove {path.rsplit('.', 1)[1]}"))
+        elif placement:
             problems.append(
                 (
                     path,
@@ -237,7 +261,7 @@ def _hosts(spec: StackSpec) -> list[Problem]:
                             f"server_type {chosen.name} is {getattr(chosen, field)}, not {wanted}",
                         )
                     )
-        if not any(getattr(s, "host", None) == name for s in spec.services.values()):
+        if not any(name in getattr(s, "placement", []) for s in spec.services.values()):
             problems.append(
                 (f"hosts.{name}", "nothing runs on this host (no service has host: " + name + "); remove it")
             )
@@ -317,51 +341,162 @@ def _digitalocean(spec: StackSpec) -> list[Problem]:
         problems.append(
             ("hosts", f"DigitalOcean hosts share one VPC, so one region; found {', '.join(regions)}")
         )
+    if spec.digitalocean is not None:
+        known = locations("digitalocean")
+        if spec.digitalocean.region not in known:
+            problems.append(("digitalocean.region", f"unknown region; allowed: {', '.join(known)}"))
+        elif regions and spec.digitalocean.region not in regions:
+            problems.append(
+                (
+                    "digitalocean.region",
+                    f"the droplets are in {regions[0]}, and the VPC has one region; remove it or set {regions[0]}",
+                )
+            )
     for name, svc in spec.services.items():
         if svc.target != "digitalocean":
             continue
-        if isinstance(svc, PostgresSpec | RedisSpec):
-            if not hosts:
-                problems.append(
+        needs_region = isinstance(svc, PostgresSpec | RedisSpec | StaticSiteSpec) or (
+            isinstance(svc, ApiSpec | WorkerSpec) and svc.on_app_platform
+        )
+        if needs_region and spec.do_region is None and not any(p == "digitalocean" for p, _ in problems):
+            problems.append(
+                (
+                    "digitalocean",
                     (
-                        f"services.{name}.target",
-                        "a DigitalOcean database lives in the droplets' VPC; add a digitalocean host",
-                    )
+                        f"services.{name} needs a DigitalOcean region; set digitalocean: {{region: fra1}} "
+                        "(or add a digitalocean host)"
+                    ),
                 )
-            if isinstance(svc, RedisSpec) and svc.engine != "valkey":
-                problems.append(
-                    (f"services.{name}.engine", "DigitalOcean offers managed valkey only; set engine: valkey")
+            )
+        if isinstance(svc, ApiSpec | WorkerSpec):
+            problems += _do_container(name, svc, spec)
+        if isinstance(svc, StaticSiteSpec) and spec.dns is None:
+            problems.append(
+                ("dns", f"services.{name} on App Platform needs dns: {{...}} for its domain's CNAME record")
+            )
+        if isinstance(svc, RedisSpec) and svc.engine != "valkey":
+            problems.append(
+                (f"services.{name}.engine", "DigitalOcean offers managed valkey only; set engine: valkey")
+            )
+        if isinstance(svc, PostgresSpec) and svc.version not in DO_POSTGRES_VERSIONS:
+            problems.append(
+                (
+                    f"services.{name}.version",
+                    f"DigitalOcean runs PostgreSQL {', '.join(DO_POSTGRES_VERSIONS)}",
                 )
-            if isinstance(svc, PostgresSpec) and svc.version not in DO_POSTGRES_VERSIONS:
-                problems.append(
-                    (
-                        f"services.{name}.version",
-                        f"DigitalOcean runs PostgreSQL {', '.join(DO_POSTGRES_VERSIONS)}",
-                    )
+            )
+        try:
+            if isinstance(svc, PostgresSpec):
+                do_database_size(
+                    "pg",
+                    svc.size.cpu if svc.size else None,
+                    svc.size.memory_gb if svc.size else None,
+                    svc.multi_az,
                 )
-            try:
-                if isinstance(svc, PostgresSpec):
-                    do_database_size(
-                        "pg",
-                        svc.size.cpu if svc.size else None,
-                        svc.size.memory_gb if svc.size else None,
-                        svc.multi_az,
-                    )
-                else:
-                    do_database_size("valkey", None, svc.memory_mb / 1024)
-            except SizingError as err:
-                problems.append(
-                    (
-                        f"services.{name}.size"
-                        if isinstance(svc, PostgresSpec)
-                        else f"services.{name}.memory_mb",
-                        str(err),
-                    )
-                )
+            elif isinstance(svc, RedisSpec):
+                do_database_size("valkey", None, svc.memory_mb / 1024)
+        except SizingError as err:
+            field = "size" if isinstance(svc, PostgresSpec) else "memory_mb"
+            problems.append((f"services.{name}.{field}", str(err)))
         if isinstance(svc, BucketSpec) and svc.location is not None and svc.location not in SPACES_REGIONS:
             problems.append(
                 (f"services.{name}.location", f"unknown Spaces region; allowed: {', '.join(SPACES_REGIONS)}")
             )
+    problems += _load_balancer_ports(spec)
+    return problems
+
+
+# Ports a host keeps for itself: SSH and Caddy's own HTTP/HTTPS.
+HOST_PORTS = {22, 80, 443}
+
+
+def _do_container(name: str, svc: ApiSpec | WorkerSpec, spec: StackSpec) -> list[Problem]:
+    """An api/worker on DigitalOcean: App Platform sizing and autoscaling, or droplets behind
+    a load balancer."""
+    problems: list[Problem] = []
+    path = f"services.{name}"
+    if svc.max_replicas is not None and svc.max_replicas < svc.replicas:
+        problems.append((f"{path}.max_replicas", f"must be at least replicas ({svc.replicas})"))
+    if not svc.on_app_platform:
+        if svc.max_replicas is not None:
+            problems.append(
+                (f"{path}.max_replicas", "droplets do not autoscale; set runtime: app_platform or remove it")
+            )
+        if svc.instance_size is not None:
+            problems.append((f"{path}.instance_size", "is an App Platform size; set runtime: app_platform"))
+        if isinstance(svc, ApiSpec) and svc.balanced:
+            if spec.dns is None or spec.dns.provider != "digitalocean":
+                problems.append(
+                    (
+                        f"{path}.load_balancer" if svc.load_balancer else f"{path}.hosts",
+                        (
+                            "a DigitalOcean load balancer gets its certificate from DigitalOcean, which issues "
+                            "them only for domains in DigitalOcean DNS; set dns: {provider: digitalocean}, "
+                            "or run the api on one host (Caddy then serves HTTPS itself)"
+                        ),
+                    )
+                )
+            if svc.port in HOST_PORTS:
+                problems.append(
+                    (
+                        f"{path}.port",
+                        (
+                            f"the load balancer reaches the api on its port, and {svc.port} is the host's own; "
+                            f"use another port (not {', '.join(map(str, sorted(HOST_PORTS)))})"
+                        ),
+                    )
+                )
+        return problems
+    if isinstance(svc, ApiSpec) and spec.dns is None:
+        problems.append(("dns", f"{path} on App Platform needs dns: {{...}} for its domain's CNAME record"))
+    if isinstance(svc, ApiSpec) and svc.read_only:
+        problems.append((f"{path}.read_only", "App Platform has no read-only root filesystem; remove it"))
+    if svc.instance_size is not None:
+        sizes = app_sizes()
+        chosen = sizes.get(svc.instance_size)
+        if chosen is None:
+            problems.append((f"{path}.instance_size", f"unknown size; allowed: {', '.join(sizes)}"))
+        elif svc.max_replicas is not None and not chosen["dedicated"]:
+            problems.append(
+                (
+                    f"{path}.max_replicas",
+                    (
+                        f"App Platform autoscales dedicated sizes only; {svc.instance_size} is shared "
+                        "(pick an apps-d-… instance_size, or remove it to get the cheapest dedicated one)"
+                    ),
+                )
+            )
+        if svc.size is not None:
+            problems.append((path, "give size or instance_size, not both"))
+    else:
+        try:
+            app_instance_size(
+                svc.size.cpu if svc.size else None,
+                svc.size.memory_gb if svc.size else None,
+                autoscale=svc.max_replicas is not None,
+            )
+        except SizingError as err:
+            problems.append((f"{path}.size", str(err)))
+    return problems
+
+
+def _load_balancer_ports(spec: StackSpec) -> list[Problem]:
+    """Load balancers reach their api on the api's port of each droplet: one api per port."""
+    problems: list[Problem] = []
+    taken: dict[tuple[str, int], str] = {}
+    for name, svc in spec.services.items():
+        if not isinstance(svc, ApiSpec) or not svc.balanced:
+            continue
+        for host in svc.placement:
+            other = taken.setdefault((host, svc.port), name)
+            if other != name:
+                problems.append(
+                    (
+                        f"services.{name}.port",
+                        f"services.{other} already takes port {svc.port} on host {host} for its load balancer",
+                    )
+                )
+                break
     return problems
 
 
@@ -469,6 +604,23 @@ def _aws(spec: StackSpec) -> list[Problem]:
 
 def _names(spec: StackSpec) -> list[Problem]:
     problems = []
+    for name, svc in spec.services.items():
+        # An AWS load balancer or CloudFront is reached through an alias (Route 53) or a
+        # flattened CNAME (Cloudflare); DigitalOcean DNS has neither at the apex.
+        if (
+            spec.dns is not None
+            and spec.dns.provider == "digitalocean"
+            and isinstance(svc, ApiSpec | StaticSiteSpec)
+            and svc.target in ("aws", "digitalocean")
+            and svc.subdomain == "@"
+            and not (isinstance(svc, ApiSpec) and svc.target == "digitalocean" and not svc.on_app_platform)
+        ):
+            problems.append(
+                (
+                    f"services.{name}.subdomain",
+                    "DigitalOcean DNS cannot point the apex at a CNAME target; use a subdomain such as www",
+                )
+            )
     for name in spec.services:
         if name in spec.hosts:
             problems.append(

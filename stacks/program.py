@@ -28,6 +28,7 @@ from stacks.guard import placement_problems, placements
 from stacks.loader import NAMESPACE, ConfigError, parse, read_pulumi_config
 from stacks.providers import Providers
 from stacks.sizing import (
+    app_instance_size,
     do_database_size,
     elasticache_node_type,
     rds_instance_class,
@@ -74,7 +75,10 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
     config = pulumi.Config(NAMESPACE)
     project, stack = pulumi.get_project(), pulumi.get_stack()
     providers = Providers(spec)
-    dns = DnsArgs(provider=spec.dns.provider, zone_id=spec.dns.zone_id) if spec.dns else None
+    dns = (
+        # DigitalOcean names a zone by its domain.
+        DnsArgs(provider=spec.dns.provider, zone_id=spec.dns.zone_id or spec.domain) if spec.dns else None
+    )
     built: dict[str, pulumi.Resource] = {}
 
     def opts_for(target: str) -> pulumi.ResourceOptions:
@@ -83,15 +87,15 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
     # --- hosts -------------------------------------------------------------------------
     hosts: dict[str, VpsHost] = {}
     fleets: dict[str, HostFleet] = {}
-    for target in sorted({h.target for h in spec.hosts.values()}):
+    for target in sorted({h.target for h in spec.hosts.values()} | _vpc_only_fleets(spec)):
         names = sorted(n for n, h in spec.hosts.items() if h.target == target)
-        assert spec.admin is not None  # checked: hosts need admin
         fleet = HostFleet(
             f"{target}-fleet",
             FleetArgs(
                 target=target,
-                ssh_public_keys=spec.admin.ssh_public_keys,
-                location=spec.hosts[names[0]].location,
+                # No hosts (DigitalOcean databases or apps only): the VPC without SSH keys.
+                ssh_public_keys=spec.admin.ssh_public_keys if names and spec.admin else [],
+                location=spec.do_region if target == "digitalocean" else spec.hosts[names[0]].location,  # type: ignore[arg-type]
                 # Fixed private addresses only where data services run on hosts (Hetzner).
                 private_network=len(names) > 1 and target == "hetzner",
                 protect=spec.protect,
@@ -102,6 +106,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
         fleets[target] = fleet
         private_ips = fleet.addresses(names) if fleet.args.private_network else {}
         for name in names:
+            assert spec.admin is not None  # checked: hosts need admin
             host_spec = spec.hosts[name]
             holds_data = any(
                 isinstance(s, PostgresSpec | RedisSpec) and s.host == name for s in spec.services.values()
@@ -164,7 +169,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     network=network,
                     instance_class=_postgres_class(svc),
                     fleet=fleets.get(svc.target),
-                    region=_do_region(spec) if svc.target == "digitalocean" else None,
+                    region=spec.do_region if svc.target == "digitalocean" else None,
                     multi_az=svc.multi_az,
                     backup_days=svc.backup_days or (7 if spec.environment == "prod" else 1),
                     backup=PostgresBackup(
@@ -193,7 +198,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     network=network,
                     node_type=_cache_node_type(svc),
                     fleet=fleets.get(svc.target),
-                    region=_do_region(spec) if svc.target == "digitalocean" else None,
+                    region=spec.do_region if svc.target == "digitalocean" else None,
                     nodes=svc.nodes,
                     tags=make_labels(project, stack, name),
                 ),
@@ -224,6 +229,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     root_dir=svc.root_dir,
                     account_id=spec.cloudflare.account_id if spec.cloudflare else None,
                     spa=svc.spa,
+                    region=spec.do_region if svc.target == "digitalocean" else None,
                     certificate_provider=providers.aws_us_east_1 if svc.target == "aws" else None,
                     protect=spec.protect,
                     tags=make_labels(project, stack, name),
@@ -248,19 +254,34 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                 max_replicas=svc.max_replicas,
                 arch=svc.arch,
                 network=network,
-                region=region,
+                region=spec.do_region if svc.target == "digitalocean" else region,
                 protect=spec.protect,
                 tags=make_labels(project, stack, name),
                 host=hosts.get(svc.host or ""),
+                hosts=[hosts[h] for h in svc.hosts or []],
+                load_balancer=svc.load_balancer if isinstance(svc, ApiSpec) else False,
+                runtime=svc.runtime,
+                instance_size=_app_instance_size(svc) if svc.on_app_platform else None,
+                fleet=fleets.get(svc.target),
                 dns=dns,
                 proxied=svc.proxied if isinstance(svc, ApiSpec) else False,
             )
             built[name] = (ApiService if is_api else Worker)(name, args, opts=opts_for(svc.target))
-            if is_api and dns is None:
+            if is_api and dns is None and svc.placement:
                 pulumi.log.warn(
                     f"services.{name}: no dns configured; point {args.fqdn} at host {svc.host} yourself "
                     "(Caddy needs it to obtain the certificate)"
                 )
+
+    # --- access: firewalls that must list every consumer at once (DigitalOcean databases) --
+    for name, linkable in linkables.items():
+        if isinstance(linkable, ManagedPostgres | Redis):
+            consumers = [
+                built[s].app_id  # type: ignore[attr-defined]
+                for s, svc in spec.services.items()
+                if isinstance(svc, ApiSpec | WorkerSpec) and name in svc.links and svc.on_app_platform
+            ]
+            linkable.admit(consumers)
 
     # --- releases ----------------------------------------------------------------------
     if hosts:
@@ -300,9 +321,28 @@ def _cache_node_type(svc: RedisSpec) -> str:
     return ""
 
 
-def _do_region(spec: StackSpec) -> str:
-    """The region of the stack's droplets (checked: there is exactly one)."""
-    return next(h.location for h in spec.hosts.values() if h.target == "digitalocean")
+def _vpc_only_fleets(spec: StackSpec) -> set[str]:
+    """Targets whose services need the stack's private network even without hosts there
+    (DigitalOcean managed databases and App Platform apps live in the VPC)."""
+    needs = any(
+        s.target == "digitalocean"
+        and (
+            isinstance(s, PostgresSpec | RedisSpec)
+            or (isinstance(s, ApiSpec | WorkerSpec) and s.on_app_platform)
+        )
+        for s in spec.services.values()
+    )
+    return {"digitalocean"} if needs else set()
+
+
+def _app_instance_size(svc: ApiSpec | WorkerSpec) -> str:
+    """The App Platform instance size: explicit, else the cheapest that fits (dedicated when
+    autoscaling, the only sizes App Platform autoscales)."""
+    return svc.instance_size or app_instance_size(
+        svc.size.cpu if svc.size else None,
+        svc.size.memory_gb if svc.size else None,
+        autoscale=svc.max_replicas is not None,
+    )
 
 
 def _object_store(

@@ -160,3 +160,25 @@ def do_database_size(engine: str, cpu: float | None, memory_gb: float | None, st
             f"the largest is {largest['name']}"
         )
     return min(fits, key=lambda s: (s["monthly"], s["name"]))["name"]
+
+
+def app_instance_size(cpu: float | None, memory_gb: float | None, autoscale: bool = False) -> str:
+    """The cheapest App Platform instance size with the requested vCPUs and memory; with
+    `autoscale`, a dedicated one (App Platform autoscales dedicated instances only)."""
+    sizes = load("digitalocean")["app_sizes"]
+    fits = [
+        s
+        for s in sizes
+        if s["cpu"] >= (cpu or 0) and s["memory_gb"] >= (memory_gb or 0) and (s["dedicated"] or not autoscale)
+    ]
+    if not fits:
+        largest = max(sizes, key=lambda s: (s["memory_gb"], s["cpu"]))
+        raise SizingError(
+            f"no App Platform size has {cpu or 0:g} vCPU and {memory_gb or 0:g} GB; the largest is {largest['name']}"
+        )
+    return min(fits, key=lambda s: (s["monthly"], s["name"]))["name"]
+
+
+def app_sizes() -> dict[str, dict]:
+    """App Platform instance sizes by slug."""
+    return {s["name"]: s for s in load("digitalocean")["app_sizes"]}

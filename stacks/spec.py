@@ -11,7 +11,7 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Environment = Literal["dev", "staging", "prod"]
 Target = Literal["aws", "digitalocean", "hetzner", "cloudflare"]
@@ -88,21 +88,33 @@ class AdminSpec(Model):
 class DnsSpec(Model):
     """Where the stack's DNS records are written."""
 
-    provider: Literal["cloudflare", "route53"]
-    zone_id: str = Field(
+    provider: Literal["cloudflare", "route53", "digitalocean"]
+    zone_id: str | None = Field(
+        default=None,
         pattern=r"^([0-9a-f]{32}|Z[A-Z0-9]{5,31})$",
-        description="the zone ID: 32 hex digits (Cloudflare) or Z… (Route 53)",
+        description="the zone ID: 32 hex digits (Cloudflare) or Z… (Route 53); DigitalOcean names "
+        "a zone by the stack's domain, so it takes none",
     )
 
     @field_validator("zone_id")
     @classmethod
-    def _zone_matches_provider(cls, zone_id: str, info: Any) -> str:
+    def _zone_matches_provider(cls, zone_id: str | None, info: Any) -> str | None:
         provider = info.data.get("provider")
+        if zone_id is None:
+            return zone_id
+        if provider == "digitalocean":
+            raise ValueError("DigitalOcean names a zone by the stack's domain; remove zone_id")
         if provider == "cloudflare" and not re.fullmatch(r"[0-9a-f]{32}", zone_id):
             raise ValueError("a Cloudflare zone ID is 32 hex digits")
         if provider == "route53" and not zone_id.startswith("Z"):
             raise ValueError("a Route 53 hosted zone ID starts with Z")
         return zone_id
+
+    @model_validator(mode="after")
+    def _zone_given(self) -> DnsSpec:
+        if self.zone_id is None and self.provider != "digitalocean":
+            raise ValueError(f"{self.provider} needs zone_id")
+        return self
 
 
 class AwsSpec(Model):
@@ -112,6 +124,16 @@ class AwsSpec(Model):
     nat: Literal["none", "managed"] | None = Field(
         default=None,
         description="none: tasks in public subnets (cheapest); managed: NAT gateway. Default: managed in prod",
+    )
+
+
+class DigitalOceanSpec(Model):
+    """DigitalOcean settings for a stack whose DigitalOcean services run without droplets."""
+
+    region: str = Field(
+        pattern=r"^[a-z]{3}\d$",
+        description="region of the VPC, databases and App Platform apps, e.g. fra1; "
+        "with droplets it is their location",
     )
 
 
@@ -157,42 +179,79 @@ class PlacedService(ServiceBase):
 
     host: Name | None = Field(default=None, description="the `hosts:` entry it runs on (VPS targets)")
 
+    @property
+    def placement(self) -> list[str]:
+        """Every host the service runs on (an api or worker may run on several)."""
+        return [self.host] if self.host else []
 
-class ApiSpec(PlacedService):
+
+class ContainerService(PlacedService):
+    """Fields an api and a worker share: an image, its environment and where it runs."""
+
+    image: str = Field(min_length=1)
+    hosts: list[Name] | None = Field(
+        default=None,
+        min_length=1,
+        description="several `hosts:` entries: the service runs on each (instead of host)",
+    )
+    runtime: Literal["droplet", "app_platform"] | None = Field(
+        default=None, description="digitalocean: containers on droplets (default) or App Platform"
+    )
+    instance_size: str | None = Field(
+        default=None,
+        pattern=r"^apps-[sd]-\d+vcpu-[\d.]+gb(-fixed)?$",
+        description="explicit App Platform instance size, overrides `size`",
+    )
+    replicas: int = Field(default=1, ge=1, le=20)
+    max_replicas: int | None = Field(
+        default=None, ge=1, le=100, description="autoscale on CPU up to this (aws, App Platform)"
+    )
+    size: Size | None = Field(
+        default=None, description="per replica; Fargate/App Platform size, a limit on a host"
+    )
+    arch: Literal["x86", "arm64"] = "x86"
+    command: list[str] | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    links: list[Name] = Field(default_factory=list)
+
+    @property
+    def placement(self) -> list[str]:
+        return list(self.hosts) if self.hosts else super().placement
+
+    @property
+    def on_app_platform(self) -> bool:
+        return self.target == "digitalocean" and self.runtime == "app_platform"
+
+
+class ApiSpec(ContainerService):
     """An HTTP service, published at `<subdomain>.<domain>` with HTTPS."""
 
     kind: Literal["api"]
-    image: str = Field(min_length=1)
     port: int = Field(ge=1, le=65535)
     health_path: str = Field(default="/health", pattern=r"^/")
-    replicas: int = Field(default=1, ge=1, le=20)
-    max_replicas: int | None = Field(
-        default=None, ge=1, le=100, description="autoscale on CPU up to this (aws)"
-    )
-    size: Size | None = Field(default=None, description="per replica; Fargate size on aws, a limit on a host")
-    arch: Literal["x86", "arm64"] = "x86"
     subdomain: str | None = Field(default=None, pattern=r"^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$")
-    command: list[str] | None = None
-    env: dict[str, str] = Field(default_factory=dict)
-    links: list[Name] = Field(default_factory=list)
     read_only: bool = Field(default=False, description="read-only root filesystem for the container")
     proxied: bool = Field(default=False, description="put the DNS record behind the Cloudflare proxy")
+    load_balancer: bool = Field(
+        default=False,
+        description="digitalocean droplets: a load balancer in front even on one host "
+        "(always with several hosts)",
+    )
+
+    @property
+    def balanced(self) -> bool:
+        """Whether a provider load balancer fronts the droplets this api runs on."""
+        return (
+            self.target == "digitalocean"
+            and not self.on_app_platform
+            and (self.load_balancer or len(self.placement) > 1)
+        )
 
 
-class WorkerSpec(PlacedService):
+class WorkerSpec(ContainerService):
     """A background process: same image contract as an API, no port, no DNS."""
 
     kind: Literal["worker"]
-    image: str = Field(min_length=1)
-    replicas: int = Field(default=1, ge=1, le=20)
-    max_replicas: int | None = Field(
-        default=None, ge=1, le=100, description="autoscale on CPU up to this (aws)"
-    )
-    size: Size | None = Field(default=None, description="per replica; Fargate size on aws, a limit on a host")
-    arch: Literal["x86", "arm64"] = "x86"
-    command: list[str] | None = None
-    env: dict[str, str] = Field(default_factory=dict)
-    links: list[Name] = Field(default_factory=list)
     read_only: bool = False
 
 
@@ -310,6 +369,7 @@ class StackSpec(Model):
     dns: DnsSpec | None = None
     cloudflare: CloudflareSpec | None = None
     aws: AwsSpec | None = None
+    digitalocean: DigitalOceanSpec | None = None
     admin: AdminSpec | None = None
     budget: BudgetSpec | None = None
     usage: UsageSpec = Field(default_factory=UsageSpec)
@@ -323,6 +383,14 @@ class StackSpec(Model):
     def protect(self) -> bool:
         """Prod protects every stateful resource from deletion (DESIGN §7)."""
         return self.environment == "prod"
+
+    @property
+    def do_region(self) -> str | None:
+        """The DigitalOcean region: the droplets' location (checked: one), else `digitalocean.region`."""
+        for host in self.hosts.values():
+            if host.target == "digitalocean":
+                return host.location
+        return self.digitalocean.region if self.digitalocean else None
 
     def fqdn(self, subdomain: str | None, default: str) -> str:
         """The public name for a subdomain (`@` is the apex)."""

@@ -125,7 +125,7 @@ CORPUS = [
         "colour",
         [
             "unknown key",
-            "allowed keys: admin, allow_data_replacement, aws, budget, cloudflare, dns, domain, environment, hosts, services, usage",
+            "allowed keys: admin, allow_data_replacement, aws, budget, cloudflare, digitalocean, dns, domain, environment, hosts, services, usage",
         ],
         id="unknown-top-level-key",
     ),
@@ -134,7 +134,7 @@ CORPUS = [
         "services.api.colour",
         [
             "unknown key",
-            "allowed keys: arch, command, env, health_path, host, image, kind, links, max_replicas, port, proxied",
+            "allowed keys: arch, command, env, health_path, host, hosts, image, instance_size, kind, links, load_balancer, max_replicas, port, proxied",
         ],
         id="unknown-service-key",
     ),

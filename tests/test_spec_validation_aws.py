@@ -130,7 +130,7 @@ def test_a_route53_zone_id_starts_with_z():
 # Fields only AWS honours, set on a Hetzner service: an error, never silently ignored.
 # (service, fields, field, the targets that do honour it)
 HETZNER_CORPUS = [
-    pytest.param("api", {"max_replicas": 3}, "max_replicas", "aws", id="api-max-replicas"),
+    pytest.param("api", {"max_replicas": 3}, "max_replicas", "aws, digitalocean", id="api-max-replicas"),
     pytest.param("api", {"arch": "arm64"}, "arch", "aws", id="api-arch"),
     pytest.param(
         "db", {"instance_class": "db.t4g.small"}, "instance_class", "aws", id="postgres-instance-class"

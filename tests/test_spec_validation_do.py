@@ -84,22 +84,28 @@ def host_named(name: str) -> Mutation:
     return mutate
 
 
-DB_OUTSIDE = "a DigitalOcean database lives in the droplets' VPC; add a digitalocean host"
+def needs_region(service: str) -> tuple[str, str]:
+    return (
+        "digitalocean",
+        f"services.{service} needs a DigitalOcean region; set digitalocean: {{region: fra1}} "
+        "(or add a digitalocean host)",
+    )
+
 
 CORPUS = [
     pytest.param(
         without_do_host,
-        [("services.db.target", DB_OUTSIDE), ("services.cache.target", DB_OUTSIDE)],
+        [needs_region("db")],
         id="managed-databases-without-a-droplet-host",
     ),
     pytest.param(
         both(without_do_host, lambda v: v["services"].pop("cache"), update("api", links=["db", "uploads"])),
-        [("services.db.target", DB_OUTSIDE)],
+        [needs_region("db")],
         id="postgres-without-a-droplet-host",
     ),
     pytest.param(
         both(without_do_host, lambda v: v["services"].pop("db"), update("api", links=["cache", "uploads"])),
-        [("services.cache.target", DB_OUTSIDE)],
+        [needs_region("cache")],
         id="redis-without-a-droplet-host",
     ),
     pytest.param(

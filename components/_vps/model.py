@@ -77,13 +77,16 @@ class Container:
 
 @dataclass(frozen=True)
 class Site:
-    """An HTTPS site served by Caddy in front of a container."""
+    """A site Caddy serves in front of a container: HTTPS for `fqdn` with Caddy's own
+    certificate, or — behind a provider load balancer that terminates HTTPS — plain HTTP on
+    `lb_port`, which the provider firewall opens to that load balancer only."""
 
     fqdn: str
     upstream: str
     port: int
     health_path: str
     replicas: int = 1
+    lb_port: int | None = None
 
 
 @dataclass

@@ -256,8 +256,13 @@ def compose(workloads: HostWorkloads, email: str | None = None) -> str:
         services["caddy"] = {
             "image": CADDY_IMAGE,
             "restart": "unless-stopped",
-            # The only published ports on a host.
-            "ports": ["80:80", "443:443"],
+            # The only published ports on a host (a load balancer's port: to it alone, by the
+            # provider firewall).
+            "ports": [
+                "80:80",
+                "443:443",
+                *(f"{s.lb_port}:{s.lb_port}" for s in workloads.sites if s.lb_port),
+            ],
             "volumes": [
                 "./Caddyfile:/etc/caddy/Caddyfile:ro",
                 f"{DATA_DIR}/caddy/data:/data",

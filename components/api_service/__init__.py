@@ -13,9 +13,13 @@ DigitalOcean and AWS, and only the values differ.
 
 Backends: `hetzner` (a container on a VpsHost behind Caddy with automatic HTTPS, and A/AAAA
 records pointing at the host), `aws` (ECS Fargate behind an HTTPS Application Load
-Balancer, CPU autoscaling, secrets from SSM Parameter Store).
+Balancer, CPU autoscaling, secrets from SSM Parameter Store), `digitalocean` (containers on
+droplets as on Hetzner — behind a DigitalOcean load balancer when they span several
+droplets — or an App Platform app with `runtime="app_platform"`).
 
-Cost: nothing beyond its host on a VPS; the host is priced once. On AWS, Fargate by the
+Cost: nothing beyond its host on a VPS; the host is priced once (a DigitalOcean load balancer
+adds $12/month per node). On App Platform, the instance size per instance ($5/month for
+apps-s-1vcpu-0.5gb; autoscaling needs a dedicated size, from $29). On AWS, Fargate by the
 vCPU-hour and GB-hour per running task (0.25 vCPU / 0.5 GB ≈ $9/month in us-east-1), plus
 for an API the load balancer (≈ $16.43/month + LCUs, and $3.65/month per public IPv4 in
 each of its two zones).
@@ -31,7 +35,7 @@ import pulumi
 from components._lib.backends import load_backend
 from components.connection import Linkable
 from components.dns import DnsArgs
-from components.host import VpsHost
+from components.host import HostFleet, VpsHost
 from components.network import Network
 
 
@@ -63,15 +67,30 @@ class ApiServiceArgs:
     arch: str = "x86"
     """CPU architecture of the image (AWS Fargate; on a host it follows the server)."""
     host: VpsHost | None = None
+    hosts: list[VpsHost] = field(default_factory=list)
+    """VPS targets: several hosts, the service runs on each (instead of `host`)."""
+    load_balancer: bool = False
+    """DigitalOcean droplets: a load balancer in front even on one host (always with several)."""
+    runtime: str | None = None
+    """DigitalOcean: `droplet` (default, containers on hosts) or `app_platform`."""
+    instance_size: str | None = None
+    """App Platform: the instance size slug, resolved from the neutral size (stacks.sizing)."""
+    fleet: HostFleet | None = None
+    """DigitalOcean: the stack's VPC (App Platform apps join it to reach the databases)."""
     dns: DnsArgs | None = None
     proxied: bool = False
     network: Network | None = None
     """Cloud targets: the VPC the containers run in."""
     region: str | None = None
-    """AWS: region (for the log driver)."""
+    """AWS: region (for the log driver); DigitalOcean: region of the load balancer or app."""
     protect: bool = False
     """Prod: deletion protection on the load balancer, longer log retention."""
     tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def placement(self) -> list[VpsHost]:
+        """The hosts the containers run on (VPS targets)."""
+        return list(self.hosts) if self.hosts else [self.host] if self.host else []
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,8 @@ class ApiServiceOutputs:
 
     url: pulumi.Output[str] | None
     resources: dict[str, pulumi.Resource]
+    app_id: pulumi.Output[str] | None = None
+    """App Platform: the app's ID (managed databases admit it by this)."""
 
 
 class ApiServiceBackend(Protocol):
@@ -122,6 +143,7 @@ class ApiService(pulumi.ComponentResource):
         out = backend.build(self, name, args, env)
         self.url = out.url
         self.resources = out.resources
+        self.app_id = out.app_id
         self.register_outputs({"url": self.url, "env_names": self.env_names})
 
     def _validate(self, name: str, args: ApiServiceArgs) -> None:

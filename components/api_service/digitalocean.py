@@ -1,5 +1,256 @@
-"""ApiService/Worker on DigitalOcean: a container on a droplet VpsHost (components/api_service/vps.py)."""
+"""ApiService/Worker on DigitalOcean, in one of three shapes:
 
-from components.api_service.vps import build
+- **droplet** (default): a container on a droplet VpsHost behind Caddy — the shared VPS
+  machinery of `components/api_service/vps.py`, exactly as on Hetzner;
+- **droplets behind a load balancer** (an api on several hosts, or `load_balancer=True`):
+  the same containers on each droplet, and a DigitalOcean load balancer in the VPC that
+  terminates HTTPS with a Let's Encrypt certificate DigitalOcean issues and renews (the zone
+  must be in DigitalOcean DNS), redirects HTTP to HTTPS and health-checks every droplet. Caddy
+  on each droplet serves the api as plain HTTP on the api's port, which a second cloud
+  firewall opens to that load balancer alone;
+- **App Platform** (`runtime="app_platform"`): one app with one service or worker component,
+  its instance size resolved from the neutral size, a health check, CPU autoscaling where the
+  size allows it (dedicated sizes), link variables as `type: SECRET`, inside the stack's VPC so
+  the managed databases' private hostnames resolve. DNS gets a CNAME to the app's default
+  ingress and App Platform obtains the certificate.
 
-__all__ = ["build"]
+Cost: droplets are priced on the host; a load balancer is $12/month per node; App Platform is
+the instance size per instance (the minimum count when autoscaling).
+"""
+
+from __future__ import annotations
+
+import shlex
+
+import pulumi
+import pulumi_digitalocean as do
+
+from components._lib.digitalocean import app_region, ingress_host
+from components._lib.images import parse_image
+from components._lib.naming import physical_name
+from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, vps
+from components.connection import SECRET_VARS
+from components.dns import Record, create_record
+
+# Load balancer health checks: a droplet leaves rotation after 3 failures 10 s apart.
+HEALTH = {"check_interval_seconds": 10, "response_timeout_seconds": 5, "unhealthy_threshold": 3}
+AUTOSCALE_CPU_PERCENT = 60  # the same target as ECS on AWS
+
+
+def build(
+    parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]
+) -> ApiServiceOutputs:
+    """Dispatch on the runtime: App Platform, droplets behind a load balancer, or one droplet."""
+    if args.runtime == "app_platform":
+        return _app_platform(parent, name, args, env)
+    if args.fqdn and (args.load_balancer or len(args.placement) > 1):
+        return _behind_load_balancer(parent, name, args, env)
+    return vps.build(parent, name, args, env)
+
+
+# --- droplets behind a load balancer -----------------------------------------------------
+
+
+def _behind_load_balancer(
+    parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]
+) -> ApiServiceOutputs:
+    assert args.fqdn is not None and args.port is not None  # an ApiService (checked by the facade)
+    if args.dns is None or args.dns.provider != "digitalocean":
+        raise ValueError(
+            f"{name}: a DigitalOcean load balancer's certificate needs the zone in DigitalOcean DNS (dns=)"
+        )
+    hosts = vps.place(name, args, env, lb_port=args.port)
+    fleet = hosts[0].args.fleet
+    assert fleet is not None and fleet.network_id is not None  # every droplet host has one
+    child = pulumi.ResourceOptions(parent=parent)
+    droplet_ids = [host.server_id.apply(int) for host in hosts]
+    physical = physical_name(pulumi.get_project(), pulumi.get_stack(), name)
+    # DigitalOcean renews the certificate by replacing it under the same name, so the load
+    # balancer refers to it by name. The name carries the domain: a new domain is a new name.
+    certificate = do.Certificate(
+        f"{name}-certificate",
+        name=physical_name(physical, args.fqdn.replace(".", "-")),
+        type="lets_encrypt",
+        domains=[args.fqdn],
+        opts=child,
+    )
+    lb = do.LoadBalancer(
+        f"{name}-lb",
+        name=physical,
+        region=args.region,
+        vpc_uuid=fleet.network_id,
+        size_unit=1,
+        droplet_ids=droplet_ids,
+        forwarding_rules=[
+            do.LoadBalancerForwardingRuleArgs(
+                entry_port=443,
+                entry_protocol="https",
+                target_port=args.port,
+                target_protocol="http",
+                certificate_name=certificate.name,
+            ),
+            # Only so that port 80 answers: every request on it is redirected to HTTPS.
+            do.LoadBalancerForwardingRuleArgs(
+                entry_port=80, entry_protocol="http", target_port=args.port, target_protocol="http"
+            ),
+        ],
+        redirect_http_to_https=True,
+        tls_cipher_policy="STRONG",
+        healthcheck=do.LoadBalancerHealthcheckArgs(
+            protocol="http", port=args.port, path=args.health_path, healthy_threshold=2, **HEALTH
+        ),
+        enable_backend_keepalive=True,
+        http_idle_timeout_seconds=60,
+        # The stack writes the DNS records itself (below), like every other backend.
+        disable_lets_encrypt_dns_records=True,
+        opts=child,
+    )
+    # The droplets' own firewall opens 80/443 to the world for Caddy; the api's port is opened
+    # here, to this load balancer only.
+    firewall = do.Firewall(
+        f"{name}-lb-firewall",
+        name=physical_name(physical, "lb"),
+        droplet_ids=droplet_ids,
+        inbound_rules=[
+            do.FirewallInboundRuleArgs(
+                protocol="tcp", port_range=str(args.port), source_load_balancer_uids=[lb.id]
+            )
+        ],
+        opts=child,
+    )
+    record = create_record(parent, f"{name}-dns-a", args.dns, Record(args.fqdn, "A", lb.ip))
+    return ApiServiceOutputs(
+        url=pulumi.Output.from_input(f"https://{args.fqdn}"),
+        resources={"certificate": certificate, "load_balancer": lb, "lb_firewall": firewall, "dns_a": record},
+    )
+
+
+# --- App Platform --------------------------------------------------------------------------
+
+
+def app_envs(
+    env: dict[str, pulumi.Output[str]], plain: set[str], env_type: type = do.AppSpecServiceEnvArgs
+) -> list:
+    """App Platform variables, read at run time: the user's own (`plain`) as GENERAL, the
+    contract variables as SECRET when they carry a credential (DESIGN §5)."""
+    return [
+        env_type(
+            key=key,
+            value=value,
+            scope="RUN_TIME",
+            type="SECRET" if key in SECRET_VARS and key not in plain else "GENERAL",
+        )
+        for key, value in sorted(env.items())
+    ]
+
+
+def scaling(args: ApiServiceArgs, autoscaling: type, metrics: type, cpu: type) -> dict:
+    """A fixed instance count, or CPU autoscaling from `replicas` to `max_replicas` (service
+    and worker components have the same fields under different SDK classes)."""
+    if not args.max_replicas:
+        return {"instance_count": args.replicas}
+    return {
+        "autoscaling": autoscaling(
+            min_instance_count=args.replicas,
+            max_instance_count=args.max_replicas,
+            metrics=metrics(cpu=cpu(percent=AUTOSCALE_CPU_PERCENT)),
+        )
+    }
+
+
+def _app_platform(
+    parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]
+) -> ApiServiceOutputs:
+    if args.instance_size is None or args.region is None:
+        raise ValueError(f"{name}: App Platform needs instance_size and region")
+    is_api = args.port is not None
+    image = parse_image(args.image)
+    image_fields = {
+        "registry_type": image.registry_type,
+        "registry": image.registry,
+        "repository": image.repository,
+        # A digest pins the image; App Platform takes a tag or a digest, not both.
+        **({"digest": image.digest} if image.digest else {"tag": image.tag or "latest"}),
+    }
+    common = {
+        "name": name,
+        "instance_size_slug": args.instance_size,
+        "run_command": shlex.join(args.command) if args.command else None,
+    }
+    fleet = args.fleet
+    spec_fields: dict = {
+        "name": physical_name(pulumi.get_project(), pulumi.get_stack(), name, max_len=32),
+        "region": app_region(args.region),
+        "alerts": [do.AppSpecAlertArgs(rule="DEPLOYMENT_FAILED")],
+        # Inside the stack's VPC: the managed databases' private hostnames resolve, and their
+        # firewalls admit the app by its ID.
+        "vpcs": [do.AppSpecVpcArgs(id=fleet.network_id)] if fleet is not None and fleet.network_id else None,
+    }
+    if is_api:
+        assert args.fqdn is not None
+        spec_fields |= {
+            "services": [
+                do.AppSpecServiceArgs(
+                    image=do.AppSpecServiceImageArgs(**image_fields),
+                    http_port=args.port,
+                    health_check=do.AppSpecServiceHealthCheckArgs(
+                        http_path=args.health_path,
+                        port=args.port,
+                        initial_delay_seconds=10,
+                        period_seconds=10,
+                        timeout_seconds=5,
+                        failure_threshold=3,
+                    ),
+                    envs=app_envs(env, set(args.env)),
+                    **scaling(
+                        args,
+                        do.AppSpecServiceAutoscalingArgs,
+                        do.AppSpecServiceAutoscalingMetricsArgs,
+                        do.AppSpecServiceAutoscalingMetricsCpuArgs,
+                    ),
+                    **common,
+                )
+            ],
+            "ingress": do.AppSpecIngressArgs(
+                rules=[
+                    do.AppSpecIngressRuleArgs(
+                        component=do.AppSpecIngressRuleComponentArgs(name=name),
+                        match=do.AppSpecIngressRuleMatchArgs(
+                            path=do.AppSpecIngressRuleMatchPathArgs(prefix="/")
+                        ),
+                    )
+                ]
+            ),
+            "domain_names": [do.AppSpecDomainNameArgs(name=args.fqdn, type="PRIMARY")],
+        }
+        spec_fields["alerts"].append(do.AppSpecAlertArgs(rule="DOMAIN_FAILED"))
+    else:
+        spec_fields["workers"] = [
+            do.AppSpecWorkerArgs(
+                image=do.AppSpecWorkerImageArgs(**image_fields),
+                envs=app_envs(env, set(args.env), do.AppSpecWorkerEnvArgs),
+                **scaling(
+                    args,
+                    do.AppSpecWorkerAutoscalingArgs,
+                    do.AppSpecWorkerAutoscalingMetricsArgs,
+                    do.AppSpecWorkerAutoscalingMetricsCpuArgs,
+                ),
+                **common,
+            )
+        ]
+    app = do.App(
+        f"{name}-app", spec=do.AppSpecArgs(**spec_fields), opts=pulumi.ResourceOptions(parent=parent)
+    )
+    resources: dict[str, pulumi.Resource] = {"app": app}
+    url = None
+    if is_api:
+        assert args.fqdn is not None
+        url = pulumi.Output.from_input(f"https://{args.fqdn}")
+        if args.dns is not None:
+            resources["dns_cname"] = create_record(
+                parent,
+                f"{name}-dns-cname",
+                args.dns,
+                Record(args.fqdn, "CNAME", app.default_ingress.apply(ingress_host), proxied=args.proxied),
+            )
+    return ApiServiceOutputs(url=url, resources=resources, app_id=app.id)

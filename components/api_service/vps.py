@@ -1,10 +1,12 @@
-"""ApiService/Worker on a VPS host (Hetzner server or DigitalOcean droplet): a container
-behind Caddy, DNS at the host. Provider-neutral: `hetzner.py` and `digitalocean.py` are this.
+"""ApiService/Worker on VPS hosts (Hetzner servers or DigitalOcean droplets): a container
+behind Caddy, DNS at the host. Provider-neutral: `hetzner.py` is this, and `digitalocean.py`
+uses it for droplets.
 
 The container gets its whole environment from a 0600 env file shipped by the host's
 release, not from compose.yaml, so secrets never sit in a world-readable file. Caddy
 terminates HTTPS for `fqdn` with a Let's Encrypt certificate; the DNS records point at the
-host (its floating IP when it has one).
+host (its floating IP when it has one). A worker may run on several hosts; an api on several
+hosts needs a provider load balancer in front (DigitalOcean), which `place` prepares for.
 """
 
 from __future__ import annotations
@@ -14,37 +16,54 @@ import pulumi
 from components._vps.model import Container, Site
 from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs
 from components.dns import Record, create_record
+from components.host import VpsHost
+
+
+def place(
+    name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]], lb_port: int | None = None
+) -> list[VpsHost]:
+    """Put the container (and its site) on every host of the service; returns the hosts.
+
+    With `lb_port`, Caddy serves the site as plain HTTP on that port for a load balancer
+    that terminates HTTPS, instead of HTTPS with its own certificate."""
+    hosts = args.placement
+    if not hosts:
+        raise ValueError(f"{name}: a service on {args.target} runs on a host; pass host= or hosts=")
+    for host in hosts:
+        host.workloads.add(
+            Container(
+                name=name,
+                image=args.image,
+                command=args.command,
+                env=dict(env),
+                replicas=args.replicas,
+                cpus=args.cpu,
+                memory_mb=int(args.memory_gb * 1024) if args.memory_gb else None,
+                read_only=args.read_only,
+                tmpfs=["/tmp"] if args.read_only else [],
+            ),
+            Site(
+                fqdn=args.fqdn,
+                upstream=name,
+                port=args.port,
+                health_path=args.health_path,
+                replicas=args.replicas,
+                lb_port=lb_port,
+            )
+            if args.fqdn and args.port
+            else None,
+        )
+    return hosts
 
 
 def build(
     parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]
 ) -> ApiServiceOutputs:
     """Place the container (and its site) on the host, and point DNS at the host."""
-    host = args.host
-    if host is None:
-        raise ValueError(f"{name}: a service on {args.target} runs on a host; pass host=")
-    host.workloads.add(
-        Container(
-            name=name,
-            image=args.image,
-            command=args.command,
-            env=dict(env),
-            replicas=args.replicas,
-            cpus=args.cpu,
-            memory_mb=int(args.memory_gb * 1024) if args.memory_gb else None,
-            read_only=args.read_only,
-            tmpfs=["/tmp"] if args.read_only else [],
-        ),
-        Site(
-            fqdn=args.fqdn,
-            upstream=name,
-            port=args.port,
-            health_path=args.health_path,
-            replicas=args.replicas,
-        )
-        if args.fqdn and args.port
-        else None,
-    )
+    hosts = place(name, args, env)
+    if args.fqdn and len(hosts) > 1:
+        raise ValueError(f"{name}: an api on several hosts needs a load balancer in front ({args.target})")
+    host = hosts[0]
     resources: dict[str, pulumi.Resource] = {}
     if args.fqdn and args.dns is not None:
         resources["dns_a"] = create_record(

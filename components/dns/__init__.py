@@ -1,4 +1,4 @@
-"""DNS records, written to the stack's DNS provider (Cloudflare or Route 53; DO later).
+"""DNS records, written to the stack's DNS provider (Cloudflare, Route 53 or DigitalOcean).
 
 Records are children of the component that needs them (an ApiService's A/AAAA, a static
 site's CNAME), so the plan shows them under their owner.

@@ -84,6 +84,7 @@ def host_resources(
         ready.append(static_ip.assignment)
         public_ipv4 = static_ip.address
     return HostResources(
+        server_id=server.id,
         public_ipv4=public_ipv4,
         public_ipv6=public_ipv6,
         data_device=data_device,
@@ -131,6 +132,8 @@ class HostArgs:
 class HostResources:
     """What a host backend returns: the outputs of the contract, plus its raw resources."""
 
+    server_id: pulumi.Output[str]
+    """The provider's ID of the machine (load balancers and firewalls name it)."""
     public_ipv4: pulumi.Output[str]
     public_ipv6: pulumi.Output[str]
     data_device: pulumi.Output[str]
@@ -173,6 +176,7 @@ class VpsHost(pulumi.ComponentResource):
         self.workloads = HostWorkloads()
         backend: HostBackend = load_backend("host", args.target)  # type: ignore[assignment]
         built = backend.build(self, name, args)
+        self.server_id = built.server_id
         self.public_ipv4 = built.public_ipv4
         self.public_ipv6 = built.public_ipv6
         self.private_ip = args.private_ip

@@ -23,7 +23,7 @@ from typing import Protocol
 import pulumi
 
 from components._lib.backends import load_backend
-from components.connection import postgres_env, secret
+from components.connection import AdmitsApps, postgres_env, secret
 from components.host import HostFleet, VpsHost
 from components.network import Network
 from components.object_store import ObjectStore
@@ -95,7 +95,7 @@ class PostgresBackend(Protocol):
     def build(self, parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOutputs: ...
 
 
-class ManagedPostgres(pulumi.ComponentResource):
+class ManagedPostgres(pulumi.ComponentResource, AdmitsApps):
     """A PostgreSQL database reachable only by the services that link it."""
 
     host: pulumi.Output[str]
@@ -112,6 +112,7 @@ class ManagedPostgres(pulumi.ComponentResource):
         if args.storage_gb < 1:
             raise ValueError(f"{name}: storage_gb must be at least 1")
         backend: PostgresBackend = load_backend("postgres", args.target)  # type: ignore[assignment]
+        self._backend, self._name, self._args = backend, name, args
         out = backend.build(self, name, args)
         self.host, self.port, self.database = out.host, out.port, out.database
         self.username, self.password = out.username, secret(out.password)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import pulumi
 import pulumi_digitalocean as do
 
+from components._lib.digitalocean import database_firewall
 from components._lib.naming import physical_name
 from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
 
 
 def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOutputs:
-    """Create the cluster, its database, its user and its firewall."""
+    """Create the cluster, its database and its user (the firewall comes with `admit`)."""
     fleet = args.fleet
     if fleet is None or fleet.network_id is None or fleet.tag is None:
         raise ValueError(f"{name}: postgres on digitalocean needs the stack's droplet fleet (fleet=)")
@@ -42,14 +43,6 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
         name=args.username,
         opts=pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["password"]),
     )
-    firewall = do.DatabaseFirewall(
-        f"{name}-firewall",
-        cluster_id=cluster.id,
-        # Only the stack's droplets: nothing else, not the world.
-        rules=[do.DatabaseFirewallRuleArgs(type="tag", value=fleet.tag)],
-        # The rule names the fleet's tag: it must exist first.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[fleet]),
-    )
     return PostgresOutputs(
         host=cluster.private_host,
         port=cluster.port,
@@ -57,5 +50,13 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
         username=user.name,
         password=user.password,
         sslmode="require",
-        resources={"cluster": cluster, "database": database, "user": user, "firewall": firewall},
+        resources={"cluster": cluster, "database": database, "user": user},
     )
+
+
+def admit(
+    parent: ManagedPostgres, name: str, args: PostgresArgs, app_ids: list[pulumi.Output[str]]
+) -> pulumi.Resource:
+    """The cluster's firewall: the stack's droplets and the App Platform apps in `app_ids`."""
+    assert args.fleet is not None  # checked by build
+    return database_firewall(parent, name, parent.resources["cluster"], args.fleet, app_ids)  # type: ignore[arg-type]

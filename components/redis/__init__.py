@@ -21,7 +21,7 @@ from typing import Protocol
 import pulumi
 
 from components._lib.backends import load_backend
-from components.connection import redis_env, secret
+from components.connection import AdmitsApps, redis_env, secret
 from components.host import HostFleet, VpsHost
 from components.network import Network
 
@@ -70,7 +70,7 @@ class RedisBackend(Protocol):
     def build(self, parent: Redis, name: str, args: RedisArgs) -> RedisOutputs: ...
 
 
-class Redis(pulumi.ComponentResource):
+class Redis(pulumi.ComponentResource, AdmitsApps):
     """A password-protected Redis reachable only by the services that link it."""
 
     host: pulumi.Output[str]
@@ -85,6 +85,7 @@ class Redis(pulumi.ComponentResource):
         if args.memory_mb < 32:
             raise ValueError(f"{name}: memory_mb must be at least 32")
         backend: RedisBackend = load_backend("redis", args.target)  # type: ignore[assignment]
+        self._backend, self._name, self._args = backend, name, args
         out = backend.build(self, name, args)
         self.host, self.port = out.host, out.port
         self.password = secret(out.password)

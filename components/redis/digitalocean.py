@@ -9,12 +9,13 @@ from __future__ import annotations
 import pulumi
 import pulumi_digitalocean as do
 
+from components._lib.digitalocean import database_firewall
 from components._lib.naming import physical_name
 from components.redis import Redis, RedisArgs, RedisOutputs
 
 
 def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
-    """Create the Valkey cluster and its firewall."""
+    """Create the Valkey cluster (its firewall comes with `admit`)."""
     fleet = args.fleet
     if fleet is None or fleet.network_id is None or fleet.tag is None:
         raise ValueError(f"{name}: redis on digitalocean needs the stack's droplet fleet (fleet=)")
@@ -33,17 +34,16 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
             parent=parent, protect=args.protect, additional_secret_outputs=["password"]
         ),
     )
-    firewall = do.DatabaseFirewall(
-        f"{name}-firewall",
-        cluster_id=cluster.id,
-        rules=[do.DatabaseFirewallRuleArgs(type="tag", value=fleet.tag)],
-        # The rule names the fleet's tag: it must exist first.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[fleet]),
-    )
     return RedisOutputs(
         host=cluster.private_host,
         port=cluster.port,
         password=cluster.password,
         tls=True,
-        resources={"cluster": cluster, "firewall": firewall},
+        resources={"cluster": cluster},
     )
+
+
+def admit(parent: Redis, name: str, args: RedisArgs, app_ids: list[pulumi.Output[str]]) -> pulumi.Resource:
+    """The cluster's firewall: the stack's droplets and the App Platform apps in `app_ids`."""
+    assert args.fleet is not None  # checked by build
+    return database_firewall(parent, name, parent.resources["cluster"], args.fleet, app_ids)  # type: ignore[arg-type]

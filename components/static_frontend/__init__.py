@@ -7,11 +7,13 @@ Usage::
 
 Backends: `cloudflare` (Pages, connected to the GitHub repository: every push to the
 production branch deploys, pull requests get previews), `aws` (a private S3 bucket behind
-CloudFront with origin access control; CI uploads the build, see `deploy_hint`).
+CloudFront with origin access control; CI uploads the build, see `deploy_hint`),
+`digitalocean` (an App Platform static site, git-connected like Pages).
 
 Cost: Cloudflare Pages is free for static assets (500 builds a month on the free plan).
 CloudFront's pay-as-you-go always-free tier covers 1 TB and 10 M requests a month; the S3
-bucket costs $0.023/GB-month.
+bucket costs $0.023/GB-month. App Platform hosts three static-only apps per account for free,
+then $3/month each.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class StaticFrontendArgs:
     account_id: str | None = None
     spa: bool = False
     """Serve index.html for unknown paths (Pages does this by itself when there is no 404.html)."""
+    region: str | None = None
+    """DigitalOcean: the App Platform region (the stack's region)."""
     certificate_provider: pulumi.ProviderResource | None = None
     """AWS: a provider in us-east-1, the only region CloudFront takes certificates from."""
     protect: bool = False
