@@ -129,6 +129,8 @@ FREE = {
     "digitalocean:index/databaseUser:DatabaseUser",
     "digitalocean:index/databaseFirewall:DatabaseFirewall",
     "digitalocean:index/spacesKey:SpacesKey",
+    "digitalocean:index/certificate:Certificate",
+    "digitalocean:index/dnsRecord:DnsRecord",
 }
 
 
@@ -736,3 +738,67 @@ def _spaces(res: Resource, ctx: Context) -> list[Line]:
             source=_src(extra),
         ),
     ]
+
+
+@pricer("digitalocean:index/loadBalancer:LoadBalancer")
+def _do_load_balancer(res: Resource, ctx: Context) -> list[Line]:
+    lb = load("digitalocean")["load_balancer"]
+    nodes = _num(res.inputs.get("sizeUnit"), 1)
+    return [
+        Line(
+            res.urn,
+            f"load balancer × {nodes:g} node{'s' if nodes > 1 else ''}",
+            nodes,
+            "node-month",
+            lb["monthly_per_node"],
+            "USD",
+            source=_src(lb),
+        )
+    ]
+
+
+def _static_only(res: Resource) -> bool:
+    spec = res.inputs.get("spec") or {}
+    return bool(spec.get("staticSites")) and not spec.get("services") and not spec.get("workers")
+
+
+@pricer("digitalocean:index/app:App")
+def _do_app(res: Resource, ctx: Context) -> list[Line]:
+    spec = res.inputs.get("spec") or {}
+    sizes = {s["name"]: s for s in load("digitalocean")["app_sizes"]}
+    lines = []
+    for component in [*(spec.get("services") or []), *(spec.get("workers") or [])]:
+        slug = str(component.get("instanceSizeSlug"))
+        scaling = component.get("autoscaling") or {}
+        count = _num(scaling.get("minInstanceCount") or component.get("instanceCount"), 1)
+        entry = sizes.get(slug)
+        note = f"autoscales to {scaling.get('maxInstanceCount')}" if scaling else ""
+        lines.append(
+            Line(
+                res.urn,
+                f"App Platform {component.get('name')} {slug} × {count:g}",
+                count,
+                "instance-month",
+                entry["monthly"] if entry else 0.0,
+                "USD",
+                source=_src(entry) if entry else None,
+                note=note if entry else "unpriced SKU",
+            )
+        )
+    if _static_only(res):
+        static = load("digitalocean")["app_static_site"]
+        before = [r for r in ctx.resources if r.type == res.type and _static_only(r)]
+        position = next((i for i, r in enumerate(before) if r.urn == res.urn), 0)
+        free = position < static["free_per_account"]
+        lines.append(
+            Line(
+                res.urn,
+                "App Platform static site" + (" (one of 3 free per account)" if free else ""),
+                1,
+                "month",
+                0.0 if free else static["monthly"],
+                "USD",
+                source=_src(static),
+            )
+        )
+    return lines

@@ -230,11 +230,12 @@ def plan_tree(result: Plan) -> Any:
         svc = result.spec.services.get(reg.name)
         on_host = svc is not None and placed_on_host(svc.kind, svc.target, getattr(svc, "runtime", None))
         if comp is not None and reg.parent.endswith(f"::multicloud-{result.stack}"):
-            label += (
-                "  [dim](priced on its host)[/]"
-                if on_host
-                else f"  [green]{fmt(comp.monthly, costs.currency)}/mo[/]"
-            )
+            if not on_host:
+                label += f"  [green]{fmt(comp.monthly, costs.currency)}/mo[/]"
+            elif comp.monthly:  # a load balancer in front of the hosts
+                label += f"  [green]{fmt(comp.monthly, costs.currency)}/mo[/] [dim]+ its hosts[/]"
+            else:
+                label += "  [dim](priced on its host)[/]"
         detail = _summary(reg)
         if detail:
             label += f"  [dim]{detail}[/]"
@@ -292,6 +293,24 @@ def _summary(reg: Any) -> str:
             )
         case "cloudflare:index/dnsRecord:DnsRecord":
             return f"{i.get('type')} {i.get('name')} → {i.get('content')}{' (proxied)' if i.get('proxied') else ''}"
+        case "digitalocean:index/dnsRecord:DnsRecord":
+            return f"{i.get('type')} {i.get('name')}.{i.get('domain')} → {i.get('value')}"
+        case "digitalocean:index/droplet:Droplet":
+            return f"{i.get('size')} in {i.get('region')}, {i.get('image')}, backups {'on' if i.get('backups') else 'off'}"
+        case "digitalocean:index/loadBalancer:LoadBalancer":
+            rules = ", ".join(
+                f"{r.get('entryProtocol')}/{r.get('entryPort')}→{r.get('targetProtocol')}/{r.get('targetPort')}"
+                for r in i.get("forwardingRules", [])
+            )
+            return f"{rules}{', HTTP redirected to HTTPS' if i.get('redirectHttpToHttps') else ''}"
+        case "digitalocean:index/app:App":
+            spec = i.get("spec", {})
+            parts = [
+                f"{c.get('name')} {c.get('instanceSizeSlug')}"
+                for c in [*spec.get("services", []), *spec.get("workers", [])]
+            ]
+            parts += [f"static {c.get('github', {}).get('repo')}" for c in spec.get("staticSites", [])]
+            return f"{', '.join(parts)} in {spec.get('region')}"
         case "cloudflare:index/r2Bucket:R2Bucket":
             return f"{i.get('name')} ({i.get('location', 'auto')})"
         case "cloudflare:index/pagesProject:PagesProject":

@@ -88,6 +88,8 @@ DO_DATABASE_CLUSTER = "digitalocean:index/databaseCluster:DatabaseCluster"
 DO_VOLUME = "digitalocean:index/volume:Volume"
 DO_SPACES_BUCKET = "digitalocean:index/spacesBucket:SpacesBucket"
 DO_RESERVED_IP = "digitalocean:index/reservedIp:ReservedIp"
+DO_LOAD_BALANCER = "digitalocean:index/loadBalancer:LoadBalancer"
+DO_APP = "digitalocean:index/app:App"
 VPS_HOST = "multicloud:index:VpsHost"
 DYNAMIC = "pulumi-python:dynamic:Resource"
 
@@ -1153,6 +1155,56 @@ def validate_do_spaces_private(args: ResourceValidationArgs, report_violation: R
         )
 
 
+def validate_do_load_balancer_https(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    props = _props(args, DO_LOAD_BALANCER)
+    if props is None:
+        return
+    rules = items(get(props, "forwardingRules"))
+    if get(props, "redirectHttpToHttps") not in (True, UNKNOWN):
+        report_violation(
+            "redirectHttpToHttps is not true: plain HTTP requests are served instead of redirected; set it",
+            None,
+        )
+    protocols = [get(r, "entryProtocol") for r in rules]
+    known = get(props, "forwardingRules") is not UNKNOWN and UNKNOWN not in protocols
+    if known and "https" not in protocols:
+        report_violation(
+            "no forwarding rule accepts HTTPS on the load balancer; add one with a certificate", None
+        )
+    for index, rule in enumerate(rules):
+        if UNKNOWN in (rule, get(rule, "entryProtocol")):
+            continue
+        uncertified = get(rule, "certificateName") is MISSING and get(rule, "certificateId") is MISSING
+        passthrough = get(rule, "tlsPassthrough") is True
+        if get(rule, "entryProtocol") == "https" and not passthrough and uncertified:
+            report_violation(f"forwardingRules[{index}] takes HTTPS without a certificate", None)
+    policy = get(props, "tlsCipherPolicy")
+    if policy not in (UNKNOWN, "STRONG"):
+        report_violation(
+            f"tlsCipherPolicy is {show(policy)}: the DEFAULT policy still offers legacy ciphers; set STRONG",
+            None,
+        )
+
+
+def validate_do_app_secrets(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    props = _props(args, DO_APP)
+    if props is None:
+        return
+    spec = get(props, "spec")
+    if spec in (UNKNOWN, MISSING):
+        return
+    for kind in ("services", "workers", "jobs"):
+        for i, component in enumerate(items(get(spec, kind))):
+            for j, env in enumerate(items(get(component, "envs"))):
+                key, kind_of = get(env, "key"), get(env, "type")
+                if key in SECRET_VARS and kind_of not in (UNKNOWN, "SECRET"):
+                    report_violation(
+                        f"spec.{kind}[{i}].envs[{j}] {key} is type {show(kind_of)}: it carries a credential "
+                        "that App Platform then shows in its console and build logs; set type SECRET",
+                        None,
+                    )
+
+
 # --- Cloudflare R2 -------------------------------------------------------------------------
 
 PUBLIC_BUCKETS_PROPERTY = {
@@ -1550,6 +1602,24 @@ POLICIES: list[Policy] = [
             "public-read lets anyone list and read the objects."
         ),
         validate=validate_do_spaces_private,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="do-load-balancer-https-only",
+        description=_describe(
+            "DigitalOcean load balancers take HTTPS with a certificate, redirect HTTP to HTTPS and use the "
+            "STRONG TLS cipher policy (the counterpart of CKV_AWS_2/CKV_AWS_103 for the ALB)."
+        ),
+        validate=validate_do_load_balancer_https,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="do-app-platform-secrets-encrypted",
+        description=_describe(
+            "App Platform variables that carry credentials (DATABASE_URL, PGPASSWORD, REDIS_URL, S3 keys) "
+            "are type SECRET: encrypted, and hidden in the console and logs."
+        ),
+        validate=validate_do_app_secrets,
         enforcement_level=MANDATORY,
     ),
     # Cloudflare

@@ -45,7 +45,9 @@ def test_digitalocean_names_equal_the_other_providers(names, other):
 
 def test_the_example_gives_every_linked_service_the_names_of_its_links(aws_plan):
     result = aws_plan(example_config("digitalocean.yaml"), "prod")
-    api, collector = env_of(result, "edge", "api"), env_of(result, "workers", "collector")
+    api, collector = env_of(result, "api-a", "api"), env_of(result, "workers", "collector")
+    # The api runs on both droplets behind the load balancer, with the same environment.
+    assert env_of(result, "api-b", "api") == api
     scheduler = env_of(result, "workers", "scheduler")
     assert set(api) == set(collector) == CONTRACT
     # scheduler links db and cache only: the Postgres and Redis names, no S3_*.

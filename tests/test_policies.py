@@ -31,9 +31,11 @@ from policies.controls import (
     BUCKET_POLICY,
     CACHE,
     DISTRIBUTION,
+    DO_APP,
     DO_DATABASE_CLUSTER,
     DO_DATABASE_FIREWALL,
     DO_FIREWALL,
+    DO_LOAD_BALANCER,
     DO_RESERVED_IP,
     DO_SPACES_BUCKET,
     DO_VOLUME,
@@ -1492,6 +1494,83 @@ case(
     [PUBLIC_SPACES],
 )
 
+
+def do_lb(**overrides: Any) -> Res:
+    props = {
+        "region": "fra1",
+        "redirectHttpToHttps": True,
+        "tlsCipherPolicy": "STRONG",
+        "forwardingRules": [
+            {
+                "entryPort": 443,
+                "entryProtocol": "https",
+                "targetPort": 8000,
+                "targetProtocol": "http",
+                "certificateName": "prod-api-cert",
+            },
+            {"entryPort": 80, "entryProtocol": "http", "targetPort": 8000, "targetProtocol": "http"},
+        ],
+    }
+    return Res(DO_LOAD_BALANCER, props | overrides, "api-lb")
+
+
+case("do-load-balancer-https-only", "pass", do_lb(), [])
+case(
+    "do-load-balancer-https-only",
+    "fail-no-redirect",
+    do_lb(redirectHttpToHttps=False),
+    ["redirectHttpToHttps is not true: plain HTTP requests are served instead of redirected; set it"],
+)
+case(
+    "do-load-balancer-https-only",
+    "fail-http-only",
+    do_lb(
+        forwardingRules=[
+            {"entryPort": 80, "entryProtocol": "http", "targetPort": 8000, "targetProtocol": "http"}
+        ]
+    ),
+    ["no forwarding rule accepts HTTPS on the load balancer; add one with a certificate"],
+)
+case(
+    "do-load-balancer-https-only",
+    "fail-https-without-certificate",
+    do_lb(
+        forwardingRules=[
+            {"entryPort": 443, "entryProtocol": "https", "targetPort": 8000, "targetProtocol": "http"}
+        ]
+    ),
+    ["forwardingRules[0] takes HTTPS without a certificate"],
+)
+case(
+    "do-load-balancer-https-only",
+    "fail-default-ciphers",
+    do_lb(tlsCipherPolicy="DEFAULT"),
+    ["tlsCipherPolicy is DEFAULT: the DEFAULT policy still offers legacy ciphers; set STRONG"],
+)
+
+
+def do_app(env_type: str) -> Res:
+    envs = [
+        {"key": "PGHOST", "value": "private-db", "type": "GENERAL", "scope": "RUN_TIME"},
+        {"key": "DATABASE_URL", "value": "postgresql://…", "type": env_type, "scope": "RUN_TIME"},
+    ]
+    spec = {"name": "prod-api", "region": "fra", "services": [{"name": "api", "envs": envs}]}
+    return Res(DO_APP, {"spec": spec}, "api-app")
+
+
+case("do-app-platform-secrets-encrypted", "pass", do_app("SECRET"), [])
+case(
+    "do-app-platform-secrets-encrypted",
+    "fail-general-credential",
+    do_app("GENERAL"),
+    [
+        (
+            "spec.services[0].envs[1] DATABASE_URL is type GENERAL: it carries a credential that App Platform "
+            "then shows in its console and build logs; set type SECRET"
+        )
+    ],
+)
+
 # --- Cloudflare R2 -------------------------------------------------------------------------
 
 PUBLIC_R2 = {"public_buckets": ["acme-public"]}
@@ -1786,13 +1865,10 @@ def test_shipped_stacks_are_seen_by_the_controls(path: Path) -> None:
     if any(t.startswith("hcloud:") for t in types):
         assert {HCLOUD_SERVER, HCLOUD_VOLUME, HCLOUD_FIREWALL} <= types
     if any(t.startswith("digitalocean:") for t in types):
-        assert {
-            DO_FIREWALL,
-            DO_DATABASE_FIREWALL,
-            DO_DATABASE_CLUSTER,
-            DO_VOLUME,
-            DO_SPACES_BUCKET,
-        } <= types
+        assert {DO_DATABASE_FIREWALL, DO_DATABASE_CLUSTER, DO_SPACES_BUCKET} <= types
+        droplets = "digitalocean:index/droplet:Droplet" in types
+        assert droplets == ({DO_FIREWALL, DO_VOLUME} <= types)
+        assert droplets or DO_APP in types
 
 
 def test_a_broken_shipped_stack_is_caught() -> None:
@@ -1833,15 +1909,16 @@ def test_a_broken_digitalocean_example_is_caught() -> None:
     def change(name: str, **props: Any) -> None:
         by_name[name].props = {**dict(by_name[name].props), **props}
 
-    rules = [dict(rule) for rule in by_name["edge-firewall"].props["inboundRules"]]
+    rules = [dict(rule) for rule in by_name["api-a-firewall"].props["inboundRules"]]
     assert rules[2]["portRange"] == "22"
     rules[2] = {**rules[2], "sourceAddresses": ["0.0.0.0/0"]}
-    change("edge-firewall", inboundRules=rules)
+    change("api-a-firewall", inboundRules=rules)
+    change("api-lb", redirectHttpToHttps=False)
     db_rules = [dict(rule) for rule in by_name["db-firewall"].props["rules"]]
     change("db-firewall", rules=[*db_rules, {"type": "ip_addr", "value": "::/0"}])
     change("files-bucket", acl="public-read")
     by_name["db-cluster"].opts.protect = False
-    by_name["edge-volume"].opts.protect = False
+    by_name["workers-volume"].opts.protect = False
     found = {
         (policy.name, message)
         for policy in POLICIES
@@ -1849,10 +1926,14 @@ def test_a_broken_digitalocean_example_is_caught() -> None:
     }
     assert found == {
         ("prod-protect-stateful", unprotected("db-cluster", DO_DATABASE_CLUSTER)),
-        ("prod-protect-stateful", unprotected("edge-volume", DO_VOLUME)),
+        ("prod-protect-stateful", unprotected("workers-volume", DO_VOLUME)),
         (
             "no-world-ingress-admin-and-data-ports",
             "inboundRules[2] opens 22 (SSH) to the whole internet (0.0.0.0/0)",
+        ),
+        (
+            "do-load-balancer-https-only",
+            "redirectHttpToHttps is not true: plain HTTP requests are served instead of redirected; set it",
         ),
         ("do-database-firewall-not-world", trusts_world(1, "::/0")),
         ("ckv-dio-3-spaces-bucket-private", PUBLIC_SPACES),
@@ -1866,10 +1947,9 @@ def test_the_digitalocean_example_protects_what_holds_data() -> None:
     assert stateful >= {
         (DO_DATABASE_CLUSTER, "db-cluster"),
         (DO_DATABASE_CLUSTER, "cache-cluster"),
-        (DO_VOLUME, "edge-volume"),
+        (DO_VOLUME, "api-a-volume"),
         (DO_VOLUME, "workers-volume"),
         (DO_SPACES_BUCKET, "files-bucket"),
-        (DO_RESERVED_IP, "edge-reserved-ip"),
     }
     assert all(r.protect for r in result.registrations if r.type in STATEFUL_TYPES)
 

@@ -87,8 +87,10 @@ def host_named(name: str) -> Mutation:
 def needs_region(service: str) -> tuple[str, str]:
     return (
         "digitalocean",
-        f"services.{service} needs a DigitalOcean region; set digitalocean: {{region: fra1}} "
-        "(or add a digitalocean host)",
+        (
+            f"services.{service} needs a DigitalOcean region; set digitalocean: {{region: fra1}} "
+            "(or add a digitalocean host)"
+        ),
     )
 
 

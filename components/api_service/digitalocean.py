@@ -21,6 +21,7 @@ the instance size per instance (the minimum count when autoscaling).
 from __future__ import annotations
 
 import shlex
+from typing import Any
 
 import pulumi
 import pulumi_digitalocean as do
@@ -165,21 +166,21 @@ def _app_platform(
         raise ValueError(f"{name}: App Platform needs instance_size and region")
     is_api = args.port is not None
     image = parse_image(args.image)
-    image_fields = {
+    image_fields: dict[str, Any] = {
         "registry_type": image.registry_type,
         "registry": image.registry,
         "repository": image.repository,
         # A digest pins the image; App Platform takes a tag or a digest, not both.
         **({"digest": image.digest} if image.digest else {"tag": image.tag or "latest"}),
     }
-    common = {
+    common: dict[str, Any] = {
         "name": name,
         "instance_size_slug": args.instance_size,
         "run_command": shlex.join(args.command) if args.command else None,
     }
     fleet = args.fleet
-    spec_fields: dict = {
-        "name": physical_name(pulumi.get_project(), pulumi.get_stack(), name, max_len=32),
+    spec_fields: dict[str, Any] = {
+        "name": physical_name(pulumi.get_stack(), name, max_len=32),
         "region": app_region(args.region),
         "alerts": [do.AppSpecAlertArgs(rule="DEPLOYMENT_FAILED")],
         # Inside the stack's VPC: the managed databases' private hostnames resolve, and their

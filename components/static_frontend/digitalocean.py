@@ -24,7 +24,7 @@ def build(parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> Static
     app = do.App(
         f"{name}-app",
         spec=do.AppSpecArgs(
-            name=physical_name(pulumi.get_project(), pulumi.get_stack(), name, max_len=32),
+            name=physical_name(pulumi.get_stack(), name, max_len=32),
             region=app_region(args.region) if args.region else None,
             static_sites=[
                 do.AppSpecStaticSiteArgs(

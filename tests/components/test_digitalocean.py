@@ -207,12 +207,12 @@ def problems(config: dict) -> list[tuple[str, str]]:
     return err.value.problems
 
 
-def test_managed_databases_need_the_droplets_vpc():
+def test_managed_databases_without_droplets_need_a_region():
     config = do_config()
     config["services"]["api"].update(target="hetzner", host="main")
     config["hosts"] = {"main": base_config()["hosts"]["main"]}
     paths = [p for p, _ in problems(config)]
-    assert paths == ["services.db.target", "services.cache.target"]
+    assert paths == ["digitalocean"]
 
 
 @pytest.mark.parametrize(
