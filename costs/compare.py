@@ -18,6 +18,7 @@ from stacks.checks import TARGET_FIELDS
 
 DEFAULT_HOST = {"target": "hetzner", "size": {"cpu": 4, "memory_gb": 8}, "location": "fsn1"}
 DEFAULT_LOCATION = {"hetzner": "fsn1", "digitalocean": "fra1"}
+PLACEHOLDER_ACCOUNT = "0" * 32
 PLACEHOLDER_ADMIN = {
     "ssh_public_keys": [
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl compare@multicloud"
@@ -38,6 +39,15 @@ def retarget(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[
             continue
         if target not in supported_targets(kind):
             notes.append(f"{name} ({kind}) stays on {svc.get('target')}: {target} has no {kind} backend")
+            continue
+        if (
+            kind == "static_site"
+            and target == "cloudflare"
+            and (config.get("dns") or {}).get("provider") != "cloudflare"
+        ):
+            notes.append(
+                f"{name} (static_site) stays on {svc.get('target')}: Pages needs the zone on Cloudflare DNS"
+            )
             continue
         svc["target"] = target
         moved.append(name)
@@ -73,22 +83,60 @@ def retarget(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[
             if svc.get("kind") == "bucket":
                 svc.pop("location", None)
     if target == "digitalocean":
+        for name, svc in services.items():
+            # Droplets (the default runtime) do not autoscale.
+            on_droplets = svc.get("runtime") != "app_platform" and svc.get("kind") in ("api", "worker")
+            if svc.get("target") == "digitalocean" and on_droplets and svc.pop("max_replicas", None):
+                notes.append(f"{name}: max_replicas dropped (droplets do not autoscale; App Platform would)")
         for svc in services.values():
             if svc.get("target") == "digitalocean" and svc.get("kind") == "redis":
                 svc["engine"] = "valkey"
                 svc.pop("version", None)
+    if target == "cloudflare" and "cloudflare" not in config:
+        config["cloudflare"] = {"account_id": PLACEHOLDER_ACCOUNT}
+        notes.append("placeholder account_id added for the comparison")
     if target == "cloudflare":
         for name, svc in services.items():
             if svc.get("target") == "cloudflare" and svc.get("kind") == "bucket":
                 svc.pop("location", None)
                 if svc.pop("versioning", None):
                     notes.append(f"{name}: versioning dropped (R2 has none)")
+    if config.get("environment") == "prod":
+        _add_backups(config, notes)
     # Hosts nothing runs on any more would be config errors: remove them.
-    used = {svc.get("host") for svc in services.values()}
-    config["hosts"] = {h: spec for h, spec in config.get("hosts", {}).items() if h in used}
+    used = {h for svc in services.values() for h in [svc.get("host"), *(svc.get("hosts") or [])]}
+    hosts = config.get("hosts", {})
+    config["hosts"] = {h: spec for h, spec in hosts.items() if h in used}
     if not config["hosts"]:
         config.pop("hosts")
+    _keep_do_region(config, hosts)
     return config, notes
+
+
+def _add_backups(config: dict[str, Any], notes: list[str]) -> None:
+    """A prod Postgres that moved onto a host needs off-host backups: into the stack's first
+    bucket, as a user would configure them."""
+    services = config["services"]
+    buckets = [n for n, s in services.items() if s.get("kind") == "bucket"]
+    for name, svc in services.items():
+        on_host = placed_on_host(svc.get("kind", ""), svc.get("target", ""), svc.get("runtime"))
+        if svc.get("kind") == "postgres" and on_host and "backup" not in svc and buckets:
+            svc["backup"] = {"bucket": buckets[0]}
+            notes.append(f"{name}: backup to {buckets[0]} added (prod databases on a host need one)")
+
+
+def _keep_do_region(config: dict[str, Any], hosts_before: dict[str, Any]) -> None:
+    """DigitalOcean services that stay without droplets still need the region the droplets gave."""
+    if "digitalocean" in config or any(
+        h.get("target") == "digitalocean" for h in config.get("hosts", {}).values()
+    ):
+        return
+    stays = any(s.get("target") == "digitalocean" for s in config["services"].values())
+    region = next(
+        (h.get("location") for h in hosts_before.values() if h.get("target") == "digitalocean"), None
+    )
+    if stays and region:
+        config["digitalocean"] = {"region": region}
 
 
 def _place_on_host(config: dict[str, Any], target: str, notes: list[str]) -> None:
@@ -101,9 +149,11 @@ def _place_on_host(config: dict[str, Any], target: str, notes: list[str]) -> Non
     for svc in config["services"].values():
         if svc.get("target") != target:
             continue
-        if not placed_on_host(svc.get("kind", ""), target):
+        if not placed_on_host(svc.get("kind", ""), target, svc.get("runtime")):
             svc.pop("host", None)
-        elif svc.get("host") not in mine:
+            svc.pop("hosts", None)
+        elif not set(svc.get("hosts") or [svc.get("host")]) <= set(mine):
+            svc.pop("hosts", None)
             svc["host"] = host
     if "admin" not in config:
         config["admin"] = copy.deepcopy(PLACEHOLDER_ADMIN)

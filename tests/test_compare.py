@@ -1,0 +1,72 @@
+"""`infra cost --compare`: re-targeting a stack keeps it a valid stack.
+
+Each example is moved to every other provider with `costs.compare.retarget`; the result must
+validate (so the comparison prices a real plan), and the notes must say what did not move
+or was changed on the way.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from costs.compare import retarget
+from stacks.loader import NAMESPACE, ConfigError, RawConfig, parse
+from tests.conftest import ROOT
+
+EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.yaml"))
+TARGETS = ["aws", "cloudflare", "digitalocean", "hetzner"]
+
+
+def example(name: str) -> dict:
+    doc = yaml.safe_load((ROOT / "examples" / name).read_text())["config"]
+    prefix = f"{NAMESPACE}:"
+    return {k[len(prefix) :]: v for k, v in doc.items() if k.startswith(prefix)}
+
+
+def validates(values: dict) -> list[str]:
+    secrets = {"ssh_private_key": "x", "hetzner_s3_access_key": "x", "hetzner_s3_secret_key": "x"}
+    try:
+        parse(RawConfig(values | secrets, frozenset(secrets)))
+    except ConfigError as err:
+        return err.lines()
+    return []
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_example_moves_to_every_target_as_a_valid_stack(name, target):
+    moved, _ = retarget(example(name), target)
+    assert validates(moved) == []
+
+
+def test_an_api_across_droplets_lands_on_one_hetzner_host():
+    moved, notes = retarget(example("digitalocean.yaml"), "hetzner")
+    api = moved["services"]["api"]
+    assert "hosts" not in api and api["host"] == "main"
+    assert "api: hosts dropped (hetzner does not have it)" in notes
+    # The droplets nothing runs on any more are gone, the dashboard stays on App Platform.
+    assert set(moved["hosts"]) == {"main"}
+    assert moved["services"]["web"]["target"] == "digitalocean"
+    assert moved["digitalocean"] == {"region": "fra1"}
+
+
+def test_a_prod_database_moved_onto_a_host_gets_backups():
+    moved, notes = retarget(example("digitalocean.yaml"), "hetzner")
+    assert moved["services"]["db"]["backup"] == {"bucket": "files"}
+    assert "db: backup to files added (prod databases on a host need one)" in notes
+
+
+def test_services_that_stay_keep_their_droplets():
+    moved, notes = retarget(example("digitalocean.yaml"), "cloudflare")
+    assert moved["services"]["api"]["hosts"] == ["api-a", "api-b"]
+    assert set(moved["hosts"]) == {"api-a", "api-b", "workers"}
+    assert "web (static_site) stays on digitalocean: Pages needs the zone on Cloudflare DNS" in notes
+    assert moved["cloudflare"]["account_id"] == "0" * 32
+
+
+def test_app_platform_settings_are_dropped_elsewhere():
+    moved, notes = retarget(example("digitalocean-app-platform.yaml"), "aws")
+    assert {"runtime", "instance_size"}.isdisjoint(moved["services"]["api"])
+    assert moved["services"]["api"]["max_replicas"] == 4  # AWS autoscales too
+    assert "api: runtime dropped (aws does not have it)" in notes
