@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.conftest import ROOT
 
@@ -32,3 +33,17 @@ def test_ci_installs_every_tool_the_integration_tests_use() -> None:
     for package in ("cloud-init", "caddy", "shellcheck", "postgresql", "redis-server", "restic"):
         assert re.search(rf"\b{package}\b", ci), package
     assert "CI=true" in ci, "integration tests must fail, not skip, in CI"
+
+
+def test_the_cost_table_matches_infra_cost() -> None:
+    """Every `| `<stack file>` (…) | <amount> |` row of the README is today's estimate."""
+    from costs.estimate import estimate_plan
+    from infra.offline import plan
+
+    text = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| `([\w./-]+\.yaml)`[^|]*\| ([€$])([\d,]+\.\d\d) \|$", text, re.MULTILINE)
+    assert len(rows) >= 6, rows
+    for path, symbol, amount in rows:
+        stack = path.removeprefix("Pulumi.").removesuffix(".yaml") if "/" not in path else Path(path).stem
+        est = estimate_plan(plan(ROOT / path, stack, project_dir=ROOT))
+        assert (symbol, f"{est.total:,.2f}") == ({"EUR": "€", "USD": "$"}[est.currency], amount), path
