@@ -93,3 +93,33 @@ def test_validate_rejects_broken_caddyfile(require_tool, run, isolated_env, tmp_
 
     assert result.returncode != 0
     assert "health_intervall" in result.stdout + result.stderr
+
+
+# --- behind a load balancer (DigitalOcean droplets) ----------------------------------------
+
+LB_API = Site("app.example.com", "app", 8000, "/healthz", replicas=2, lb_port=8000)
+
+
+@pytest.mark.integration
+def test_a_load_balanced_site_is_plain_http_on_its_port(require_tool, run, isolated_env, tmp_path):
+    """The load balancer terminates HTTPS: Caddy serves the api on the api's port as plain
+    HTTP, for any Host (health checks come by address), and obtains no certificate for it."""
+    caddy = require_tool("caddy")
+    path = tmp_path / "Caddyfile"
+    path.write_text(caddyfile([LB_API, API], "ops@example.com"))
+    assert _validate(run, caddy, path, isolated_env).returncode == 0
+
+    result = run([caddy, "adapt", "--config", path, "--adapter", "caddyfile"], timeout=60, env=isolated_env)
+    assert result.returncode == 0, result.stderr
+    servers = json.loads(result.stdout)["apps"]["http"]["servers"]
+    (lb_server,) = [s for s in servers.values() if s["listen"] == [":8000"]]
+    (route,) = lb_server["routes"]
+    assert "match" not in route  # any Host: the load balancer's health checks come by address
+    (proxy,) = [h for h in route["handle"] if h["handler"] == "reverse_proxy"]
+    assert proxy["dynamic_upstreams"]["name"] == "app"
+    # The load balancer's X-Forwarded-For reaches the app (it connects from the VPC).
+    assert "10.0.0.0/8" in proxy["trusted_proxies"]
+    # The HTTPS site next to it is unchanged: Caddy still gets its certificate.
+    policies = json.loads(result.stdout)["apps"]["tls"]["automation"]["policies"]
+    assert any(API.fqdn in p.get("subjects", []) for p in policies)
+    assert not any(LB_API.fqdn in p.get("subjects", []) for p in policies)
