@@ -23,6 +23,7 @@ from components.postgres import ManagedPostgres, PostgresArgs, PostgresBackup
 from components.redis import Redis, RedisArgs
 from components.static_frontend import StaticFrontend, StaticFrontendArgs
 from stacks.capabilities import AWS_NETWORKED_KINDS
+from stacks.checks import SPACES_REGIONS
 from stacks.guard import OUTPUT as PLACEMENTS_OUTPUT
 from stacks.guard import placement_problems, placements
 from stacks.loader import NAMESPACE, ConfigError, parse, read_pulumi_config
@@ -345,6 +346,16 @@ def _app_instance_size(svc: ApiSpec | WorkerSpec) -> str:
     )
 
 
+def _bucket_location(svc: BucketSpec, spec: StackSpec) -> str | None:
+    """The bucket's region: AWS buckets live in the stack's region; Spaces default to the
+    droplets' region when Spaces is offered there; else the backend's default."""
+    if svc.target == "aws" and spec.aws:
+        return spec.aws.region
+    if svc.target == "digitalocean" and svc.location is None and spec.do_region in SPACES_REGIONS:
+        return spec.do_region
+    return svc.location
+
+
 def _object_store(
     name: str,
     svc: BucketSpec,
@@ -370,7 +381,7 @@ def _object_store(
         return ObjectStore(name, args)
     args = ObjectStoreArgs(
         target=svc.target,
-        location=spec.aws.region if svc.target == "aws" and spec.aws else svc.location,
+        location=_bucket_location(svc, spec),
         versioning=svc.versioning,
         expire_after_days=svc.lifecycle.expire_after_days if svc.lifecycle else None,
         expire_prefix=svc.lifecycle.prefix if svc.lifecycle else "",

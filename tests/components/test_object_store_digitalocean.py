@@ -101,6 +101,15 @@ def test_region_and_endpoint(aws_plan, location, region):
     assert (env["S3_ENDPOINT"], env["S3_REGION"]) == (f"https://{region}.digitaloceanspaces.com", region)
 
 
+@pytest.mark.parametrize(("droplets", "region"), [("ams3", "ams3"), ("nyc1", "fra1"), ("lon1", "lon1")])
+def test_without_a_location_spaces_follow_the_droplets(aws_plan, droplets, region):
+    """Spaces in the droplets' region when Spaces is offered there (nyc1 has none: the default)."""
+    config = do_config()
+    del config["services"]["uploads"]["location"]
+    config["hosts"]["edge"]["location"] = droplets
+    assert one(aws_plan(config, "prod"), SPACES).inputs["region"] == region
+
+
 # --- the key --------------------------------------------------------------------------------
 
 
