@@ -88,6 +88,9 @@ DO_DATABASE_CLUSTER = "digitalocean:index/databaseCluster:DatabaseCluster"
 DO_VOLUME = "digitalocean:index/volume:Volume"
 DO_SPACES_BUCKET = "digitalocean:index/spacesBucket:SpacesBucket"
 DO_RESERVED_IP = "digitalocean:index/reservedIp:ReservedIp"
+DO_DROPLET = "digitalocean:index/droplet:Droplet"
+# VPS machines the host policies apply to, with the provider's name for messages.
+MACHINES = {HCLOUD_SERVER: "Hetzner", DO_DROPLET: "DigitalOcean"}
 DO_LOAD_BALANCER = "digitalocean:index/loadBalancer:LoadBalancer"
 DO_APP = "digitalocean:index/app:App"
 VPS_HOST = "multicloud:index:VpsHost"
@@ -1003,12 +1006,15 @@ def validate_hcloud_firewall_attached(
 
 
 def validate_hcloud_ssh_keys(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    props = _props(args, HCLOUD_SERVER)
+    props = _props(args, MACHINES)
     if props is None:
         return
     keys = get(props, "sshKeys")
     if keys is not UNKNOWN and not items(keys):
-        report_violation("no sshKeys: Hetzner then sets a root password and mails it; pass sshKeys", None)
+        report_violation(
+            f"no sshKeys: {MACHINES[args.resource_type]} then sets a root password and mails it; pass sshKeys",
+            None,
+        )
 
 
 def user_data_secrets(user_data: str) -> list[str]:
@@ -1020,7 +1026,7 @@ def user_data_secrets(user_data: str) -> list[str]:
 def validate_hcloud_no_secrets_in_user_data(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
-    props = _props(args, HCLOUD_SERVER)
+    props = _props(args, MACHINES)
     if props is None:
         return
     user_data = get(props, "userData")
@@ -1036,7 +1042,7 @@ def validate_hcloud_no_secrets_in_user_data(
 def validate_hcloud_ignores_user_data(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
-    if args.resource_type != HCLOUD_SERVER:
+    if args.resource_type not in MACHINES:
         return
     if not {"userData", "user_data"} & set(args.opts.ignore_changes or []):
         report_violation(
@@ -1529,7 +1535,8 @@ POLICIES: list[Policy] = [
     ResourceValidationPolicy(
         name="ckv-dio-2-like-hcloud-ssh-keys",
         description=_describe(
-            "Hetzner servers get SSH keys (sshKeys not empty); no root password is mailed."
+            "Hetzner servers and DigitalOcean droplets get SSH keys (sshKeys not empty); no root "
+            "password is mailed (CKV_DIO_2 for droplets)."
         ),
         validate=validate_hcloud_ssh_keys,
         enforcement_level=MANDATORY,
@@ -1537,7 +1544,7 @@ POLICIES: list[Policy] = [
     ResourceValidationPolicy(
         name="hcloud-server-no-secrets-in-user-data",
         description=_describe(
-            "Hetzner server userData contains none of "
+            "Hetzner server and DigitalOcean droplet userData contains none of "
             f"{', '.join(repr(t) for t in USER_DATA_TOKENS)} (case-insensitive; the sshd directives "
             "PasswordAuthentication and PermitEmptyPasswords are hardening, not secrets)."
         ),
@@ -1546,7 +1553,10 @@ POLICIES: list[Policy] = [
     ),
     ResourceValidationPolicy(
         name="hcloud-server-ignores-user-data",
-        description="Hetzner servers ignore userData changes (ignoreChanges), which would replace them.",
+        description=(
+            "Hetzner servers and DigitalOcean droplets ignore userData changes (ignoreChanges), "
+            "which would replace them."
+        ),
         validate=validate_hcloud_ignores_user_data,
         enforcement_level=MANDATORY,
     ),

@@ -34,6 +34,7 @@ from policies.controls import (
     DO_APP,
     DO_DATABASE_CLUSTER,
     DO_DATABASE_FIREWALL,
+    DO_DROPLET,
     DO_FIREWALL,
     DO_LOAD_BALANCER,
     DO_RESERVED_IP,
@@ -1241,6 +1242,40 @@ case(
 case(
     "hcloud-server-ignores-user-data", "fail", Res(HCLOUD_SERVER, SERVER, "s"), [IGNORES], skips_unknown=False
 )
+
+# The same three host controls on DigitalOcean droplets.
+DROPLET_PROPS = {
+    "size": "s-2vcpu-4gb",
+    "region": "fra1",
+    "image": "ubuntu-24-04-x64",
+    "sshKeys": ["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"],
+    "userData": USER_DATA,
+}
+
+
+def droplet(ignore: tuple[str, ...] = ("userData", "sshKeys", "image"), **overrides: Any) -> Res:
+    props = {k: v for k, v in (DROPLET_PROPS | overrides).items() if v is not ...}
+    return Res(DO_DROPLET, props, "edge-droplet", ignore_changes=ignore)
+
+
+DROPLET_NO_KEYS = "no sshKeys: DigitalOcean then sets a root password and mails it; pass sshKeys"
+case("ckv-dio-2-like-hcloud-ssh-keys", "droplet-pass", droplet(), [])
+case(
+    "ckv-dio-2-like-hcloud-ssh-keys",
+    "droplet-fail-unset",
+    droplet(sshKeys=...),
+    [DROPLET_NO_KEYS],
+    skips_unknown=False,
+)
+case("hcloud-server-no-secrets-in-user-data", "droplet-pass", droplet(), [])
+case(
+    "hcloud-server-no-secrets-in-user-data",
+    "droplet-fail-requirepass",
+    droplet(userData=USER_DATA + "runcmd:\n- echo 'requirepass s3cret' >> /etc/redis.conf\n"),
+    [in_user_data("requirepass")],
+)
+case("hcloud-server-ignores-user-data", "droplet-pass", droplet(), [])
+case("hcloud-server-ignores-user-data", "droplet-fail", droplet(ignore=()), [IGNORES], skips_unknown=False)
 
 VOLUME = {"size": 40, "location": "fsn1", "format": "ext4", "deleteProtection": True}
 case(
