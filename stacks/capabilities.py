@@ -62,14 +62,15 @@ HOST_PLACED: dict[str, frozenset[str]] = {
 }
 
 
-# Runtimes that run an api/worker somewhere other than the stack's hosts (DigitalOcean App
-# Platform); without one, a container service on a VPS target runs on hosts.
-OFF_HOST_RUNTIMES = frozenset({"app_platform"})
+# Runtimes that run an api/worker somewhere other than the stack's hosts, per target
+# (DigitalOcean App Platform); without one, a container service on a VPS target runs on hosts.
+OFF_HOST_RUNTIMES: dict[str, frozenset[str]] = {"digitalocean": frozenset({"app_platform"})}
 
 
 def placed_on_host(kind: str, target: str, runtime: str | None = None) -> bool:
-    """Whether a `kind` on `target` runs as a container on one of the stack's hosts."""
-    return kind in HOST_PLACED.get(target, frozenset()) and runtime not in OFF_HOST_RUNTIMES
+    """Whether a `kind` on `target` (with `runtime`) runs as a container on one of the stack's hosts."""
+    off_host = runtime in OFF_HOST_RUNTIMES.get(target, frozenset())
+    return kind in HOST_PLACED.get(target, frozenset()) and not off_host
 
 
 # Kinds an api/worker may `links:` to, and the variables each link provides (DESIGN §5).

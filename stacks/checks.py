@@ -10,6 +10,7 @@ import ipaddress
 import re
 from typing import Any
 
+from components._lib.images import UnsupportedImage, parse_image
 from stacks.capabilities import HOST_PLACED, LINK_ENV, OFF_HOST_RUNTIMES, placed_on_host, supported_targets
 from stacks.sizing import (
     SizingError,
@@ -174,7 +175,7 @@ def _placement(spec: StackSpec) -> list[Problem]:
                             f"host {host_name!r} is on {spec.hosts[host_name].target}, but the service targets {svc.target}",
                         )
                     )
-        elif placement and runtime in OFF_HOST_RUNTIMES:
+        elif placement and runtime in OFF_HOST_RUNTIMES.get(svc.target, frozenset()):
             problems.append((path, f"{runtime} runs the containers itself; remove {path.rsplit('.', 1)[1]}"))
         elif placement:
             problems.append(
@@ -415,8 +416,6 @@ def _do_container(name: str, svc: ApiSpec | WorkerSpec, spec: StackSpec) -> list
     a load balancer."""
     problems: list[Problem] = []
     path = f"services.{name}"
-    if svc.max_replicas is not None and svc.max_replicas < svc.replicas:
-        problems.append((f"{path}.max_replicas", f"must be at least replicas ({svc.replicas})"))
     if not svc.on_app_platform:
         if svc.max_replicas is not None:
             problems.append(
@@ -447,10 +446,16 @@ def _do_container(name: str, svc: ApiSpec | WorkerSpec, spec: StackSpec) -> list
                     )
                 )
         return problems
+    if svc.max_replicas is not None and svc.max_replicas < svc.replicas:
+        problems.append((f"{path}.max_replicas", f"must be at least replicas ({svc.replicas})"))
     if isinstance(svc, ApiSpec) and spec.dns is None:
         problems.append(("dns", f"{path} on App Platform needs dns: {{...}} for its domain's CNAME record"))
-    if isinstance(svc, ApiSpec) and svc.read_only:
+    if svc.read_only:
         problems.append((f"{path}.read_only", "App Platform has no read-only root filesystem; remove it"))
+    try:
+        parse_image(svc.image)
+    except UnsupportedImage as err:
+        problems.append((f"{path}.image", str(err)))
     if svc.instance_size is not None:
         sizes = app_sizes()
         chosen = sizes.get(svc.instance_size)
@@ -466,6 +471,13 @@ def _do_container(name: str, svc: ApiSpec | WorkerSpec, spec: StackSpec) -> list
                     ),
                 )
             )
+        elif chosen.get("single_instance") and svc.replicas > 1:
+            problems.append(
+                (
+                    f"{path}.replicas",
+                    f"{svc.instance_size} runs one instance; set replicas: 1 or pick another instance_size",
+                )
+            )
         if svc.size is not None:
             problems.append((path, "give size or instance_size, not both"))
     else:
@@ -474,6 +486,7 @@ def _do_container(name: str, svc: ApiSpec | WorkerSpec, spec: StackSpec) -> list
                 svc.size.cpu if svc.size else None,
                 svc.size.memory_gb if svc.size else None,
                 autoscale=svc.max_replicas is not None,
+                instances=svc.replicas,
             )
         except SizingError as err:
             problems.append((f"{path}.size", str(err)))

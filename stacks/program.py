@@ -343,6 +343,7 @@ def _app_instance_size(svc: ApiSpec | WorkerSpec) -> str:
         svc.size.cpu if svc.size else None,
         svc.size.memory_gb if svc.size else None,
         autoscale=svc.max_replicas is not None,
+        instances=svc.replicas,
     )
 
 

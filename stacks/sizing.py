@@ -162,14 +162,20 @@ def do_database_size(engine: str, cpu: float | None, memory_gb: float | None, st
     return min(fits, key=lambda s: (s["monthly"], s["name"]))["name"]
 
 
-def app_instance_size(cpu: float | None, memory_gb: float | None, autoscale: bool = False) -> str:
+def app_instance_size(
+    cpu: float | None, memory_gb: float | None, autoscale: bool = False, instances: int = 1
+) -> str:
     """The cheapest App Platform instance size with the requested vCPUs and memory; with
-    `autoscale`, a dedicated one (App Platform autoscales dedicated instances only)."""
+    `autoscale`, a dedicated one (App Platform autoscales dedicated instances only); for more
+    than one instance, not a single-instance ("fixed") size."""
     sizes = load("digitalocean")["app_sizes"]
     fits = [
         s
         for s in sizes
-        if s["cpu"] >= (cpu or 0) and s["memory_gb"] >= (memory_gb or 0) and (s["dedicated"] or not autoscale)
+        if s["cpu"] >= (cpu or 0)
+        and s["memory_gb"] >= (memory_gb or 0)
+        and (s["dedicated"] or not autoscale)
+        and (instances == 1 or not s.get("single_instance", False))
     ]
     if not fits:
         largest = max(sizes, key=lambda s: (s["memory_gb"], s["cpu"]))

@@ -244,7 +244,7 @@ class ApiSpec(ContainerService):
         return (
             self.target == "digitalocean"
             and not self.on_app_platform
-            and (self.load_balancer or len(self.placement) > 1)
+            and (self.load_balancer or len(set(self.placement)) > 1)
         )
 
 

@@ -77,6 +77,74 @@ def test_aws_example_matches_the_hand_calculation():
     assert est.components["network"].monthly == pytest.approx(nat, abs=0.005)
 
 
+def test_digitalocean_example_matches_the_hand_calculation():
+    # examples/digitalocean.yaml, prices from costs/catalog/digitalocean.yaml:
+    droplets = 3 * 24.00  # api-a, api-b, workers: s-2vcpu-4gb, the cheapest 2 vCPU / 4 GB droplet
+    backups = 3 * 0.20 * 24.00  # prod turns on droplet backups (+20 %)
+    volumes = 3 * 10 * 0.10  # each droplet's volume: the 10 GB minimum (its data services are managed)
+    load_balancer = 1 * 12.00  # one node in front of the api on api-a and api-b
+    db = 2 * 60.00  # db-s-2vcpu-4gb for 2 vCPU / 4 GB, and a standby node (multi_az) at the same price
+    cache = 15.00  # Valkey db-s-1vcpu-1gb for 1024 MB
+    spaces = 5.00  # one subscription; 10 GB stored is inside its 250 GiB
+    web = 0.00  # App Platform static site: the account's first static-only app is free
+    hand = droplets + backups + volumes + load_balancer + db + cache + spaces + web  # = $241.40
+    est = plan_estimate(ROOT / "examples" / "digitalocean.yaml", "digitalocean")
+    assert (est.currency, est.unpriced) == ("USD", [])
+    assert hand == pytest.approx(241.40)
+    assert est.total == pytest.approx(hand, abs=0.005)
+    per_host = 24.00 + 0.20 * 24.00 + 10 * 0.10
+    assert {n: c.monthly for n, c in est.components.items() if c.monthly} == pytest.approx(
+        {
+            "api-a": per_host,
+            "api-b": per_host,
+            "workers": per_host,
+            "api": load_balancer,
+            "db": db,
+            "cache": cache,
+            "files": spaces,
+        }
+    )
+    # The workers are priced on their host; the static site has a line that says it is free.
+    assert (est.components["collector"].lines, est.components["scheduler"].lines) == ([], [])
+    assert [(line.name, line.monthly) for line in est.components["web"].lines] == [
+        ("App Platform static site (one of 3 free per account)", 0.0)
+    ]
+
+
+def test_digitalocean_app_platform_example_matches_the_hand_calculation():
+    # examples/digitalocean-app-platform.yaml, prices from costs/catalog/digitalocean.yaml:
+    api = 2 * 34.00  # 1 vCPU / 1 GB autoscaled needs a dedicated size: apps-d-1vcpu-1gb, 2 instances minimum
+    collector = 1 * 5.00  # no size: apps-s-1vcpu-0.5gb, the cheapest, one instance
+    db = 30.00  # db-s-1vcpu-2gb for 1 vCPU / 2 GB, one node
+    cache = 15.00  # Valkey db-s-1vcpu-1gb for 1024 MB
+    spaces = 5.00  # one subscription
+    web = 0.00  # the first static-only app is free
+    hand = api + collector + db + cache + spaces + web  # = $123.00
+    est = plan_estimate(ROOT / "examples" / "digitalocean-app-platform.yaml", "digitalocean-app-platform")
+    assert (est.currency, est.unpriced) == ("USD", [])
+    assert hand == pytest.approx(123.00)
+    assert est.total == pytest.approx(hand, abs=0.005)
+    assert {n: c.monthly for n, c in est.components.items() if c.monthly} == {
+        "api": api,
+        "collector": collector,
+        "db": db,
+        "cache": cache,
+        "files": spaces,
+    }
+    ((line,),) = [est.components["api"].lines]
+    assert (line.quantity, line.unit_price, line.note) == (2, 34.00, "autoscales to 4")
+
+
+@pytest.mark.parametrize(
+    ("example", "total"),
+    [("digitalocean.yaml", 241.40), ("digitalocean-app-platform.yaml", 123.00)],
+)
+def test_cli_cost_of_the_digitalocean_examples(example, total, capsys):
+    assert main(["cost", "--config", str(ROOT / "examples" / example), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["currency"], float(doc["totalMonthlyCost"])) == ("USD", pytest.approx(total, abs=0.005))
+
+
 def test_multi_az_doubles_instance_and_storage():
     res = Resource(
         "urn:db",
@@ -122,6 +190,88 @@ def test_included_allowances_are_modelled():
     assert sum(line.monthly for line in within) == pytest.approx(5.49 + 0.50 + 4.99)
 
 
+# --- DigitalOcean load balancers and App Platform -----------------------------------------
+
+APP = "digitalocean:index/app:App"
+
+
+def do_app(urn: str, **spec: object) -> Resource:
+    return Resource(urn, APP, urn.rsplit(":", 1)[1], None, {"spec": spec})
+
+
+def static_site(name: str) -> dict:
+    return {"name": name, "github": {"repo": f"acme/{name}", "branch": "main"}}
+
+
+@pytest.mark.parametrize(("inputs", "nodes"), [({"sizeUnit": 3}, 3), ({}, 1)])
+def test_a_load_balancer_costs_12_dollars_per_node(inputs, nodes):
+    lb = Resource("urn:lb", "digitalocean:index/loadBalancer:LoadBalancer", "lb", None, inputs)
+    (line,) = price([lb]).lines
+    assert (line.quantity, line.unit, line.unit_price, line.currency) == (nodes, "node-month", 12.00, "USD")
+    assert line.monthly == 12.00 * nodes
+    assert line.source == "https://docs.digitalocean.com/products/networking/load-balancers/details/pricing/"
+
+
+def test_app_platform_bills_each_component_by_size_and_instances():
+    app = do_app(
+        "urn:app:api",
+        services=[{"name": "api", "instanceSizeSlug": "apps-s-1vcpu-1gb", "instanceCount": 3}],
+        workers=[{"name": "jobs", "instanceSizeSlug": "apps-d-1vcpu-2gb"}],
+    )
+    lines = price([app]).lines
+    assert [(line.name, line.quantity, line.unit_price, line.note) for line in lines] == [
+        ("App Platform api apps-s-1vcpu-1gb × 3", 3, 12.00, ""),
+        ("App Platform jobs apps-d-1vcpu-2gb × 1", 1, 39.00, ""),  # no count: one instance
+    ]
+    assert sum(line.monthly for line in lines) == 3 * 12.00 + 39.00
+
+
+def test_an_autoscaled_component_is_priced_at_its_minimum():
+    scaling = {"minInstanceCount": 2, "maxInstanceCount": 6, "metrics": {"cpu": {"percent": 60}}}
+    app = do_app(
+        "urn:app:api",
+        services=[{"name": "api", "instanceSizeSlug": "apps-d-1vcpu-1gb", "autoscaling": scaling}],
+    )
+    (line,) = price([app]).lines
+    assert (line.quantity, line.monthly, line.note) == (2, 2 * 34.00, "autoscales to 6")
+
+
+def test_an_unknown_app_size_is_marked_unpriced_not_silently_zero():
+    app = do_app("urn:app:api", services=[{"name": "api", "instanceSizeSlug": "apps-x-9vcpu-1gb"}])
+    (line,) = price([app]).lines
+    assert (line.monthly, line.note, line.source) == (0.0, "unpriced SKU", None)
+
+
+def test_three_static_only_apps_are_free_then_3_dollars_each():
+    # By URN, as the engine's order varies: a, b, c take the free three, d pays. The mixed app's
+    # static site is part of a paid app and takes no free slot.
+    static = [do_app(f"urn:app:{n}", staticSites=[static_site(n)]) for n in "dbca"]
+    mixed = do_app(
+        "urn:app:0-mixed",
+        staticSites=[static_site("docs")],
+        services=[{"name": "api", "instanceSizeSlug": "apps-s-1vcpu-0.5gb"}],
+    )
+    lines = price([*static, mixed]).lines
+    assert [(line.resource, line.name, line.monthly) for line in lines] == [
+        ("urn:app:0-mixed", "App Platform api apps-s-1vcpu-0.5gb × 1", 5.00),
+        ("urn:app:a", "App Platform static site (one of 3 free per account)", 0.0),
+        ("urn:app:b", "App Platform static site (one of 3 free per account)", 0.0),
+        ("urn:app:c", "App Platform static site (one of 3 free per account)", 0.0),
+        ("urn:app:d", "App Platform static site", 3.00),
+    ]
+
+
+def test_digitalocean_certificates_and_dns_records_are_free():
+    res = [
+        Resource(
+            "urn:cert", "digitalocean:index/certificate:Certificate", "cert", None, {"type": "lets_encrypt"}
+        ),
+        Resource("urn:dns", "digitalocean:index/dnsRecord:DnsRecord", "dns", None, {"type": "A"}),
+    ]
+    result = price(res)
+    assert (result.free, result.lines, result.unpriced) == (res, [], [])
+
+
 # --- never silently zero ------------------------------------------------------------------
 
 
@@ -141,7 +291,7 @@ def test_every_type_the_backends_create_is_priced_or_known_free():
 
 
 def test_every_catalog_price_has_a_source_and_a_date():
-    for provider in ("hetzner", "aws", "cloudflare"):
+    for provider in ("hetzner", "aws", "cloudflare", "digitalocean"):
         doc = yaml.safe_load((ROOT / "costs" / "catalog" / f"{provider}.yaml").read_text())
         for source in doc["sources"].values():
             assert source["url"].startswith("https://") and source["read"]
@@ -156,6 +306,8 @@ def test_every_catalog_price_has_a_source_and_a_date():
                     "monthly_per_gb",
                     "gb_ingested",
                     "percent_of_server",
+                    "percent_of_droplet",
+                    "monthly_per_node",
                 }
                 if priced & set(node) and path[0] != "sources":
                     assert isinstance(node.get("source"), dict) and node["source"]["read"], path

@@ -1,4 +1,5 @@
-"""stacks.sizing: cheapest fitting server type, and the data volume a host needs. No Pulumi."""
+"""stacks.sizing: cheapest fitting server type, the data volume a host needs, and App Platform
+instance sizes. No Pulumi."""
 
 from __future__ import annotations
 
@@ -11,10 +12,17 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from costs.catalog import ServerType, server_types
+from costs.catalog import ServerType, load, server_types
 from stacks import sizing
-from stacks.sizing import SizingError, required_volume_gb, resolve_server_type, volume_gb
-from stacks.spec import HostSpec, StackSpec
+from stacks.sizing import (
+    SizingError,
+    app_instance_size,
+    app_sizes,
+    required_volume_gb,
+    resolve_server_type,
+    volume_gb,
+)
+from stacks.spec import ContainerService, HostSpec, StackSpec
 from tests.conftest import base_config
 
 LOCATIONS = ("fsn1", "nbg1", "hel1")
@@ -290,3 +298,124 @@ def test_catalog_entries_are_usable():
     assert all(s.monthly > 0 and s.cpu >= 1 and s.memory_gb > 0 and s.locations for s in CATALOG)
     assert {s.arch for s in CATALOG} == {"x86", "arm64"}
     assert dataclasses.asdict(CATALOG[0])["provider"] == "hetzner"
+
+
+# --- App Platform instance sizes --------------------------------------------------------
+
+APP_SIZES = load("digitalocean")["app_sizes"]
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory_gb", "autoscale", "expected"),
+    [
+        (None, None, False, "apps-s-1vcpu-0.5gb"),  # $5, the smallest
+        (None, None, True, "apps-d-1vcpu-0.5gb"),  # $29: only dedicated sizes autoscale
+        (0.25, 0.5, False, "apps-s-1vcpu-0.5gb"),
+        (1, 1, False, "apps-s-1vcpu-1gb-fixed"),  # $10 beats apps-s-1vcpu-1gb at $12
+        (1, 1, True, "apps-d-1vcpu-1gb"),
+        (1, 1.5, False, "apps-s-1vcpu-2gb"),
+        (2, 2, False, "apps-s-2vcpu-4gb"),
+        (1, 4, False, "apps-d-1vcpu-4gb"),  # dedicated at $49 beats shared apps-s-2vcpu-4gb at $50
+        (2, 4, True, "apps-d-2vcpu-4gb"),
+        (3, 5, False, "apps-d-4vcpu-8gb"),  # cpu decides
+        (2, 16, True, "apps-d-4vcpu-16gb"),  # memory decides
+        (8, 32, True, "apps-d-8vcpu-32gb"),
+    ],
+)
+def test_cheapest_fitting_app_size(cpu, memory_gb, autoscale, expected):
+    assert app_instance_size(cpu, memory_gb, autoscale=autoscale) == expected
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory_gb", "message"),
+    [
+        (16, 64, "no App Platform size has 16 vCPU and 64 GB; the largest is apps-d-8vcpu-32gb"),
+        (None, 48, "no App Platform size has 0 vCPU and 48 GB; the largest is apps-d-8vcpu-32gb"),
+        (9, None, "no App Platform size has 9 vCPU and 0 GB; the largest is apps-d-8vcpu-32gb"),
+    ],
+)
+def test_too_big_for_app_platform_names_the_largest(cpu, memory_gb, message):
+    with pytest.raises(SizingError) as err:
+        app_instance_size(cpu, memory_gb)
+    assert str(err.value) == message
+
+
+def with_app_sizes(sizes: list[dict]):
+    """Resolve App Platform sizes against a made-up catalog."""
+    return mock.patch.object(sizing, "load", lambda provider: {"app_sizes": sizes})
+
+
+def app_size(name: str, cpu: float, memory_gb: float, monthly: float, dedicated: bool = False) -> dict:
+    return {"name": name, "cpu": cpu, "memory_gb": memory_gb, "monthly": monthly, "dedicated": dedicated}
+
+
+def test_app_size_price_tie_goes_to_the_first_name():
+    sizes = [app_size("zeta", 1, 1, 5), app_size("alpha", 1, 2, 5), app_size("dear", 1, 1, 9)]
+    with with_app_sizes(sizes):
+        assert app_instance_size(1, 1) == "alpha"
+
+
+def test_autoscaling_never_gets_a_shared_size_however_cheap():
+    sizes = [app_size("shared", 8, 32, 1), app_size("dedicated", 1, 1, 50, dedicated=True)]
+    with with_app_sizes(sizes):
+        assert (app_instance_size(1, 1), app_instance_size(1, 1, autoscale=True)) == ("shared", "dedicated")
+
+
+def test_autoscaling_without_a_dedicated_fit_is_refused():
+    sizes = [app_size("shared", 8, 32, 1), app_size("dedicated", 1, 1, 50, dedicated=True)]
+    with with_app_sizes(sizes), pytest.raises(SizingError) as err:
+        app_instance_size(2, 2, autoscale=True)
+    assert str(err.value) == "no App Platform size has 2 vCPU and 2 GB; the largest is shared"
+
+
+def test_app_sizes_are_the_catalog_by_slug():
+    sizes = app_sizes()
+    assert list(sizes) == [s["name"] for s in APP_SIZES]
+    assert sizes["apps-d-1vcpu-1gb"] == {
+        "name": "apps-d-1vcpu-1gb",
+        "cpu": 1,
+        "memory_gb": 1,
+        "dedicated": True,
+        "monthly": 34,
+        "source": sizes["apps-d-1vcpu-1gb"]["source"],
+    }
+    assert sizes["apps-d-1vcpu-1gb"]["source"]["url"].startswith("https://docs.digitalocean.com/")
+
+
+def test_app_size_catalog_entries_are_usable():
+    # `instance_size` is checked against the spec's pattern first: a catalogued slug it refuses
+    # could never be set. The slug's apps-d-/apps-s- prefix is what the dedicated flag means.
+    pattern = ContainerService.model_fields["instance_size"].metadata[0].pattern
+    names = [s["name"] for s in APP_SIZES]
+    assert len(names) == len(set(names))
+    for s in APP_SIZES:
+        assert re.fullmatch(pattern, s["name"]), s["name"]
+        assert s["dedicated"] == s["name"].startswith("apps-d-"), s["name"]
+        assert s["monthly"] > 0 and s["cpu"] >= 1 and s["memory_gb"] > 0, s["name"]
+    assert any(s["dedicated"] for s in APP_SIZES) and not all(s["dedicated"] for s in APP_SIZES)
+
+
+def app_fits(s: dict, cpu: float, memory_gb: float, autoscale: bool) -> bool:
+    return s["cpu"] >= cpu and s["memory_gb"] >= memory_gb and (s["dedicated"] or not autoscale)
+
+
+@PROPERTY
+@given(
+    cpu=st.floats(0.25, 10, allow_nan=False).map(lambda x: round(x, 2)),
+    memory_gb=st.floats(0.25, 40, allow_nan=False).map(lambda x: round(x, 2)),
+    autoscale=st.booleans(),
+)
+def test_app_size_choice_fits_and_nothing_cheaper_does(cpu, memory_gb, autoscale):
+    fitting = [s for s in APP_SIZES if app_fits(s, cpu, memory_gb, autoscale)]
+    if not fitting:
+        with pytest.raises(SizingError):
+            app_instance_size(cpu, memory_gb, autoscale=autoscale)
+        return
+    chosen = app_sizes()[app_instance_size(cpu, memory_gb, autoscale=autoscale)]
+    assert app_fits(chosen, cpu, memory_gb, autoscale)
+    assert chosen["monthly"] == min(s["monthly"] for s in fitting)
+
+
+@pytest.mark.parametrize(("instances", "expected"), [(1, "apps-s-1vcpu-1gb-fixed"), (2, "apps-s-1vcpu-1gb")])
+def test_a_single_instance_size_is_not_chosen_for_several_instances(instances, expected):
+    assert app_instance_size(1, 1, instances=instances) == expected

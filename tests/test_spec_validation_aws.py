@@ -105,7 +105,7 @@ AWS_CORPUS = [
         (
             "services.cache.memory_mb",
             (
-                "no catalogued ElastiCache node has 4096 MB; the largest is cache.t4g.small; "
+                "no catalogued ElastiCache node has 4096 MB; the largest is cache.t4g.medium; "
                 "set node_type (e.g. cache.m7g.large) for bigger ones"
             ),
         ),

@@ -1,4 +1,9 @@
-"""Container image references, split the way registries-by-fields (App Platform) want them."""
+"""Container image references, split the way registries-by-fields (App Platform) want them.
+
+The grammar is Docker's reference grammar (distribution/reference): `[host[:port]/]path[:tag][@digest]`,
+path components lowercase alphanumerics joined by `.`, `_`, `__` or dashes, tags
+`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`, digests `sha256:` and 64 hex digits.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,20 @@ import re
 from dataclasses import dataclass
 
 DOCKER_HUB = ("docker.io", "index.docker.io", "registry-1.docker.io")
+SUPPORTED = "App Platform pulls from Docker Hub, ghcr.io or registry.digitalocean.com"
+# Where the first path part is the owner/namespace App Platform asks for separately.
+NAMESPACED = {"ghcr.io": "an owner (ghcr.io/<owner>/<name>)", "registry.digitalocean.com": "a registry name"}
+
+_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_HOST = re.compile(r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9-]+)*(?::\d+)?")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
 class ImageRef:
-    """`registry_type` is App Platform's: DOCKER_HUB, GHCR or DOCR."""
+    """`registry_type` is App Platform's: DOCKER_HUB, GHCR or DOCR. `registry` is the
+    namespace (Docker Hub) or owner (GHCR); DOCR leaves it empty (an account has one)."""
 
     registry_type: str
     registry: str
@@ -20,31 +34,36 @@ class ImageRef:
 
 
 class UnsupportedImage(ValueError):
-    """The image lives in a registry App Platform cannot pull from."""
+    """Not an image reference, or one in a registry App Platform cannot pull from."""
 
 
 def parse_image(image: str) -> ImageRef:
     """Split `ghcr.io/acme/api:1.4.2`, `acme/api@sha256:…`, `nginx:1.27`,
     `registry.digitalocean.com/acme/api:1` into App Platform's image fields."""
-    name, _, digest = image.partition("@")
-    if digest and not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+    invalid = UnsupportedImage(f"{image!r} is not an image reference such as ghcr.io/acme/api:1.4.2")
+    name, at, digest = image.partition("@")
+    if at and not _DIGEST.fullmatch(digest):
         raise UnsupportedImage(f"{image!r}: a digest is sha256: and 64 hex digits")
-    head, colon, tag = name.rpartition(":")
-    if not colon or "/" in tag:  # no tag (a colon there belongs to a registry port)
-        head, tag = name, ""
-    if not head or not re.fullmatch(r"[a-z0-9]([a-z0-9._/:-]*[a-z0-9])?", head):
-        raise UnsupportedImage(f"{image!r} is not an image reference such as ghcr.io/acme/api:1.4.2")
-    parts = head.split("/")
+    parts = name.split("/")
     has_host = len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost")
-    host = parts[0] if has_host else "docker.io"
-    path = parts[1:] if has_host else parts
+    host = parts.pop(0) if has_host else "docker.io"
+    if has_host and not _HOST.fullmatch(host):
+        raise invalid
+    last, colon, tag = parts[-1].partition(":")
+    if colon and not _TAG.fullmatch(tag):
+        raise invalid
+    parts[-1] = last
+    if not all(_COMPONENT.fullmatch(p) for p in parts):
+        raise invalid
+    tag_or_none, digest_or_none = tag or None, digest or None
     if host in DOCKER_HUB:
-        namespace, repository = (path[0], "/".join(path[1:])) if len(path) > 1 else ("library", path[0])
-        return ImageRef("DOCKER_HUB", namespace, repository, tag or None, digest or None)
-    if host == "ghcr.io" and len(path) > 1:
-        return ImageRef("GHCR", path[0], "/".join(path[1:]), tag or None, digest or None)
-    if host == "registry.digitalocean.com" and len(path) > 1:
-        return ImageRef("DOCR", path[0], "/".join(path[1:]), tag or None, digest or None)
-    raise UnsupportedImage(
-        f"App Platform pulls from Docker Hub, ghcr.io or registry.digitalocean.com, not {host}"
-    )
+        namespace = parts.pop(0) if len(parts) > 1 else "library"
+        return ImageRef("DOCKER_HUB", namespace, "/".join(parts), tag_or_none, digest_or_none)
+    if host in NAMESPACED and len(parts) < 2:
+        raise UnsupportedImage(f"{image!r}: {host} images need {NAMESPACED[host]} before the name")
+    if host == "ghcr.io":
+        return ImageRef("GHCR", parts[0], "/".join(parts[1:]), tag_or_none, digest_or_none)
+    if host == "registry.digitalocean.com":
+        # The account's registry is implied; App Platform wants `registry` empty for DOCR.
+        return ImageRef("DOCR", "", "/".join(parts[1:]), tag_or_none, digest_or_none)
+    raise UnsupportedImage(f"{SUPPORTED}, not {host}")

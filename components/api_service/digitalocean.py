@@ -168,7 +168,7 @@ def _app_platform(
     image = parse_image(args.image)
     image_fields: dict[str, Any] = {
         "registry_type": image.registry_type,
-        "registry": image.registry,
+        "registry": image.registry or None,  # DOCR: the account's registry, left empty
         "repository": image.repository,
         # A digest pins the image; App Platform takes a tag or a digest, not both.
         **({"digest": image.digest} if image.digest else {"tag": image.tag or "latest"}),
