@@ -83,7 +83,7 @@ class Providers:
         dns = self.spec.dns.provider if self.spec.dns is not None else None
         if target == "hetzner":
             providers.append(self.hcloud)
-        if target == "digitalocean":
+        if target == "digitalocean" or dns == "digitalocean":
             providers.append(self.digitalocean)
         if target == "aws" or dns == "route53":
             providers.append(self.aws)

@@ -35,6 +35,14 @@ RANDOM_STRING = "random:index/randomString:RandomString"
 RELEASE = "multicloud:index:HostRelease"
 VPS_HOST = "multicloud:index:VpsHost"
 HOST_FLEET = "multicloud:index:HostFleet"
+LOAD_BALANCER = "digitalocean:index/loadBalancer:LoadBalancer"
+CERTIFICATE = "digitalocean:index/certificate:Certificate"
+APP = "digitalocean:index/app:App"
+DNS_RECORD = "digitalocean:index/dnsRecord:DnsRecord"
+CF_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
+API_SERVICE = "multicloud:index:ApiService"
+WORKER = "multicloud:index:Worker"
+STATIC_FRONTEND = "multicloud:index:StaticFrontend"
 
 FLEET = "digitalocean-fleet"
 FLEET_TAG = "multicloud-prod"
@@ -57,6 +65,57 @@ def do_config(environment: str = "prod") -> dict[str, Any]:
         "target": "digitalocean",
         "location": "fra1",
         "lifecycle": {"expire_after_days": 90},
+    }
+    return config
+
+
+def do_dns(config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with its records in DigitalOcean DNS (the zone is the stack's domain), and so
+    the static site `web` on App Platform (Cloudflare Pages needs the zone on Cloudflare)."""
+    config["dns"] = {"provider": "digitalocean"}
+    config["services"]["web"]["target"] = "digitalocean"
+    config.pop("cloudflare", None)
+    return config
+
+
+def balanced_config(environment: str = "prod") -> dict[str, Any]:
+    """`do_config()` with the api on two droplets `edge` and `edge-b` (so behind a load
+    balancer), DigitalOcean DNS, and a third droplet `jobs` running a worker: the shape of
+    examples/digitalocean.yaml on the shared base."""
+    config = do_dns(do_config(environment))
+    droplet = {"target": "digitalocean", "size": {"cpu": 2, "memory_gb": 4}, "location": "fra1"}
+    config["hosts"] |= {"edge-b": dict(droplet), "jobs": dict(droplet)}
+    api = config["services"]["api"]
+    del api["host"]
+    api["hosts"] = ["edge", "edge-b"]
+    config["services"]["worker"] = {
+        "kind": "worker",
+        "target": "digitalocean",
+        "host": "jobs",
+        "image": api["image"],
+        "command": ["python", "-m", "app.worker"],
+        "links": ["db", "cache"],
+    }
+    return config
+
+
+def app_platform_config(environment: str = "prod") -> dict[str, Any]:
+    """`do_config()` without droplets: the api and a worker (linking db and cache) on App
+    Platform, the region from `digitalocean: {region: fra1}` — the shape of
+    examples/digitalocean-app-platform.yaml on the shared base. DNS stays on Cloudflare."""
+    config = do_config(environment)
+    del config["hosts"], config["admin"]
+    config["digitalocean"] = {"region": "fra1"}
+    api = config["services"]["api"]
+    del api["host"]
+    api["runtime"] = "app_platform"
+    config["services"]["worker"] = {
+        "kind": "worker",
+        "target": "digitalocean",
+        "runtime": "app_platform",
+        "image": api["image"],
+        "command": ["python", "-m", "app.worker"],
+        "links": ["db", "cache"],
     }
     return config
 
