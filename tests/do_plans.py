@@ -88,15 +88,20 @@ def balanced_config(environment: str = "prod") -> dict[str, Any]:
     api = config["services"]["api"]
     del api["host"]
     api["hosts"] = ["edge", "edge-b"]
-    config["services"]["worker"] = {
+    config["services"]["worker"] = do_worker(api["image"], host="jobs")
+    return config
+
+
+def do_worker(image: str, **placement: str) -> dict[str, Any]:
+    """A DigitalOcean worker linking db and cache, placed by `placement` (host= or runtime=)."""
+    return {
         "kind": "worker",
         "target": "digitalocean",
-        "host": "jobs",
-        "image": api["image"],
+        **placement,
+        "image": image,
         "command": ["python", "-m", "app.worker"],
         "links": ["db", "cache"],
     }
-    return config
 
 
 def app_platform_config(environment: str = "prod") -> dict[str, Any]:
@@ -109,14 +114,7 @@ def app_platform_config(environment: str = "prod") -> dict[str, Any]:
     api = config["services"]["api"]
     del api["host"]
     api["runtime"] = "app_platform"
-    config["services"]["worker"] = {
-        "kind": "worker",
-        "target": "digitalocean",
-        "runtime": "app_platform",
-        "image": api["image"],
-        "command": ["python", "-m", "app.worker"],
-        "links": ["db", "cache"],
-    }
+    config["services"]["worker"] = do_worker(api["image"], runtime="app_platform")
     return config
 
 
