@@ -111,6 +111,7 @@ TARGET_FIELDS: dict[tuple[str, str], set[str]] = {
     ("postgres", "multi_az"): {"aws", "digitalocean"},
     ("postgres", "backup_days"): {"aws"},
     ("postgres", "backup"): {"hetzner"},
+    ("postgres", "extensions"): {"digitalocean"},
     ("redis", "node_type"): {"aws"},
     ("redis", "nodes"): {"aws", "digitalocean"},
     ("bucket", "lifecycle.archive_after_days"): {"aws", "cloudflare"},
@@ -331,6 +332,20 @@ RESERVED_NAMES = {"caddy"}
 
 # What DigitalOcean's managed services take.
 DO_POSTGRES_VERSIONS = ["14", "15", "16", "17"]
+# Extensions DigitalOcean's managed PostgreSQL offers, from
+# https://docs.digitalocean.com/products/databases/postgresql/details/supported-extensions/
+# (read 2026-11); `SELECT name FROM pg_available_extensions` on a cluster is authoritative.
+DO_POSTGRES_EXTENSIONS = sorted(
+    {
+        "address_standardizer", "address_standardizer_data_us", "amcheck", "bloom", "btree_gin",
+        "btree_gist", "citext", "cube", "dblink", "dict_int", "dict_xsyn", "earthdistance",
+        "fuzzystrmatch", "hstore", "intagg", "intarray", "isn", "lo", "ltree", "pg_buffercache",
+        "pg_partman", "pg_stat_statements", "pg_trgm", "pgcrypto", "pgrouting", "pgrowlocks",
+        "pgstattuple", "postgis", "postgis_raster", "postgis_sfcgal", "postgis_tiger_geocoder",
+        "postgis_topology", "postgres_fdw", "seg", "tablefunc", "tcn", "timescaledb",
+        "tsm_system_rows", "tsm_system_time", "unaccent", "uuid-ossp", "vector",
+    }
+)  # fmt: skip
 SPACES_REGIONS = ["ams3", "blr1", "fra1", "lon1", "nyc3", "sfo2", "sfo3", "sgp1", "syd1", "tor1"]
 
 
@@ -379,6 +394,17 @@ def _digitalocean(spec: StackSpec) -> list[Problem]:
             problems.append(
                 (f"services.{name}.engine", "DigitalOcean offers managed valkey only; set engine: valkey")
             )
+        if isinstance(svc, PostgresSpec):
+            for i, extension in enumerate(svc.extensions):
+                if extension not in DO_POSTGRES_EXTENSIONS:
+                    problems.append(
+                        (
+                            f"services.{name}.extensions[{i}]",
+                            f"DigitalOcean does not offer {extension}; available: {', '.join(DO_POSTGRES_EXTENSIONS)}",
+                        )
+                    )
+                elif svc.extensions.index(extension) != i:
+                    problems.append((f"services.{name}.extensions[{i}]", f"{extension} is listed twice"))
         if isinstance(svc, PostgresSpec) and svc.version not in DO_POSTGRES_VERSIONS:
             problems.append(
                 (

@@ -172,6 +172,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     fleet=fleets.get(svc.target),
                     region=spec.do_region if svc.target == "digitalocean" else None,
                     multi_az=svc.multi_az,
+                    extensions=list(svc.extensions),
                     backup_days=svc.backup_days or (7 if spec.environment == "prod" else 1),
                     backup=PostgresBackup(
                         store=linkables[svc.backup.bucket],  # type: ignore[arg-type]

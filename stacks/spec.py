@@ -293,6 +293,11 @@ class PostgresSpec(PlacedService):
     backup: BackupSpec | None = Field(
         default=None, description="off-host backups (VPS targets); required in prod"
     )
+    extensions: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]] = Field(
+        default_factory=list,
+        description="extension names such as timescaledb or vector (lowercase), created in the "
+        "database before its consumers start (digitalocean)",
+    )
 
 
 class RedisSpec(PlacedService):

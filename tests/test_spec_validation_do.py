@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from stacks.checks import DO_POSTGRES_EXTENSIONS
 from stacks.loader import ConfigError, RawConfig, parse
 from tests.aws_plans import example_config
 from tests.conftest import base_config
@@ -218,6 +219,34 @@ CORPUS = [
         both(without_do_host, lambda v: v["services"].pop("db"), update("api", links=["cache", "uploads"])),
         [needs_region("cache")],
         id="redis-without-a-droplet-host",
+    ),
+    pytest.param(
+        update("db", extensions=["timescaledb", "pg_cron"]),
+        [
+            (
+                "services.db.extensions[1]",
+                "DigitalOcean does not offer pg_cron; available: " + ", ".join(DO_POSTGRES_EXTENSIONS),
+            )
+        ],
+        id="extension-digitalocean-does-not-offer",
+    ),
+    pytest.param(
+        update("db", extensions=["vector", "vector"]),
+        [("services.db.extensions[1]", "vector is listed twice")],
+        id="extension-listed-twice",
+    ),
+    pytest.param(
+        update("db", extensions=["Robert'); DROP TABLE students;--"]),
+        [
+            (
+                "services.db.extensions[0]",
+                (
+                    "invalid value; expected extension names such as timescaledb or vector (lowercase), "
+                    "created in the database before its consumers start (digitalocean)"
+                ),
+            )
+        ],
+        id="extension-name-that-is-sql",
     ),
     pytest.param(
         update("cache", engine="redis"),
@@ -788,3 +817,26 @@ def test_a_worker_may_run_on_several_hetzner_hosts():
 def test_a_host_named_twice_is_one_host_not_a_load_balancer():
     """`hosts: [edge, edge]` is reported as a duplicate, and not also as needing a load balancer."""
     assert problems_of(on_hosts("edge", "edge")) == [("services.api.hosts", "names a host twice")]
+
+
+@pytest.mark.parametrize("target", ["hetzner", "aws"])
+def test_extensions_elsewhere_are_a_clear_error(target):
+    config = example_config("aws.yaml") if target == "aws" else None
+    values = copy.deepcopy(config) if config else valid()
+    if target == "hetzner":
+        values["hosts"]["edge"] = {
+            "target": "hetzner",
+            "size": {"cpu": 2, "memory_gb": 4},
+            "location": "fsn1",
+        }
+        values["services"]["db"] = {
+            "kind": "postgres",
+            "target": "hetzner",
+            "host": "edge",
+            "backup": {"bucket": "uploads"},
+        }
+        values["services"]["api"]["target"] = "hetzner"
+    db = next(n for n, s in values["services"].items() if s["kind"] == "postgres")
+    values["services"][db]["extensions"] = ["timescaledb"]
+    problems = problems_of(lambda v: None, values)
+    assert (f"services.{db}.extensions", f"not supported on {target}; only on: digitalocean") in problems

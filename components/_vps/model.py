@@ -73,6 +73,9 @@ class Container:
     """Files for the host itself (backup settings, systemd units): shipped, never mounted, and
     not part of the container's config hash."""
     stop_grace_period: str = "30s"
+    job: bool = False
+    """A one-shot container (database setup) the release runs to completion before it
+    starts the services; never started by `compose up`."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,10 @@ class HostWorkloads:
         return port
 
     def add(self, container: Container, site: Site | None = None) -> None:
-        """Place a container (and optionally its public site) on the host."""
+        """Place a container (and optionally its public site) on the host. A job placed again
+        (a second consumer of the same database on this host) is kept once."""
+        if container.job and any(c.name == container.name and c.job for c in self.containers):
+            return
         if any(c.name == container.name for c in self.containers):
             raise ValueError(f"a container named {container.name!r} is already on this host")
         self.containers.append(container)

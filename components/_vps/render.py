@@ -209,7 +209,10 @@ def compose(workloads: HostWorkloads, email: str | None = None) -> str:
     """compose.yaml for a host. Secrets are referenced by file, never inlined."""
     services: dict[str, dict] = {}
     for c in workloads.containers:
-        svc: dict = {"image": c.image, "restart": "unless-stopped"}
+        svc: dict = {"image": c.image, "restart": "no" if c.job else "unless-stopped"}
+        if c.job:
+            # Outside the default profile: `compose up` leaves it alone, the release runs it.
+            svc["profiles"] = ["jobs"]
         if c.command:
             svc["command"] = list(c.command)
         if c.env:
@@ -342,6 +345,8 @@ def bundle_files(
             "rollout.txt", "".join(f"{s.upstream} {s.port} {s.health_path}\n" for s in workloads.sites), 0o644
         )
     )
+    # One-shot jobs (database setup), run to completion before anything starts.
+    files.append(File("jobs.txt", "".join(f"{c.name}\n" for c in workloads.containers if c.job), 0o644))
     files.append(File("data-dirs.txt", "".join(f"{p} {u} {g} {m}\n" for p, u, g, m in dirs), 0o644))
 
     files.append(File("prepare.txt", "".join(f"{line}\n" for line in prepare), 0o644))

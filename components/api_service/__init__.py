@@ -28,7 +28,7 @@ each of its two zones).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import pulumi
 
@@ -122,6 +122,12 @@ def service_env(args: ApiServiceArgs) -> dict[str, pulumi.Output[str]]:
                 )
             env[key] = value
     return env
+
+
+def setup_jobs(args: ApiServiceArgs) -> list[Any]:
+    """The setup jobs (components.postgres.SetupJob) of the linked databases that have one:
+    each backend runs them before the service starts."""
+    return [job for link in args.links.values() if (job := getattr(link, "setup_job", None)) is not None]
 
 
 class ApiService(pulumi.ComponentResource):

@@ -27,15 +27,16 @@ import pulumi
 import pulumi_digitalocean as do
 
 from components._lib.digitalocean import app_region, ingress_host
-from components._lib.images import parse_image
+from components._lib.images import ImageRef, parse_image
 from components._lib.naming import physical_name
-from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, vps
+from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, setup_jobs, vps
 from components.connection import SECRET_VARS
 from components.dns import Record, create_record
 
 # Load balancer health checks: a droplet leaves rotation after 3 failures 10 s apart.
 HEALTH = {"check_interval_seconds": 10, "response_timeout_seconds": 5, "unhealthy_threshold": 3}
 AUTOSCALE_CPU_PERCENT = 60  # the same target as ECS on AWS
+JOB_SIZE = "apps-s-1vcpu-0.5gb"  # setup jobs run psql for seconds; billed per second
 
 
 def build(
@@ -145,6 +146,17 @@ def app_envs(
     ]
 
 
+def image_args(image: ImageRef) -> dict[str, Any]:
+    """App Platform's image fields (the same for services, workers and jobs)."""
+    return {
+        "registry_type": image.registry_type,
+        "registry": image.registry or None,  # DOCR: the account's registry, left empty
+        "repository": image.repository,
+        # A digest pins the image; App Platform takes a tag or a digest, not both.
+        **({"digest": image.digest} if image.digest else {"tag": image.tag or "latest"}),
+    }
+
+
 def scaling(args: ApiServiceArgs, autoscaling: type, metrics: type, cpu: type) -> dict:
     """A fixed instance count, or CPU autoscaling from `replicas` to `max_replicas` (service
     and worker components have the same fields under different SDK classes)."""
@@ -165,21 +177,28 @@ def _app_platform(
     if args.instance_size is None or args.region is None:
         raise ValueError(f"{name}: App Platform needs instance_size and region")
     is_api = args.port is not None
-    image = parse_image(args.image)
-    image_fields: dict[str, Any] = {
-        "registry_type": image.registry_type,
-        "registry": image.registry or None,  # DOCR: the account's registry, left empty
-        "repository": image.repository,
-        # A digest pins the image; App Platform takes a tag or a digest, not both.
-        **({"digest": image.digest} if image.digest else {"tag": image.tag or "latest"}),
-    }
+    image_fields = image_args(parse_image(args.image))
     common: dict[str, Any] = {
         "name": name,
         "instance_size_slug": args.instance_size,
         "run_command": shlex.join(args.command) if args.command else None,
     }
     fleet = args.fleet
+    jobs = [
+        # Before every deployment, as on a droplet before the release starts the service.
+        do.AppSpecJobArgs(
+            name=job.name,
+            kind="PRE_DEPLOY",
+            image=do.AppSpecJobImageArgs(**image_args(parse_image(job.image))),
+            run_command=shlex.join(job.command),
+            envs=app_envs(job.env, set(), do.AppSpecJobEnvArgs),
+            instance_size_slug=JOB_SIZE,
+            instance_count=1,
+        )
+        for job in setup_jobs(args)
+    ]
     spec_fields: dict[str, Any] = {
+        "jobs": jobs or None,
         "name": physical_name(pulumi.get_stack(), name, max_len=32),
         "region": app_region(args.region),
         "alerts": [do.AppSpecAlertArgs(rule="DEPLOYMENT_FAILED")],

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pulumi
 
 from components._vps.model import Container, Site
-from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs
+from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, setup_jobs
 from components.dns import Record, create_record
 from components.host import VpsHost
 
@@ -22,14 +22,20 @@ from components.host import VpsHost
 def place(
     name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]], lb_port: int | None = None
 ) -> list[VpsHost]:
-    """Put the container (and its site) on every host of the service; returns the hosts.
+    """Put the container (and its site) on every host of the service, with the setup jobs of
+    its linked databases (run by the release before it starts); returns the hosts.
 
     With `lb_port`, Caddy serves the site as plain HTTP on that port for a load balancer
     that terminates HTTPS, instead of HTTPS with its own certificate."""
     hosts = args.placement
     if not hosts:
         raise ValueError(f"{name}: a service on {args.target} runs on a host; pass host= or hosts=")
+    jobs = setup_jobs(args)
     for host in hosts:
+        for job in jobs:
+            host.workloads.add(
+                Container(name=job.name, image=job.image, command=job.command, env=job.env, job=True)
+            )
         host.workloads.add(
             Container(
                 name=name,

@@ -7,7 +7,8 @@ Usage::
 
 Backends: `hetzner` (a container on a VpsHost, data on the host's volume, SCRAM auth, TLS),
 `aws` (RDS PostgreSQL: encrypted gp3, private subnets, TLS forced, backups, deletion
-protection and a final snapshot in prod, Multi-AZ by flag).
+protection and a final snapshot in prod, Multi-AZ by flag), `digitalocean` (a managed
+cluster in the stack's VPC, extensions such as TimescaleDB created by a `SetupJob`).
 
 Cost: on a VPS host, only the volume space it needs (`storage_gb`) — the host is priced once;
 self-managed, so patching and off-host backups are yours. On AWS, the instance class by the
@@ -65,6 +66,9 @@ class PostgresArgs:
     """Managed targets: days of automated backups."""
     backup: PostgresBackup | None = None
     """VPS targets: scheduled off-host backups."""
+    extensions: list[str] = field(default_factory=list)
+    """Extensions to create in the database (DigitalOcean: as the cluster's admin, by a
+    one-shot job that runs before each consumer starts; see `SetupJob`)."""
     fleet: HostFleet | None = None
     """DigitalOcean: the stack's droplets (their VPC and the tag the database firewall trusts)."""
     region: str | None = None
@@ -87,6 +91,33 @@ class PostgresOutputs:
     """Cloud targets: the group linked services are admitted to (one rule per link)."""
     backup_password: pulumi.Output[str] | None = None
     """VPS targets: the key of the encrypted backup repository (keep it: restores need it)."""
+    admin_env: dict[str, pulumi.Output[str]] | None = None
+    """Managed targets that create extensions: libpq variables (PGHOST … PGPASSWORD, PGSSLMODE)
+    of the cluster's admin user for the application's database."""
+
+
+@dataclass(frozen=True)
+class SetupJob:
+    """A one-shot container a consumer runs before it starts (on a host: before the release
+    starts its services; on App Platform: a PRE_DEPLOY job). It creates the database's
+    extensions as the cluster's admin. Idempotent, and retried: consumers on several
+    machines may run it at the same moment."""
+
+    name: str
+    image: str
+    command: list[str]
+    env: dict[str, pulumi.Output[str]]
+    """libpq variables; PGPASSWORD is a secret."""
+
+
+def extensions_command(extensions: list[str]) -> list[str]:
+    """`sh -c` that creates `extensions` (names are checked against a safe pattern at
+    validation) with psql, retrying a few times."""
+    sql = " ".join(f'CREATE EXTENSION IF NOT EXISTS "{e}";' for e in extensions)
+    script = (
+        f"for attempt in 1 2 3 4 5; do psql -v ON_ERROR_STOP=1 -q -c '{sql}' && exit 0; sleep 5; done; exit 1"
+    )
+    return ["sh", "-c", script]
 
 
 class PostgresBackend(Protocol):
@@ -119,6 +150,16 @@ class ManagedPostgres(pulumi.ComponentResource, AdmitsApps):
         self.resources = out.resources
         self.security_group_id = out.security_group_id
         self.backup_password = secret(out.backup_password) if out.backup_password is not None else None
+        self.setup_job = (
+            SetupJob(
+                name=f"{name}-extensions",
+                image=f"postgres:{args.version}-alpine",
+                command=extensions_command(args.extensions),
+                env=out.admin_env,
+            )
+            if args.extensions and out.admin_env is not None
+            else None
+        )
         self._env = postgres_env(out.host, out.port, out.database, out.username, out.password, out.sslmode)
         self.url = self._env["DATABASE_URL"]
         self.register_outputs(

@@ -2,7 +2,8 @@
 
 The database firewall trusts only the stack's droplets (by the fleet tag); clients connect
 over the VPC with `sslmode=require`. DigitalOcean takes daily backups with 7 days of
-point-in-time recovery by itself. DigitalOcean offers a standby node (`multi_az: true`)
+point-in-time recovery by itself. `extensions` (TimescaleDB, PostGIS, pgvector …) are created
+by a setup job each consumer runs as the cluster's admin before it starts. DigitalOcean offers a standby node (`multi_az: true`)
 only from 2 GB of memory, so with one the neutral size resolves to the cheapest size that can
 have it (a 1 GB request becomes db-s-1vcpu-2gb, priced as such in `infra cost`).
 """
@@ -34,7 +35,9 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
         private_network_uuid=fleet.network_id,
         storage_size_mib=str(args.storage_gb * 1024),
         tags=[fleet.tag],
-        opts=pulumi.ResourceOptions(parent=parent, protect=args.protect),
+        opts=pulumi.ResourceOptions(
+            parent=parent, protect=args.protect, additional_secret_outputs=["password", "uri", "privateUri"]
+        ),
     )
     database = do.DatabaseDb(f"{name}-database", cluster_id=cluster.id, name=args.database, opts=child)
     user = do.DatabaseUser(
@@ -51,6 +54,15 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
         password=user.password,
         sslmode="require",
         resources={"cluster": cluster, "database": database, "user": user},
+        # Extensions need the cluster's admin (doadmin); only the setup job gets these.
+        admin_env={
+            "PGHOST": cluster.private_host,
+            "PGPORT": cluster.port.apply(str),
+            "PGDATABASE": database.name,
+            "PGUSER": cluster.user,
+            "PGPASSWORD": pulumi.Output.secret(cluster.password),
+            "PGSSLMODE": pulumi.Output.from_input("require"),
+        },
     )
 
 

@@ -22,7 +22,7 @@ from tests.do_plans import (
     fleet_tag,
     service,
 )
-from tests.helpers import WORLD, child_set, env_of
+from tests.helpers import WORLD, bundle, child_set, env_of
 
 POSTGRES = "multicloud:index:ManagedPostgres"
 
@@ -194,3 +194,76 @@ def test_database_url_uses_the_private_host_port_25060_and_tls(prod):
 
 def test_passwords_are_secrets(prod):
     assert out(prod, one(prod, USER), "password") in prod.secret_values
+
+
+# --- extensions: a setup job every consumer runs before it starts --------------------------
+
+JOB_VARIABLES = {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSSLMODE"}
+
+
+@pytest.fixture(scope="module")
+def timescale(aws_plan) -> RecordedPlan:
+    config = do_config()
+    config["services"]["db"]["extensions"] = ["timescaledb", "pg_trgm"]
+    return aws_plan(config, "prod")
+
+
+def test_the_job_runs_as_the_admin_on_the_private_host_with_tls(timescale):
+    job = env_of(timescale, "edge", "db-extensions")
+    cluster = one(timescale, CLUSTER, "db-cluster")
+    assert set(job) == JOB_VARIABLES
+    assert job["PGHOST"] == out(timescale, cluster, "privateHost")
+    assert (job["PGPORT"], job["PGDATABASE"], job["PGUSER"], job["PGSSLMODE"]) == (
+        "25060",
+        "app",
+        out(timescale, cluster, "user"),
+        "require",
+    )
+    assert job["PGPASSWORD"] == out(timescale, cluster, "password")
+    assert job["PGPASSWORD"] in timescale.secret_values
+
+
+def test_the_job_is_a_one_shot_compose_service_the_release_runs_first(timescale):
+    import yaml
+
+    files = bundle(timescale, "edge")
+    compose = yaml.safe_load(files["compose.yaml"].text)["services"]
+    job = compose["db-extensions"]
+    assert job["profiles"] == ["jobs"] and job["restart"] == "no"
+    assert job["image"] == "postgres:16-alpine"
+    assert (
+        'CREATE EXTENSION IF NOT EXISTS "timescaledb"; CREATE EXTENSION IF NOT EXISTS "pg_trgm";'
+        in (job["command"][2])
+    )
+    assert "$" not in job["command"][2]  # compose would interpolate it
+    assert files["jobs.txt"].text == "db-extensions\n"
+    assert files["env/db-extensions.env"].mode == 0o600
+    # The app's own environment has no admin credentials.
+    assert out(timescale, one(timescale, CLUSTER, "db-cluster"), "password") not in files["env/api.env"].text
+
+
+def test_without_extensions_there_is_no_job(prod):
+    files = bundle(prod, "edge")
+    assert files["jobs.txt"].text == ""
+    assert "db-extensions" not in files["compose.yaml"].text
+
+
+def test_app_platform_consumers_run_it_as_a_pre_deploy_job(aws_plan):
+    from tests.do_plans import APP, app_platform_config
+
+    config = app_platform_config()
+    config["services"]["db"]["extensions"] = ["vector"]
+    result = aws_plan(config, "prod")
+    for name in ("api", "worker"):
+        (job,) = one(result, APP, f"{name}-app").inputs["spec"]["jobs"]
+        assert (job["name"], job["kind"], job["instanceCount"]) == ("db-extensions", "PRE_DEPLOY", 1)
+        assert job["image"] == {
+            "registryType": "DOCKER_HUB",
+            "registry": "library",
+            "repository": "postgres",
+            "tag": "16-alpine",
+        }
+        assert 'CREATE EXTENSION IF NOT EXISTS "vector";' in job["runCommand"]
+        types = {e["key"]: e["type"] for e in job["envs"]}
+        assert types["PGPASSWORD"] == "SECRET" and types["PGHOST"] == "GENERAL"
+        assert set(types) == JOB_VARIABLES

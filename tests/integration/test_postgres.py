@@ -27,6 +27,7 @@ import pytest
 import components._vps
 import components.postgres.hetzner as pg_component
 from components._vps.render import pg_hba, postgres_settings
+from components.postgres import extensions_command
 
 USER = "app"
 PASSWORD = "Vb7Kq2Lw9Xc4Nm8Rt3Yp6Zs1Hd5Jf0Ga"
@@ -366,3 +367,33 @@ def test_prepare_script_refuses_a_major_version_change(tmp_path, require_tool):
             [*args, "15"], env=env, capture_output=True, text=True, timeout=120, check=False
         )
         assert same.returncode == 0, same.stderr
+
+
+# --- setup jobs: extensions created as the admin, the way a consumer's job runs it ---------
+
+JOB_VARIABLES = {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSSLMODE"}
+
+
+def _run_job(pg: PgServer, extensions: list[str]) -> subprocess.CompletedProcess[str]:
+    """The job's command, with the job's variables pointed at the test server over TLS."""
+    env = pg.client_env(PASSWORD) | {
+        "PATH": f"{pg.bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "PGHOST": "127.0.0.1",
+        "PGPORT": str(pg.port),
+        "PGDATABASE": "postgres",
+        "PGUSER": USER,
+        "PGSSLMODE": "require",
+    }
+    assert JOB_VARIABLES <= set(env)
+    return subprocess.run(
+        extensions_command(extensions), env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.integration
+def test_the_extensions_job_creates_them_and_is_idempotent(pg):
+    for _ in range(2):  # every release runs it again
+        result = _run_job(pg, ["pgcrypto", "hstore"])
+        assert result.returncode == 0, result.stderr
+    listed = pg.psql(pg.tcp(), "SELECT extname FROM pg_extension ORDER BY extname")
+    assert {"hstore", "pgcrypto"} <= set(listed.stdout.split())

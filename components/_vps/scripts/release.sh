@@ -81,12 +81,21 @@ fail() {
   exit 1
 }
 
+# One-shot jobs first (database setup such as CREATE EXTENSION): a failed job stops the
+# release before anything is replaced, so the previous version keeps serving.
+while read -r job; do
+  [ -n "$job" ] || continue
+  docker compose -p "$COMPOSE_PROJECT" -f compose.yaml --profile jobs run --rm --no-deps "$job" </dev/null >/dev/null \
+    || fail "job $job failed"
+done < jobs.txt
+
 # Services with a health path are rolled out one by one, health-gated (bin/rollout.sh):
 # the new containers start beside the old ones and the old ones go only when the new ones
-# answer. Everything else (data services, Caddy, workers) is started first, as compose does.
-mapfile -t rolling < <(awk 'NF {print $1}' rollout.txt)
+# answer. Everything else (data services, Caddy, workers; not the jobs, which ran above) is
+# started first, as compose does.
+mapfile -t not_started_here < <(awk 'NF {print $1}' rollout.txt jobs.txt)
 mapfile -t others < <(docker compose -p "$COMPOSE_PROJECT" -f compose.yaml config --services \
-  | grep -vxF -f <(printf '%s\n' "${rolling[@]}" | sed '/^$/d') || true)
+  | grep -vxF -f <(printf '%s\n' "${not_started_here[@]}" | sed '/^$/d') || true)
 if [ "${#others[@]}" -gt 0 ]; then  # an empty list would mean "every service"
   docker compose -p "$COMPOSE_PROJECT" -f compose.yaml up -d --remove-orphans --wait \
     --wait-timeout "$WAIT_SECONDS" "${others[@]}" || fail "containers did not become healthy within ${WAIT_SECONDS}s"
