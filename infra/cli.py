@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
 from rich.console import Console
 
 from components.connection import SECRET_VARS
@@ -578,12 +579,20 @@ def _render(args: argparse.Namespace, stack_file: Path, stack: str, out: Console
     return EXIT_OK
 
 
+MACHINE_TYPES = ("hcloud:index/server:Server", "digitalocean:index/droplet:Droplet")
+
+
 def render_hosts(result: Plan, out_dir: Path) -> list[Path]:
-    """Write each host's user-data and release files (secrets replaced) under out_dir/<host>/."""
+    """Write each host's user-data and release files under out_dir/<host>/, and each App
+    Platform app's spec under out_dir/apps/ (secrets replaced)."""
     by_urn = {r.urn: r for r in result.registrations}
     written: list[Path] = []
     for reg in result.registrations:
-        if reg.type == "hcloud:index/server:Server":
+        if reg.type == "digitalocean:index/app:App":
+            spec = _redact_app_envs(reg.inputs.get("spec", {}))
+            text = yaml.safe_dump(spec, sort_keys=False, width=1000)
+            written.append(_write(out_dir / "apps" / f"{reg.name}.yaml", text, result))
+        if reg.type in MACHINE_TYPES:
             host = by_urn[reg.parent].name
             written.append(
                 _write(out_dir / host / "cloud-init.yaml", reg.raw_inputs.get("userData", ""), result)
@@ -603,6 +612,17 @@ def render_hosts(result: Plan, out_dir: Path) -> list[Path]:
                     target = out_dir / host / "release" / member.name
                     written.append(_write(target, text, result, mode=member.mode))
     return written
+
+
+def _redact_app_envs(spec: Any) -> Any:
+    """An App Platform spec with the values of SECRET variables replaced by <secret>."""
+    if isinstance(spec, dict):
+        if spec.get("type") == "SECRET" and "value" in spec:
+            return {**spec, "value": "<secret>"}
+        return {k: _redact_app_envs(v) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_redact_app_envs(v) for v in spec]
+    return spec
 
 
 def _env_template(text: str) -> str:

@@ -136,6 +136,31 @@ def test_render_has_one_directory_per_host(tmp_path, capsys):
     assert not (out_dir / "data" / "release" / "Caddyfile").exists()  # no public site there
 
 
+def test_render_writes_droplet_user_data_and_app_specs(tmp_path, capsys, plans):
+    """DigitalOcean: cloud-init per droplet, as for Hetzner servers, and each App Platform app's
+    spec with its SECRET values masked (nothing secret anywhere)."""
+    out_dir = tmp_path / "rendered"
+    for example in ("digitalocean.yaml", "digitalocean-app-platform.yaml"):
+        assert main(["render", "--config", str(ROOT / "examples" / example), "--out", str(out_dir)]) == 0
+    for host in ("api-a", "api-b", "workers"):
+        assert (out_dir / host / "cloud-init.yaml").read_text().startswith("#cloud-config\n")
+    assert sorted(p.name for p in (out_dir / "apps").iterdir()) == [
+        "api-app.yaml",
+        "collector-app.yaml",
+        "web-app.yaml",
+    ]
+    import yaml
+
+    spec = yaml.safe_load((out_dir / "apps" / "api-app.yaml").read_text())
+    envs = {e["key"]: e for e in spec["services"][0]["envs"]}
+    assert {k for k, e in envs.items() if e["value"] == "<secret>"} == SECRET_VARS
+    assert all(e["type"] == "SECRET" for k, e in envs.items() if k in SECRET_VARS)
+    for plan_ in plans:
+        for path in out_dir.rglob("*"):
+            if path.is_file():
+                assert leaked(path.read_text(), plan_) == [], path
+
+
 # --- validate and errors --------------------------------------------------------------
 
 
