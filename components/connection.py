@@ -29,28 +29,6 @@ class Linkable(Protocol):
         ...
 
 
-class AdmitsApps:
-    """For linkables with a provider firewall that must list every consumer at once
-    (DigitalOcean database firewalls): the stack calls `admit` once all services exist.
-
-    A backend module with an `admit(parent, name, args, app_ids)` function creates that
-    firewall; other backends admit consumers per link and have none, so `admit` does nothing."""
-
-    resources: dict[str, pulumi.Resource]
-    _backend: object
-    _name: str
-    _args: object
-
-    def admit(self, app_ids: list[pulumi.Output[str]]) -> None:
-        """Trust the stack's hosts and these App Platform apps; call once, after the services."""
-        admit = getattr(self._backend, "admit", None)
-        if admit is None:
-            return
-        if "firewall" in self.resources:
-            raise ValueError(f"{self._name}: admit was already called")
-        self.resources["firewall"] = admit(self, self._name, self._args, list(app_ids))
-
-
 def secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
     """`Output.secret` with the type it actually returns (the SDK's stub says Never)."""
     return pulumi.Output.secret(value)  # type: ignore[arg-type]

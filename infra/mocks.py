@@ -198,6 +198,8 @@ class ProviderMocks(pulumi.runtime.Mocks):
         elif typ == "digitalocean:index/databaseUser:DatabaseUser":
             out = {"password": _digest("do-user", name)[:24]}
             self.secret_values.add(out["password"])
+        elif typ == "digitalocean:index/vpc:Vpc":
+            out = {"ipRange": inputs.get("ipRange") or f"10.{100 + n % 100}.0.0/20"}
         elif typ == "digitalocean:index/loadBalancer:LoadBalancer":
             out = {"ip": f"203.0.113.{n % 250 + 1}", "status": "active"}
         elif typ == "digitalocean:index/app:App":

@@ -173,6 +173,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     region=spec.do_region if svc.target == "digitalocean" else None,
                     multi_az=svc.multi_az,
                     extensions=list(svc.extensions),
+                    admit_vpc=_linked_from_app_platform(spec, name),
                     backup_days=svc.backup_days or (7 if spec.environment == "prod" else 1),
                     backup=PostgresBackup(
                         store=linkables[svc.backup.bucket],  # type: ignore[arg-type]
@@ -202,6 +203,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     fleet=fleets.get(svc.target),
                     region=spec.do_region if svc.target == "digitalocean" else None,
                     nodes=svc.nodes,
+                    admit_vpc=_linked_from_app_platform(spec, name),
                     tags=make_labels(project, stack, name),
                 ),
                 opts=opts_for(svc.target),
@@ -275,16 +277,6 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                     "(Caddy needs it to obtain the certificate)"
                 )
 
-    # --- access: firewalls that must list every consumer at once (DigitalOcean databases) --
-    for name, linkable in linkables.items():
-        if isinstance(linkable, ManagedPostgres | Redis):
-            consumers = [
-                built[s].app_id  # type: ignore[attr-defined]
-                for s, svc in spec.services.items()
-                if isinstance(svc, ApiSpec | WorkerSpec) and name in svc.links and svc.on_app_platform
-            ]
-            linkable.admit(consumers)
-
     # --- releases ----------------------------------------------------------------------
     if hosts:
         # Imported here: a stack without hosts never loads pulumi_command or the renderers.
@@ -335,6 +327,14 @@ def _vpc_only_fleets(spec: StackSpec) -> set[str]:
         for s in spec.services.values()
     )
     return {"digitalocean"} if needs else set()
+
+
+def _linked_from_app_platform(spec: StackSpec, name: str) -> bool:
+    """Whether an App Platform service links `name` (its firewall then trusts the VPC)."""
+    return any(
+        isinstance(s, ApiSpec | WorkerSpec) and s.on_app_platform and name in s.links
+        for s in spec.services.values()
+    )
 
 
 def _app_instance_size(svc: ApiSpec | WorkerSpec) -> str:

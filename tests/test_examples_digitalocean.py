@@ -31,6 +31,7 @@ from tests.do_plans import (
     SPACES_KEY,
     VOLUME,
     VPC,
+    dependency_names,
     fleet_tag,
 )
 from tests.helpers import WORLD, env_of
@@ -55,15 +56,15 @@ def names(result: RecordedPlan, type_token: str) -> set[str]:
 
 
 def untrusted(result: RecordedPlan) -> list[tuple[str, dict]]:
-    """Database firewall rules that trust anything but the fleet's tag or an app of the stack:
-    an address (the world above all), another tag, a foreign app."""
-    apps = {a.id for a in of_type(result, APP)}
+    """Database firewall rules that trust anything but the fleet's tag or the stack's own VPC
+    range: an address (the world above all), another tag, an app, a foreign range."""
     tag = fleet_tag(result)
+    vpc_range = out(result, one(result, VPC), "ipRange")
     return [
         (fw.name, rule)
         for fw in of_type(result, DB_FIREWALL)
         for rule in fw.inputs["rules"]
-        if not (rule == {"type": "tag", "value": tag} or (rule["type"] == "app" and rule["value"] in apps))
+        if rule not in ({"type": "tag", "value": tag}, {"type": "ip_addr", "value": vpc_range})
     ]
 
 
@@ -184,19 +185,21 @@ def test_app_platform_example_api_autoscales_and_the_worker_is_fixed(app_platfor
         assert (spec["region"], spec["vpcs"]) == ("fra", [{"id": vpc}])
 
 
-def test_app_platform_example_database_firewalls_admit_both_apps(app_platform):
+def test_app_platform_example_database_firewalls_admit_the_droplets_and_the_vpc(app_platform):
+    """The apps are admitted by the VPC they join: an app rule would need the app's ID, which
+    exists only once its first deployment (which needs the database) succeeded."""
     expected = [
         {"type": "tag", "value": fleet_tag(app_platform)},
-        {"type": "app", "value": one(app_platform, APP, "api-app").id},
-        {"type": "app", "value": one(app_platform, APP, "collector-app").id},
+        {"type": "ip_addr", "value": out(app_platform, one(app_platform, VPC), "ipRange")},
     ]
     for name in ("db", "cache"):
-        assert one(app_platform, DB_FIREWALL, f"{name}-firewall").inputs["rules"] == expected
-    # The static site links nothing and is admitted nowhere.
-    web = one(app_platform, APP, "web-app").id
-    assert not [
-        r for fw in of_type(app_platform, DB_FIREWALL) for r in fw.inputs["rules"] if r["value"] == web
-    ]
+        firewall = one(app_platform, DB_FIREWALL, f"{name}-firewall")
+        assert firewall.inputs["rules"] == expected
+        # And the apps wait for the firewall, not the other way round.
+        assert (APP, "api-app") not in dependency_names(app_platform, firewall)
+    for app in ("api-app", "collector-app"):
+        waits_for = dependency_names(app_platform, one(app_platform, APP, app))
+        assert {(DB_FIREWALL, "db-firewall"), (DB_FIREWALL, "cache-firewall")} <= waits_for
 
 
 def test_app_platform_example_consumers_use_tls_to_the_databases(app_platform):
@@ -223,7 +226,7 @@ def test_the_detectors_fire_on_a_broken_copy(request, example):
     opened = broken(result, DB_FIREWALL, "db-firewall", set_input("rules", [*rules, world]))
     assert untrusted(opened) == [("db-firewall", world)]
     assert world_rules(opened) == [("db-firewall", world)]
-    stranger = {"type": "app", "value": "someone-elses-app"}
+    stranger = {"type": "ip_addr", "value": "10.200.0.0/16"}
     foreign = broken(result, DB_FIREWALL, "cache-firewall", set_input("rules", [*rules, stranger]))
     assert untrusted(foreign) == [("cache-firewall", stranger)]
 

@@ -24,20 +24,19 @@ def ingress_host(url: str) -> str:
 
 
 def database_firewall(
-    parent: pulumi.Resource,
-    name: str,
-    cluster: do.DatabaseCluster,
-    fleet: HostFleet,
-    app_ids: list[pulumi.Output[str]],
+    parent: pulumi.Resource, name: str, cluster: do.DatabaseCluster, fleet: HostFleet, admit_vpc: bool
 ) -> do.DatabaseFirewall:
     """The one firewall of a managed database cluster: the stack's droplets (by the fleet's
-    tag) and the App Platform apps that link it — nothing else, not the world.
+    tag) and, when App Platform apps link it, the stack's VPC they connect from — nothing
+    else, not the world.
 
-    DigitalOcean keeps every trusted source of a cluster in this one resource (a second one
-    would overwrite it), so it is created once every consumer exists."""
-    assert fleet.tag is not None
+    Apps are admitted by the VPC's range rather than by app ID: an `app` rule could only be
+    written once the app exists, and App Platform creates an app only when its first
+    deployment succeeds, which needs the database reachable first."""
+    assert fleet.tag is not None and fleet.ip_range is not None
     rules = [do.DatabaseFirewallRuleArgs(type="tag", value=fleet.tag)]
-    rules += [do.DatabaseFirewallRuleArgs(type="app", value=app_id) for app_id in app_ids]
+    if admit_vpc:
+        rules.append(do.DatabaseFirewallRuleArgs(type="ip_addr", value=fleet.ip_range))
     return do.DatabaseFirewall(
         f"{name}-firewall",
         cluster_id=cluster.id,

@@ -99,8 +99,6 @@ class ApiServiceOutputs:
 
     url: pulumi.Output[str] | None
     resources: dict[str, pulumi.Resource]
-    app_id: pulumi.Output[str] | None = None
-    """App Platform: the app's ID (managed databases admit it by this)."""
 
 
 class ApiServiceBackend(Protocol):
@@ -149,7 +147,6 @@ class ApiService(pulumi.ComponentResource):
         out = backend.build(self, name, args, env)
         self.url = out.url
         self.resources = out.resources
-        self.app_id = out.app_id
         self.register_outputs({"url": self.url, "env_names": self.env_names})
 
     def _validate(self, name: str, args: ApiServiceArgs) -> None:

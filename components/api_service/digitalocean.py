@@ -203,7 +203,7 @@ def _app_platform(
         "region": app_region(args.region),
         "alerts": [do.AppSpecAlertArgs(rule="DEPLOYMENT_FAILED")],
         # Inside the stack's VPC: the managed databases' private hostnames resolve, and their
-        # firewalls admit the app by its ID.
+        # firewalls admit the VPC's range.
         "vpcs": [do.AppSpecVpcArgs(id=fleet.network_id)] if fleet is not None and fleet.network_id else None,
     }
     if is_api:
@@ -258,8 +258,12 @@ def _app_platform(
                 **common,
             )
         ]
+    # The first deployment must reach the linked databases: wait for their firewalls too.
+    linked = [link for link in args.links.values() if isinstance(link, pulumi.Resource)]
     app = do.App(
-        f"{name}-app", spec=do.AppSpecArgs(**spec_fields), opts=pulumi.ResourceOptions(parent=parent)
+        f"{name}-app",
+        spec=do.AppSpecArgs(**spec_fields),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=linked),
     )
     resources: dict[str, pulumi.Resource] = {"app": app}
     url = None
@@ -273,4 +277,4 @@ def _app_platform(
                 args.dns,
                 Record(args.fqdn, "CNAME", app.default_ingress.apply(ingress_host), proxied=args.proxied),
             )
-    return ApiServiceOutputs(url=url, resources=resources, app_id=app.id)
+    return ApiServiceOutputs(url=url, resources=resources)

@@ -218,6 +218,9 @@ class FleetResources:
     resources: dict[str, pulumi.Resource]
     tag: str | None = None
     """A provider tag every host of the fleet carries (DigitalOcean database firewalls trust it)."""
+    ip_range: pulumi.Output[str] | None = None
+    """The private network's address range (DigitalOcean: the VPC's, which App Platform apps
+    in it connect from)."""
 
 
 class HostFleet(pulumi.ComponentResource):
@@ -237,6 +240,7 @@ class HostFleet(pulumi.ComponentResource):
         self.ssh_key_ids = built.ssh_key_ids
         self.network_id = built.network_id
         self.tag = built.tag
+        self.ip_range = built.ip_range
         self.resources = built.resources
         self.register_outputs({"ssh_key_ids": self.ssh_key_ids, "network_id": self.network_id})
 

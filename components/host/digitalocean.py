@@ -60,6 +60,7 @@ def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources
         network_id=vpc.id,
         resources=resources,
         tag=physical_name(pulumi.get_project(), pulumi.get_stack()),
+        ip_range=vpc.ip_range,
     )
 
 

@@ -24,7 +24,7 @@ from typing import Protocol
 import pulumi
 
 from components._lib.backends import load_backend
-from components.connection import AdmitsApps, postgres_env, secret
+from components.connection import postgres_env, secret
 from components.host import HostFleet, VpsHost
 from components.network import Network
 from components.object_store import ObjectStore
@@ -71,6 +71,9 @@ class PostgresArgs:
     one-shot job that runs before each consumer starts; see `SetupJob`)."""
     fleet: HostFleet | None = None
     """DigitalOcean: the stack's droplets (their VPC and the tag the database firewall trusts)."""
+    admit_vpc: bool = False
+    """DigitalOcean: also trust every address of the stack's VPC, which App Platform apps that
+    link the database connect from."""
     region: str | None = None
     """DigitalOcean: the region of the managed cluster (the droplets' region)."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -126,7 +129,7 @@ class PostgresBackend(Protocol):
     def build(self, parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOutputs: ...
 
 
-class ManagedPostgres(pulumi.ComponentResource, AdmitsApps):
+class ManagedPostgres(pulumi.ComponentResource):
     """A PostgreSQL database reachable only by the services that link it."""
 
     host: pulumi.Output[str]
@@ -143,7 +146,6 @@ class ManagedPostgres(pulumi.ComponentResource, AdmitsApps):
         if args.storage_gb < 1:
             raise ValueError(f"{name}: storage_gb must be at least 1")
         backend: PostgresBackend = load_backend("postgres", args.target)  # type: ignore[assignment]
-        self._backend, self._name, self._args = backend, name, args
         out = backend.build(self, name, args)
         self.host, self.port, self.database = out.host, out.port, out.database
         self.username, self.password = out.username, secret(out.password)

@@ -19,7 +19,7 @@ from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
 
 
 def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOutputs:
-    """Create the cluster, its database and its user (the firewall comes with `admit`)."""
+    """Create the cluster, its database, its user and its firewall."""
     fleet = args.fleet
     if fleet is None or fleet.network_id is None or fleet.tag is None:
         raise ValueError(f"{name}: postgres on digitalocean needs the stack's droplet fleet (fleet=)")
@@ -53,7 +53,12 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
         username=user.name,
         password=user.password,
         sslmode="require",
-        resources={"cluster": cluster, "database": database, "user": user},
+        resources={
+            "cluster": cluster,
+            "database": database,
+            "user": user,
+            "firewall": database_firewall(parent, name, cluster, fleet, args.admit_vpc),
+        },
         # Extensions need the cluster's admin (doadmin); only the setup job gets these.
         admin_env={
             "PGHOST": cluster.private_host,
@@ -64,11 +69,3 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
             "PGSSLMODE": pulumi.Output.from_input("require"),
         },
     )
-
-
-def admit(
-    parent: ManagedPostgres, name: str, args: PostgresArgs, app_ids: list[pulumi.Output[str]]
-) -> pulumi.Resource:
-    """The cluster's firewall: the stack's droplets and the App Platform apps in `app_ids`."""
-    assert args.fleet is not None  # checked by build
-    return database_firewall(parent, name, parent.resources["cluster"], args.fleet, app_ids)  # type: ignore[arg-type]

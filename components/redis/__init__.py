@@ -21,7 +21,7 @@ from typing import Protocol
 import pulumi
 
 from components._lib.backends import load_backend
-from components.connection import AdmitsApps, redis_env, secret
+from components.connection import redis_env, secret
 from components.host import HostFleet, VpsHost
 from components.network import Network
 
@@ -46,6 +46,9 @@ class RedisArgs:
     """Primary plus replicas; more than one turns on automatic failover across zones."""
     fleet: HostFleet | None = None
     """DigitalOcean: the stack's droplets (their VPC and the tag the database firewall trusts)."""
+    admit_vpc: bool = False
+    """DigitalOcean: also trust every address of the stack's VPC, which App Platform apps that
+    link the database connect from."""
     region: str | None = None
     """DigitalOcean: the region of the managed cluster (the droplets' region)."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -70,7 +73,7 @@ class RedisBackend(Protocol):
     def build(self, parent: Redis, name: str, args: RedisArgs) -> RedisOutputs: ...
 
 
-class Redis(pulumi.ComponentResource, AdmitsApps):
+class Redis(pulumi.ComponentResource):
     """A password-protected Redis reachable only by the services that link it."""
 
     host: pulumi.Output[str]
@@ -85,7 +88,6 @@ class Redis(pulumi.ComponentResource, AdmitsApps):
         if args.memory_mb < 32:
             raise ValueError(f"{name}: memory_mb must be at least 32")
         backend: RedisBackend = load_backend("redis", args.target)  # type: ignore[assignment]
-        self._backend, self._name, self._args = backend, name, args
         out = backend.build(self, name, args)
         self.host, self.port = out.host, out.port
         self.password = secret(out.password)

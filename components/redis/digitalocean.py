@@ -15,7 +15,7 @@ from components.redis import Redis, RedisArgs, RedisOutputs
 
 
 def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
-    """Create the Valkey cluster (its firewall comes with `admit`)."""
+    """Create the Valkey cluster and its firewall."""
     fleet = args.fleet
     if fleet is None or fleet.network_id is None or fleet.tag is None:
         raise ValueError(f"{name}: redis on digitalocean needs the stack's droplet fleet (fleet=)")
@@ -39,11 +39,8 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
         port=cluster.port,
         password=cluster.password,
         tls=True,
-        resources={"cluster": cluster},
+        resources={
+            "cluster": cluster,
+            "firewall": database_firewall(parent, name, cluster, fleet, args.admit_vpc),
+        },
     )
-
-
-def admit(parent: Redis, name: str, args: RedisArgs, app_ids: list[pulumi.Output[str]]) -> pulumi.Resource:
-    """The cluster's firewall: the stack's droplets and the App Platform apps in `app_ids`."""
-    assert args.fleet is not None  # checked by build
-    return database_firewall(parent, name, parent.resources["cluster"], args.fleet, app_ids)  # type: ignore[arg-type]

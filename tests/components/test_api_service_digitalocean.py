@@ -5,10 +5,11 @@
   Let's Encrypt certificate, a second firewall that opens the api's port to that load
   balancer alone, Caddy serving plain HTTP on that port, an A record to the balancer;
 - App Platform: one app per service, sized from the neutral size, link variables as SECRET,
-  in the stack's VPC, and admitted by the managed databases' firewalls by its ID.
+  in the stack's VPC, which the firewalls of the databases it links then trust.
 
 Security properties (the api port is never open to the world, secrets never GENERAL, database
-firewalls list exactly the App Platform consumers) each come with a failing counterpart.
+firewalls trust the VPC only for databases App Platform links) each come with a failing
+counterpart.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from tests.do_plans import (
     WORKER,
     app_platform_config,
     balanced_config,
+    dependency_names,
     do_config,
     do_dns,
     fleet_tag,
@@ -133,9 +135,13 @@ def envs(result: RecordedPlan, name: str) -> dict[str, dict]:
     return {e["key"]: e for e in component(result, name)["envs"]}
 
 
-def app_rules(result: RecordedPlan, firewall: str) -> list[str]:
-    """The app IDs a database firewall admits."""
-    return [r["value"] for r in one(result, DB_FIREWALL, firewall).inputs["rules"] if r["type"] == "app"]
+def address_rules(result: RecordedPlan, firewall: str) -> list[str]:
+    """The address ranges a database firewall admits."""
+    return [r["value"] for r in one(result, DB_FIREWALL, firewall).inputs["rules"] if r["type"] == "ip_addr"]
+
+
+def vpc_range(result: RecordedPlan) -> str:
+    return out(result, one(result, VPC), "ipRange")
 
 
 def leaked(result: RecordedPlan, name: str, env_type: str) -> list[str]:
@@ -603,36 +609,30 @@ def test_app_platform_reaches_the_databases_by_private_host_with_tls(apps):
 
 
 @pytest.mark.parametrize("database", ["db", "cache"])
-def test_database_firewall_admits_the_fleet_and_each_app_platform_consumer(apps, database):
+def test_database_firewall_admits_the_fleet_and_the_vpc_the_apps_join(apps, database):
     firewall = one(apps, DB_FIREWALL, f"{database}-firewall")
     assert firewall.inputs == {
         "clusterId": one(apps, CLUSTER, f"{database}-cluster").id,
         "rules": [
             {"type": "tag", "value": fleet_tag(apps)},
-            {"type": "app", "value": one(apps, APP, "api-app").id},
-            {"type": "app", "value": one(apps, APP, "worker-app").id},
+            {"type": "ip_addr", "value": vpc_range(apps)},
         ],
     }
-    # Created once the apps exist: it refers to them.
-    assert {(APP, "api-app"), (APP, "worker-app")} <= depends_on(apps, firewall, "rules")
-    assert not [r for r in firewall.inputs["rules"] if r["type"] == "ip_addr"]
+    # The firewall exists before the apps: their first deployment needs the database.
+    for app in ("api-app", "worker-app"):
+        assert (DB_FIREWALL, firewall.name) in dependency_names(apps, one(apps, APP, app))
+        assert (APP, app) not in dependency_names(apps, firewall)
 
 
-def test_only_app_platform_consumers_get_an_app_rule(mixed):
-    jobs = one(mixed, APP, "jobs-app")
-    # db: linked by the droplet api (tag rule) and the App Platform worker (app rule).
-    assert one(mixed, DB_FIREWALL, "db-firewall").inputs["rules"] == [
-        {"type": "tag", "value": fleet_tag(mixed)},
-        {"type": "app", "value": jobs.id},
-    ]
-    # cache: linked by the droplet api only — the tag covers it, no app rule.
+def test_only_databases_linked_from_app_platform_trust_the_vpc(mixed):
+    # db: linked by the droplet api (tag rule) and the App Platform worker (VPC rule).
+    assert address_rules(mixed, "db-firewall") == [vpc_range(mixed)]
+    # cache: linked by the droplet api only — the tag covers it.
     assert one(mixed, DB_FIREWALL, "cache-firewall").inputs["rules"] == [
         {"type": "tag", "value": fleet_tag(mixed)}
     ]
-    assert app_rules(mixed, "db-firewall") == [jobs.id]
-    assert app_rules(mixed, "cache-firewall") == []
 
 
-def test_droplet_only_stack_has_no_app_rules(single):
+def test_droplet_only_stack_trusts_no_address(single):
     for firewall in ("db-firewall", "cache-firewall"):
-        assert app_rules(single, firewall) == []
+        assert address_rules(single, firewall) == []
