@@ -386,6 +386,13 @@ def _digitalocean(spec: StackSpec) -> list[Problem]:
             )
         if isinstance(svc, ApiSpec | WorkerSpec):
             problems += _do_container(name, svc, spec)
+        if isinstance(svc, StaticSiteSpec) and len(name) < 2:
+            problems.append(
+                (
+                    f"services.{name}",
+                    "App Platform component names have 2 to 32 characters; rename the service",
+                )
+            )
         if isinstance(svc, StaticSiteSpec) and spec.dns is None:
             problems.append(
                 ("dns", f"services.{name} on App Platform needs dns: {{...}} for its domain's CNAME record")
@@ -433,8 +440,8 @@ def _digitalocean(spec: StackSpec) -> list[Problem]:
     return problems
 
 
-# Ports a host keeps for itself: SSH and Caddy's own HTTP/HTTPS.
-HOST_PORTS = {22, 80, 443}
+# Ports a host keeps for itself: SSH, Caddy's own HTTP/HTTPS, and Caddy's admin endpoint.
+HOST_PORTS = {22, 80, 443, 2019}
 
 
 def _do_container(name: str, svc: ApiSpec | WorkerSpec, spec: StackSpec) -> list[Problem]:
@@ -472,8 +479,15 @@ def _do_container(name: str, svc: ApiSpec | WorkerSpec, spec: StackSpec) -> list
                     )
                 )
         return problems
-    if svc.max_replicas is not None and svc.max_replicas < svc.replicas:
-        problems.append((f"{path}.max_replicas", f"must be at least replicas ({svc.replicas})"))
+    if svc.max_replicas is not None and svc.max_replicas <= svc.replicas:
+        problems.append(
+            (
+                f"{path}.max_replicas",
+                f"must be more than replicas ({svc.replicas}): App Platform autoscales between them",
+            )
+        )
+    if len(name) < 2:
+        problems.append((path, "App Platform component names have 2 to 32 characters; rename the service"))
     if isinstance(svc, ApiSpec) and spec.dns is None:
         problems.append(("dns", f"{path} on App Platform needs dns: {{...}} for its domain's CNAME record"))
     if svc.read_only:

@@ -127,6 +127,13 @@ def region(name: str) -> Mutation:
     return mutate
 
 
+def rename(service: str, new: str) -> Mutation:
+    def mutate(values: Values) -> None:
+        values["services"][new] = values["services"].pop(service)
+
+    return mutate
+
+
 def without(*keys: str) -> Mutation:
     """Drop top-level config keys (dns, digitalocean …)."""
 
@@ -447,7 +454,7 @@ CORPUS = [
                     "services.api.port",
                     (
                         f"the load balancer reaches the api on its port, and {port} is the host's own; "
-                        "use another port (not 22, 80, 443)"
+                        "use another port (not 22, 80, 443, 2019)"
                     ),
                 )
             ],
@@ -494,8 +501,28 @@ CORPUS = [
     # --- App Platform ---------------------------------------------------------------------
     pytest.param(
         both(on_app_platform, update("api", replicas=3, max_replicas=2)),
-        [("services.api.max_replicas", "must be at least replicas (3)")],
+        [
+            (
+                "services.api.max_replicas",
+                "must be more than replicas (3): App Platform autoscales between them",
+            )
+        ],
         id="app-platform-max-replicas-below-replicas",
+    ),
+    pytest.param(
+        both(on_app_platform, update("api", replicas=2, max_replicas=2)),
+        [
+            (
+                "services.api.max_replicas",
+                "must be more than replicas (2): App Platform autoscales between them",
+            )
+        ],
+        id="app-platform-max-replicas-equal-to-replicas",
+    ),
+    pytest.param(
+        both(on_app_platform, rename("api", "a")),
+        [("services.a", "App Platform component names have 2 to 32 characters; rename the service")],
+        id="app-platform-one-letter-name",
     ),
     pytest.param(
         both(on_app_platform, update("api", instance_size="apps-s-3vcpu-6gb")),
@@ -749,13 +776,13 @@ def test_an_app_platform_stack_takes_its_region_from_digitalocean():
 @pytest.mark.parametrize(
     "fields",
     [
-        {"replicas": 2, "max_replicas": 2},
+        {"replicas": 2, "max_replicas": 3},
         {"instance_size": "apps-d-1vcpu-1gb", "max_replicas": 4},
         {"size": {"cpu": 2, "memory_gb": 4}, "max_replicas": 4},
         {"instance_size": "apps-s-1vcpu-1gb-fixed"},
         {"size": {"cpu": 8, "memory_gb": 32}},
     ],
-    ids=["max-equals-replicas", "dedicated-size-autoscales", "size-fits-dedicated", "fixed", "largest"],
+    ids=["max-above-replicas", "dedicated-size-autoscales", "size-fits-dedicated", "fixed", "largest"],
 )
 def test_app_platform_sizes_and_scaling_that_fit_pass(fields):
     spec = passes(on_app_platform, update("api", **fields))

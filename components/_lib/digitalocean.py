@@ -10,7 +10,14 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_digitalocean as do
 
+from components._lib.naming import physical_name
 from components.host import HostFleet
+
+
+def app_name(component: str) -> str:
+    """An App Platform app name: unique in the account (so project and stack are in it), at
+    most 32 characters, starting with the component's name (a letter)."""
+    return physical_name(component, pulumi.get_stack(), pulumi.get_project(), max_len=32)
 
 
 def app_region(region: str) -> str:

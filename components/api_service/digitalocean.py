@@ -26,7 +26,7 @@ from typing import Any
 import pulumi
 import pulumi_digitalocean as do
 
-from components._lib.digitalocean import app_region, ingress_host
+from components._lib.digitalocean import app_name, app_region, ingress_host
 from components._lib.images import ImageRef, parse_image
 from components._lib.naming import physical_name
 from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, setup_jobs, vps
@@ -199,7 +199,7 @@ def _app_platform(
     ]
     spec_fields: dict[str, Any] = {
         "jobs": jobs or None,
-        "name": physical_name(pulumi.get_stack(), name, max_len=32),
+        "name": app_name(name),
         "region": app_region(args.region),
         "alerts": [do.AppSpecAlertArgs(rule="DEPLOYMENT_FAILED")],
         # Inside the stack's VPC: the managed databases' private hostnames resolve, and their

@@ -24,6 +24,7 @@ from typing import Protocol
 import pulumi
 
 from components._lib.backends import load_backend
+from components._lib.naming import physical_name
 from components.connection import postgres_env, secret
 from components.host import HostFleet, VpsHost
 from components.network import Network
@@ -154,7 +155,8 @@ class ManagedPostgres(pulumi.ComponentResource):
         self.backup_password = secret(out.backup_password) if out.backup_password is not None else None
         self.setup_job = (
             SetupJob(
-                name=f"{name}-extensions",
+                # A compose service on hosts, an App Platform component (≤ 32 characters).
+                name=physical_name(name, "extensions", max_len=32),
                 image=f"postgres:{args.version}-alpine",
                 command=extensions_command(args.extensions),
                 env=out.admin_env,

@@ -13,8 +13,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_digitalocean as do
 
-from components._lib.digitalocean import app_region, ingress_host
-from components._lib.naming import physical_name
+from components._lib.digitalocean import app_name, app_region, ingress_host
 from components.dns import Record, create_record
 from components.static_frontend import StaticFrontend, StaticFrontendArgs, StaticFrontendOutputs
 
@@ -24,7 +23,7 @@ def build(parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> Static
     app = do.App(
         f"{name}-app",
         spec=do.AppSpecArgs(
-            name=physical_name(pulumi.get_stack(), name, max_len=32),
+            name=app_name(name),
             region=app_region(args.region) if args.region else None,
             static_sites=[
                 do.AppSpecStaticSiteArgs(

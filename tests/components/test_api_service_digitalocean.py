@@ -387,7 +387,7 @@ def test_app_platform_services_own_exactly_their_app_and_the_api_its_cname(apps)
 def test_api_app_spec(apps):
     spec = app_spec(apps, "api")
     assert {k: v for k, v in spec.items() if k != "services"} == {
-        "name": "prod-api",
+        "name": "api-prod-multicloud",
         "region": "fra",
         "alerts": [{"rule": "DEPLOYMENT_FAILED"}, {"rule": "DOMAIN_FAILED"}],
         "vpcs": [{"id": one(apps, VPC).id}],
@@ -414,7 +414,7 @@ def test_api_app_spec(apps):
 def test_worker_app_spec_has_no_domain_ingress_or_port(apps):
     spec = app_spec(apps, "worker")
     assert {k: v for k, v in spec.items() if k != "workers"} == {
-        "name": "prod-worker",
+        "name": "worker-prod-multicloud",
         "region": "fra",
         "alerts": [{"rule": "DEPLOYMENT_FAILED"}],
         "vpcs": [{"id": one(apps, VPC).id}],

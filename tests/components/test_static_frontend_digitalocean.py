@@ -45,7 +45,7 @@ def test_component_owns_exactly_the_app_and_the_cname(prod):
 def test_app_spec_defaults(prod):
     spec = one(prod, APP, "web-app").inputs["spec"]
     assert spec == {
-        "name": "prod-web",
+        "name": "web-prod-multicloud",
         "region": "fra",
         "staticSites": [
             {
