@@ -319,6 +319,7 @@ def bundle_files(
             File(f"bin/{name}", script(name), 0o755)
             for name in (
                 "rollout.sh",
+                "run-jobs.sh",
                 "backup-postgres.sh",
                 "restore-postgres.sh",
                 "verify-backup.sh",

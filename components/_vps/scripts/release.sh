@@ -83,11 +83,7 @@ fail() {
 
 # One-shot jobs first (database setup such as CREATE EXTENSION): a failed job stops the
 # release before anything is replaced, so the previous version keeps serving.
-while read -r job; do
-  [ -n "$job" ] || continue
-  docker compose -p "$COMPOSE_PROJECT" -f compose.yaml --profile jobs run --rm --no-deps "$job" </dev/null >/dev/null \
-    || fail "job $job failed"
-done < jobs.txt
+COMPOSE_PROJECT="$COMPOSE_PROJECT" bash bin/run-jobs.sh </dev/null || fail "a setup job failed"
 
 # Services with a health path are rolled out one by one, health-gated (bin/rollout.sh):
 # the new containers start beside the old ones and the old ones go only when the new ones
