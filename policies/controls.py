@@ -1161,6 +1161,31 @@ def validate_do_spaces_private(args: ResourceValidationArgs, report_violation: R
         )
 
 
+def validate_do_droplet_firewalled(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """Every droplet carries a tag some firewall of the stack selects, so the firewall applies
+    from its first boot (a firewall by droplet ID could only follow the droplet's creation)."""
+    selected: set[str] = set()
+    for firewall in args.resources:
+        if firewall.resource_type != DO_FIREWALL:
+            continue
+        tags = get(plain(firewall.props), "tags")
+        if tags is UNKNOWN or UNKNOWN in items(tags):
+            return  # preview: cannot tell yet
+        selected |= {str(t) for t in items(tags)}
+    for droplet in args.resources:
+        if droplet.resource_type != DO_DROPLET:
+            continue
+        tags = get(plain(droplet.props), "tags")
+        if tags is UNKNOWN or UNKNOWN in items(tags):
+            continue
+        if not selected & {str(t) for t in items(tags)}:
+            report_violation(
+                f"{droplet.name}: no firewall of this stack selects any of its tags, so it boots "
+                "unprotected; give it a tag a firewall names in `tags`",
+                droplet.urn,
+            )
+
+
 def validate_do_load_balancer_https(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     props = _props(args, DO_LOAD_BALANCER)
     if props is None:
@@ -1612,6 +1637,15 @@ POLICIES: list[Policy] = [
             "public-read lets anyone list and read the objects."
         ),
         validate=validate_do_spaces_private,
+        enforcement_level=MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="do-droplet-firewall-at-creation",
+        description=_describe(
+            "Every DigitalOcean droplet carries a tag that a firewall of the stack selects, so the "
+            "firewall applies from its first boot (the counterpart of hcloud-server-firewall-attached)."
+        ),
+        validate=validate_do_droplet_firewalled,
         enforcement_level=MANDATORY,
     ),
     ResourceValidationPolicy(

@@ -1530,6 +1530,26 @@ case(
 )
 
 
+FIREWALL_BY_TAG = Res(DO_FIREWALL, {"name": "prod-edge", "tags": ["multicloud-prod-edge"]}, "edge-firewall")
+case(
+    "do-droplet-firewall-at-creation",
+    "pass-tagged",
+    [FIREWALL_BY_TAG, droplet(tags=["multicloud-prod", "multicloud-prod-edge"])],
+    [],
+)
+case(
+    "do-droplet-firewall-at-creation",
+    "fail-untagged",
+    [FIREWALL_BY_TAG, droplet(tags=["multicloud-prod"])],
+    [
+        (
+            "edge-droplet: no firewall of this stack selects any of its tags, so it boots unprotected; "
+            "give it a tag a firewall names in `tags`"
+        )
+    ],
+)
+
+
 def do_lb(**overrides: Any) -> Res:
     props = {
         "region": "fra1",
