@@ -28,7 +28,36 @@ CREDENTIALS = {
     "ssh_private_key": "the deploy key releases use to reach hosts over SSH",
     "hetzner_s3_access_key": "a Hetzner Object Storage access key (Cloud Console → Security → S3 credentials)",
     "hetzner_s3_secret_key": "the secret key that belongs to hetzner_s3_access_key",
+    "registry_credentials": 'logins for private images, JSON {"ghcr.io": "user:token", …}',
 }
+
+# A registry host: a DNS name with an optional port.
+_REGISTRY = r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$"
+
+
+def registry_credential_problems(value: Any) -> list[Problem]:
+    """Problems of a `registry_credentials` value, never echoing it. An opaque secret marker
+    (offline, from a stack file) cannot be checked and passes."""
+    import re
+
+    if isinstance(value, str):
+        if not value.lstrip().startswith("{"):
+            return []  # a `secure:` marker or placeholder: checked when the engine runs
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return [("registry_credentials", 'is not JSON; expected {"ghcr.io": "user:token", …}')]
+    if not isinstance(value, dict) or not value:
+        return [("registry_credentials", 'expected a JSON object such as {"ghcr.io": "user:token"}')]
+    problems: list[Problem] = []
+    for registry, login in value.items():
+        if not re.fullmatch(_REGISTRY, str(registry)):
+            problems.append(
+                ("registry_credentials", "a key is not a registry host such as ghcr.io or docker.io")
+            )
+        elif not isinstance(login, str) or not re.fullmatch(r"[^:\s]+:\S+", login):
+            problems.append((f"registry_credentials.{registry}", "expected user:token"))
+    return problems
 
 
 class ConfigError(Exception):
@@ -129,6 +158,8 @@ def parse(raw: RawConfig) -> StackSpec:
                 problems.append(_pydantic_problem(error))
         raise ConfigError(problems) from None
     problems.extend(check(spec))
+    if "registry_credentials" in raw.values and "registry_credentials" in raw.secret_keys:
+        problems.extend(registry_credential_problems(raw.values["registry_credentials"]))
     for key in sorted(required_credentials(spec) - set(raw.values)):
         problems.append(
             (key, f"not set; it is {CREDENTIALS[key]}: pulumi config set --secret {NAMESPACE}:{key} ...")

@@ -269,6 +269,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                 fleet=fleets.get(svc.target),
                 dns=dns,
                 proxied=svc.proxied if isinstance(svc, ApiSpec) else False,
+                registry_credentials=config.get_secret("registry_credentials"),
             )
             built[name] = (ApiService if is_api else Worker)(name, args, opts=opts_for(svc.target))
             if is_api and dns is None and svc.placement:
@@ -288,6 +289,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                 host=host,
                 ssh_private_key=config.require_secret("ssh_private_key"),
                 acme_email=spec.admin.acme_email if spec.admin else None,
+                registry_credentials=config.get_secret("registry_credentials"),
             ),
             opts=pulumi.ResourceOptions(parent=host),
         )

@@ -7,8 +7,10 @@ path components lowercase alphanumerics joined by `.`, `_`, `__` or dashes, tags
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 DOCKER_HUB = ("docker.io", "index.docker.io", "registry-1.docker.io")
 SUPPORTED = "App Platform pulls from Docker Hub, ghcr.io or registry.digitalocean.com"
@@ -67,3 +69,21 @@ def parse_image(image: str) -> ImageRef:
         # The account's registry is implied; App Platform wants `registry` empty for DOCR.
         return ImageRef("DOCR", "", "/".join(parts[1:]), tag_or_none, digest_or_none)
     raise UnsupportedImage(f"{SUPPORTED}, not {host}")
+
+
+def registry_host(image: str) -> str:
+    """The registry an image is pulled from, as `docker login` names it (docker.io by default)."""
+    first = image.split("/", 1)[0]
+    if "/" in image and ("." in first or ":" in first or first == "localhost"):
+        return "docker.io" if first in DOCKER_HUB else first
+    return "docker.io"
+
+
+def registry_logins(value: Any) -> dict[str, str]:
+    """The `registry_credentials` secret as {registry host: "user:token"} (the config check
+    validated its shape; the offline plan's placeholder is no JSON and means none)."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        value = json.loads(value)
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    return {}

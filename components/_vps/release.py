@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_command as command
 
+from components._lib.images import registry_logins
 from components._vps.model import Container, File, HostWorkloads
 from components._vps.render import ADMIN_USER, bundle, bundle_files, script
 from components.connection import secret
@@ -31,6 +32,8 @@ class ReleaseArgs:
     ssh_private_key: pulumi.Input[str]
     """Private key of the `deploy` user (a stack secret)."""
     acme_email: str | None = None
+    registry_credentials: pulumi.Input[str] | None = None
+    """JSON `{"ghcr.io": "user:token", …}` (a stack secret): logins for private images."""
 
 
 def release_command() -> str:
@@ -82,10 +85,18 @@ class HostRelease(pulumi.ComponentResource):
             )
 
         def make_files(inputs: list[Any]) -> list[File]:
-            workloads, device = inputs
-            return bundle_files(workloads, device, args.acme_email, host.args.ssh_public_keys)
+            workloads, device, logins = inputs
+            return bundle_files(
+                workloads,
+                device,
+                args.acme_email,
+                host.args.ssh_public_keys,
+                registry_logins(logins),
+            )
 
-        files = pulumi.Output.all(resolve_workloads(host.workloads), host.data_device).apply(make_files)
+        files = pulumi.Output.all(
+            resolve_workloads(host.workloads), host.data_device, args.registry_credentials
+        ).apply(make_files)
         payload = secret(files.apply(bundle))
         self.bundle_files = files.apply(lambda fs: sorted(f.path for f in fs))
         self.command = command.remote.Command(

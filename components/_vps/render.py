@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import re
 import tarfile
 from dataclasses import dataclass, field
@@ -303,13 +304,41 @@ def container_path(f: File) -> str:
 # --- bundle ----------------------------------------------------------------------------
 
 
+DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/"  # the key `docker login` writes for Docker Hub
+
+
+def docker_config(logins: dict[str, str], images: list[str]) -> str | None:
+    """A Docker client config (`config.json`) with the logins of the registries `images` are
+    pulled from — only those, so a host holds no token it does not use. None without any."""
+    from components._lib.images import registry_host
+
+    used = {registry_host(image) for image in images}
+    auths = {
+        DOCKER_HUB_AUTH_KEY if registry == "docker.io" else registry: {
+            "auth": base64.b64encode(login.encode()).decode()
+        }
+        for registry, login in sorted(logins.items())
+        if registry in used
+    }
+    return json.dumps({"auths": auths}, indent=2) + "\n" if auths else None
+
+
 def bundle_files(
-    workloads: HostWorkloads, data_device: str, email: str | None, authorized_keys: list[str]
+    workloads: HostWorkloads,
+    data_device: str,
+    email: str | None,
+    authorized_keys: list[str],
+    registry_logins: dict[str, str] | None = None,
 ) -> list[File]:
     """Every file of a host release, secrets included (the caller resolved all Outputs)."""
     if not authorized_keys:
         raise ValueError("a release needs at least one admin SSH key, or it would lock everyone out")
-    files = [
+    files = []
+    # Logins for private images; release.sh points DOCKER_CONFIG here when it exists.
+    logins = docker_config(registry_logins or {}, [c.image for c in workloads.containers])
+    if logins is not None:
+        files.append(File("docker/config.json", logins, 0o600))
+    files += [
         File("compose.yaml", compose(workloads, email), 0o644),
         File("authorized_keys", "".join(f"{key}\n" for key in authorized_keys), 0o600),
         File("host.env", f"DATA_DEVICE={data_device}\n", 0o600),

@@ -85,6 +85,9 @@ class ApiServiceArgs:
     """AWS: region (for the log driver); DigitalOcean: region of the load balancer or app."""
     protect: bool = False
     """Prod: deletion protection on the load balancer, longer log retention."""
+    registry_credentials: pulumi.Input[str] | None = None
+    """JSON `{"ghcr.io": "user:token", …}` (a stack secret): logins for private images
+    (App Platform; on hosts the release ships them)."""
     tags: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -27,7 +27,7 @@ import pulumi
 import pulumi_digitalocean as do
 
 from components._lib.digitalocean import app_name, app_region, ingress_host
-from components._lib.images import ImageRef, parse_image
+from components._lib.images import ImageRef, parse_image, registry_host, registry_logins
 from components._lib.naming import physical_name
 from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, setup_jobs, vps
 from components.connection import SECRET_VARS
@@ -178,6 +178,14 @@ def _app_platform(
         raise ValueError(f"{name}: App Platform needs instance_size and region")
     is_api = args.port is not None
     image_fields = image_args(parse_image(args.image))
+    if args.registry_credentials is not None and image_fields["registry_type"] != "DOCR":
+        # Private images: App Platform logs in with the registry's user:token (DOCR needs none).
+        registry = registry_host(args.image)
+        image_fields["registry_credentials"] = pulumi.Output.secret(
+            pulumi.Output.from_input(args.registry_credentials).apply(
+                lambda value: registry_logins(value).get(registry)
+            )
+        )
     common: dict[str, Any] = {
         "name": name,
         "instance_size_slug": args.instance_size,

@@ -73,6 +73,10 @@ shopt -u nullglob
 systemctl daemon-reload
 
 cd "$APP_DIR"
+# Logins for private images (0600, root), for every docker call below and in bin/.
+if [ -f "$APP_DIR/docker/config.json" ]; then
+  export DOCKER_CONFIG="$APP_DIR/docker"
+fi
 fail() {
   echo "release failed: $1" >&2
   docker compose -p "$COMPOSE_PROJECT" -f compose.yaml ps >&2 || true
