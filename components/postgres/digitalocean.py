@@ -1,11 +1,13 @@
 """ManagedPostgres on DigitalOcean: a managed PostgreSQL cluster inside the stack's VPC.
 
-The database firewall trusts only the stack's droplets (by the fleet tag); clients connect
-over the VPC with `sslmode=require`. DigitalOcean takes daily backups with 7 days of
-point-in-time recovery by itself. `extensions` (TimescaleDB, PostGIS, pgvector …) are created
-by a setup job each consumer runs as the cluster's admin before it starts. DigitalOcean offers a standby node (`multi_az: true`)
-only from 2 GB of memory, so with one the neutral size resolves to the cheapest size that can
-have it (a 1 GB request becomes db-s-1vcpu-2gb, priced as such in `infra cost`).
+The database firewall trusts only the stack's droplets (by the fleet tag) and, when App
+Platform apps link the database, the VPC they join; clients connect over the VPC with
+`sslmode=require`. DigitalOcean takes daily backups with 7 days of point-in-time recovery by
+itself. `extensions` (TimescaleDB, PostGIS, pgvector …) are created by a setup job each
+consumer runs as the cluster's admin before it starts. DigitalOcean offers a standby node
+(`multi_az: true`) only from 2 GB of memory, so with one the neutral size resolves to the
+cheapest size that can have it (a 1 GB request becomes db-s-1vcpu-2gb, priced as such in
+`infra cost`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Redis on DigitalOcean: a managed Valkey cluster inside the stack's VPC, TLS only.
 
 DigitalOcean retired managed Redis for new clusters in favour of Valkey, so `engine: redis`
-is a config error here. Eviction is off (`noeviction`), as on the other backends.
+is a config error here. Eviction is off (`noeviction`), as on the other backends. The firewall
+trusts the stack's droplets, and the VPC when App Platform apps link the cache.
 """
 
 from __future__ import annotations
