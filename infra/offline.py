@@ -20,10 +20,18 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from infra.mocks import ProviderMocks, RecordingMonitor, Registration
-from stacks.loader import CREDENTIALS, NAMESPACE, RawConfig, parse, read_stack_file, required_credentials
+from stacks.loader import (
+    CREDENTIALS,
+    NAMESPACE,
+    OFFLINE_PLACEHOLDER,
+    RawConfig,
+    parse,
+    read_stack_file,
+    required_credentials,
+)
 from stacks.spec import StackSpec
 
-PLACEHOLDER = "offline-placeholder-credential"
+PLACEHOLDER = OFFLINE_PLACEHOLDER
 
 
 @dataclass

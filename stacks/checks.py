@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from components._lib.images import UnsupportedImage, parse_image
+from components._lib.naming import physical_name
 from stacks.capabilities import HOST_PLACED, LINK_ENV, OFF_HOST_RUNTIMES, placed_on_host, supported_targets
 from stacks.sizing import (
     SizingError,
@@ -655,8 +656,25 @@ def _aws(spec: StackSpec) -> list[Problem]:
     return problems
 
 
+def setup_job_name(database: str) -> str:
+    """The name of a database's setup job (components.postgres.SetupJob): a compose service
+    on hosts, an App Platform component."""
+    return physical_name(database, "extensions", max_len=32)
+
+
 def _names(spec: StackSpec) -> list[Problem]:
     problems = []
+    jobs = {
+        setup_job_name(n): n for n, s in spec.services.items() if isinstance(s, PostgresSpec) and s.extensions
+    }
+    for name in spec.services:
+        if name in jobs:
+            problems.append(
+                (
+                    f"services.{name}",
+                    f"the name {name!r} is taken by the setup job of services.{jobs[name]}; rename the service",
+                )
+            )
     for name, svc in spec.services.items():
         # An AWS load balancer or CloudFront is reached through an alias (Route 53) or a
         # flattened CNAME (Cloudflare); DigitalOcean DNS has neither at the apex.

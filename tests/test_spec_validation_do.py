@@ -867,3 +867,14 @@ def test_extensions_elsewhere_are_a_clear_error(target):
     values["services"][db]["extensions"] = ["timescaledb"]
     problems = problems_of(lambda v: None, values)
     assert (f"services.{db}.extensions", f"not supported on {target}; only on: digitalocean") in problems
+
+
+def test_a_service_may_not_take_the_name_of_a_setup_job():
+    def mutate(values: Values) -> None:
+        values["services"]["db"]["extensions"] = ["vector"]
+        values["services"]["db-extensions"] = values["services"].pop("api")
+
+    assert (
+        "services.db-extensions",
+        "the name 'db-extensions' is taken by the setup job of services.db; rename the service",
+    ) in problems_of(mutate)

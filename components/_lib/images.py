@@ -85,5 +85,6 @@ def registry_logins(value: Any) -> dict[str, str]:
     if isinstance(value, str) and value.lstrip().startswith("{"):
         value = json.loads(value)
     if isinstance(value, dict):
-        return {str(k): str(v) for k, v in value.items()}
+        # Docker Hub answers to several names; images name it docker.io (registry_host).
+        return {("docker.io" if str(k) in DOCKER_HUB else str(k)): str(v) for k, v in value.items()}
     return {}

@@ -24,11 +24,11 @@ from typing import Protocol
 import pulumi
 
 from components._lib.backends import load_backend
-from components._lib.naming import physical_name
 from components.connection import postgres_env, secret
 from components.host import HostFleet, VpsHost
 from components.network import Network
 from components.object_store import ObjectStore
+from stacks.checks import setup_job_name
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,8 @@ class SetupJob:
 def extensions_command(extensions: list[str]) -> list[str]:
     """`sh -c` that creates `extensions` (names are checked against a safe pattern at
     validation) with psql, retrying a few times."""
-    sql = " ".join(f'CREATE EXTENSION IF NOT EXISTS "{e}";' for e in extensions)
+    # CASCADE: an extension that needs another (postgis_topology → postgis) brings it along.
+    sql = " ".join(f'CREATE EXTENSION IF NOT EXISTS "{e}" CASCADE;' for e in extensions)
     script = (
         f"for attempt in 1 2 3 4 5; do psql -v ON_ERROR_STOP=1 -q -c '{sql}' && exit 0; sleep 5; done; exit 1"
     )
@@ -155,8 +156,7 @@ class ManagedPostgres(pulumi.ComponentResource):
         self.backup_password = secret(out.backup_password) if out.backup_password is not None else None
         self.setup_job = (
             SetupJob(
-                # A compose service on hosts, an App Platform component (≤ 32 characters).
-                name=physical_name(name, "extensions", max_len=32),
+                name=setup_job_name(name),
                 image=f"postgres:{args.version}-alpine",
                 command=extensions_command(args.extensions),
                 env=out.admin_env,

@@ -69,5 +69,7 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
             "PGUSER": cluster.user,
             "PGPASSWORD": pulumi.Output.secret(cluster.password),
             "PGSSLMODE": pulumi.Output.from_input("require"),
+            # An unreachable database fails an attempt in 10 s, not the OS's minutes.
+            "PGCONNECT_TIMEOUT": pulumi.Output.from_input("10"),
         },
     )

@@ -198,7 +198,7 @@ def test_passwords_are_secrets(prod):
 
 # --- extensions: a setup job every consumer runs before it starts --------------------------
 
-JOB_VARIABLES = {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSSLMODE"}
+JOB_VARIABLES = {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSSLMODE", "PGCONNECT_TIMEOUT"}
 
 
 @pytest.fixture(scope="module")
@@ -213,11 +213,12 @@ def test_the_job_runs_as_the_admin_on_the_private_host_with_tls(timescale):
     cluster = one(timescale, CLUSTER, "db-cluster")
     assert set(job) == JOB_VARIABLES
     assert job["PGHOST"] == out(timescale, cluster, "privateHost")
-    assert (job["PGPORT"], job["PGDATABASE"], job["PGUSER"], job["PGSSLMODE"]) == (
+    assert (job["PGPORT"], job["PGDATABASE"], job["PGUSER"], job["PGSSLMODE"], job["PGCONNECT_TIMEOUT"]) == (
         "25060",
         "app",
         out(timescale, cluster, "user"),
         "require",
+        "10",
     )
     assert job["PGPASSWORD"] == out(timescale, cluster, "password")
     assert job["PGPASSWORD"] in timescale.secret_values
@@ -232,8 +233,8 @@ def test_the_job_is_a_one_shot_compose_service_the_release_runs_first(timescale)
     assert job["profiles"] == ["jobs"] and job["restart"] == "no"
     assert job["image"] == "postgres:16-alpine"
     assert (
-        'CREATE EXTENSION IF NOT EXISTS "timescaledb"; CREATE EXTENSION IF NOT EXISTS "pg_trgm";'
-        in (job["command"][2])
+        'CREATE EXTENSION IF NOT EXISTS "timescaledb" CASCADE; CREATE EXTENSION IF NOT EXISTS "pg_trgm" CASCADE;'
+        in job["command"][2]
     )
     assert "$" not in job["command"][2]  # compose would interpolate it
     assert files["jobs.txt"].text == "db-extensions\n"
@@ -263,7 +264,7 @@ def test_app_platform_consumers_run_it_as_a_pre_deploy_job(aws_plan):
             "repository": "postgres",
             "tag": "16-alpine",
         }
-        assert 'CREATE EXTENSION IF NOT EXISTS "vector";' in job["runCommand"]
+        assert 'CREATE EXTENSION IF NOT EXISTS "vector" CASCADE;' in job["runCommand"]
         types = {e["key"]: e["type"] for e in job["envs"]}
         assert types["PGPASSWORD"] == "SECRET" and types["PGHOST"] == "GENERAL"
         assert set(types) == JOB_VARIABLES

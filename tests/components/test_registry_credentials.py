@@ -49,6 +49,12 @@ def test_docker_config_holds_only_the_registries_in_use():
     assert base64.b64decode(auths["ghcr.io"]["auth"]).decode() == LOGIN
 
 
+@pytest.mark.parametrize("name", ["docker.io", "index.docker.io", "registry-1.docker.io"])
+def test_every_name_of_docker_hub_logs_in_to_docker_hub(name):
+    text = docker_config(registry_logins({name: "acme:t"}), ["acme/private:1"])
+    assert text is not None and set(json.loads(text)["auths"]) == {DOCKER_HUB_AUTH_KEY}
+
+
 def test_no_login_in_use_means_no_docker_config():
     assert docker_config({"quay.io": "q:t"}, ["ghcr.io/acme/api:1"]) is None
     assert docker_config({}, ["ghcr.io/acme/api:1"]) is None
@@ -80,7 +86,12 @@ def problems(value: Any, secret: bool = True) -> list[tuple[str, str]]:
     [
         ({"ghcr.io": LOGIN}, []),
         (json.dumps({"ghcr.io": LOGIN}), []),
-        ("secure:v1:opaque", []),  # a stack file's ciphertext: checked when the engine runs
+        ({"secure": "v1:opaque"}, []),  # a stack file's ciphertext: checked when the engine runs
+        ("offline-placeholder-credential", []),  # the offline plan has no credentials
+        (
+            "ghp_barewithoutjson",
+            [("registry_credentials", 'is not JSON; expected {"ghcr.io": "user:token", …}')],
+        ),
         ({"ghcr.io": "no-colon-token"}, [("registry_credentials.ghcr.io", "expected user:token")]),
         (
             {"GHCR IO": LOGIN},

@@ -371,7 +371,7 @@ def test_prepare_script_refuses_a_major_version_change(tmp_path, require_tool):
 
 # --- setup jobs: extensions created as the admin, the way a consumer's job runs it ---------
 
-JOB_VARIABLES = {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSSLMODE"}
+JOB_VARIABLES = {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSSLMODE", "PGCONNECT_TIMEOUT"}
 
 
 def _run_job(pg: PgServer, extensions: list[str]) -> subprocess.CompletedProcess[str]:
@@ -383,6 +383,7 @@ def _run_job(pg: PgServer, extensions: list[str]) -> subprocess.CompletedProcess
         "PGDATABASE": "postgres",
         "PGUSER": USER,
         "PGSSLMODE": "require",
+        "PGCONNECT_TIMEOUT": "10",
     }
     assert JOB_VARIABLES <= set(env)
     return subprocess.run(
@@ -397,3 +398,12 @@ def test_the_extensions_job_creates_them_and_is_idempotent(pg):
         assert result.returncode == 0, result.stderr
     listed = pg.psql(pg.tcp(), "SELECT extname FROM pg_extension ORDER BY extname")
     assert {"hstore", "pgcrypto"} <= set(listed.stdout.split())
+
+
+@pytest.mark.integration
+def test_an_extension_brings_the_ones_it_requires(pg):
+    """earthdistance requires cube: listed alone, CASCADE creates cube too."""
+    result = _run_job(pg, ["earthdistance"])
+    assert result.returncode == 0, result.stderr
+    listed = pg.psql(pg.tcp(), "SELECT extname FROM pg_extension ORDER BY extname")
+    assert {"cube", "earthdistance"} <= set(listed.stdout.split())

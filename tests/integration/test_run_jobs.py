@@ -20,12 +20,16 @@ from components._vps.render import script
 
 ADMIN_PASSWORD = "doadmin-Pq3Wm8Zr5Tx1Lc7Vn2Bk9"
 FAKE_DOCKER = """#!/usr/bin/env bash
-# Records each call; fails for the service named in $FAIL_JOB; prints the job's env file,
-# as a careless job would, to prove run-jobs.sh does not pass its output on.
+# Records each call; fails for the service named in $FAIL_JOB with psql's kind of message on
+# stderr; prints the job's env file on stdout, as a careless job would, to prove run-jobs.sh
+# never passes its standard output on.
 printf '%s\\n' "$*" >> "$CALLS"
 job="${@: -1}"
 cat "env/$job.env" 2>/dev/null || true
-[ "$job" != "${FAIL_JOB:-}" ]
+if [ "$job" = "${FAIL_JOB:-}" ]; then
+  echo 'psql: error: ERROR:  extension "pg_cron" is not available' >&2
+  exit 3
+fi
 """
 
 
@@ -90,7 +94,10 @@ def test_a_failed_job_stops_the_release_and_its_credentials_are_emptied_too(rele
     require_tool("bash")
     result, calls = run_jobs(release, fail_job="db-extensions")
     assert result.returncode == 1
-    assert result.stderr.strip() == "run-jobs: job db-extensions failed (exit 1)"
+    assert result.stderr.splitlines() == [
+        "run-jobs: job db-extensions failed (exit 3); its last messages:",
+        '  psql: error: ERROR:  extension "pg_cron" is not available',
+    ]
     assert len(calls) == 1  # the second job never ran
     assert (release / "env" / "db-extensions.env").read_text() == ""
     assert ADMIN_PASSWORD not in result.stdout + result.stderr

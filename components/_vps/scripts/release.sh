@@ -47,6 +47,14 @@ while read -r script args; do
   DATA_DIR="$DATA_DIR" bash "$staging/bin/$script" $args
 done < "$staging/prepare.txt"
 
+# One-shot jobs (database setup such as CREATE EXTENSION), run from the new release before
+# the swap: a failed job leaves the running release and its directory as they were.
+if [ -f "$staging/docker/config.json" ]; then
+  export DOCKER_CONFIG="$staging/docker"  # logins for private images
+fi
+(cd "$staging" && COMPOSE_PROJECT="$COMPOSE_PROJECT" bash bin/run-jobs.sh </dev/null) \
+  || { echo "release failed: a setup job failed; nothing was changed" >&2; exit 1; }
+
 # Swap the release directory; keep the previous one for inspection and rollback.
 rm -rf "${APP_DIR}.previous"
 if [ -d "$APP_DIR" ]; then
@@ -55,6 +63,9 @@ fi
 mv "$staging" "$APP_DIR"
 chmod 0755 "$APP_DIR"
 trap - EXIT
+# The previous release is kept for inspection, without its registry logins (a rotated or
+# removed token must not linger).
+rm -rf "${APP_DIR}.previous/docker"
 
 # Host timers (backups, their weekly verification): install this release's units, drop
 # units a previous release had and this one does not.
@@ -74,6 +85,7 @@ systemctl daemon-reload
 
 cd "$APP_DIR"
 # Logins for private images (0600, root), for every docker call below and in bin/.
+unset DOCKER_CONFIG
 if [ -f "$APP_DIR/docker/config.json" ]; then
   export DOCKER_CONFIG="$APP_DIR/docker"
 fi
@@ -85,14 +97,10 @@ fail() {
   exit 1
 }
 
-# One-shot jobs first (database setup such as CREATE EXTENSION): a failed job stops the
-# release before anything is replaced, so the previous version keeps serving.
-COMPOSE_PROJECT="$COMPOSE_PROJECT" bash bin/run-jobs.sh </dev/null || fail "a setup job failed"
-
 # Services with a health path are rolled out one by one, health-gated (bin/rollout.sh):
 # the new containers start beside the old ones and the old ones go only when the new ones
-# answer. Everything else (data services, Caddy, workers; not the jobs, which ran above) is
-# started first, as compose does.
+# answer. Everything else (data services, Caddy, workers; not the jobs, which ran before the
+# swap) is started first, as compose does.
 mapfile -t not_started_here < <(awk 'NF {print $1}' rollout.txt jobs.txt)
 mapfile -t others < <(docker compose -p "$COMPOSE_PROJECT" -f compose.yaml config --services \
   | grep -vxF -f <(printf '%s\n' "${not_started_here[@]}" | sed '/^$/d') || true)

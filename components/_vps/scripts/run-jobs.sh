@@ -4,10 +4,12 @@
 #
 #   run-jobs.sh
 #
-# Run from the release directory (the one holding compose.yaml), as root, by release.sh.
-# A job's environment (env/<job>.env) may hold a database admin's credentials: it is emptied
-# as soon as the job has run, successful or not, so they do not stay on the host. The job's
-# output is not printed (it may echo them); a failure names the job and exits 1.
+# Run from the new release directory (the one holding compose.yaml), as root, by release.sh
+# before it swaps releases. A job's environment (env/<job>.env) may hold a database admin's
+# credentials: it is emptied as soon as the job has run, successful or not, so they do not
+# stay on the host. A job's standard output is never printed (a job could echo its
+# environment); when one fails, the last lines of its standard error (psql's message, which
+# names the user and host but not the password) are, and run-jobs.sh exits 1.
 set -euo pipefail
 
 COMPOSE_PROJECT=${COMPOSE_PROJECT:-multicloud}
@@ -17,13 +19,17 @@ while read -r job; do
   [ -n "$job" ] || continue
   [[ "$job" =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || { echo "run-jobs: invalid job name" >&2; exit 2; }
   status=0
+  errors=$(mktemp)
   docker compose -p "$COMPOSE_PROJECT" -f compose.yaml --profile jobs run --rm --no-deps "$job" \
-    </dev/null >/dev/null 2>&1 || status=$?
+    </dev/null >/dev/null 2>"$errors" || status=$?
   if [ -f "env/$job.env" ]; then
     : >"env/$job.env"
   fi
   if [ "$status" -ne 0 ]; then
-    echo "run-jobs: job $job failed (exit $status)" >&2
+    echo "run-jobs: job $job failed (exit $status); its last messages:" >&2
+    tail -n 5 "$errors" | sed 's/^/  /' >&2
+    rm -f "$errors"
     exit 1
   fi
+  rm -f "$errors"
 done <jobs.txt
