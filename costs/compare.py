@@ -84,18 +84,19 @@ def retarget(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[
                 svc.pop("location", None)
     if target == "digitalocean":
         for name, svc in services.items():
+            if svc.get("target") != "digitalocean":
+                continue
             # Droplets (the default runtime) do not autoscale.
             on_droplets = svc.get("runtime") != "app_platform" and svc.get("kind") in ("api", "worker")
-            if svc.get("target") == "digitalocean" and on_droplets and svc.pop("max_replicas", None):
+            if on_droplets and svc.pop("max_replicas", None):
                 notes.append(f"{name}: max_replicas dropped (droplets do not autoscale; App Platform would)")
-        for svc in services.values():
-            if svc.get("target") == "digitalocean" and svc.get("kind") == "redis":
+            if svc.get("kind") == "redis":
                 svc["engine"] = "valkey"
                 svc.pop("version", None)
-    if target == "cloudflare" and "cloudflare" not in config:
-        config["cloudflare"] = {"account_id": PLACEHOLDER_ACCOUNT}
-        notes.append("placeholder account_id added for the comparison")
     if target == "cloudflare":
+        if "cloudflare" not in config:
+            config["cloudflare"] = {"account_id": PLACEHOLDER_ACCOUNT}
+            notes.append("placeholder account_id added for the comparison")
         for name, svc in services.items():
             if svc.get("target") == "cloudflare" and svc.get("kind") == "bucket":
                 svc.pop("location", None)

@@ -15,7 +15,6 @@ from components._lib.naming import physical_name
 from stacks.capabilities import HOST_PLACED, LINK_ENV, OFF_HOST_RUNTIMES, placed_on_host, supported_targets
 from stacks.sizing import (
     SizingError,
-    app_instance_size,
     app_sizes,
     do_database_size,
     elasticache_node_type,
@@ -24,6 +23,7 @@ from stacks.sizing import (
     rds_instance_class,
     required_volume_gb,
     resolve_server_type,
+    service_app_size,
 )
 from stacks.spec import ApiSpec, BucketSpec, PostgresSpec, RedisSpec, StackSpec, StaticSiteSpec, WorkerSpec
 
@@ -387,17 +387,8 @@ def _digitalocean(spec: StackSpec) -> list[Problem]:
             )
         if isinstance(svc, ApiSpec | WorkerSpec):
             problems += _do_container(name, svc, spec)
-        if isinstance(svc, StaticSiteSpec) and len(name) < 2:
-            problems.append(
-                (
-                    f"services.{name}",
-                    "App Platform component names have 2 to 32 characters; rename the service",
-                )
-            )
-        if isinstance(svc, StaticSiteSpec) and spec.dns is None:
-            problems.append(
-                ("dns", f"services.{name} on App Platform needs dns: {{...}} for its domain's CNAME record")
-            )
+        if isinstance(svc, StaticSiteSpec) or (isinstance(svc, ApiSpec | WorkerSpec) and svc.on_app_platform):
+            problems += _app_platform_component(name, svc, spec)
         if isinstance(svc, RedisSpec) and svc.engine != "valkey":
             problems.append(
                 (f"services.{name}.engine", "DigitalOcean offers managed valkey only; set engine: valkey")
@@ -487,10 +478,6 @@ def _do_container(name: str, svc: ApiSpec | WorkerSpec, spec: StackSpec) -> list
                 f"must be more than replicas ({svc.replicas}): App Platform autoscales between them",
             )
         )
-    if len(name) < 2:
-        problems.append((path, "App Platform component names have 2 to 32 characters; rename the service"))
-    if isinstance(svc, ApiSpec) and spec.dns is None:
-        problems.append(("dns", f"{path} on App Platform needs dns: {{...}} for its domain's CNAME record"))
     if svc.read_only:
         problems.append((f"{path}.read_only", "App Platform has no read-only root filesystem; remove it"))
     try:
@@ -523,14 +510,26 @@ def _do_container(name: str, svc: ApiSpec | WorkerSpec, spec: StackSpec) -> list
             problems.append((path, "give size or instance_size, not both"))
     else:
         try:
-            app_instance_size(
-                svc.size.cpu if svc.size else None,
-                svc.size.memory_gb if svc.size else None,
-                autoscale=svc.max_replicas is not None,
-                instances=svc.replicas,
-            )
+            service_app_size(svc)
         except SizingError as err:
             problems.append((f"{path}.size", str(err)))
+    return problems
+
+
+def _app_platform_component(
+    name: str, svc: ApiSpec | WorkerSpec | StaticSiteSpec, spec: StackSpec
+) -> list[Problem]:
+    """What every App Platform component needs: a name App Platform takes, and DNS for the
+    CNAME of a published one (an api or a static site)."""
+    problems: list[Problem] = []
+    if len(name) < 2:
+        problems.append(
+            (f"services.{name}", "App Platform component names have 2 to 32 characters; rename the service")
+        )
+    if not isinstance(svc, WorkerSpec) and spec.dns is None:
+        problems.append(
+            ("dns", f"services.{name} on App Platform needs dns: {{...}} for its domain's CNAME record")
+        )
     return problems
 
 

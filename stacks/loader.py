@@ -8,6 +8,7 @@ created or destroyed.
 from __future__ import annotations
 
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -41,8 +42,6 @@ _REGISTRY = r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$"
 def registry_credential_problems(value: Any) -> list[Problem]:
     """Problems of a `registry_credentials` value, never echoing it. An opaque secret marker
     (offline, from a stack file) cannot be checked and passes."""
-    import re
-
     if (isinstance(value, dict) and set(value) == {"secure"}) or value == OFFLINE_PLACEHOLDER:
         return []  # a stack file's ciphertext, or the offline plan: checked when the engine runs
     if isinstance(value, str):

@@ -29,11 +29,11 @@ from stacks.guard import placement_problems, placements
 from stacks.loader import NAMESPACE, ConfigError, parse, read_pulumi_config
 from stacks.providers import Providers
 from stacks.sizing import (
-    app_instance_size,
     do_database_size,
     elasticache_node_type,
     rds_instance_class,
     resolve_server_type,
+    service_app_size,
     volume_gb,
 )
 from stacks.spec import ApiSpec, BucketSpec, PostgresSpec, RedisSpec, StackSpec, StaticSiteSpec, WorkerSpec
@@ -76,6 +76,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
     config = pulumi.Config(NAMESPACE)
     project, stack = pulumi.get_project(), pulumi.get_stack()
     providers = Providers(spec)
+    registry_credentials = config.get_secret("registry_credentials")
     dns = (
         # DigitalOcean names a zone by its domain.
         DnsArgs(provider=spec.dns.provider, zone_id=spec.dns.zone_id or spec.domain) if spec.dns else None
@@ -265,16 +266,17 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                 hosts=[hosts[h] for h in svc.hosts or []],
                 load_balancer=svc.load_balancer if isinstance(svc, ApiSpec) else False,
                 runtime=svc.runtime,
-                instance_size=_app_instance_size(svc) if svc.on_app_platform else None,
+                instance_size=service_app_size(svc) if svc.on_app_platform else None,
                 fleet=fleets.get(svc.target),
                 dns=dns,
                 proxied=svc.proxied if isinstance(svc, ApiSpec) else False,
-                registry_credentials=config.get_secret("registry_credentials"),
+                registry_credentials=registry_credentials,
             )
             built[name] = (ApiService if is_api else Worker)(name, args, opts=opts_for(svc.target))
             if is_api and dns is None and svc.placement:
                 pulumi.log.warn(
-                    f"services.{name}: no dns configured; point {args.fqdn} at host {svc.host} yourself "
+                    f"services.{name}: no dns configured; point {args.fqdn} at host "
+                    f"{', '.join(svc.placement)} yourself "
                     "(Caddy needs it to obtain the certificate)"
                 )
 
@@ -289,7 +291,7 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                 host=host,
                 ssh_private_key=config.require_secret("ssh_private_key"),
                 acme_email=spec.admin.acme_email if spec.admin else None,
-                registry_credentials=config.get_secret("registry_credentials"),
+                registry_credentials=registry_credentials,
             ),
             opts=pulumi.ResourceOptions(parent=host),
         )
@@ -336,17 +338,6 @@ def _linked_from_app_platform(spec: StackSpec, name: str) -> bool:
     return any(
         isinstance(s, ApiSpec | WorkerSpec) and s.on_app_platform and name in s.links
         for s in spec.services.values()
-    )
-
-
-def _app_instance_size(svc: ApiSpec | WorkerSpec) -> str:
-    """The App Platform instance size: explicit, else the cheapest that fits (dedicated when
-    autoscaling, the only sizes App Platform autoscales)."""
-    return svc.instance_size or app_instance_size(
-        svc.size.cpu if svc.size else None,
-        svc.size.memory_gb if svc.size else None,
-        autoscale=svc.max_replicas is not None,
-        instances=svc.replicas,
     )
 
 

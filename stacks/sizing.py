@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from costs.catalog import ServerType, load, server_types
-from stacks.spec import HostSpec, PostgresSpec, RedisSpec, StackSpec
+from stacks.spec import ApiSpec, HostSpec, PostgresSpec, RedisSpec, StackSpec, WorkerSpec
 
 
 class SizingError(ValueError):
@@ -188,3 +188,14 @@ def app_instance_size(
 def app_sizes() -> dict[str, dict]:
     """App Platform instance sizes by slug."""
     return {s["name"]: s for s in load("digitalocean")["app_sizes"]}
+
+
+def service_app_size(svc: ApiSpec | WorkerSpec) -> str:
+    """An App Platform service's instance size: explicit, else the cheapest that fits its
+    neutral size, its replicas, and autoscaling (dedicated sizes only)."""
+    return svc.instance_size or app_instance_size(
+        svc.size.cpu if svc.size else None,
+        svc.size.memory_gb if svc.size else None,
+        autoscale=svc.max_replicas is not None,
+        instances=svc.replicas,
+    )

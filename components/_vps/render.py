@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from components._lib.images import registry_host
 from components._vps.model import APP_DIR, DATA_DIR, File, HostWorkloads, Site
 
 ADMIN_USER = "deploy"
@@ -310,8 +311,6 @@ DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/"  # the key `docker login` wr
 def docker_config(logins: dict[str, str], images: list[str]) -> str | None:
     """A Docker client config (`config.json`) with the logins of the registries `images` are
     pulled from — only those, so a host holds no token it does not use. None without any."""
-    from components._lib.images import registry_host
-
     used = {registry_host(image) for image in images}
     auths = {
         DOCKER_HUB_AUTH_KEY if registry == "docker.io" else registry: {

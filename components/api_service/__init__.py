@@ -28,7 +28,7 @@ each of its two zones).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pulumi
 
@@ -37,6 +37,9 @@ from components.connection import Linkable
 from components.dns import DnsArgs
 from components.host import HostFleet, VpsHost
 from components.network import Network
+
+if TYPE_CHECKING:  # components.postgres is a link, not a dependency of this module
+    from components.postgres import SetupJob
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ def service_env(args: ApiServiceArgs) -> dict[str, pulumi.Output[str]]:
     return env
 
 
-def setup_jobs(args: ApiServiceArgs) -> list[Any]:
+def setup_jobs(args: ApiServiceArgs) -> list[SetupJob]:
     """The setup jobs (components.postgres.SetupJob) of the linked databases that have one:
     each backend runs them before the service starts."""
     return [job for link in args.links.values() if (job := getattr(link, "setup_job", None)) is not None]

@@ -130,18 +130,11 @@ def _behind_load_balancer(
 # --- App Platform --------------------------------------------------------------------------
 
 
-def app_envs(
-    env: dict[str, pulumi.Output[str]], plain: set[str], env_type: type = do.AppSpecServiceEnvArgs
-) -> list:
-    """App Platform variables, read at run time: the user's own (`plain`) as GENERAL, the
-    contract variables as SECRET when they carry a credential (DESIGN §5)."""
+def app_envs(env: dict[str, pulumi.Output[str]], env_type: type = do.AppSpecServiceEnvArgs) -> list:
+    """App Platform variables, read at run time: SECRET when they carry a credential
+    (DATABASE_URL, PGPASSWORD … — DESIGN §5), GENERAL otherwise."""
     return [
-        env_type(
-            key=key,
-            value=value,
-            scope="RUN_TIME",
-            type="SECRET" if key in SECRET_VARS and key not in plain else "GENERAL",
-        )
+        env_type(key=key, value=value, scope="RUN_TIME", type="SECRET" if key in SECRET_VARS else "GENERAL")
         for key, value in sorted(env.items())
     ]
 
@@ -199,7 +192,7 @@ def _app_platform(
             kind="PRE_DEPLOY",
             image=do.AppSpecJobImageArgs(**image_args(parse_image(job.image))),
             run_command=shlex.join(job.command),
-            envs=app_envs(job.env, set(), do.AppSpecJobEnvArgs),
+            envs=app_envs(job.env, do.AppSpecJobEnvArgs),
             instance_size_slug=JOB_SIZE,
             instance_count=1,
         )
@@ -229,7 +222,7 @@ def _app_platform(
                         timeout_seconds=5,
                         failure_threshold=3,
                     ),
-                    envs=app_envs(env, set(args.env)),
+                    envs=app_envs(env),
                     **scaling(
                         args,
                         do.AppSpecServiceAutoscalingArgs,
@@ -256,7 +249,7 @@ def _app_platform(
         spec_fields["workers"] = [
             do.AppSpecWorkerArgs(
                 image=do.AppSpecWorkerImageArgs(**image_fields),
-                envs=app_envs(env, set(args.env), do.AppSpecWorkerEnvArgs),
+                envs=app_envs(env, do.AppSpecWorkerEnvArgs),
                 **scaling(
                     args,
                     do.AppSpecWorkerAutoscalingArgs,
