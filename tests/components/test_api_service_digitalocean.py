@@ -585,7 +585,6 @@ def test_user_variables_are_general_with_their_value(aws_plan):
     }
 
 
-
 def test_a_credential_set_by_hand_is_secret_too(aws_plan):
     """A worker that links no database but sets DATABASE_URL itself: still a credential."""
     config = app_platform_config()
@@ -594,6 +593,7 @@ def test_a_credential_set_by_hand_is_secret_too(aws_plan):
     variables = envs(aws_plan(config, "prod"), "worker")
     assert variables["DATABASE_URL"]["type"] == "SECRET"
     assert variables["REDIS_URL"]["type"] == "SECRET"
+
 
 def test_app_platform_gets_the_variable_names_a_droplet_gets(apps, single):
     droplet_names = set(env_of(single, "edge", "api"))
