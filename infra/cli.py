@@ -25,6 +25,7 @@ import yaml
 from rich.console import Console
 
 from components.connection import SECRET_VARS
+from components.contracts import ContractBreach
 from infra.offline import Plan, find_project, plan
 from stacks.capabilities import placed_on_host
 from stacks.loader import ConfigError
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(_guard(args, out))
         stack_file, stack = _stack_file(args)
         return int(args.handler(args, stack_file, stack, out))
-    except ConfigError as e:
+    except (ConfigError, ContractBreach) as e:
         for line in e.lines():
             err.print(line, markup=False)
         return EXIT_CONFIG
@@ -146,9 +147,15 @@ def _stack_file(args: argparse.Namespace) -> tuple[Path, str]:
 
 
 def _validate(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) -> int:
-    spec = load_file_offline(stack_file)
+    # The config, then the program under mocks: every resource it would register is checked
+    # against its provider's rules (components.contracts), as `pulumi preview` would.
+    result = plan(stack_file, stack)
+    spec = result.spec
+    custom = sum(1 for r in result.registrations if r.custom and not r.type.startswith("pulumi:"))
     out.print(
-        f"{stack_file}: valid ({len(spec.services)} services, {len(spec.hosts)} hosts, {spec.environment})"
+        f"{stack_file}: valid ({len(spec.services)} services, {len(spec.hosts)} hosts, {spec.environment}; "
+        f"{custom} resources within their providers' rules)",
+        markup=False,
     )
     return EXIT_OK
 
@@ -450,7 +457,7 @@ def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: An
             path.write_text(yaml.safe_dump(doc, sort_keys=False))
             try:
                 result = plan(path, stack)
-            except ConfigError as e:
+            except (ConfigError, ContractBreach) as e:
                 notes = notes + [f"cannot be planned on {target}: {line}" for line in e.lines()]
                 columns.append(
                     Column(target, current.__class__(current.currency, {}, [], 0, current.usage, 0), notes)

@@ -124,8 +124,36 @@ class ProviderMocks(pulumi.runtime.Mocks):
         """Outputs of "the last deployment", returned to a StackReference to this stack."""
         self.secret_values: set[str] = set()
         """Every secret these mocks made up, so renderers can prove none is printed."""
+        self.transforms: list[Any] = []
+        self.breaks: list[Any] = []
+        """Provider-contract breaks the program's preflight transform found (components.contracts)."""
+
+    def register_transform(self, transform: Any) -> None:
+        # The engine runs stack transforms on every registration; Pulumi's mock monitor only
+        # records them, so the mocks run them here, with the inputs the engine would pass.
+        self.transforms.append(transform)
+
+    def _run_transforms(self, args: pulumi.runtime.MockResourceArgs) -> None:
+        from components.contracts import ContractBreach
+
+        for transform in self.transforms:
+            try:
+                transform(
+                    pulumi.ResourceTransformArgs(
+                        custom=args.custom,
+                        type_=args.typ,
+                        name=args.name,
+                        props=args.inputs,
+                        opts=pulumi.ResourceOptions(),
+                    )
+                )
+            except ContractBreach as breach:
+                # The engine would stop at this resource; offline, every break is collected
+                # so `infra validate` can list them all at once.
+                self.breaks.extend(breach.breaks)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        self._run_transforms(args)
         outputs = dict(args.inputs)
         n = next(self._ids)
         rid = f"{args.name}-id"

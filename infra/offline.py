@@ -8,6 +8,7 @@ replaced by a placeholder secret, which is never printed.
 
 from __future__ import annotations
 
+import gc
 import json
 import runpy
 from copy import deepcopy
@@ -19,6 +20,7 @@ from pulumi.runtime import settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.contracts import ContractBreach
 from infra.mocks import ProviderMocks, RecordingMonitor, Registration
 from stacks.loader import (
     CREDENTIALS,
@@ -72,7 +74,8 @@ def offline_config(raw: RawConfig, spec: StackSpec) -> tuple[dict[str, str], lis
 
 
 def plan(stack_file: Path, stack: str, project_dir: Path | None = None) -> Plan:
-    """Validate `stack_file` and run the program under mocks. Raises ConfigError when invalid."""
+    """Validate `stack_file` and run the program under mocks. Raises ConfigError when the
+    config is invalid, ContractBreach when a resource's inputs break its provider's rules."""
     project_dir = project_dir or find_project()
     raw = read_stack_file(stack_file)
     # Validate first with placeholders for credentials, so the user sees config problems,
@@ -100,6 +103,12 @@ def plan(stack_file: Path, stack: str, project_dir: Path | None = None) -> Plan:
     finally:
         pulumi.runtime.set_all_config({}, [])
         settings.configure(saved)
+        # The mock monitor's worker threads each made an event loop; collect them now, while
+        # the interpreter is whole (at exit their __del__ can hit half-torn-down sockets).
+        gc.collect()
+    if mocks.breaks:
+        # What the engine would refuse at the first of these resources, listed all at once.
+        raise ContractBreach(mocks.breaks)
     return Plan(
         project="multicloud",
         stack=stack,

@@ -15,6 +15,7 @@ from components._lib.naming import labels as make_labels
 from components._lib.naming import physical_name
 from components.api_service import ApiService, ApiServiceArgs, Worker
 from components.connection import Linkable
+from components.contracts import preflight
 from components.dns import DnsArgs
 from components.host import FleetArgs, HostArgs, HostFleet, VpsHost
 from components.network import Network, NetworkArgs
@@ -41,6 +42,9 @@ from stacks.spec import ApiSpec, BucketSpec, PostgresSpec, RedisSpec, StackSpec,
 
 def run() -> None:
     """Entry point of the Pulumi program."""
+    # First of all: every resource registered from here on is checked against its
+    # provider's rules before the engine creates it (components.contracts).
+    _register_preflight()
     try:
         spec = parse(read_pulumi_config())
         moved = placement_problems(spec, previous_placements())
@@ -51,6 +55,21 @@ def run() -> None:
         raise pulumi.RunError("invalid stack config:\n" + "\n".join(err.lines())) from None
     build(spec)
     pulumi.export(PLACEMENTS_OUTPUT, placements(spec))
+
+
+def _register_preflight() -> None:
+    """Register the provider-contract check as a stack transform. Under Pulumi's mock monitor
+    (the offline plan, the tests) it goes straight to the mocks, which run it on every
+    registration as the engine does; `register_resource_transform` would start a callback
+    gRPC server there that nothing calls."""
+    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.settings import get_monitor
+
+    monitor = get_monitor()
+    if isinstance(monitor, MockMonitor):
+        monitor.mocks.register_transform(preflight)
+    else:
+        pulumi.runtime.register_resource_transform(preflight)
 
 
 def previous_placements() -> dict[str, Any] | None:

@@ -13,10 +13,20 @@ HCLOUD_TOKEN / CLOUDFLARE_API_TOKEN, when the config is unset).
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 import pulumi
 
 from stacks.spec import StackSpec
+
+
+# Route 53's API endpoint region (https://docs.aws.amazon.com/general/latest/gr/r53.html).
+ROUTE53_REGION = "us-east-1"
+
+
+def _aws_tags(aws: Any) -> Any:
+    """Tags every AWS resource of the stack carries, whichever provider creates it."""
+    return aws.ProviderDefaultTagsArgs(tags={"managed-by": "pulumi", "project": pulumi.get_project()})
 
 
 class Providers:
@@ -54,28 +64,31 @@ class Providers:
 
     @cached_property
     def aws(self) -> pulumi.ProviderResource:
-        """The AWS provider in the stack's region (credentials from the usual AWS chain)."""
+        """The AWS provider in the stack's region (credentials from the usual AWS chain).
+
+        A stack whose only AWS use is Route 53 DNS names no region: Route 53 is a global
+        service whose API is served from us-east-1, so the provider is pinned there."""
         import pulumi_aws as aws
 
-        assert self.spec.aws is not None  # checked: AWS targets need aws.region
+        region = self.spec.aws.region if self.spec.aws is not None else ROUTE53_REGION
         return aws.Provider(
-            "aws",
-            region=self.spec.aws.region,
-            profile=pulumi.Config("aws").get("profile"),
-            default_tags=aws.ProviderDefaultTagsArgs(
-                tags={"managed-by": "pulumi", "project": pulumi.get_project()}
-            ),
+            "aws", region=region, profile=pulumi.Config("aws").get("profile"), default_tags=_aws_tags(aws)
         )
 
     @cached_property
     def aws_us_east_1(self) -> pulumi.ProviderResource:
-        """AWS in us-east-1, where CloudFront certificates must live (the main one if it is there)."""
+        """AWS in us-east-1, where CloudFront certificates must live (the main one if it is there).
+        It tags what it creates like the main provider does."""
         import pulumi_aws as aws
 
-        assert self.spec.aws is not None
-        if self.spec.aws.region == "us-east-1":
+        if self.spec.aws is None or self.spec.aws.region == "us-east-1":
             return self.aws
-        return aws.Provider("aws-us-east-1", region="us-east-1", profile=pulumi.Config("aws").get("profile"))
+        return aws.Provider(
+            "aws-us-east-1",
+            region="us-east-1",
+            profile=pulumi.Config("aws").get("profile"),
+            default_tags=_aws_tags(aws),
+        )
 
     def for_target(self, target: str) -> list[pulumi.ProviderResource]:
         """Providers a component on `target` needs (its own, plus DNS when that differs)."""

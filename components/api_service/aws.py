@@ -18,8 +18,11 @@ import pulumi_aws as aws
 
 from components._lib.certificates import validated_certificate
 from components._lib.naming import physical_name
+from components._lib.unique import unique_name
 from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs
 from components.connection import SECRET_VARS
+from components.contracts import AUTONAME_RANDOM
+from components.contracts.aws import ELB_NAME
 from components.dns import Record, create_record
 from stacks.sizing import fargate_size
 
@@ -76,6 +79,17 @@ def read_parameters_policy(arns: list[str]) -> str:
             "Statement": [{"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": sorted(arns)}],
         }
     )
+
+
+def elb_name(parent: pulumi.Resource, logical: str, name: str) -> pulumi.Output[str] | None:
+    """The physical name of a load balancer or target group: None (Pulumi's auto-name, the
+    logical name plus 7 random characters) where that fits ELB's rule (32 characters, no
+    `internal-` prefix: components.contracts.aws), so existing ones keep theirs; else a
+    shortened name with a random suffix of its own (a child `<logical>-suffix`)."""
+    if ELB_NAME.test(f"{logical}-{'0' * AUTONAME_RANDOM}"):
+        return None
+    physical, _ = unique_name(parent, logical, base=f"lb-{name}", max_len=32)
+    return physical
 
 
 def build(
@@ -213,7 +227,7 @@ def build(
         security_group_id=task_sg.id,
         ip_protocol="-1",
         cidr_ipv4=WORLD_V4,
-        description="image pulls, AWS APIs and the app's own calls",
+        description="outbound: image pulls, AWS APIs and the calls of the app",
         opts=child,
     )
     # Each linked database or cache admits this service, and only this service.
@@ -229,7 +243,7 @@ def build(
             ip_protocol="tcp",
             from_port=port,
             to_port=port,
-            description=f"{name} → {link_name}",
+            description=f"from {name} to {link_name}",
             opts=child,
         )
 
@@ -280,6 +294,7 @@ def build(
         )
         lb = aws.lb.LoadBalancer(
             f"{name}-lb",
+            name=elb_name(parent, f"{name}-lb", name),
             load_balancer_type="application",
             internal=False,
             ip_address_type="ipv4",
@@ -294,6 +309,7 @@ def build(
         )
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",
+            name=elb_name(parent, f"{name}-tg", name),
             port=args.port,
             protocol="HTTP",
             target_type="ip",

@@ -1,0 +1,292 @@
+"""Provider contracts: what each cloud API accepts for the inputs our backends send.
+
+Pulumi mocks accept any string; the clouds do not. Each provider module here
+(`aws.py`, `digitalocean.py`, `hetzner.py`, `cloudflare.py`) lists, for every resource type
+its backends emit, the rules the real API enforces on the inputs we set — characters and
+lengths of names, descriptions, tags and labels; the images, sizes, regions and versions we
+depend on; the scope a name must be unique in; the inputs that replace a stateful resource;
+the inputs the provider stores in another form than we send — each rule with the source it
+was read from and the date. This module only loops over them.
+
+The check runs as a Pulumi stack transform (`preflight`), registered before the program
+registers anything: the engine calls it for every resource before that resource is created
+(during `pulumi preview` and `pulumi up`), and the offline plan's mocks call the same
+transform, so `infra validate`/`infra plan` report every break before anything exists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.output import Unknown
+
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a rule was read: a documentation page, a provider source file, an issue."""
+
+    ref: str
+    read: str
+    """The date it was read (YYYY-MM-DD)."""
+
+    def __str__(self) -> str:
+        return f"{self.ref}, read {self.read}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One constraint the provider's API enforces on one input of some resource types.
+
+    `path` addresses the input in the engine's (camelCase) property names: `description`,
+    `tags.*` (every value of a map), `tags.<key>` (every key of a map),
+    `spec.services[*].name` (every element of a list).
+    """
+
+    types: tuple[str, ...]
+    path: str
+    says: str
+    source: Source
+    test: Callable[[Any], bool]
+
+    def __post_init__(self) -> None:
+        if not self.types or not self.path or not self.says:
+            raise ValueError("a rule needs types, a path and what it says")
+
+
+# Pulumi's auto-name: the logical name, a separator and 7 random hex characters; a name that
+# would be longer than the provider's maximum is an error, not truncated
+# (pulumi/pulumi sdk/go/common/resource/resource_id.go NewUniqueName; the bridged providers'
+# AutoName(name, maxlen, "-"), read 2026-12-01).
+AUTONAME_RANDOM = 7
+
+
+@dataclass(frozen=True)
+class AutoName:
+    """A physical name the provider generates when the input is left out (Pulumi's
+    auto-naming): the resource's logical name, `separator` and 7 random characters, which
+    must obey `rule` like a name we set ourselves."""
+
+    types: tuple[str, ...]
+    path: str
+    rule: Rule
+    separator: str = "-"
+    lowercase: bool = False
+
+    def name_for(self, logical: str) -> str:
+        name = f"{logical}{self.separator}{'0' * AUTONAME_RANDOM}"
+        return name.lower() if self.lowercase else name
+
+
+@dataclass(frozen=True)
+class Unique:
+    """A name the provider refuses twice within `scope` (account, region, project, global)."""
+
+    types: tuple[str, ...]
+    path: str
+    scope: str
+    source: Source
+    region_path: str | None = None
+    """Where the region is, for a name unique per region."""
+
+
+@dataclass(frozen=True)
+class Replaces:
+    """Inputs of a stateful resource type whose change replaces it (its data is lost)."""
+
+    type: str
+    inputs: tuple[str, ...]
+    source: Source
+
+
+@dataclass(frozen=True)
+class StoredAs:
+    """An input the provider stores in another form than we send, so a naive program would
+    show a change on every `pulumi up`, and how the backend avoids that."""
+
+    type: str
+    path: str
+    stored: str
+    handling: str
+    source: Source
+    ignored: bool = False
+    """True when the backend lists `path` in ignore_changes (a test checks it does)."""
+    absent: bool = False
+    """True when the backend never sends the input at all (a test checks it does not)."""
+
+
+@dataclass(frozen=True)
+class Contract:
+    """Everything one provider's API enforces, as data."""
+
+    provider: str
+    rules: tuple[Rule, ...] = ()
+    auto_names: tuple[AutoName, ...] = ()
+    unique: tuple[Unique, ...] = ()
+    replaces: tuple[Replaces, ...] = ()
+    stored_as: tuple[StoredAs, ...] = ()
+
+    def __post_init__(self) -> None:
+        prefix = f"{self.provider}:"
+        for item in (*self.rules, *self.auto_names, *self.unique):
+            for type_token in item.types:
+                if not type_token.startswith(prefix):
+                    raise ValueError(f"{type_token} is not a {self.provider} type")
+
+
+# --- rule builders ------------------------------------------------------------------------
+
+
+def text(pattern: str, max_len: int, min_len: int = 1) -> Callable[[Any], bool]:
+    """A string of `min_len`..`max_len` characters matching `pattern` as a whole."""
+    compiled = re.compile(pattern)
+
+    def test(value: Any) -> bool:
+        return isinstance(value, str) and min_len <= len(value) <= max_len and bool(compiled.fullmatch(value))
+
+    return test
+
+
+def one_of(values: list[str] | tuple[str, ...] | frozenset[str]) -> Callable[[Any], bool]:
+    """One of an enumeration (an image slug, a region, a version)."""
+    allowed = frozenset(values)
+    return lambda value: value in allowed
+
+
+# --- finding inputs -----------------------------------------------------------------------
+
+
+class _Secret:
+    """A secret input: checked like any value, never shown."""
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
+        return _Secret(_unwrap(value.get("value")))
+    return value
+
+
+def select(inputs: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Every (concrete path, value) `path` addresses in `inputs`. Absent inputs yield nothing."""
+
+    def walk(value: Any, parts: list[str], where: str) -> Iterator[tuple[str, Any]]:
+        value = _unwrap(value)
+        secret = isinstance(value, _Secret)
+        inner = value.value if secret else value
+        if not parts:
+            if inner is not None:
+                yield where, value
+            return
+        head, rest = parts[0], parts[1:]
+        if isinstance(inner, dict) and head == "*":
+            for key, item in inner.items():
+                yield from walk(_Secret(item) if secret else item, rest, f"{where}.{key}")
+        elif isinstance(inner, dict) and head == "<key>":
+            for key in inner:
+                yield f"{where}.<key {key}>", key
+        elif isinstance(inner, list) and head == "[*]":
+            for i, item in enumerate(inner):
+                yield from walk(_Secret(item) if secret else item, rest, f"{where}[{i}]")
+        elif isinstance(inner, dict) and head in inner:
+            yield from walk(_Secret(inner[head]) if secret else inner[head], rest, f"{where}.{head}".lstrip("."))
+
+    yield from walk(inputs, re.findall(r"\[\*\]|<key>|[^.\[\]]+", path), "")
+
+
+def _known(value: Any) -> bool:
+    """Unknown until the provider computes it (a preview of a new resource): not checkable yet."""
+    return not isinstance(value, Unknown)
+
+
+# --- the check ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Break:
+    """One input that breaks one rule."""
+
+    type: str
+    name: str
+    path: str
+    shown: str
+    says: str
+    source: Source
+
+    def line(self) -> str:
+        return f"{self.type} {self.name!r}: {self.path} = {self.shown} breaks the rule: {self.says} ({self.source})"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, _Secret):
+        return "<secret>"
+    # repr escapes control characters, so nothing here can drive the terminal.
+    shown = ascii(value)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+def contracts() -> tuple[Contract, ...]:
+    """Every provider's contract (each module is plain data, no provider SDK is imported)."""
+    from components.contracts import aws, cloudflare, digitalocean, hetzner
+
+    return (aws.CONTRACT, digitalocean.CONTRACT, hetzner.CONTRACT, cloudflare.CONTRACT)
+
+
+def breaks(type_token: str, name: str, inputs: dict[str, Any]) -> list[Break]:
+    """Every rule `inputs` of a `type_token` resource named `name` break."""
+    found: list[Break] = []
+    for contract in contracts():
+        if not type_token.startswith(f"{contract.provider}:"):
+            continue
+        for rule in contract.rules:
+            if type_token not in rule.types:
+                continue
+            for where, value in select(inputs, rule.path):
+                plain = value.value if isinstance(value, _Secret) else value
+                if _known(plain) and not rule.test(plain):
+                    found.append(Break(type_token, name, where, _shown(value), rule.says, rule.source))
+        for auto in contract.auto_names:
+            if type_token in auto.types and not any(True for _ in select(inputs, auto.path)):
+                generated = auto.name_for(name)
+                if not auto.rule.test(generated):
+                    found.append(
+                        Break(
+                            type_token,
+                            name,
+                            f"{auto.path} (auto-named {name}{auto.separator}<{AUTONAME_RANDOM} random>)",
+                            ascii(generated),
+                            auto.rule.says,
+                            auto.rule.source,
+                        )
+                    )
+    return found
+
+
+class ContractBreach(Exception):
+    """A resource's inputs break its provider's rules; it must not be created."""
+
+    def __init__(self, found: list[Break]):
+        self.breaks = found
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        """One line per break: the resource, the input, the rule and its source."""
+        return [b.line() for b in self.breaks]
+
+
+def preflight(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """The stack transform: refuse to register a resource whose inputs its provider would
+    reject. Components are not sent to any provider and pass unchecked."""
+    if args.custom:
+        found = breaks(args.type_, args.name, args.props)
+        if found:
+            raise ContractBreach(found)
+    return None

@@ -1,0 +1,403 @@
+"""What the AWS APIs accept for the inputs `components/*/aws.py` send.
+
+Read 2026-12-01 from the AWS API references, hashicorp/terraform-provider-aws (whose
+plan-time validators pulumi-aws runs in `pulumi preview`) and pulumi/pulumi-aws
+(`provider/autonaming.go`, `provider/aliases.go`: which names Pulumi generates and how long
+they may be). Plain data: importing this never loads `pulumi_aws`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from components.contracts import AutoName, Contract, Replaces, Rule, Source, StoredAs, Unique, text
+
+READ = "2026-12-01"
+TF = "hashicorp/terraform-provider-aws"
+
+SG = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+LB = "aws:lb/loadBalancer:LoadBalancer"
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+RDS = "aws:rds/instance:Instance"
+RDS_PARAMS = "aws:rds/parameterGroup:ParameterGroup"
+RDS_SUBNETS = "aws:rds/subnetGroup:SubnetGroup"
+CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
+CACHE_PARAMS = "aws:elasticache/parameterGroup:ParameterGroup"
+CACHE_SUBNETS = "aws:elasticache/subnetGroup:SubnetGroup"
+BUCKET = "aws:s3/bucket:Bucket"
+PARAMETER = "aws:ssm/parameter:Parameter"
+SECRET = "aws:secretsmanager/secret:Secret"
+ROLE = "aws:iam/role:Role"
+USER = "aws:iam/user:User"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+CLUSTER = "aws:ecs/cluster:Cluster"
+OAC = "aws:cloudfront/originAccessControl:OriginAccessControl"
+CERTIFICATE = "aws:acm/certificate:Certificate"
+RECORD = "aws:route53/record:Record"
+
+# Every AWS type the backends emit that takes tags.
+TAGGED = (
+    CERTIFICATE,
+    "aws:cloudfront/distribution:Distribution",
+    LOG_GROUP,
+    "aws:ec2/eip:Eip",
+    "aws:ec2/internetGateway:InternetGateway",
+    "aws:ec2/natGateway:NatGateway",
+    "aws:ec2/routeTable:RouteTable",
+    SG,
+    "aws:ec2/subnet:Subnet",
+    "aws:ec2/vpc:Vpc",
+    CLUSTER,
+    "aws:ecs/service:Service",
+    TASK,
+    CACHE_PARAMS,
+    CACHE,
+    CACHE_SUBNETS,
+    ROLE,
+    USER,
+    LB,
+    TARGET_GROUP,
+    RDS,
+    RDS_PARAMS,
+    RDS_SUBNETS,
+    BUCKET,
+    SECRET,
+    PARAMETER,
+    INGRESS,
+    EGRESS,
+)
+
+
+def _all(*tests: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda value: all(t(value) for t in tests)
+
+
+def _no_double_or_trailing_hyphen(value: Any) -> bool:
+    return isinstance(value, str) and "--" not in value and not value.endswith("-")
+
+
+# --- EC2: security groups and their rules ---------------------------------------------------
+
+# EC2 takes only these characters in security group and rule descriptions: an apostrophe or
+# an arrow fails the whole `up` with "InvalidParameterValue: Invalid rule description"
+# (and nothing catches it at preview for the rule resources).
+EC2_TEXT = r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*"
+EC2_TEXT_SAYS = "at most 255 characters of a-z A-Z 0-9, space and ._-:/()#,@[]+=&;{}!$*"
+SG_SOURCE = Source("https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html", READ)
+SG_NAME = Rule(
+    (SG,),
+    "name",
+    EC2_TEXT_SAYS + ", not starting with sg-",
+    SG_SOURCE,
+    _all(text(EC2_TEXT, 255), lambda v: not v.lower().startswith("sg-")),
+)
+
+# --- Elastic Load Balancing -----------------------------------------------------------------
+
+# Load balancer and target group names: 32 letters, digits and hyphens. pulumi-aws auto-names
+# a target group with AutoName("name", 32) (an error past 32) and a load balancer with the
+# generic 255, which the provider's validName then refuses past 32 at preview.
+ELB_NAME = Rule(
+    (LB, TARGET_GROUP),
+    "name",
+    "1-32 letters, digits and hyphens, not starting or ending with a hyphen or starting with internal-",
+    Source(f"{TF} internal/service/elbv2/validate.go (validName, validTargetGroupName)", READ),
+    _all(text(r"[0-9A-Za-z](?:[0-9A-Za-z-]*[0-9A-Za-z])?", 32), lambda v: not v.startswith("internal-")),
+)
+
+# --- RDS and ElastiCache --------------------------------------------------------------------
+
+RDS_IDENTIFIER = Rule(
+    (RDS,),
+    "identifier",
+    "1-63 lowercase letters, digits and hyphens, starting with a letter, no -- and no trailing hyphen",
+    Source(
+        "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html; "
+        f"{TF} internal/service/rds/validate.go (validIdentifier)",
+        READ,
+    ),
+    _all(text(r"[a-z][0-9a-z-]*", 63), _no_double_or_trailing_hyphen),
+)
+RDS_PARAMS_NAME = Rule(
+    (RDS_PARAMS,),
+    "name",
+    "1-255 lowercase letters, digits, . and -, starting with a letter, no -- and no trailing hyphen",
+    Source(f"{TF} internal/service/rds/validate.go (validParamGroupName)", READ),
+    _all(text(r"[a-z][0-9a-z.-]*", 255), _no_double_or_trailing_hyphen),
+)
+RDS_SUBNETS_NAME = Rule(
+    (RDS_SUBNETS,),
+    "name",
+    "1-255 lowercase letters, digits, spaces and _ . -, not 'default'",
+    Source(f"{TF} internal/service/rds/validate.go (validSubnetGroupName)", READ),
+    _all(text(r"[0-9a-z_ .-]+", 255), lambda v: v.lower() != "default"),
+)
+CACHE_ID = Rule(
+    (CACHE,),
+    "replicationGroupId",
+    "1-40 letters, digits and hyphens, starting with a letter, no -- and no trailing hyphen",
+    Source(
+        "https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateReplicationGroup.html; "
+        f"{TF} internal/service/elasticache/replication_group.go",
+        READ,
+    ),
+    _all(text(r"[A-Za-z][0-9A-Za-z-]*", 40), _no_double_or_trailing_hyphen),
+)
+CACHE_SUBNETS_NAME = Rule(
+    (CACHE_SUBNETS,),
+    "name",
+    "1-255 letters, digits and hyphens",
+    Source(
+        "https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateCacheSubnetGroup.html",
+        READ,
+    ),
+    text(r"[0-9A-Za-z-]+", 255),
+)
+CACHE_PARAMS_NAME = Rule(
+    (CACHE_PARAMS,),
+    "name",
+    "1-255 letters, digits and hyphens, starting with a letter, no -- and no trailing hyphen",
+    Source(
+        "https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateCacheParameterGroup.html",
+        READ,
+    ),
+    _all(text(r"[A-Za-z][0-9A-Za-z-]*", 255), _no_double_or_trailing_hyphen),
+)
+CACHE_TOKEN = Rule(
+    (CACHE,),
+    "authToken",
+    "16-128 printable characters without @, \" or /",
+    Source(f"{TF} internal/service/elasticache/validate.go (validReplicationGroupAuthToken)", READ),
+    text(r"[^@\"/\s]+", 128, min_len=16),
+)
+
+# --- S3, IAM, SSM, Secrets Manager, logs, ECS, CloudFront, ACM, Route 53 ---------------------
+
+BUCKET_NAME = Rule(
+    (BUCKET,),
+    "bucket",
+    "3-63 lowercase letters, digits, . and -, starting and ending with a letter or digit, no .., "
+    "not starting with xn-- or sthree-",
+    Source("https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html", READ),
+    _all(
+        text(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?", 63, min_len=3),
+        lambda v: ".." not in v and not v.startswith(("xn--", "sthree-")) and not v.endswith("-s3alias"),
+    ),
+)
+IAM_NAME = Rule(
+    (ROLE, USER),
+    "name",
+    "1-64 letters, digits and _+=,.@-",
+    Source("https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html", READ),
+    text(r"[\w+=,.@-]+", 64),
+)
+IAM_PATH = Rule(
+    (ROLE, USER),
+    "path",
+    "/ alone, or 1-512 printable ASCII characters starting and ending with /",
+    Source("https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html", READ),
+    text(r"/(?:[\x21-\x7e]*/)?", 512),
+)
+SSM_NAME = Rule(
+    (PARAMETER,),
+    "name",
+    "letters, digits and _ . - / (at most 1011), at most 15 levels, not starting with aws or ssm",
+    Source("https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html", READ),
+    _all(
+        text(r"[a-zA-Z0-9_.\-/]+", 1011),
+        lambda v: v.strip("/").count("/") < 15 and not v.lstrip("/").lower().startswith(("aws", "ssm")),
+    ),
+)
+SECRET_NAME = Rule(
+    (SECRET,),
+    "name",
+    "1-512 letters, digits and /_+=.@-",
+    Source("https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html", READ),
+    text(r"[A-Za-z0-9/_+=.@-]+", 512),
+)
+LOG_GROUP_NAME = Rule(
+    (LOG_GROUP,),
+    "name",
+    "1-512 letters, digits and _ . / # -",
+    Source(
+        "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html", READ
+    ),
+    text(r"[0-9A-Za-z_./#-]+", 512),
+)
+ECS_FAMILY = Rule(
+    (TASK,),
+    "family",
+    "1-255 letters, digits, underscores and hyphens",
+    Source("https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html", READ),
+    text(r"[0-9A-Za-z_-]+", 255),
+)
+ECS_CLUSTER_NAME = Rule(
+    (CLUSTER,),
+    "name",
+    "1-255 letters, digits, hyphens and underscores",
+    Source("https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html", READ),
+    text(r"[0-9A-Za-z_-]+", 255),
+)
+OAC_NAME = Rule(
+    (OAC,),
+    "name",
+    "1-64 characters",
+    Source(f"{TF} internal/service/cloudfront/origin_access_control.go", READ),
+    text(r".+", 64),
+)
+_DNS_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+CERTIFICATE_DOMAIN = Rule(
+    (CERTIFICATE,),
+    "domainName",
+    "a domain name of at most 64 characters (the certificate's common name)",
+    Source("https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html", READ),
+    text(rf"(?:\*\.)?(?:{_DNS_LABEL}\.)+[a-z]{{2,63}}", 64),
+)
+RECORD_NAME = Rule(
+    (RECORD,),
+    "name",
+    "at most 255 printable ASCII characters without spaces, in labels of at most 63",
+    Source("https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html", READ),
+    text(r"(?:[\x21-\x2d\x2f-\x7e]{1,63}\.)*[\x21-\x2d\x2f-\x7e]{1,63}\.?", 255),
+)
+
+# --- tags -------------------------------------------------------------------------------------
+
+_TAG_CHARS = r"[\w\s.:/=+\-@]"
+TAG_SOURCE = Source("https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html", READ)
+
+RULES = (
+    SG_NAME,
+    Rule((SG,), "description", EC2_TEXT_SAYS, SG_SOURCE, text(EC2_TEXT, 255)),
+    Rule(
+        (INGRESS, EGRESS),
+        "description",
+        EC2_TEXT_SAYS,
+        Source(
+            "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpRange.html; "
+            "hashicorp/terraform-provider-aws#18874",
+            READ,
+        ),
+        text(EC2_TEXT, 255, min_len=0),
+    ),
+    ELB_NAME,
+    RDS_IDENTIFIER,
+    RDS_PARAMS_NAME,
+    RDS_SUBNETS_NAME,
+    Rule(
+        (RDS,),
+        "finalSnapshotIdentifier",
+        "1-255 letters, digits and hyphens, starting with a letter, no -- and no trailing hyphen",
+        Source(f"{TF} internal/service/rds/instance.go", READ),
+        _all(text(r"[A-Za-z][0-9A-Za-z-]*", 255), _no_double_or_trailing_hyphen),
+    ),
+    CACHE_ID,
+    CACHE_SUBNETS_NAME,
+    CACHE_PARAMS_NAME,
+    CACHE_TOKEN,
+    BUCKET_NAME,
+    IAM_NAME,
+    IAM_PATH,
+    SSM_NAME,
+    SECRET_NAME,
+    LOG_GROUP_NAME,
+    ECS_FAMILY,
+    ECS_CLUSTER_NAME,
+    OAC_NAME,
+    CERTIFICATE_DOMAIN,
+    RECORD_NAME,
+    Rule(
+        TAGGED,
+        "tags.<key>",
+        "tag keys: 1-128 Unicode letters, digits, spaces and _.:/=+-@, not starting with aws:",
+        TAG_SOURCE,
+        _all(text(f"{_TAG_CHARS}+", 128), lambda key: not key.lower().startswith("aws:")),
+    ),
+    Rule(
+        TAGGED,
+        "tags.*",
+        "tag values: 0-256 Unicode letters, digits, spaces and _.:/=+-@",
+        TAG_SOURCE,
+        text(f"{_TAG_CHARS}*", 256, min_len=0),
+    ),
+    Rule(
+        TAGGED,
+        "tags",
+        "at most 50 tags per resource",
+        TAG_SOURCE,
+        lambda tags: not isinstance(tags, dict) or len(tags) <= 50,
+    ),
+)
+
+# Names Pulumi generates when we leave them out: they must obey the same rules.
+AUTO_NAMES = (
+    AutoName((LB, TARGET_GROUP), "name", ELB_NAME),
+    AutoName((SG,), "name", SG_NAME),
+    AutoName((ROLE, USER), "name", IAM_NAME),
+    AutoName((CACHE,), "replicationGroupId", CACHE_ID, lowercase=True),
+    # pulumi-aws names RDS instances without a separator before the random part.
+    AutoName((RDS,), "identifier", RDS_IDENTIFIER, separator=""),
+    AutoName((RDS_PARAMS,), "name", RDS_PARAMS_NAME),
+    AutoName((RDS_SUBNETS,), "name", RDS_SUBNETS_NAME),
+    AutoName((CACHE_SUBNETS,), "name", CACHE_SUBNETS_NAME),
+    AutoName((CACHE_PARAMS,), "name", CACHE_PARAMS_NAME),
+    AutoName((BUCKET,), "bucket", BUCKET_NAME, lowercase=True),
+    AutoName((CLUSTER,), "name", ECS_CLUSTER_NAME),
+    AutoName((OAC,), "name", OAC_NAME),
+    AutoName((SECRET,), "name", SECRET_NAME),
+)
+
+UNIQUE = (
+    Unique((BUCKET,), "bucket", "global", Source("https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html", READ)),
+    Unique((PARAMETER,), "name", "region", Source("https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html", READ)),
+    Unique((SECRET,), "name", "region", Source("https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html", READ)),
+    Unique((LOG_GROUP,), "name", "region", Source("https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html", READ)),
+    Unique((CACHE,), "replicationGroupId", "region", Source("https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateReplicationGroup.html", READ)),
+    Unique((CACHE_SUBNETS,), "name", "region", Source("https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateCacheSubnetGroup.html", READ)),
+    Unique((RDS,), "identifier", "region", Source("https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html", READ)),
+    Unique((RDS,), "finalSnapshotIdentifier", "region", Source("https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBInstance.html", READ)),
+    Unique((ROLE, USER), "name", "account", Source("https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html", READ)),
+    Unique((LB, TARGET_GROUP), "name", "region", Source("https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html", READ)),
+)  # fmt: skip
+
+REPLACES = (
+    Replaces(
+        RDS,
+        ("identifier", "engine", "dbName", "username", "storageEncrypted", "kmsKeyId", "availabilityZone"),
+        Source(f"{TF} internal/service/rds/instance.go (ForceNew)", READ),
+    ),
+    Replaces(
+        CACHE,
+        ("replicationGroupId", "atRestEncryptionEnabled", "kmsKeyId", "subnetGroupName", "port"),
+        Source(f"{TF} internal/service/elasticache/replication_group.go (ForceNew)", READ),
+    ),
+    Replaces(BUCKET, ("bucket",), Source(f"{TF} internal/service/s3/bucket.go (ForceNew)", READ)),
+)
+
+# Inputs AWS keeps in another form than sent. The provider compares them semantically, so a
+# second `up` sends nothing: recorded to show it was checked.
+STORED_AS = (
+    StoredAs(
+        "aws:iam/rolePolicy:RolePolicy",
+        "policy",
+        "normalised JSON",
+        "the provider compares policy documents by meaning (verify.SuppressEquivalentPolicyDiffs)",
+        Source(f"{TF} internal/verify/diff.go", READ),
+    ),
+    StoredAs(
+        TASK,
+        "containerDefinitions",
+        "JSON with AWS defaults filled in",
+        "the provider compares container definitions after normalising defaults "
+        "(ecs containerDefinitionsAreEquivalent)",
+        Source(f"{TF} internal/service/ecs/container_definitions.go", READ),
+    ),
+)
+
+CONTRACT = Contract(
+    provider="aws", rules=RULES, auto_names=AUTO_NAMES, unique=UNIQUE, replaces=REPLACES, stored_as=STORED_AS
+)
