@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from components.contracts import digitalocean as do
 from stacks.capabilities import VPS_TARGETS, placed_on_host, supported_targets
 from stacks.checks import TARGET_FIELDS
 
@@ -93,6 +94,8 @@ def retarget(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[
             if svc.get("kind") == "redis":
                 svc["engine"] = "valkey"
                 svc.pop("version", None)
+            if svc.get("kind") == "postgres" and str(svc.get("version", "16")) not in do.POSTGRES_VERSIONS:
+                notes.append(f"{name}: version {svc.pop('version')} → 16 (DigitalOcean does not create it)")
     if target == "cloudflare":
         if "cloudflare" not in config:
             config["cloudflare"] = {"account_id": PLACEHOLDER_ACCOUNT}

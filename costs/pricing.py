@@ -98,6 +98,7 @@ FREE = {
     "aws:iam/userPolicy:UserPolicy",
     "aws:iam/accessKey:AccessKey",
     "aws:ssm/parameter:Parameter",  # standard tier
+    "aws:secretsmanager/secretVersion:SecretVersion",  # priced on its secret
     "aws:acm/certificate:Certificate",
     "aws:acm/certificateValidation:CertificateValidation",
     "aws:route53/record:Record",
@@ -434,6 +435,14 @@ def _fargate(res: Resource, ctx: Context) -> list[Line]:
             Line(res.urn, "public IPv4 per task", count * HOURS, "hour", ip["hourly"], "USD", source=_src(ip))
         )
     return lines
+
+
+@pricer("aws:secretsmanager/secret:Secret")
+def _secret(res: Resource, ctx: Context) -> list[Line]:
+    secret = load("aws")["secretsmanager_secret"]
+    return [
+        Line(res.urn, "Secrets Manager secret", 1, "month", secret["monthly"], "USD", source=_src(secret))
+    ]
 
 
 @pricer("aws:lb/loadBalancer:LoadBalancer")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import io
 import json
 import os
@@ -51,7 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "guard":
             return int(_guard(args, out))
         stack_file, stack = _stack_file(args)
-        return int(args.handler(args, stack_file, stack, out))
+        try:
+            return int(args.handler(args, stack_file, stack, out))
+        finally:
+            # The mock monitor's worker threads each made an event loop; collect them while the
+            # interpreter is whole (at exit their __del__ can hit half-torn-down sockets).
+            gc.collect()
     except (ConfigError, ContractBreach) as e:
         for line in e.lines():
             err.print(line, markup=False)

@@ -86,6 +86,7 @@ class RecordingMonitor(MockMonitor):
         self.registrations: list[Registration] = []
 
     def RegisterResource(self, request):
+        self._run_transforms(request)
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             wire = json_format.MessageToDict(request.object)
@@ -110,6 +111,32 @@ class RecordingMonitor(MockMonitor):
             )
         return response
 
+    def _run_transforms(self, request: Any) -> None:
+        """What the engine does before it creates a resource: run the stack transforms with
+        its inputs and options (Pulumi's mock monitor only records them). A provider-contract
+        breach is collected rather than raised, so `infra validate` lists them all at once."""
+        from pulumi.runtime import rpc
+        from pulumi.runtime.sync_await import _ensure_event_loop
+
+        from components.contracts import ContractBreach
+
+        transforms = getattr(self.mocks, "transforms", [])
+        if not transforms or request.type == "pulumi:pulumi:Stack":
+            return
+        _ensure_event_loop()
+        args = pulumi.ResourceTransformArgs(
+            custom=request.custom,
+            type_=request.type,
+            name=request.name,
+            props=rpc.deserialize_properties(request.object),
+            opts=pulumi.ResourceOptions(protect=bool(request.protect)),
+        )
+        for transform in transforms:
+            try:
+                transform(args)
+            except ContractBreach as breach:
+                self.mocks.breaks.extend(breach.breaks)  # type: ignore[attr-defined]
+
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()
@@ -124,36 +151,18 @@ class ProviderMocks(pulumi.runtime.Mocks):
         """Outputs of "the last deployment", returned to a StackReference to this stack."""
         self.secret_values: set[str] = set()
         """Every secret these mocks made up, so renderers can prove none is printed."""
+        self.existing_ssh_keys: list[dict[str, Any]] = []
+        """SSH keys the project/account already holds (the getSshKeys answer)."""
         self.transforms: list[Any] = []
         self.breaks: list[Any] = []
         """Provider-contract breaks the program's preflight transform found (components.contracts)."""
 
     def register_transform(self, transform: Any) -> None:
         # The engine runs stack transforms on every registration; Pulumi's mock monitor only
-        # records them, so the mocks run them here, with the inputs the engine would pass.
+        # records them, so RecordingMonitor runs them with the inputs the engine would pass.
         self.transforms.append(transform)
 
-    def _run_transforms(self, args: pulumi.runtime.MockResourceArgs) -> None:
-        from components.contracts import ContractBreach
-
-        for transform in self.transforms:
-            try:
-                transform(
-                    pulumi.ResourceTransformArgs(
-                        custom=args.custom,
-                        type_=args.typ,
-                        name=args.name,
-                        props=args.inputs,
-                        opts=pulumi.ResourceOptions(),
-                    )
-                )
-            except ContractBreach as breach:
-                # The engine would stop at this resource; offline, every break is collected
-                # so `infra validate` can list them all at once.
-                self.breaks.extend(breach.breaks)
-
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
-        self._run_transforms(args)
         outputs = dict(args.inputs)
         n = next(self._ids)
         rid = f"{args.name}-id"
@@ -304,6 +313,9 @@ class ProviderMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:  # type: ignore[override]
         # The SDK's stub says tuple, but its monitor also accepts a plain dict (no failures).
+        if args.token in ("hcloud:index/getSshKeys:getSshKeys", "digitalocean:index/getSshKeys:getSshKeys"):
+            # A new project or account: no keys uploaded yet (tests add some).
+            return {"sshKeys": list(self.existing_ssh_keys)}
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = ["us-east-1a", "us-east-1b", "us-east-1c"]
             return {"names": names, "zoneIds": ["use1-az1", "use1-az2", "use1-az4"], "id": "us-east-1"}

@@ -8,7 +8,6 @@ replaced by a placeholder secret, which is never printed.
 
 from __future__ import annotations
 
-import gc
 import json
 import runpy
 from copy import deepcopy
@@ -103,9 +102,6 @@ def plan(stack_file: Path, stack: str, project_dir: Path | None = None) -> Plan:
     finally:
         pulumi.runtime.set_all_config({}, [])
         settings.configure(saved)
-        # The mock monitor's worker threads each made an event loop; collect them now, while
-        # the interpreter is whole (at exit their __del__ can hit half-torn-down sockets).
-        gc.collect()
     if mocks.breaks:
         # What the engine would refuse at the first of these resources, listed all at once.
         raise ContractBreach(mocks.breaks)

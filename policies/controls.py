@@ -1063,11 +1063,21 @@ def validate_hcloud_delete_protection(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
     props = _props(args, tuple(_DELETE_PROTECTION))
-    if props is None or not in_prod(args):
+    if props is None:
         return
+    protected = bool(args.opts.protect)
     for flag in _DELETE_PROTECTION[args.resource_type]:
         value = get(props, flag)
-        if value is not UNKNOWN and value is not True:
+        if value is UNKNOWN:
+            continue
+        if value is True and not protected:
+            # The provider-contract rule (components.contracts.Protected), in the pack's words.
+            report_violation(
+                f"{flag} without the protect option: a replacement would create the new resource and "
+                f"then fail to delete the old one; set protect or turn {flag} off",
+                None,
+            )
+        elif value is not True and protected and in_prod(args):
             report_violation(f"{flag} must be true in prod", None)
 
 
@@ -1588,8 +1598,9 @@ POLICIES: list[Policy] = [
     ResourceValidationPolicy(
         name="hcloud-delete-protection",
         description=_describe(
-            "Prod: Hetzner servers set deleteProtection and rebuildProtection, volumes and floating IPs "
-            "deleteProtection.",
+            "Hetzner deletion protection goes with Pulumi's protect: in prod protected servers set "
+            "deleteProtection and rebuildProtection, volumes and floating IPs deleteProtection; nothing "
+            "sets them without protect (a replacement would fail half way).",
             "false",
         ),
         validate=validate_hcloud_delete_protection,

@@ -12,11 +12,14 @@ from typing import Any
 
 from components._lib.images import UnsupportedImage, parse_image
 from components._lib.naming import physical_name
+from components.contracts import aws, cloudflare
+from components.contracts import digitalocean as do
 from stacks.capabilities import HOST_PLACED, LINK_ENV, OFF_HOST_RUNTIMES, placed_on_host, supported_targets
 from stacks.sizing import (
     SizingError,
     app_sizes,
     do_database_size,
+    do_storage_gb,
     elasticache_node_type,
     fargate_size,
     locations,
@@ -31,8 +34,7 @@ Problem = tuple[str, str]
 
 BUCKET_LOCATIONS = {
     "hetzner": ["fsn1", "hel1", "nbg1"],
-    # R2 location hints.
-    "cloudflare": ["apac", "eeur", "enam", "oc", "weur", "wnam"],
+    "cloudflare": list(cloudflare.R2_LOCATIONS),
 }
 
 
@@ -331,25 +333,6 @@ def _accounts(spec: StackSpec) -> list[Problem]:
 RESERVED_NAMES = {"caddy"}
 
 
-# What DigitalOcean's managed services take.
-DO_POSTGRES_VERSIONS = ["14", "15", "16", "17"]
-# Extensions DigitalOcean's managed PostgreSQL offers, from
-# https://docs.digitalocean.com/products/databases/postgresql/details/supported-extensions/
-# (read 2026-11); `SELECT name FROM pg_available_extensions` on a cluster is authoritative.
-DO_POSTGRES_EXTENSIONS = sorted(
-    {
-        "address_standardizer", "address_standardizer_data_us", "amcheck", "bloom", "btree_gin",
-        "btree_gist", "citext", "cube", "dblink", "dict_int", "dict_xsyn", "earthdistance",
-        "fuzzystrmatch", "hstore", "intagg", "intarray", "isn", "lo", "ltree", "pg_buffercache",
-        "pg_partman", "pg_stat_statements", "pg_trgm", "pgcrypto", "pgrouting", "pgrowlocks",
-        "pgstattuple", "postgis", "postgis_raster", "postgis_sfcgal", "postgis_tiger_geocoder",
-        "postgis_topology", "postgres_fdw", "seg", "tablefunc", "tcn", "timescaledb",
-        "tsm_system_rows", "tsm_system_time", "unaccent", "uuid-ossp", "vector",
-    }
-)  # fmt: skip
-SPACES_REGIONS = ["ams3", "blr1", "fra1", "lon1", "nyc3", "sfo2", "sfo3", "sgp1", "syd1", "tor1"]
-
-
 def _digitalocean(spec: StackSpec) -> list[Problem]:
     problems: list[Problem] = []
     hosts = {n: h for n, h in spec.hosts.items() if h.target == "digitalocean"}
@@ -393,22 +376,29 @@ def _digitalocean(spec: StackSpec) -> list[Problem]:
             problems.append(
                 (f"services.{name}.engine", "DigitalOcean offers managed valkey only; set engine: valkey")
             )
+        elif isinstance(svc, RedisSpec) and svc.engine_version.split(".")[0] not in do.VALKEY_VERSIONS:
+            problems.append(
+                (
+                    f"services.{name}.version",
+                    f"DigitalOcean runs Valkey {', '.join(do.VALKEY_VERSIONS)}; remove version or pick 8.0",
+                )
+            )
         if isinstance(svc, PostgresSpec):
             for i, extension in enumerate(svc.extensions):
-                if extension not in DO_POSTGRES_EXTENSIONS:
+                if extension not in do.POSTGRES_EXTENSIONS:
                     problems.append(
                         (
                             f"services.{name}.extensions[{i}]",
-                            f"DigitalOcean does not offer {extension}; available: {', '.join(DO_POSTGRES_EXTENSIONS)}",
+                            f"DigitalOcean does not offer {extension}; available: {', '.join(do.POSTGRES_EXTENSIONS)}",
                         )
                     )
                 elif svc.extensions.index(extension) != i:
                     problems.append((f"services.{name}.extensions[{i}]", f"{extension} is listed twice"))
-        if isinstance(svc, PostgresSpec) and svc.version not in DO_POSTGRES_VERSIONS:
+        if isinstance(svc, PostgresSpec) and svc.version not in do.POSTGRES_VERSIONS:
             problems.append(
                 (
                     f"services.{name}.version",
-                    f"DigitalOcean runs PostgreSQL {', '.join(DO_POSTGRES_VERSIONS)}",
+                    f"DigitalOcean runs PostgreSQL {', '.join(do.POSTGRES_VERSIONS)}",
                 )
             )
         try:
@@ -418,15 +408,19 @@ def _digitalocean(spec: StackSpec) -> list[Problem]:
                     svc.size.cpu if svc.size else None,
                     svc.size.memory_gb if svc.size else None,
                     svc.multi_az,
+                    do_storage_gb(svc),
                 )
             elif isinstance(svc, RedisSpec):
                 do_database_size("valkey", None, svc.memory_mb / 1024)
         except SizingError as err:
             field = "size" if isinstance(svc, PostgresSpec) else "memory_mb"
             problems.append((f"services.{name}.{field}", str(err)))
-        if isinstance(svc, BucketSpec) and svc.location is not None and svc.location not in SPACES_REGIONS:
+        if isinstance(svc, BucketSpec) and svc.location is not None and svc.location not in do.SPACES_REGIONS:
             problems.append(
-                (f"services.{name}.location", f"unknown Spaces region; allowed: {', '.join(SPACES_REGIONS)}")
+                (
+                    f"services.{name}.location",
+                    f"unknown Spaces region; allowed: {', '.join(do.SPACES_REGIONS)}",
+                )
             )
     problems += _load_balancer_ports(spec)
     return problems
@@ -583,10 +577,6 @@ def _backups(spec: StackSpec) -> list[Problem]:
     return problems
 
 
-# Engine versions ElastiCache offers.
-ELASTICACHE_VERSIONS = {"valkey": ["7.2", "8.0", "8.1"], "redis": ["7.1"]}
-
-
 def _aws(spec: StackSpec) -> list[Problem]:
     uses_aws = [n for n, s in spec.services.items() if s.target == "aws"]
     if not uses_aws:
@@ -613,7 +603,7 @@ def _aws(spec: StackSpec) -> list[Problem]:
         if isinstance(svc, PostgresSpec) and svc.size is not None and svc.instance_class is not None:
             problems.append((f"services.{name}", "give size or instance_class, not both"))
         if isinstance(svc, RedisSpec):
-            allowed = ELASTICACHE_VERSIONS[svc.engine]
+            allowed = aws.ELASTICACHE_VERSIONS[svc.engine]
             if svc.engine_version not in allowed:
                 problems.append(
                     (
@@ -658,13 +648,16 @@ def _aws(spec: StackSpec) -> list[Problem]:
 def setup_job_name(database: str) -> str:
     """The name of a database's setup job (components.postgres.SetupJob): a compose service
     on hosts, an App Platform component."""
-    return physical_name(database, "extensions", max_len=32)
+    return physical_name(database, "setup", max_len=32)
 
 
 def _names(spec: StackSpec) -> list[Problem]:
     problems = []
+    # Every managed database that has an admin runs a setup job (DigitalOcean's, today).
     jobs = {
-        setup_job_name(n): n for n, s in spec.services.items() if isinstance(s, PostgresSpec) and s.extensions
+        setup_job_name(n): n
+        for n, s in spec.services.items()
+        if isinstance(s, PostgresSpec) and s.target == "digitalocean"
     }
     for name in spec.services:
         if name in jobs:

@@ -39,6 +39,17 @@ OFFLINE_PLACEHOLDER = "offline-placeholder-credential"
 _REGISTRY = r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$"
 
 
+def configured_registries() -> frozenset[str]:
+    """The registry hosts `registry_credentials` holds logins for — names only, never the
+    logins. Read from the running program's config: the engine passes it decrypted; the
+    offline plan has a placeholder and so none."""
+    from pulumi.runtime import config as rc
+
+    from components._lib.images import registry_logins
+
+    return frozenset(registry_logins(rc.get_config(f"{NAMESPACE}:registry_credentials")))
+
+
 def registry_credential_problems(value: Any) -> list[Problem]:
     """Problems of a `registry_credentials` value, never echoing it. An opaque secret marker
     (offline, from a stack file) cannot be checked and passes."""

@@ -13,8 +13,10 @@ import pulumi
 
 from components._lib.naming import labels as make_labels
 from components._lib.naming import physical_name
+from components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
 from components.api_service import ApiService, ApiServiceArgs, Worker
 from components.connection import Linkable
+from components.contracts import digitalocean as do_contract
 from components.contracts import preflight
 from components.dns import DnsArgs
 from components.host import FleetArgs, HostArgs, HostFleet, VpsHost
@@ -24,13 +26,13 @@ from components.postgres import ManagedPostgres, PostgresArgs, PostgresBackup
 from components.redis import Redis, RedisArgs
 from components.static_frontend import StaticFrontend, StaticFrontendArgs
 from stacks.capabilities import AWS_NETWORKED_KINDS
-from stacks.checks import SPACES_REGIONS
 from stacks.guard import OUTPUT as PLACEMENTS_OUTPUT
 from stacks.guard import placement_problems, placements
-from stacks.loader import NAMESPACE, ConfigError, parse, read_pulumi_config
+from stacks.loader import NAMESPACE, ConfigError, configured_registries, parse, read_pulumi_config
 from stacks.providers import Providers
 from stacks.sizing import (
     do_database_size,
+    do_storage_gb,
     elasticache_node_type,
     rds_instance_class,
     resolve_server_type,
@@ -47,13 +49,14 @@ def run() -> None:
     _register_preflight()
     try:
         spec = parse(read_pulumi_config())
-        moved = placement_problems(spec, previous_placements())
+        previous = previous_outputs()
+        moved = placement_problems(spec, previous.get(PLACEMENTS_OUTPUT))
         if moved:
             raise ConfigError(moved)
     except ConfigError as err:
         # RunError prints the message without a Python traceback; nothing has been registered.
         raise pulumi.RunError("invalid stack config:\n" + "\n".join(err.lines())) from None
-    build(spec)
+    build(spec, stored_secrets=previous.get(APP_SECRETS_OUTPUT) or {})
     pulumi.export(PLACEMENTS_OUTPUT, placements(spec))
 
 
@@ -72,30 +75,37 @@ def _register_preflight() -> None:
         pulumi.runtime.register_resource_transform(preflight)
 
 
-def previous_placements() -> dict[str, Any] | None:
-    """The placements this stack deployed last time, read back through a StackReference to
-    itself (None on the first deployment, or when the backend cannot say)."""
+def previous_outputs() -> dict[str, Any]:
+    """What this stack exported last time that the program reads back — the placements of
+    its stateful components and what App Platform stored of its secrets — through a
+    StackReference to itself (nothing on the first deployment, or when the backend cannot
+    say)."""
     from pulumi.runtime.sync_await import _sync_await
 
     name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    found: dict[str, Any] = {}
     try:
         ref = pulumi.StackReference(f"{pulumi.get_stack()}-previous", stack_name=name)
-        details = _sync_await(ref.get_output_details(PLACEMENTS_OUTPUT))
+        for output in (PLACEMENTS_OUTPUT, APP_SECRETS_OUTPUT):
+            details = _sync_await(ref.get_output_details(output))
+            value = details.value if details.value is not None else details.secret_value
+            if isinstance(value, dict):
+                found[output] = value
     except Exception as err:  # noqa: BLE001 - the preview guard (infra guard) still applies
         pulumi.log.warn(
-            f"could not read the placements of the last deployment ({type(err).__name__}); moves are not checked"
+            f"could not read the outputs of the last deployment ({type(err).__name__}); moves are not checked"
         )
-        return None
-    value = details.value if details.value is not None else details.secret_value
-    return value if isinstance(value, dict) else None
+    return found
 
 
-def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
-    """Register every component of `spec`; returns them by name (hosts included)."""
+def build(spec: StackSpec, stored_secrets: dict[str, Any] | None = None) -> dict[str, pulumi.Resource]:
+    """Register every component of `spec`; returns them by name (hosts included).
+    `stored_secrets`: what App Platform stored of each app's secrets last time, by service."""
     config = pulumi.Config(NAMESPACE)
     project, stack = pulumi.get_project(), pulumi.get_stack()
     providers = Providers(spec)
     registry_credentials = config.get_secret("registry_credentials")
+    registries = configured_registries()
     dns = (
         # DigitalOcean names a zone by its domain.
         DnsArgs(provider=spec.dns.provider, zone_id=spec.dns.zone_id or spec.domain) if spec.dns else None
@@ -290,6 +300,8 @@ def build(spec: StackSpec) -> dict[str, pulumi.Resource]:
                 dns=dns,
                 proxied=svc.proxied if isinstance(svc, ApiSpec) else False,
                 registry_credentials=registry_credentials,
+                registries=registries,
+                stored_secrets=(stored_secrets or {}).get(name) or {},
             )
             built[name] = (ApiService if is_api else Worker)(name, args, opts=opts_for(svc.target))
             if is_api and dns is None and svc.placement:
@@ -325,7 +337,7 @@ def _postgres_class(svc: PostgresSpec) -> str:
     if svc.target == "aws":
         return svc.instance_class or rds_instance_class(cpu, memory)
     if svc.target == "digitalocean":
-        return do_database_size("pg", cpu, memory, standby=svc.multi_az)
+        return do_database_size("pg", cpu, memory, standby=svc.multi_az, storage_gb=do_storage_gb(svc))
     return ""
 
 
@@ -365,7 +377,7 @@ def _bucket_location(svc: BucketSpec, spec: StackSpec) -> str | None:
     droplets' region when Spaces is offered there; else the backend's default."""
     if svc.target == "aws" and spec.aws:
         return spec.aws.region
-    if svc.target == "digitalocean" and svc.location is None and spec.do_region in SPACES_REGIONS:
+    if svc.target == "digitalocean" and svc.location is None and spec.do_region in do_contract.SPACES_REGIONS:
         return spec.do_region
     return svc.location
 
@@ -409,7 +421,15 @@ def _object_store(
 
 
 def _export(spec: StackSpec, built: dict[str, pulumi.Resource], hosts: dict[str, VpsHost]) -> None:
-    """Stack outputs: URLs and addresses in clear, connection variables as secrets."""
+    """Stack outputs: URLs and addresses in clear, connection variables as secrets, and what
+    App Platform stored of each app's secrets (read back by the next run)."""
+    stored = {
+        name: component.stored_secrets
+        for name, component in built.items()
+        if isinstance(component, ApiService) and component.stored_secrets is not None
+    }
+    if stored:
+        pulumi.export(APP_SECRETS_OUTPUT, pulumi.Output.secret(stored))
     for name, host in hosts.items():
         pulumi.export(f"{name}_ipv4", host.public_ipv4)
         pulumi.export(f"{name}_ipv6", host.public_ipv6)

@@ -19,7 +19,6 @@ import pulumi
 
 from stacks.spec import StackSpec
 
-
 # Route 53's API endpoint region (https://docs.aws.amazon.com/general/latest/gr/r53.html).
 ROUTE53_REGION = "us-east-1"
 

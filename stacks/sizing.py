@@ -141,9 +141,17 @@ def elasticache_node_type(memory_mb: int) -> str:
 # --- DigitalOcean ---------------------------------------------------------------------
 
 
-def do_database_size(engine: str, cpu: float | None, memory_gb: float | None, standby: bool = False) -> str:
+def do_database_size(
+    engine: str,
+    cpu: float | None,
+    memory_gb: float | None,
+    standby: bool = False,
+    storage_gb: float | None = None,
+) -> str:
     """The cheapest managed-database size (pg or valkey) with the requested vCPUs and memory;
-    with `standby`, only sizes that can have one (DigitalOcean: 2 GB of memory or more)."""
+    with `standby`, only sizes that can have one (DigitalOcean: 2 GB of memory or more); with
+    `storage_gb`, only sizes that include that much storage (DigitalOcean sizes come with
+    their storage)."""
     sizes = load("digitalocean")["postgres_sizes" if engine == "pg" else "valkey_sizes"]
     fits = [
         s
@@ -151,15 +159,24 @@ def do_database_size(engine: str, cpu: float | None, memory_gb: float | None, st
         if s["cpu"] >= (cpu or 0)
         and s["memory_gb"] >= (memory_gb or 0)
         and (not standby or s.get("standby", False))
+        and s.get("storage_gb", 0) >= (storage_gb or 0)
     ]
     if not fits:
         largest = max(sizes, key=lambda s: (s["memory_gb"], s["cpu"]))
         extra = " with a standby node" if standby else ""
+        extra += f" and {storage_gb:g} GB of storage" if storage_gb else ""
         raise SizingError(
             f"no catalogued DigitalOcean {engine} size has {cpu or 0:g} vCPU and {memory_gb or 0:g} GB{extra}; "
             f"the largest is {largest['name']}"
+            + (f" ({largest.get('storage_gb')} GB of storage)" if storage_gb else "")
         )
     return min(fits, key=lambda s: (s["monthly"], s["name"]))["name"]
+
+
+def do_storage_gb(svc: PostgresSpec) -> int | None:
+    """The storage a DigitalOcean Postgres asks its size to include: `storage_gb` when the
+    config sets it (the default is Hetzner's and AWS's starting volume, not a request)."""
+    return svc.storage_gb if "storage_gb" in svc.model_fields_set else None
 
 
 def app_instance_size(

@@ -43,7 +43,11 @@ class HostSpec(Model):
     location: str = "fsn1"
     arch: Literal["x86", "arm64"] = "x86"
     cpu_kind: Literal["shared", "dedicated"] = "shared"
-    image: str = "ubuntu-24.04"
+    image: Literal["ubuntu-24.04"] = Field(
+        default="ubuntu-24.04",
+        description="OS image, provider-neutral (resolved to each provider's name for it); "
+        "the hosts' cloud-init is written for Ubuntu 24.04",
+    )
     volume_gb: int | None = Field(
         default=None, ge=10, le=10240, description="data volume size; default fits the data services on it"
     )

@@ -58,7 +58,7 @@ def do_config(environment: str = "prod") -> dict[str, Any]:
     }
     services = config["services"]
     services["api"].update(target="digitalocean", host="edge")
-    services["db"] = {"kind": "postgres", "target": "digitalocean", "storage_gb": 20}
+    services["db"] = {"kind": "postgres", "target": "digitalocean"}  # the size's own storage
     services["cache"] = {"kind": "redis", "target": "digitalocean", "memory_mb": 1024}
     services["uploads"] = {
         "kind": "bucket",

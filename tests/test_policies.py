@@ -1282,11 +1282,24 @@ case(
     "hcloud-delete-protection",
     "pass",
     [
-        server(),
-        Res(HCLOUD_VOLUME, VOLUME, "v"),
-        Res(HCLOUD_FLOATING_IP, {"type": "ipv4", "deleteProtection": True}),
+        server(protect=True),
+        Res(HCLOUD_VOLUME, VOLUME, "v", protect=True),
+        Res(HCLOUD_FLOATING_IP, {"type": "ipv4", "deleteProtection": True}, protect=True),
+        # A prod server without data: neither protection, so it can be replaced.
+        server("edge-server", deleteProtection=False, rebuildProtection=False),
     ],
     [],
+    config=PROD,
+)
+case(
+    "hcloud-delete-protection",
+    "fail-without-protect",
+    [server(), Res(HCLOUD_VOLUME, VOLUME, "v")],
+    [
+        f"{flag} without the protect option: a replacement would create the new resource and then "
+        f"fail to delete the old one; set protect or turn {flag} off"
+        for flag in ("deleteProtection", "rebuildProtection", "deleteProtection")
+    ],
     config=PROD,
 )
 case(
@@ -1302,14 +1315,17 @@ case(
 case(
     "hcloud-delete-protection",
     "fail",
-    [server(rebuildProtection=False), Res(HCLOUD_VOLUME, {**VOLUME, "deleteProtection": False}, "v")],
+    [
+        server(rebuildProtection=False, protect=True),
+        Res(HCLOUD_VOLUME, {**VOLUME, "deleteProtection": False}, "v", protect=True),
+    ],
     ["rebuildProtection must be true in prod", "deleteProtection must be true in prod"],
     config=PROD,
 )
 case(
     "hcloud-delete-protection",
     "fail-unset",
-    Res(HCLOUD_FLOATING_IP, {"type": "ipv4"}),
+    Res(HCLOUD_FLOATING_IP, {"type": "ipv4"}, protect=True),
     ["deleteProtection must be true in prod"],
     config=PROD,
     skips_unknown=False,
@@ -1941,8 +1957,14 @@ def test_a_broken_shipped_stack_is_caught() -> None:
         for policy in POLICIES
         for message, _ in run(policy, resources, policy_config(result.spec))
     }
+    without_protect = (
+        "{} without the protect option: a replacement would create the new resource and then fail to "
+        "delete the old one; set protect or turn {} off"
+    )
     assert found == {
         ("prod-protect-stateful", unprotected("main-server", HCLOUD_SERVER)),
+        ("hcloud-delete-protection", without_protect.format("deleteProtection", "deleteProtection")),
+        ("hcloud-delete-protection", without_protect.format("rebuildProtection", "rebuildProtection")),
         (
             "no-world-ingress-admin-and-data-ports",
             "rules[2] opens 22 (SSH) to the whole internet (0.0.0.0/0)",
@@ -2135,7 +2157,8 @@ def test_the_analyzer_with_prod_config_blocks_the_dev_stack() -> None:
     servicer = analyzer(ROOT / "policies" / "config" / "prod.json")
     result, dependencies = planned(ROOT / "Pulumi.dev.yaml")
     found = analyze(servicer, analyzer_resources(result, dependencies, set()))
-    assert {d.policyName for d in found} == {"hcloud-delete-protection", "prod-protect-stateful"}
+    # Dev protects nothing and sets no provider protection either: only the prod rule bites.
+    assert {d.policyName for d in found} == {"prod-protect-stateful"}
 
 
 def test_the_analyzer_skips_unknown_values_without_cant_run_diagnostics() -> None:

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from stacks.checks import DO_POSTGRES_EXTENSIONS
+from components.contracts import digitalocean as do
+
+DO_POSTGRES_EXTENSIONS = do.POSTGRES_EXTENSIONS
 from stacks.loader import ConfigError, RawConfig, parse
 from tests.aws_plans import example_config
 from tests.conftest import base_config
@@ -18,7 +20,7 @@ from tests.do_plans import do_config
 Values = dict[str, Any]
 Mutation = Callable[[Values], None]
 DEPLOY_KEY = "deploy-key-secret-value"
-SPACES_REGIONS = "ams3, blr1, fra1, lon1, nyc3, sfo2, sfo3, sgp1, syd1, tor1"
+SPACES_REGIONS = ", ".join(do.SPACES_REGIONS)
 
 
 def valid() -> Values:
@@ -262,7 +264,7 @@ CORPUS = [
     ),
     pytest.param(
         update("db", version="18"),
-        [("services.db.version", "DigitalOcean runs PostgreSQL 14, 15, 16, 17")],
+        [("services.db.version", "DigitalOcean runs PostgreSQL 15, 16, 17")],
         id="postgres-18",
     ),
     pytest.param(
@@ -698,7 +700,7 @@ def test_the_example_is_valid():
     assert spec.services["db"].multi_az is True
 
 
-@pytest.mark.parametrize("version", ["14", "17"])
+@pytest.mark.parametrize("version", ["15", "17"])
 def test_supported_postgres_versions_pass(version):
     values = valid()
     update("db", version=version)(values)
@@ -871,10 +873,10 @@ def test_extensions_elsewhere_are_a_clear_error(target):
 
 def test_a_service_may_not_take_the_name_of_a_setup_job():
     def mutate(values: Values) -> None:
-        values["services"]["db"]["extensions"] = ["vector"]
-        values["services"]["db-extensions"] = values["services"].pop("api")
+        # Every DigitalOcean Postgres has one, extensions or not (its grants).
+        values["services"]["db-setup"] = values["services"].pop("api")
 
     assert (
-        "services.db-extensions",
-        "the name 'db-extensions' is taken by the setup job of services.db; rename the service",
+        "services.db-setup",
+        "the name 'db-setup' is taken by the setup job of services.db; rename the service",
     ) in problems_of(mutate)

@@ -28,7 +28,7 @@ each of its two zones).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pulumi
 
@@ -90,7 +90,13 @@ class ApiServiceArgs:
     """Prod: deletion protection on the load balancer, longer log retention."""
     registry_credentials: pulumi.Input[str] | None = None
     """JSON `{"ghcr.io": "user:token", …}` (a stack secret): logins for private images
-    (App Platform; on hosts the release ships them)."""
+    (App Platform and AWS; on hosts the release ships them)."""
+    registries: frozenset[str] = frozenset()
+    stored_secrets: dict[str, Any] = field(default_factory=dict)
+    """App Platform: what DigitalOcean stored of this app's secrets last time
+    (components._lib.stored_secrets), sent back unchanged while their plaintexts are."""
+    """The registry hosts `registry_credentials` has a login for (never the logins): AWS
+    creates a login secret only for an image from one of them."""
     tags: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -105,6 +111,8 @@ class ApiServiceOutputs:
 
     url: pulumi.Output[str] | None
     resources: dict[str, pulumi.Resource]
+    stored_secrets: pulumi.Output[dict[str, Any]] | None = None
+    """App Platform: the record of what DigitalOcean stored of the secrets sent."""
 
 
 class ApiServiceBackend(Protocol):
@@ -153,6 +161,7 @@ class ApiService(pulumi.ComponentResource):
         out = backend.build(self, name, args, env)
         self.url = out.url
         self.resources = out.resources
+        self.stored_secrets = out.stored_secrets
         self.register_outputs({"url": self.url, "env_names": self.env_names})
 
     def _validate(self, name: str, args: ApiServiceArgs) -> None:

@@ -17,10 +17,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components._lib.certificates import validated_certificate
+from components._lib.images import registry_host, registry_logins
 from components._lib.naming import physical_name
 from components._lib.unique import unique_name
 from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs
-from components.connection import SECRET_VARS
+from components.connection import SECRET_VARS, secret
 from components.contracts import AUTONAME_RANDOM
 from components.contracts.aws import ELB_NAME
 from components.dns import Record, create_record
@@ -48,8 +49,10 @@ def container_definitions(
     log_group: str,
     region: str,
     read_only: bool,
+    registry_login: str | None = None,
 ) -> str:
-    """The task's container definition JSON (plain values; secrets are ARNs, not values)."""
+    """The task's container definition JSON (plain values; secrets and the registry login
+    are ARNs, not values)."""
     definition: dict = {
         "name": name,
         "image": image,
@@ -68,7 +71,44 @@ def container_definitions(
         definition["portMappings"] = [{"containerPort": port, "protocol": "tcp"}]
     if command:
         definition["command"] = list(command)
+    if registry_login is not None:
+        definition["repositoryCredentials"] = {"credentialsParameter": registry_login}
     return json.dumps([definition])
+
+
+def is_ecr(registry: str) -> bool:
+    """ECR registries (`<account>.dkr.ecr.<region>.amazonaws.com`): the execution role pulls
+    from them; ECS's private-registry login does not apply."""
+    return registry.endswith(".amazonaws.com") and ".dkr.ecr." in registry
+
+
+def registry_login_secret(
+    parent: ApiService, name: str, args: ApiServiceArgs
+) -> aws.secretsmanager.Secret | None:
+    """The Secrets Manager secret ECS logs in to a private registry with (repositoryCredentials,
+    JSON {"username", "password"}), when `registry_credentials` has a login for the image's
+    registry. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/private-auth.html"""
+    registry = registry_host(args.image)
+    if args.registry_credentials is None or registry not in args.registries or is_ecr(registry):
+        return None
+    login_secret = aws.secretsmanager.Secret(
+        f"{name}-registry",
+        description=f"{name}: login to {registry} for pulling the image",
+        tags=args.tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+    def login(value: str | None) -> str:
+        user, _, token = registry_logins(value).get(registry, ":").partition(":")
+        return json.dumps({"username": user, "password": token})
+
+    aws.secretsmanager.SecretVersion(
+        f"{name}-registry",
+        secret_id=login_secret.id,
+        secret_string=secret(pulumi.Output.from_input(args.registry_credentials).apply(login)),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return login_secret
 
 
 def read_parameters_policy(arns: list[str]) -> str:
@@ -136,6 +176,28 @@ def build(
             policy=pulumi.Output.all(*[p.arn for p in parameters.values()]).apply(read_parameters_policy),
             opts=child,
         )
+    registry_secret = registry_login_secret(parent, name, args)
+    if registry_secret is not None:
+        resources["registry_secret"] = registry_secret
+        resources["execution_registry"] = aws.iam.RolePolicy(
+            f"{name}-execution-registry",
+            role=execution_role.id,
+            policy=registry_secret.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["secretsmanager:GetSecretValue"],
+                                "Resource": [arn],
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
     task_role = aws.iam.Role(
         f"{name}-task", assume_role_policy=json.dumps(ECS_TASKS), tags=args.tags, opts=child
     )
@@ -199,6 +261,7 @@ def build(
             plain=pulumi.Output.all(**plain) if plain else {},
             secrets=pulumi.Output.all(**{k: p.arn for k, p in parameters.items()}) if parameters else {},
             log_group=log_group.name,
+            registry_login=registry_secret.arn if registry_secret is not None else None,
         ).apply(
             lambda v: container_definitions(
                 name,
@@ -210,6 +273,7 @@ def build(
                 v["log_group"],
                 region,
                 args.read_only,
+                v["registry_login"],
             )
         ),
         tags=args.tags,
@@ -305,7 +369,9 @@ def build(
             enable_deletion_protection=args.protect,
             idle_timeout=60,
             tags=args.tags,
-            opts=child,
+            # With ELB's deletion protection, Pulumi's too: a replacement is then refused at
+            # preview instead of failing half way (components.contracts.Protected).
+            opts=pulumi.ResourceOptions(parent=parent, protect=args.protect),
         )
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",

@@ -29,6 +29,7 @@ import pulumi_digitalocean as do
 from components._lib.digitalocean import app_name, app_region, ingress_host
 from components._lib.images import ImageRef, parse_image, registry_host, registry_logins
 from components._lib.naming import physical_name
+from components._lib.stored_secrets import StoredSecrets
 from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, setup_jobs, vps
 from components.connection import SECRET_VARS
 from components.dns import Record, create_record
@@ -130,13 +131,55 @@ def _behind_load_balancer(
 # --- App Platform --------------------------------------------------------------------------
 
 
-def app_envs(env: dict[str, pulumi.Output[str]], env_type: type = do.AppSpecServiceEnvArgs) -> list:
+def app_envs(
+    env: dict[str, pulumi.Output[str]],
+    env_type: type = do.AppSpecServiceEnvArgs,
+    component: str = "",
+    secrets: StoredSecrets | None = None,
+) -> list:
     """App Platform variables, read at run time: SECRET when they carry a credential
-    (DATABASE_URL, PGPASSWORD … — DESIGN §5), GENERAL otherwise."""
-    return [
-        env_type(key=key, value=value, scope="RUN_TIME", type="SECRET" if key in SECRET_VARS else "GENERAL")
-        for key, value in sorted(env.items())
-    ]
+    (DATABASE_URL, PGPASSWORD … — DESIGN §5), GENERAL otherwise. A SECRET is sent in the form
+    DigitalOcean stored it last time while its plaintext is unchanged (`secrets`)."""
+    envs = []
+    for key, value in sorted(env.items()):
+        secret = key in SECRET_VARS
+        if secret and secrets is not None:
+            value = secrets.value(f"{component}.env.{key}", value)
+        envs.append(env_type(key=key, value=value, scope="RUN_TIME", type="SECRET" if secret else "GENERAL"))
+    return envs
+
+
+def stored_values(spec: Any, paths: list[str]) -> dict[str, str | None]:
+    """What DigitalOcean stored at each secret path of an app's spec (the App's `spec` output:
+    the SDK's output types, or plain camelCase dicts)."""
+
+    def field(obj: Any, snake: str, camel: str) -> Any:
+        if obj is None:
+            return None
+        value = getattr(obj, snake, None)
+        if value is None and isinstance(obj, dict):
+            value = obj.get(camel, obj.get(snake))
+        return value
+
+    components = {}
+    for snake, camel in (("services", "services"), ("workers", "workers"), ("jobs", "jobs")):
+        for component in field(spec, snake, camel) or []:
+            components[field(component, "name", "name")] = component
+    found: dict[str, str | None] = {}
+    for path in paths:
+        name, kind, *rest = path.split(".")
+        component = components.get(name)
+        if kind == "image":
+            found[path] = field(
+                field(component, "image", "image"), "registry_credentials", "registryCredentials"
+            )
+        else:
+            envs = {
+                field(e, "key", "key"): field(e, "value", "value")
+                for e in field(component, "envs", "envs") or []
+            }
+            found[path] = envs.get(rest[0])
+    return found
 
 
 def image_args(image: ImageRef) -> dict[str, Any]:
@@ -170,14 +213,16 @@ def _app_platform(
     if args.instance_size is None or args.region is None:
         raise ValueError(f"{name}: App Platform needs instance_size and region")
     is_api = args.port is not None
+    secrets = StoredSecrets(args.stored_secrets)
     image_fields = image_args(parse_image(args.image))
     if args.registry_credentials is not None and image_fields["registry_type"] != "DOCR":
         # Private images: App Platform logs in with the registry's user:token (DOCR needs none).
         registry = registry_host(args.image)
-        image_fields["registry_credentials"] = pulumi.Output.secret(
+        image_fields["registry_credentials"] = secrets.value(
+            f"{name}.image",
             pulumi.Output.from_input(args.registry_credentials).apply(
-                lambda value: registry_logins(value).get(registry)
-            )
+                lambda value: registry_logins(value).get(registry)  # type: ignore[arg-type,return-value]
+            ),
         )
     common: dict[str, Any] = {
         "name": name,
@@ -192,7 +237,7 @@ def _app_platform(
             kind="PRE_DEPLOY",
             image=do.AppSpecJobImageArgs(**image_args(parse_image(job.image))),
             run_command=shlex.join(job.command),
-            envs=app_envs(job.env, do.AppSpecJobEnvArgs),
+            envs=app_envs(job.env, do.AppSpecJobEnvArgs, job.name, secrets),
             instance_size_slug=JOB_SIZE,
             instance_count=1,
         )
@@ -222,7 +267,7 @@ def _app_platform(
                         timeout_seconds=5,
                         failure_threshold=3,
                     ),
-                    envs=app_envs(env),
+                    envs=app_envs(env, do.AppSpecServiceEnvArgs, name, secrets),
                     **scaling(
                         args,
                         do.AppSpecServiceAutoscalingArgs,
@@ -249,7 +294,7 @@ def _app_platform(
         spec_fields["workers"] = [
             do.AppSpecWorkerArgs(
                 image=do.AppSpecWorkerImageArgs(**image_fields),
-                envs=app_envs(env, do.AppSpecWorkerEnvArgs),
+                envs=app_envs(env, do.AppSpecWorkerEnvArgs, name, secrets),
                 **scaling(
                     args,
                     do.AppSpecWorkerAutoscalingArgs,
@@ -278,4 +323,11 @@ def _app_platform(
                 args.dns,
                 Record(args.fqdn, "CNAME", app.default_ingress.apply(ingress_host), proxied=args.proxied),
             )
-    return ApiServiceOutputs(url=url, resources=resources)
+    paths = sorted(secrets.plaintexts)
+    return ApiServiceOutputs(
+        url=url,
+        resources=resources,
+        stored_secrets=secrets.record(app.spec.apply(lambda spec: stored_values(spec, paths)))
+        if paths
+        else None,
+    )

@@ -17,7 +17,7 @@ transform, so `infra validate`/`infra plan` report every break before anything e
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +54,9 @@ class Rule:
     says: str
     source: Source
     test: Callable[[Any], bool]
+    explain: Callable[[Any], list[str]] | None = None
+    """For a rule checked against a published schema: what exactly is wrong (the value itself
+    is then not shown, it is a whole document)."""
 
     def __post_init__(self) -> None:
         if not self.types or not self.path or not self.says:
@@ -97,6 +100,18 @@ class Unique:
 
 
 @dataclass(frozen=True)
+class Protected:
+    """An input that turns on the provider's own deletion protection. It goes with Pulumi's
+    `protect`: with the provider's alone, a replacement creates the new resource and then
+    fails to delete the old one, half way through an `up`; with Pulumi's, the engine refuses
+    the replacement at preview."""
+
+    types: tuple[str, ...]
+    path: str
+    source: Source
+
+
+@dataclass(frozen=True)
 class Replaces:
     """Inputs of a stateful resource type whose change replaces it (its data is lost)."""
 
@@ -129,12 +144,14 @@ class Contract:
     rules: tuple[Rule, ...] = ()
     auto_names: tuple[AutoName, ...] = ()
     unique: tuple[Unique, ...] = ()
+    protections: tuple[Protected, ...] = ()
     replaces: tuple[Replaces, ...] = ()
     stored_as: tuple[StoredAs, ...] = ()
 
     def __post_init__(self) -> None:
         prefix = f"{self.provider}:"
-        for item in (*self.rules, *self.auto_names, *self.unique):
+        items: list[Rule | AutoName | Unique] = [*self.rules, *self.auto_names, *self.unique]
+        for item in items:
             for type_token in item.types:
                 if not type_token.startswith(prefix):
                     raise ValueError(f"{type_token} is not a {self.provider} type")
@@ -153,7 +170,7 @@ def text(pattern: str, max_len: int, min_len: int = 1) -> Callable[[Any], bool]:
     return test
 
 
-def one_of(values: list[str] | tuple[str, ...] | frozenset[str]) -> Callable[[Any], bool]:
+def one_of(values: Iterable[str]) -> Callable[[Any], bool]:
     """One of an enumeration (an image slug, a region, a version)."""
     allowed = frozenset(values)
     return lambda value: value in allowed
@@ -197,7 +214,9 @@ def select(inputs: Any, path: str) -> Iterator[tuple[str, Any]]:
             for i, item in enumerate(inner):
                 yield from walk(_Secret(item) if secret else item, rest, f"{where}[{i}]")
         elif isinstance(inner, dict) and head in inner:
-            yield from walk(_Secret(inner[head]) if secret else inner[head], rest, f"{where}.{head}".lstrip("."))
+            yield from walk(
+                _Secret(inner[head]) if secret else inner[head], rest, f"{where}.{head}".lstrip(".")
+            )
 
     yield from walk(inputs, re.findall(r"\[\*\]|<key>|[^.\[\]]+", path), "")
 
@@ -240,8 +259,9 @@ def contracts() -> tuple[Contract, ...]:
     return (aws.CONTRACT, digitalocean.CONTRACT, hetzner.CONTRACT, cloudflare.CONTRACT)
 
 
-def breaks(type_token: str, name: str, inputs: dict[str, Any]) -> list[Break]:
-    """Every rule `inputs` of a `type_token` resource named `name` break."""
+def breaks(type_token: str, name: str, inputs: Mapping[str, Any], protect: bool = False) -> list[Break]:
+    """Every rule `inputs` of a `type_token` resource named `name` (Pulumi-protected or not)
+    break."""
     found: list[Break] = []
     for contract in contracts():
         if not type_token.startswith(f"{contract.provider}:"):
@@ -252,7 +272,13 @@ def breaks(type_token: str, name: str, inputs: dict[str, Any]) -> list[Break]:
             for where, value in select(inputs, rule.path):
                 plain = value.value if isinstance(value, _Secret) else value
                 if _known(plain) and not rule.test(plain):
-                    found.append(Break(type_token, name, where, _shown(value), rule.says, rule.source))
+                    if rule.explain is not None:
+                        for problem in rule.explain(plain):
+                            found.append(
+                                Break(type_token, name, where, "...", f"{rule.says}: {problem}", rule.source)
+                            )
+                    else:
+                        found.append(Break(type_token, name, where, _shown(value), rule.says, rule.source))
         for auto in contract.auto_names:
             if type_token in auto.types and not any(True for _ in select(inputs, auto.path)):
                 generated = auto.name_for(name)
@@ -265,6 +291,22 @@ def breaks(type_token: str, name: str, inputs: dict[str, Any]) -> list[Break]:
                             ascii(generated),
                             auto.rule.says,
                             auto.rule.source,
+                        )
+                    )
+        for protection in contract.protections:
+            if type_token not in protection.types or protect:
+                continue
+            for where, value in select(inputs, protection.path):
+                if value is True:
+                    found.append(
+                        Break(
+                            type_token,
+                            name,
+                            where,
+                            "true",
+                            "provider deletion protection needs Pulumi's protect too (a replacement would "
+                            "fail half way: the new resource created, the old one undeletable)",
+                            protection.source,
                         )
                     )
     return found
@@ -286,7 +328,8 @@ def preflight(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformRes
     """The stack transform: refuse to register a resource whose inputs its provider would
     reject. Components are not sent to any provider and pass unchecked."""
     if args.custom:
-        found = breaks(args.type_, args.name, args.props)
+        protect = bool(args.opts.protect) if args.opts is not None else False
+        found = breaks(args.type_, args.name, args.props, protect)
         if found:
             raise ContractBreach(found)
     return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from components.contracts import AutoName, Contract, Replaces, Rule, Source, StoredAs, Unique, text
+from components.contracts import AutoName, Contract, Protected, Replaces, Rule, Source, StoredAs, Unique, text
 
 READ = "2026-12-01"
 TF = "hashicorp/terraform-provider-aws"
@@ -80,6 +80,12 @@ def _no_double_or_trailing_hyphen(value: Any) -> bool:
     return isinstance(value, str) and "--" not in value and not value.endswith("-")
 
 
+# Engine versions ElastiCache offers.
+ELASTICACHE_VERSIONS = {"valkey": ["7.2", "8.0", "8.1"], "redis": ["7.1"]}
+ELASTICACHE_VERSIONS_SOURCE = Source(
+    "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/supported-engine-versions.html", READ
+)
+
 # --- EC2: security groups and their rules ---------------------------------------------------
 
 # EC2 takes only these characters in security group and rule descriptions: an apostrophe or
@@ -87,7 +93,9 @@ def _no_double_or_trailing_hyphen(value: Any) -> bool:
 # (and nothing catches it at preview for the rule resources).
 EC2_TEXT = r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*"
 EC2_TEXT_SAYS = "at most 255 characters of a-z A-Z 0-9, space and ._-:/()#,@[]+=&;{}!$*"
-SG_SOURCE = Source("https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html", READ)
+SG_SOURCE = Source(
+    "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html", READ
+)
 SG_NAME = Rule(
     (SG,),
     "name",
@@ -170,7 +178,7 @@ CACHE_PARAMS_NAME = Rule(
 CACHE_TOKEN = Rule(
     (CACHE,),
     "authToken",
-    "16-128 printable characters without @, \" or /",
+    '16-128 printable characters without @, " or /',
     Source(f"{TF} internal/service/elasticache/validate.go (validReplicationGroupAuthToken)", READ),
     text(r"[^@\"/\s]+", 128, min_len=16),
 )
@@ -268,7 +276,9 @@ RECORD_NAME = Rule(
 # --- tags -------------------------------------------------------------------------------------
 
 _TAG_CHARS = r"[\w\s.:/=+\-@]"
-TAG_SOURCE = Source("https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html", READ)
+TAG_SOURCE = Source(
+    "https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html", READ
+)
 
 RULES = (
     SG_NAME,
@@ -364,6 +374,13 @@ UNIQUE = (
     Unique((LB, TARGET_GROUP), "name", "region", Source("https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html", READ)),
 )  # fmt: skip
 
+PROTECTIONS = (
+    Protected((RDS,), "deletionProtection", Source(f"{TF} internal/service/rds/instance.go", READ)),
+    Protected(
+        (LB,), "enableDeletionProtection", Source(f"{TF} internal/service/elbv2/load_balancer.go", READ)
+    ),
+)
+
 REPLACES = (
     Replaces(
         RDS,
@@ -399,5 +416,11 @@ STORED_AS = (
 )
 
 CONTRACT = Contract(
-    provider="aws", rules=RULES, auto_names=AUTO_NAMES, unique=UNIQUE, replaces=REPLACES, stored_as=STORED_AS
+    provider="aws",
+    rules=RULES,
+    auto_names=AUTO_NAMES,
+    unique=UNIQUE,
+    protections=PROTECTIONS,
+    replaces=REPLACES,
+    stored_as=STORED_AS,
 )

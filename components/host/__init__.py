@@ -16,9 +16,11 @@ Cost: the server type's monthly price, plus the data volume (per GB), the primar
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import base64
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import pulumi
 
@@ -49,11 +51,38 @@ def inbound_rules(admin_cidrs: list[str]) -> list[InboundRule]:
     ]
 
 
-def per_key(public_keys: list[str], create: Callable[[str, str], Any]) -> dict[str, Any]:
-    """One provider SSH key record per public key, named by the key itself (not its position),
-    so removing one key leaves the others alone. `create(key_id, public_key)` makes one; the
-    result is keyed `ssh_key_<id>`, ready to merge into a backend's resources."""
-    return {f"ssh_key_{ssh_key_id(key)}": create(ssh_key_id(key), key) for key in public_keys}
+def fingerprint(public_key: str) -> str:
+    """The MD5 fingerprint of an OpenSSH public key, as Hetzner and DigitalOcean report it
+    (colon-separated hex of the key blob; the comment is not part of it)."""
+    digest = hashlib.md5(base64.b64decode(public_key.split()[1]), usedforsecurity=False).hexdigest()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def per_key(
+    public_keys: list[str],
+    create: Callable[[str, str], tuple[pulumi.Resource, pulumi.Output[str]]],
+    elsewhere: Mapping[str, str],
+) -> tuple[dict[str, pulumi.Resource], list[pulumi.Output[str]]]:
+    """The provider key records of the stack's admin keys, and the references servers take.
+
+    Hetzner projects and DigitalOcean accounts refuse a second record of the same key
+    ("uniqueness_error"; "422 SSH Key is already in use on your account"), and dev, staging
+    and prod share the admins' keys — many users have uploaded theirs in the console already.
+    So a key the provider already has under another owner (`elsewhere`: fingerprint → its ID,
+    another stack's record or the console's) is referenced as it is; only the others get a
+    record of this stack, one per key and named by it (removing one key leaves the others).
+    `create(key_id, public_key)` makes one and returns it with its reference."""
+    resources: dict[str, pulumi.Resource] = {}
+    references: list[pulumi.Output[str]] = []
+    for key in public_keys:
+        found = elsewhere.get(fingerprint(key))
+        if found is not None:
+            references.append(pulumi.Output.from_input(found))
+            continue
+        resource, reference = create(ssh_key_id(key), key)
+        resources[f"ssh_key_{ssh_key_id(key)}"] = resource
+        references.append(reference)
+    return resources, references
 
 
 @dataclass(frozen=True)
@@ -105,7 +134,9 @@ class HostArgs:
     location: str
     """Provider location, e.g. `fsn1`."""
     image: str
-    """OS image; cloud-init assumes Ubuntu 24.04 (`docker.io` and `docker-compose-v2`)."""
+    """Provider-neutral OS image (`ubuntu-24.04`), resolved by each backend to its provider's
+    name (components.contracts.<provider>.IMAGES); cloud-init assumes Ubuntu 24.04
+    (`docker.io` and `docker-compose-v2`)."""
     volume_gb: int
     """Size of the separate data volume that holds every stateful directory."""
     ssh_public_keys: list[str]

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_digitalocean as do
 
-from components._lib.naming import physical_name
+from components._lib.naming import physical_name, ssh_key_id
 from components._vps.render import Bootstrap, cloud_init
+from components.contracts.digitalocean import IMAGES
 from components.host import FleetResources, StaticIp, host_resources, inbound_rules, per_key
 
 if TYPE_CHECKING:  # annotations only
@@ -37,14 +38,39 @@ OUTBOUND = [
 ]
 
 
+def key_name(kid: str) -> str:
+    """The name of this stack's record of an SSH key (DigitalOcean keys have no labels, so the
+    name says whose it is)."""
+    return physical_name(pulumi.get_project(), pulumi.get_stack(), kid)
+
+
+def _created(key: do.SshKey) -> tuple[pulumi.Resource, pulumi.Output[str]]:
+    # Droplets take keys by fingerprint.
+    return key, key.fingerprint
+
+
+def keys_elsewhere(parent: HostFleet) -> dict[str, str]:
+    """The account's SSH keys this stack did not create: fingerprint → fingerprint (droplets
+    name keys by it). This stack's own records (named by key_name, or `<stack>-<id>` before
+    2026-12) stay declared, so they are never dropped from the program that created them."""
+    found = do.get_ssh_keys(opts=pulumi.InvokeOptions(parent=parent)).ssh_keys or []
+    elsewhere = {}
+    for key in found:
+        kid = ssh_key_id(key.public_key) if len(key.public_key.split()) > 1 else ""
+        if key.name not in (key_name(kid), f"{pulumi.get_stack()}-{kid}"):
+            elsewhere[key.fingerprint] = key.fingerprint
+    return elsewhere
+
+
 def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources:
     """Project-wide SSH keys, the VPC and the tag every droplet of the stack carries."""
     child = pulumi.ResourceOptions(parent=parent)
-    keys = per_key(
+    keys, key_ids = per_key(
         args.ssh_public_keys,
-        lambda kid, key: do.SshKey(
-            f"{name}-ssh-key-{kid}", name=f"{pulumi.get_stack()}-{kid}", public_key=key, opts=child
+        lambda kid, key: _created(
+            do.SshKey(f"{name}-ssh-key-{kid}", name=key_name(kid), public_key=key, opts=child)
         ),
+        keys_elsewhere(parent),
     )
     vpc = do.Vpc(
         f"{name}-vpc",
@@ -56,12 +82,18 @@ def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources
     tag = do.Tag(f"{name}-tag", name=physical_name(pulumi.get_project(), pulumi.get_stack()), opts=child)
     resources: dict[str, pulumi.Resource] = {**keys, "vpc": vpc, "tag": tag}
     return FleetResources(
-        ssh_key_ids=[k.fingerprint for k in keys.values()],
+        ssh_key_ids=key_ids,
         network_id=vpc.id,
         resources=resources,
         tag=physical_name(pulumi.get_project(), pulumi.get_stack()),
         ip_range=vpc.ip_range,
     )
+
+
+def volume_name(host: str) -> str:
+    """A data volume's name: lowercase letters, digits and -, at most 64, starting with a
+    letter (the project name starts the name), unique per region in the account."""
+    return physical_name(pulumi.get_project(), pulumi.get_stack(), host, "data", max_len=64)
 
 
 def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
@@ -89,7 +121,7 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
         f"{name}-droplet",
         name=physical_name(pulumi.get_project(), pulumi.get_stack(), name),
         size=args.server_type,
-        image=args.image,
+        image=IMAGES[args.image],
         region=args.location,
         ssh_keys=fleet.ssh_key_ids,
         user_data=user_data,
@@ -106,15 +138,17 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
             depends_on=[firewall, fleet],
         ),
     )
-    volume_name = physical_name(pulumi.get_stack(), name, "data", max_len=64)
     volume = do.Volume(
         f"{name}-volume",
-        name=volume_name,
+        # Unique per region in the account, so project and stack are in it. Volumes created
+        # before the project was added (`<stack>-<host>-data`) keep their name: a new name
+        # would replace the volume and lose its data (components.contracts.digitalocean).
+        name=volume_name(name),
         region=args.location,
         size=args.volume_gb,
         initial_filesystem_type="ext4",
         description=f"{name}: state of the services on this host",
-        opts=stateful,
+        opts=pulumi.ResourceOptions(parent=parent, protect=args.protect, ignore_changes=["name"]),
     )
     attachment = do.VolumeAttachment(
         f"{name}-volume-attachment",
@@ -138,8 +172,9 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
         droplet,
         attachment,
         (droplet.ipv4_address, droplet.ipv6_address),
-        # DigitalOcean exposes block storage under the volume's name.
-        pulumi.Output.from_input(f"/dev/disk/by-id/scsi-0DO_Volume_{volume_name}"),
+        # DigitalOcean exposes block storage under the volume's name (the one it has, which
+        # for an older volume is not the one we would give it today).
+        volume.name.apply(lambda volume: f"/dev/disk/by-id/scsi-0DO_Volume_{volume}"),
         {
             "tag": host_tag,
             "firewall": firewall,

@@ -8,20 +8,11 @@ import pulumi
 import pulumi_hcloud as hcloud
 
 from components._vps.render import Bootstrap, cloud_init
+from components.contracts.hetzner import IMAGES, NETWORK_ZONES
 from components.host import FleetResources, StaticIp, host_resources, inbound_rules, per_key
 
 if TYPE_CHECKING:  # annotations only
     from components.host import FleetArgs, HostArgs, HostFleet, HostResources, VpsHost
-
-# Hetzner locations → network zone (private networks are per zone).
-NETWORK_ZONES = {
-    "fsn1": "eu-central",
-    "nbg1": "eu-central",
-    "hel1": "eu-central",
-    "ash": "us-east",
-    "hil": "us-west",
-    "sin": "ap-southeast",
-}
 
 
 def firewall_rules(admin_cidrs: list[str]) -> list[hcloud.FirewallRuleArgs]:
@@ -38,6 +29,7 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
     """Create the Hetzner resources of a host."""
     child = pulumi.ResourceOptions(parent=parent)
     stateful = pulumi.ResourceOptions(parent=parent, protect=args.protect)
+    keep = args.protect and args.holds_data  # the server itself holds data only through its services
 
     # Attached at creation through firewall_ids, so the server never boots unprotected.
     firewall = hcloud.Firewall(
@@ -70,15 +62,17 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
     server = hcloud.Server(
         f"{name}-server",
         server_type=args.server_type,
-        image=args.image,
+        image=IMAGES[args.image],
         location=args.location,
         ssh_keys=fleet.ssh_key_ids,
         firewall_ids=[firewall.id.apply(int)],
         user_data=user_data,
         backups=args.backups,
+        # Hetzner's protections go with Pulumi's (components.contracts.Protected): a prod host
+        # without data has neither, so moving it (a replacement) can delete the old server.
         # Hetzner requires both protections to be set together.
-        delete_protection=args.protect,
-        rebuild_protection=args.protect,
+        delete_protection=keep,
+        rebuild_protection=keep,
         public_nets=[hcloud.ServerPublicNetArgs(ipv4_enabled=True, ipv6_enabled=True)],
         networks=networks,
         # A type change then never grows the disk, so the server can be scaled back down;
@@ -87,7 +81,7 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
         labels=args.labels,
         opts=pulumi.ResourceOptions(
             parent=parent,
-            protect=args.protect and args.holds_data,
+            protect=keep,
             # A user_data change would replace the server; releases carry config instead.
             ignore_changes=["userData", "sshKeys", "image"],
             depends_on=[fleet],
@@ -133,16 +127,32 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
     )
 
 
+def _created(key: hcloud.SshKey) -> tuple[pulumi.Resource, pulumi.Output[str]]:
+    return key, key.id
+
+
+def keys_elsewhere(parent: HostFleet, labels: dict[str, str]) -> dict[str, str]:
+    """The project's SSH keys this stack did not create, by fingerprint → ID (servers name keys
+    by ID). A key labelled with this project and stack is this stack's own record and stays
+    declared, so it is never dropped from the program that created it."""
+    found = hcloud.get_ssh_keys(opts=pulumi.InvokeOptions(parent=parent)).ssh_keys or []
+    ours = {k: labels.get(k) for k in ("project", "stack")}
+    return {
+        key.fingerprint: str(key.id) for key in found if {k: (key.labels or {}).get(k) for k in ours} != ours
+    }
+
+
 def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources:
     """The project-wide SSH keys and, for several hosts, a network with one cloud subnet."""
     child = pulumi.ResourceOptions(parent=parent)
     # With a key on the server Hetzner sets no root password (and mails none); cloud-init
     # then disables root login altogether and gives the keys to the `deploy` user.
-    keys = per_key(
+    keys, key_ids = per_key(
         args.ssh_public_keys,
-        lambda kid, key: hcloud.SshKey(
-            f"{name}-ssh-key-{kid}", public_key=key, labels=args.labels, opts=child
+        lambda kid, key: _created(
+            hcloud.SshKey(f"{name}-ssh-key-{kid}", public_key=key, labels=args.labels, opts=child)
         ),
+        keys_elsewhere(parent, args.labels),
     )
     resources: dict[str, pulumi.Resource] = dict(keys)
     network_id = None
@@ -152,7 +162,7 @@ def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources
             ip_range=args.ip_range,
             delete_protection=args.protect,
             labels=args.labels,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=parent, protect=args.protect),
         )
         subnet = hcloud.NetworkSubnet(
             f"{name}-subnet",
@@ -166,7 +176,7 @@ def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources
         # Servers join after the subnet exists: hand out the ID only once both are created.
         network_id = pulumi.Output.all(network.id, subnet.id).apply(lambda ids: ids[0])
     return FleetResources(
-        ssh_key_ids=[k.id for k in keys.values()],
+        ssh_key_ids=key_ids,
         network_id=network_id,
         resources=resources,
     )

@@ -30,7 +30,16 @@ def _client(props: dict[str, Any]) -> Any:
         region_name=props["region"],
         aws_access_key_id=props["access_key_id"],
         aws_secret_access_key=props["secret_access_key"],
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"}),
+        config=Config(
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 5, "mode": "standard"},
+            # botocore >= 1.36 adds CRC32 checksums (aws-chunked uploads) wherever an operation
+            # allows them; Hetzner's Ceph answers uploads with XAmzContentSHA256Mismatch
+            # (home-assistant/core#144015, hetznercloud/terraform-provider-hcloud#1114).
+            # Only where an operation requires one, like every other S3-compatible client.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
     )
 
 

@@ -18,6 +18,7 @@ doubles both.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -96,16 +97,18 @@ class PostgresOutputs:
     backup_password: pulumi.Output[str] | None = None
     """VPS targets: the key of the encrypted backup repository (keep it: restores need it)."""
     admin_env: dict[str, pulumi.Output[str]] | None = None
-    """Managed targets that create extensions: libpq variables (PGHOST … PGPASSWORD, PGSSLMODE)
-    of the cluster's admin user for the application's database."""
+    """Managed targets whose databases belong to an admin: libpq variables (PGHOST …
+    PGPASSWORD, PGSSLMODE) of the cluster's admin user for the application's database (its
+    setup job grants the application's user what it needs, and creates the extensions)."""
 
 
 @dataclass(frozen=True)
 class SetupJob:
     """A one-shot container a consumer runs before it starts (on a host: before the release
-    starts its services; on App Platform: a PRE_DEPLOY job). It creates the database's
-    extensions as the cluster's admin. Idempotent, and retried: consumers on several
-    machines may run it at the same moment."""
+    starts its services; on App Platform: a PRE_DEPLOY job). As the cluster's admin it lets
+    the application's user create tables in its database, and creates the database's
+    extensions. Idempotent, and retried: consumers on several machines may run it at the
+    same moment."""
 
     name: str
     image: str
@@ -114,11 +117,34 @@ class SetupJob:
     """libpq variables; PGPASSWORD is a secret."""
 
 
-def extensions_command(extensions: list[str]) -> list[str]:
-    """`sh -c` that creates `extensions` (names are checked against a safe pattern at
-    validation) with psql, retrying a few times."""
-    # CASCADE: an extension that needs another (postgis_topology → postgis) brings it along.
-    sql = " ".join(f'CREATE EXTENSION IF NOT EXISTS "{e}" CASCADE;' for e in extensions)
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_EXTENSION = re.compile(r"[a-z][a-z0-9_-]{0,62}")
+
+
+def setup_command(database: str, username: str, extensions: list[str]) -> list[str]:
+    """`sh -c` that runs the setup SQL with psql as the admin, retrying a few times.
+
+    A managed database created through the API belongs to the cluster's admin (doadmin on
+    DigitalOcean), and since PostgreSQL 15 only the owner may create in schema public, so the
+    application's user gets CREATE there and on the database — else its migrations fail with
+    "permission denied for schema public". The names are identifiers of the stack spec's
+    patterns (checked again here: they land inside SQL and a shell string).
+    """
+    for word, pattern in (
+        (database, _IDENTIFIER),
+        (username, _IDENTIFIER),
+        *((e, _EXTENSION) for e in extensions),
+    ):
+        if not pattern.fullmatch(word):
+            raise ValueError(f"{word!r} cannot be used in the setup job")
+    sql = " ".join(
+        [
+            f'GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "{database}" TO "{username}";',
+            f'GRANT USAGE, CREATE ON SCHEMA public TO "{username}";',
+            # CASCADE: an extension that needs another (postgis_topology → postgis) brings it along.
+            *(f'CREATE EXTENSION IF NOT EXISTS "{e}" CASCADE;' for e in extensions),
+        ]
+    )
     script = (
         f"for attempt in 1 2 3 4 5; do psql -v ON_ERROR_STOP=1 -q -c '{sql}' && exit 0; sleep 5; done; exit 1"
     )
@@ -158,10 +184,10 @@ class ManagedPostgres(pulumi.ComponentResource):
             SetupJob(
                 name=setup_job_name(name),
                 image=f"postgres:{args.version}-alpine",
-                command=extensions_command(args.extensions),
+                command=setup_command(args.database, args.username, args.extensions),
                 env=out.admin_env,
             )
-            if args.extensions and out.admin_env is not None
+            if out.admin_env is not None
             else None
         )
         self._env = postgres_env(out.host, out.port, out.database, out.username, out.password, out.sslmode)

@@ -3,8 +3,10 @@
 The database firewall trusts only the stack's droplets (by the fleet tag) and, when App
 Platform apps link the database, the VPC they join; clients connect over the VPC with
 `sslmode=require`. DigitalOcean takes daily backups with 7 days of point-in-time recovery by
-itself. `extensions` (TimescaleDB, PostGIS, pgvector …) are created by a setup job each
-consumer runs as the cluster's admin before it starts. DigitalOcean offers a standby node
+itself. The database belongs to the cluster's admin, and since PostgreSQL 15 nobody else may
+create tables in its schema public: a setup job each consumer runs as the admin before it
+starts grants the application's user that, and creates `extensions` (TimescaleDB, PostGIS,
+pgvector …). DigitalOcean offers a standby node
 (`multi_az: true`) only from 2 GB of memory, so with one the neutral size resolves to the
 cheapest size that can have it (a 1 GB request becomes db-s-1vcpu-2gb, priced as such in
 `infra cost`).
@@ -35,7 +37,8 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
         region=args.region,
         node_count=2 if args.multi_az else 1,
         private_network_uuid=fleet.network_id,
-        storage_size_mib=str(args.storage_gb * 1024),
+        # No storage_size_mib: it is the cluster's total storage, defaulted per size, and can
+        # only grow; the ranges each size allows are not published in a form we can check.
         tags=[fleet.tag],
         opts=pulumi.ResourceOptions(
             parent=parent, protect=args.protect, additional_secret_outputs=["password", "uri", "privateUri"]
@@ -61,7 +64,7 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
             "user": user,
             "firewall": database_firewall(parent, name, cluster, fleet, args.admit_vpc),
         },
-        # Extensions need the cluster's admin (doadmin); only the setup job gets these.
+        # The database belongs to the cluster's admin (doadmin); only the setup job gets these.
         admin_env={
             "PGHOST": cluster.private_host,
             "PGPORT": cluster.port.apply(str),

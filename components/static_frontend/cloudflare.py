@@ -39,6 +39,12 @@ def build(parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> Static
                 production_deployments_enabled=True,
                 pr_comments_enabled=True,
                 preview_deployment_setting="all",
+                # Cloudflare's defaults, set so they are not "computed" members that plan as
+                # changes on every preview (cloudflare/terraform-provider-cloudflare#7288).
+                path_includes=["*"],
+                path_excludes=[],
+                preview_branch_includes=["*"],
+                preview_branch_excludes=[],
             ),
         ),
         opts=child,

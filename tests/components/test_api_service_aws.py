@@ -113,8 +113,10 @@ def test_api_component_children(prod):
         (INGRESS, "api-to-cache"),
         (INGRESS, "api-to-db"),
     }
-    # Nothing in a service holds data.
-    assert not any(r.protect for r in prod.registrations if r.parent == api.urn)
+    # Nothing in a service holds data; only the load balancer, whose ELB deletion protection is
+    # on in prod, is protected too (else a replacement would fail half way).
+    protected = [r for r in prod.registrations if r.parent == api.urn and r.protect]
+    assert [(r.type, r.inputs["enableDeletionProtection"]) for r in protected] == [(LB, True)]
 
 
 # --- task definition ---------------------------------------------------------------------

@@ -331,7 +331,7 @@ def test_each_api_host_serves_the_api_as_plain_http_on_its_port(balanced, host):
     assert "trusted_proxies private_ranges" in caddyfile
     services = compose(balanced, host)["services"]
     assert services["caddy"]["ports"] == ["80:80", "443:443", f"{PORT}:{PORT}"]
-    assert set(services) == {"api", "caddy"}
+    assert set(services) == {"api", "caddy", "db-setup"}  # the linked database's grants first
     assert services["api"]["image"] == IMAGE
     assert "ports" not in services["api"]
 
@@ -341,7 +341,7 @@ def test_both_api_hosts_run_the_same_container_and_the_worker_host_none(balanced
     assert set(env_of(balanced, "edge", "api")) == CONTRACT
     jobs = bundle(balanced, "jobs")
     assert "Caddyfile" not in jobs and "env/api.env" not in jobs
-    assert set(compose(balanced, "jobs")["services"]) == {"worker"}
+    assert set(compose(balanced, "jobs")["services"]) == {"worker", "db-setup"}
 
 
 def test_load_balancer_true_puts_one_droplet_behind_a_balancer(aws_plan):
@@ -386,7 +386,8 @@ def test_app_platform_services_own_exactly_their_app_and_the_api_its_cname(apps)
 
 def test_api_app_spec(apps):
     spec = app_spec(apps, "api")
-    assert {k: v for k, v in spec.items() if k != "services"} == {
+    assert [job["name"] for job in spec["jobs"]] == ["db-setup"]  # the database's grants
+    assert {k: v for k, v in spec.items() if k not in ("services", "jobs")} == {
         "name": "api-prod-multicloud",
         "region": "fra",
         "alerts": [{"rule": "DEPLOYMENT_FAILED"}, {"rule": "DOMAIN_FAILED"}],
@@ -413,7 +414,7 @@ def test_api_app_spec(apps):
 
 def test_worker_app_spec_has_no_domain_ingress_or_port(apps):
     spec = app_spec(apps, "worker")
-    assert {k: v for k, v in spec.items() if k != "workers"} == {
+    assert {k: v for k, v in spec.items() if k not in ("workers", "jobs")} == {
         "name": "worker-prod-multicloud",
         "region": "fra",
         "alerts": [{"rule": "DEPLOYMENT_FAILED"}],

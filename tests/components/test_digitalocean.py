@@ -219,7 +219,7 @@ def test_managed_databases_without_droplets_need_a_region():
     ("change", "path", "fragment"),
     [
         (("cache", {"engine": "redis"}), "services.cache.engine", "valkey only"),
-        (("db", {"version": "18"}), "services.db.version", "14, 15, 16, 17"),
+        (("db", {"version": "18"}), "services.db.version", "15, 16, 17"),
         (("uploads", {"location": "mars1"}), "services.uploads.location", "Spaces region"),
     ],
 )

@@ -161,9 +161,9 @@ def test_fleet_holds_one_ssh_key_per_admin_key_the_vpc_and_the_fleet_tag(aws_pla
     assert len(of_type(result, HOST_FLEET)) == 1
     keys = {k.name: k.inputs for k in of_type(result, SSH_KEY)}
     assert keys == {
-        f"{FLEET}-ssh-key-{key_id(KEY)}": {"name": f"prod-{key_id(KEY)}", "publicKey": KEY},
+        f"{FLEET}-ssh-key-{key_id(KEY)}": {"name": f"multicloud-prod-{key_id(KEY)}", "publicKey": KEY},
         f"{FLEET}-ssh-key-{key_id(SECOND_KEY)}": {
-            "name": f"prod-{key_id(SECOND_KEY)}",
+            "name": f"multicloud-prod-{key_id(SECOND_KEY)}",
             "publicKey": SECOND_KEY,
         },
     }
@@ -383,7 +383,7 @@ def test_droplet_inputs(prod):
     assert inputs == {
         "name": "multicloud-prod-edge",
         "size": "s-2vcpu-4gb",
-        "image": "ubuntu-24.04",
+        "image": "ubuntu-24-04-x64",
         "region": "fra1",
         "sshKeys": [out(prod, one(prod, SSH_KEY), "fingerprint")],
         "vpcUuid": one(prod, VPC).id,
@@ -472,7 +472,7 @@ def test_droplet_holds_no_data_so_it_is_replaceable_even_in_prod(prod):
 
 def test_volume_inputs(prod):
     assert one(prod, VOLUME).inputs == {
-        "name": "prod-edge-data",
+        "name": "multicloud-prod-edge-data",
         "region": "fra1",
         "size": 10,
         "initialFilesystemType": "ext4",
@@ -495,7 +495,7 @@ def test_attachment_joins_this_droplet_and_this_volume_detaching_first(prod):
 def test_release_mounts_the_volume_by_its_digitalocean_device_path(aws_plan, stack):
     result = aws_plan(do_config(stack), stack)
     name = one(result, VOLUME).inputs["name"]
-    assert name == f"{stack}-edge-data"
+    assert name == f"multicloud-{stack}-edge-data"
     host_env = bundle(result, "edge")["host.env"]
     assert host_env.text == f"DATA_DEVICE=/dev/disk/by-id/scsi-0DO_Volume_{name}\n"
     assert host_env.mode == 0o600

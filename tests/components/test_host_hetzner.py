@@ -255,12 +255,25 @@ def test_protection_follows_environment(run_plan, environment, protected):
     assert one(result, ATTACHMENT).protect is False
 
 
-def test_prod_host_without_data_keeps_provider_protection_but_not_pulumi_protect(run_plan):
-    # The api-only host can be replaced by Pulumi; Hetzner still refuses an accidental delete.
+def test_prod_host_without_data_has_neither_protection_so_it_can_be_replaced(run_plan):
+    # With Hetzner's protection alone, a replacement (a location change) would create the new
+    # server and then fail to delete the old one: protections go together (contracts.Protected).
     result = run_plan(with_data_host(base_config("prod")))
     stateless, stateful = one(result, SERVER, "main-server"), one(result, SERVER, "data-server")
-    assert (stateless.protect, stateless.inputs["deleteProtection"]) == (False, True)
-    assert (stateful.protect, stateful.inputs["deleteProtection"]) == (True, True)
+    assert (
+        stateless.protect,
+        stateless.inputs["deleteProtection"],
+        stateless.inputs["rebuildProtection"],
+    ) == (
+        False,
+        False,
+        False,
+    )
+    assert (stateful.protect, stateful.inputs["deleteProtection"], stateful.inputs["rebuildProtection"]) == (
+        True,
+        True,
+        True,
+    )
 
 
 # --- volume ---------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def test_prod_cluster_inputs(prod):
         "region": "fra1",
         "nodeCount": 1,
         "privateNetworkUuid": one(prod, VPC).id,
-        "storageSizeMib": "20480",
+        # No storageSizeMib: the size includes its storage (components.contracts.digitalocean).
         "tags": [fleet_tag(prod)],
     }
     assert (cluster.protect, cluster.delete_before_replace) == (True, False)
@@ -99,15 +99,19 @@ def test_size_slug_and_nodes_from_the_neutral_size(aws_plan, fields, size, nodes
     assert (cluster.inputs["size"], cluster.inputs["nodeCount"]) == (size, nodes)
 
 
-@pytest.mark.parametrize("version", ["14", "17"])
+@pytest.mark.parametrize("version", ["15", "17"])
 def test_version_is_passed_through(aws_plan, version):
     cluster = one(aws_plan(service(do_config(), "db", version=version), "prod"), CLUSTER, "db-cluster")
     assert cluster.inputs["version"] == version
 
 
-def test_storage_in_mib(aws_plan):
-    cluster = one(aws_plan(service(do_config(), "db", storage_gb=35), "prod"), CLUSTER, "db-cluster")
-    assert cluster.inputs["storageSizeMib"] == str(35 * 1024)
+@pytest.mark.parametrize(
+    ("storage_gb", "size"), [(10, "db-s-1vcpu-1gb"), (11, "db-s-1vcpu-2gb"), (60, "db-s-2vcpu-4gb")]
+)
+def test_storage_picks_a_size_that_includes_it(aws_plan, storage_gb, size):
+    cluster = one(aws_plan(service(do_config(), "db", storage_gb=storage_gb), "prod"), CLUSTER, "db-cluster")
+    assert cluster.inputs["size"] == size
+    assert "storageSizeMib" not in cluster.inputs
 
 
 def test_database_and_user_belong_to_the_cluster(prod):
@@ -196,7 +200,7 @@ def test_passwords_are_secrets(prod):
     assert out(prod, one(prod, USER), "password") in prod.secret_values
 
 
-# --- extensions: a setup job every consumer runs before it starts --------------------------
+# --- the setup job every consumer runs before it starts: grants, then extensions --------------------------
 
 JOB_VARIABLES = {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSSLMODE", "PGCONNECT_TIMEOUT"}
 
@@ -209,7 +213,7 @@ def timescale(aws_plan) -> RecordedPlan:
 
 
 def test_the_job_runs_as_the_admin_on_the_private_host_with_tls(timescale):
-    job = env_of(timescale, "edge", "db-extensions")
+    job = env_of(timescale, "edge", "db-setup")
     cluster = one(timescale, CLUSTER, "db-cluster")
     assert set(job) == JOB_VARIABLES
     assert job["PGHOST"] == out(timescale, cluster, "privateHost")
@@ -229,24 +233,30 @@ def test_the_job_is_a_one_shot_compose_service_the_release_runs_first(timescale)
 
     files = bundle(timescale, "edge")
     compose = yaml.safe_load(files["compose.yaml"].text)["services"]
-    job = compose["db-extensions"]
+    job = compose["db-setup"]
     assert job["profiles"] == ["jobs"] and job["restart"] == "no"
     assert job["image"] == "postgres:16-alpine"
     assert (
+        'GRANT USAGE, CREATE ON SCHEMA public TO "app"; '
         'CREATE EXTENSION IF NOT EXISTS "timescaledb" CASCADE; CREATE EXTENSION IF NOT EXISTS "pg_trgm" CASCADE;'
         in job["command"][2]
     )
     assert "$" not in job["command"][2]  # compose would interpolate it
-    assert files["jobs.txt"].text == "db-extensions\n"
-    assert files["env/db-extensions.env"].mode == 0o600
+    assert files["jobs.txt"].text == "db-setup\n"
+    assert files["env/db-setup.env"].mode == 0o600
     # The app's own environment has no admin credentials.
     assert out(timescale, one(timescale, CLUSTER, "db-cluster"), "password") not in files["env/api.env"].text
 
 
-def test_without_extensions_there_is_no_job(prod):
+def test_without_extensions_the_job_still_grants_the_app_its_schema(prod):
+    """PostgreSQL 15+ lets only the database's owner (doadmin) create in schema public."""
+    import yaml
+
     files = bundle(prod, "edge")
-    assert files["jobs.txt"].text == ""
-    assert "db-extensions" not in files["compose.yaml"].text
+    assert files["jobs.txt"].text == "db-setup\n"
+    command = yaml.safe_load(files["compose.yaml"].text)["services"]["db-setup"]["command"][2]
+    assert 'GRANT USAGE, CREATE ON SCHEMA public TO "app";' in command
+    assert "CREATE EXTENSION" not in command
 
 
 def test_app_platform_consumers_run_it_as_a_pre_deploy_job(aws_plan):
@@ -257,7 +267,7 @@ def test_app_platform_consumers_run_it_as_a_pre_deploy_job(aws_plan):
     result = aws_plan(config, "prod")
     for name in ("api", "worker"):
         (job,) = one(result, APP, f"{name}-app").inputs["spec"]["jobs"]
-        assert (job["name"], job["kind"], job["instanceCount"]) == ("db-extensions", "PRE_DEPLOY", 1)
+        assert (job["name"], job["kind"], job["instanceCount"]) == ("db-setup", "PRE_DEPLOY", 1)
         assert job["image"] == {
             "registryType": "DOCKER_HUB",
             "registry": "library",

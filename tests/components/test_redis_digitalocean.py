@@ -78,8 +78,18 @@ def test_size_slug_from_memory_and_nodes(aws_plan, fields, size, nodes):
 
 
 def test_version_is_the_major_of_the_engine_version(aws_plan):
-    result = aws_plan(service(do_config(), "cache", version="7.2"), "prod")
-    assert one(result, CLUSTER, "cache-cluster").inputs["version"] == "7"
+    result = aws_plan(service(do_config(), "cache", version="8.1"), "prod")
+    assert one(result, CLUSTER, "cache-cluster").inputs["version"] == "8"
+
+
+def test_a_valkey_version_digitalocean_does_not_create_is_a_config_error(run_plan):
+    from stacks.loader import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        run_plan(service(do_config(), "cache", version="7.2"))
+    assert err.value.lines() == [
+        "multicloud:services.cache.version: DigitalOcean runs Valkey 8; remove version or pick 8.0"
+    ]
 
 
 def test_firewall_trusts_exactly_the_fleet_tag(prod):

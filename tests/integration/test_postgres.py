@@ -27,7 +27,7 @@ import pytest
 import components._vps
 import components.postgres.hetzner as pg_component
 from components._vps.render import pg_hba, postgres_settings
-from components.postgres import extensions_command
+from components.postgres import setup_command
 
 USER = "app"
 PASSWORD = "Vb7Kq2Lw9Xc4Nm8Rt3Yp6Zs1Hd5Jf0Ga"
@@ -369,26 +369,66 @@ def test_prepare_script_refuses_a_major_version_change(tmp_path, require_tool):
         assert same.returncode == 0, same.stderr
 
 
-# --- setup jobs: extensions created as the admin, the way a consumer's job runs it ---------
+# --- setup jobs: run as the admin, the way a consumer's job runs it ---------------------------
 
 JOB_VARIABLES = {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSSLMODE", "PGCONNECT_TIMEOUT"}
 
 
-def _run_job(pg: PgServer, extensions: list[str]) -> subprocess.CompletedProcess[str]:
+def _run_job(
+    pg: PgServer,
+    extensions: list[str],
+    database: str = "postgres",
+    app_user: str = USER,
+    admin: tuple[str, str] = (USER, PASSWORD),
+) -> subprocess.CompletedProcess[str]:
     """The job's command, with the job's variables pointed at the test server over TLS."""
-    env = pg.client_env(PASSWORD) | {
+    env = pg.client_env(admin[1]) | {
         "PATH": f"{pg.bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
         "PGHOST": "127.0.0.1",
         "PGPORT": str(pg.port),
-        "PGDATABASE": "postgres",
-        "PGUSER": USER,
+        "PGDATABASE": database,
+        "PGUSER": admin[0],
         "PGSSLMODE": "require",
         "PGCONNECT_TIMEOUT": "10",
     }
     assert JOB_VARIABLES <= set(env)
     return subprocess.run(
-        extensions_command(extensions), env=env, capture_output=True, text=True, timeout=60, check=False
+        setup_command(database, app_user, extensions),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
+
+
+@pytest.mark.integration
+def test_the_setup_job_lets_the_app_create_tables_in_a_database_its_admin_owns(pg):
+    """DigitalOcean's shape: the API creates the database as doadmin (not a superuser) and the
+    app's user with no grants; on PostgreSQL 15+ that user cannot create in schema public
+    until the job, run as doadmin, grants it."""
+    admin, admin_pw, app, app_pw = (
+        "doadmin",
+        "Adm1nPassw0rdForTheTestOnly0000",
+        "appuser",
+        "AppPassw0rdForTheTestOnly000000",
+    )
+    for sql in (
+        f"CREATE ROLE {admin} LOGIN CREATEDB CREATEROLE NOSUPERUSER PASSWORD '{admin_pw}'",
+        f"CREATE ROLE {app} LOGIN NOSUPERUSER PASSWORD '{app_pw}'",
+        f"CREATE DATABASE appdb OWNER {admin}",
+    ):
+        created = pg.psql(pg.tcp(), sql)
+        assert created.returncode == 0, created.stderr
+    as_app = pg.tcp(user=app, dbname="appdb")
+    refused = pg.psql(as_app, "CREATE TABLE migrations (id int)", password=app_pw)
+    assert refused.returncode != 0 and "permission denied for schema public" in refused.stderr
+
+    for _ in range(2):  # every release runs it again
+        job = _run_job(pg, [], database="appdb", app_user=app, admin=(admin, admin_pw))
+        assert job.returncode == 0, job.stderr
+    created = pg.psql(as_app, "CREATE TABLE migrations (id int); CREATE SCHEMA app_private", password=app_pw)
+    assert created.returncode == 0, created.stderr
 
 
 @pytest.mark.integration

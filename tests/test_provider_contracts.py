@@ -1,0 +1,402 @@
+"""Provider contracts (components/contracts): every input a cloud API sees obeys its rules.
+
+Each item of issue 10 has a regression test here that fails on the code before it: the value
+the landed code sent, run through the provider's rule, breaks it; the value sent now passes;
+and the plan itself — the program under mocks, with the preflight transform the engine runs —
+refuses a config that would break a rule, naming resource, input, rule and source.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+
+import infra.offline
+from components.contracts import Break, ContractBreach, breaks, contracts, select
+from components.contracts import aws as aws_contract
+from components.contracts import digitalocean as do_contract
+from components.contracts import hetzner as hetzner_contract
+from components.host import fingerprint
+from infra.cli import main
+from infra.mocks import ProviderMocks
+from infra.offline import plan
+from tests.aws_plans import EGRESS, INGRESS, aws_config
+from tests.conftest import KEY, ROOT, base_config, of_type, one, write_stack
+from tests.do_plans import APP, DROPLET, SSH_KEY, VOLUME, app_platform_config, do_config
+
+SERVER = "hcloud:index/server:Server"
+HCLOUD_KEY = "hcloud:index/sshKey:SshKey"
+HCLOUD_NETWORK = "hcloud:index/network:Network"
+
+
+def _says(found: list[Break]) -> list[str]:
+    return [f"{b.path}: {b.says}" for b in found]
+
+
+# --- the framework ---------------------------------------------------------------------------
+
+
+def test_every_rule_names_its_source_and_the_date_it_was_read():
+    for contract in contracts():
+        items: list[Any] = [
+            *contract.rules,
+            *contract.unique,
+            *contract.replaces,
+            *contract.stored_as,
+            *contract.protections,
+        ]
+        for item in items:
+            assert item.source.ref and item.source.read == "2026-12-01", item
+
+
+def test_select_walks_maps_lists_keys_and_secrets():
+    inputs = {
+        "tags": {"a": "1", "b": "2"},
+        "spec": {"services": [{"name": "x"}, {"name": "y"}]},
+        "secret": {
+            "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+            "value": {"k": "v"},
+        },
+    }
+    assert [v for _, v in select(inputs, "tags.*")] == ["1", "2"]
+    assert [v for _, v in select(inputs, "tags.<key>")] == ["a", "b"]
+    assert [p for p, _ in select(inputs, "spec.services[*].name")] == [
+        "spec.services[0].name",
+        "spec.services[1].name",
+    ]
+    assert list(select(inputs, "missing.path")) == []
+    ((where, value),) = select(inputs, "secret.k")
+    assert where == "secret.k" and value.value == "v"  # checked, and known to be secret
+
+
+def test_a_break_never_shows_a_secret_and_escapes_control_characters():
+    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "it's hidden"}
+    (found,) = breaks(INGRESS, "r", {"description": secret})
+    assert "hidden" not in found.line() and "<secret>" in found.line()
+    (found,) = breaks(INGRESS, "r", {"description": "bell\x07\x1b[31m"})
+    assert "\x1b" not in found.line() and "\\x1b" in found.line()
+
+
+# --- item 1: EC2 rule descriptions -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("landed", ["image pulls, AWS APIs and the app's own calls", "api → db"])
+def test_the_descriptions_the_landed_code_sent_break_ec2s_rule(landed):
+    for type_token in (INGRESS, EGRESS):
+        assert _says(breaks(type_token, "r", {"description": landed})) == [
+            f"description: {aws_contract.EC2_TEXT_SAYS}"
+        ]
+
+
+def test_every_security_group_and_rule_description_ec2_receives_is_in_its_character_set(aws_plan):
+    result = aws_plan(aws_config("prod"))
+    described = [r for r in result.registrations if r.type in (INGRESS, EGRESS, aws_contract.SG)]
+    assert len(described) > 10
+    for reg in described:
+        text = reg.inputs.get("description", "")
+        assert set(text) <= set(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789. _-:/()#,@[]+=&;{}!$*"
+        )
+
+
+def test_validate_refuses_a_config_whose_resources_a_provider_would_reject(tmp_path, capsys):
+    """A service name the spec allows (`--` inside) becomes an RDS identifier RDS refuses:
+    `infra validate` says so before anything exists, one line per break, exit 2."""
+    config = aws_config("prod")
+    config["services"]["my--db"] = config["services"].pop("db")
+    for svc in config["services"].values():
+        if "links" in svc:
+            svc["links"] = [("my--db" if link == "db" else link) for link in svc["links"]]
+    code = main(["validate", "--config", str(write_stack(tmp_path / "Pulumi.prod.yaml", config))])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert any(
+        line.startswith("aws:rds/instance:Instance 'my--db-db': identifier (auto-named my--db-db<7 random>)")
+        and "no -- and no trailing hyphen" in line
+        and "API_CreateDBInstance.html" in line
+        and "read 2026-12-01" in line
+        for line in lines
+    ), lines
+    assert not any("Traceback" in line for line in lines)
+
+
+# --- item 2: provider-neutral images ------------------------------------------------------------
+
+
+def test_droplets_boot_digitaloceans_slug_and_servers_hetzners_name(run_plan):
+    do_plan = run_plan(do_config("dev"))
+    assert {r.inputs["image"] for r in of_type(do_plan, DROPLET)} == {"ubuntu-24-04-x64"}
+    assert one(run_plan(base_config("dev")), SERVER).inputs["image"] == "ubuntu-24.04"
+    # The landed default on a droplet:
+    assert _says(breaks(DROPLET, "d", {"image": "ubuntu-24.04"})) == [
+        "image: a distribution slug: ubuntu-24-04-x64"
+    ]
+    assert breaks(SERVER, "s", {"image": "ubuntu-24-04-x64"})
+
+
+def test_an_image_no_backend_knows_is_a_config_error(run_plan):
+    config = base_config("dev")
+    config["hosts"]["main"]["image"] = "debian-12"
+    with pytest.raises(Exception) as err:
+        run_plan(config)
+    assert "multicloud:hosts.main.image: must be one of: ubuntu-24.04" in str(err.value)
+
+
+# --- item 3: Route 53 DNS without AWS services ------------------------------------------------------
+
+
+def test_route53_dns_alone_gets_an_aws_provider_in_route53s_region(aws_plan):
+    config = base_config("dev")
+    config["dns"] = {"provider": "route53", "zone_id": "Z0123456789ABCDEFGHIJ"}
+    del config["services"]["web"]  # Pages needs Cloudflare DNS
+    result = aws_plan(config, "dev")
+    (provider,) = [r for r in result.registrations if r.type == "pulumi:providers:aws"]
+    assert provider.inputs["region"] == "us-east-1"
+    assert of_type(result, "aws:route53/record:Record")
+
+
+# --- item 4: SSH keys the project or account already has -----------------------------------------
+
+
+def _plan_with_keys(
+    tmp_path: Path, config: dict[str, Any], keys: list[dict[str, Any]], stack: str = "prod"
+) -> Any:
+    class Existing(ProviderMocks):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.existing_ssh_keys = keys
+
+    path = write_stack(tmp_path / f"Pulumi.{stack}.yaml", copy.deepcopy(config))
+    with mock.patch.object(infra.offline, "ProviderMocks", Existing):
+        return plan(path, stack, project_dir=ROOT)
+
+
+def test_a_hetzner_key_another_stack_uploaded_is_referenced_not_uploaded_again(tmp_path):
+    dev_key = {
+        "id": 4711,
+        "name": "hetzner-fleet-ssh-key-abc-1234567",
+        "fingerprint": fingerprint(KEY),
+        "publicKey": KEY,
+        "labels": {"project": "multicloud", "stack": "dev"},
+    }
+    result = _plan_with_keys(tmp_path, base_config("prod"), [dev_key])
+    assert of_type(result, HCLOUD_KEY) == []
+    assert one(result, SERVER).raw_inputs["sshKeys"] == ["4711"]
+
+
+def test_a_hetzner_key_of_this_stack_stays_declared(tmp_path):
+    own = {
+        "id": 4711,
+        "name": "x",
+        "fingerprint": fingerprint(KEY),
+        "publicKey": KEY,
+        "labels": {"project": "multicloud", "stack": "prod", "managed-by": "pulumi"},
+    }
+    result = _plan_with_keys(tmp_path, base_config("prod"), [own])
+    assert len(of_type(result, HCLOUD_KEY)) == 1  # never dropped from the program that created it
+
+
+def test_a_digitalocean_key_already_in_the_account_is_referenced_by_fingerprint(tmp_path):
+    console = {"id": 1, "name": "laptop", "fingerprint": fingerprint(KEY), "publicKey": KEY}
+    result = _plan_with_keys(tmp_path, do_config("prod"), [console])
+    assert of_type(result, SSH_KEY) == []
+    assert one(result, DROPLET).raw_inputs["sshKeys"] == [fingerprint(KEY)]
+    # This stack's own record, by either of its names, stays declared.
+    for name in ("multicloud-prod-" + KEY_ID, "prod-" + KEY_ID):
+        own = dict(console, name=name)
+        assert len(of_type(_plan_with_keys(tmp_path, do_config("prod"), [own]), SSH_KEY)) == 1
+
+
+KEY_ID = __import__("components._lib.naming", fromlist=["ssh_key_id"]).ssh_key_id(KEY)
+
+
+def test_fingerprint_is_the_md5_providers_report():
+    # ssh-keygen -l -E md5 of tests.conftest.KEY
+    assert fingerprint(KEY) == fingerprint(KEY.rsplit(" ", 1)[0] + " another-comment")
+    assert len(fingerprint(KEY).split(":")) == 16
+
+
+# --- item 5: App Platform secrets ---------------------------------------------------------------------
+
+
+def _app_plan(tmp_path: Path, previous: dict[str, Any] | None) -> Any:
+    class Previous(ProviderMocks):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(previous_outputs=previous or {})
+
+    path = write_stack(tmp_path / "Pulumi.prod.yaml", app_platform_config("prod"))
+    with mock.patch.object(infra.offline, "ProviderMocks", Previous):
+        return plan(path, "prod", project_dir=ROOT)
+
+
+def _envs(app: Any) -> dict[str, str]:
+    return {e["key"]: e["value"] for e in app.raw_inputs["spec"]["services"][0]["envs"]}
+
+
+def test_a_second_up_sends_what_app_platform_stored_and_a_rotated_secret_in_clear(tmp_path):
+    from components._lib.stored_secrets import OUTPUT, digest
+
+    first = _app_plan(tmp_path, None)
+    app = one(first, APP, "api-app")
+    plain = _envs(app)
+    assert not any(v.startswith("EV[") for v in plain.values())
+    secret_keys = {e["key"] for e in app.raw_inputs["spec"]["services"][0]["envs"] if e["type"] == "SECRET"}
+    assert {"DATABASE_URL", "PGPASSWORD", "REDIS_URL"} <= secret_keys
+
+    # What DigitalOcean stored after the first up: EV[…] for every secret, recorded with the
+    # digest of the plaintext it was made from; PGPASSWORD has been rotated since.
+    record = {
+        f"api.env.{key}": {"stored": f"EV[1:{key}]", "digest": digest(plain[key])} for key in secret_keys
+    }
+    record["api.env.PGPASSWORD"]["digest"] = digest("the old password")
+    second = _envs(one(_app_plan(tmp_path, {OUTPUT: {"api": record}}), APP, "api-app"))
+    for key in secret_keys - {"PGPASSWORD"}:
+        assert second[key] == f"EV[1:{key}]"
+    assert second["PGPASSWORD"] == plain["PGPASSWORD"]  # changed: sent in clear, encrypted again
+    assert {k: v for k, v in second.items() if k not in secret_keys} == {
+        k: v for k, v in plain.items() if k not in secret_keys
+    }
+
+
+# --- item 6: the app's user may create tables on DigitalOcean Postgres 15+ ---------------------------
+
+
+def test_every_digitalocean_postgres_consumer_runs_the_grants_first(run_plan):
+    from tests.helpers import compose
+
+    result = run_plan(do_config("dev"))
+    services = compose(result, "edge")["services"]
+    (job,) = [s for name, s in services.items() if name.endswith("-setup")]
+    script = job["command"][-1]
+    assert 'GRANT USAGE, CREATE ON SCHEMA public TO "app"' in script
+    assert 'GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "app" TO "app"' in script
+
+
+# --- item 7: private images on AWS -----------------------------------------------------------------------
+
+
+def _aws_with_logins(tmp_path: Path, image: str, logins: dict[str, str]) -> Any:
+    config = aws_config("dev")
+    config["services"]["api"]["image"] = image
+    real = infra.offline.offline_config
+
+    def with_logins(raw: Any, spec: Any) -> Any:
+        values, secrets = real(raw, spec)
+        values["multicloud:registry_credentials"] = json.dumps(logins)
+        return values, [*secrets, "multicloud:registry_credentials"]
+
+    path = write_stack(tmp_path / "Pulumi.dev.yaml", config)
+    with mock.patch.object(infra.offline, "offline_config", with_logins):
+        return plan(path, "dev", project_dir=ROOT)
+
+
+def test_a_private_image_on_aws_pulls_with_its_registrys_login(tmp_path):
+    result = _aws_with_logins(
+        tmp_path, "ghcr.io/acme/api:1.4.2", {"ghcr.io": "bot:ghp_TOKEN", "quay.io": "q:t"}
+    )
+    secret = one(result, "aws:secretsmanager/secret:Secret", "api-registry")
+    version = one(result, "aws:secretsmanager/secretVersion:SecretVersion", "api-registry")
+    assert version.inputs["secretString"] == "[secret]"
+    assert json.loads(version.raw_inputs["secretString"]) == {"username": "bot", "password": "ghp_TOKEN"}
+    task = one(result, "aws:ecs/taskDefinition:TaskDefinition", "api-task")
+    (container,) = json.loads(task.raw_inputs["containerDefinitions"])
+    assert container["repositoryCredentials"]["credentialsParameter"].startswith("arn:aws:")
+    policy = json.loads(
+        one(result, "aws:iam/rolePolicy:RolePolicy", "api-execution-registry").raw_inputs["policy"]
+    )
+    assert policy["Statement"][0]["Action"] == ["secretsmanager:GetSecretValue"]
+    assert secret.inputs["description"] and not breaks(secret.type, secret.name, secret.inputs)
+    # The worker pulls a public image from a registry without a login: no secret.
+    assert [r.name for r in of_type(result, "aws:secretsmanager/secret:Secret")] == ["api-registry"]
+
+
+@pytest.mark.parametrize(
+    "image", ["123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1", "docker.io/library/nginx:1.27"]
+)
+def test_no_login_secret_for_ecr_or_a_registry_without_a_login(tmp_path, image):
+    result = _aws_with_logins(
+        tmp_path, image, {"ghcr.io": "bot:t", "123456789012.dkr.ecr.us-east-1.amazonaws.com": "a:b"}
+    )
+    assert of_type(result, "aws:secretsmanager/secret:Secret") == []
+
+
+# --- item 8: provider deletion protection goes with Pulumi's ------------------------------------------
+
+
+def test_a_stateless_prod_hetzner_host_can_be_replaced_and_a_data_host_cannot(run_plan):
+    config = base_config("prod")
+    config["hosts"]["edge"] = {"target": "hetzner", "server_type": "cx23", "location": "fsn1"}
+    config["services"]["worker"] = {
+        "kind": "worker",
+        "target": "hetzner",
+        "host": "edge",
+        "image": "ghcr.io/acme/w:1",
+    }
+    result = run_plan(config)
+    edge, main_server = one(result, SERVER, "edge-server"), one(result, SERVER, "main-server")
+    assert (edge.protect, edge.inputs["deleteProtection"], edge.inputs["rebuildProtection"]) == (
+        False,
+        False,
+        False,
+    )
+    assert (main_server.protect, main_server.inputs["deleteProtection"]) == (True, True)
+    assert one(result, HCLOUD_NETWORK).protect  # its delete protection is on in prod
+
+
+def test_provider_deletion_protection_without_pulumi_protect_is_a_break():
+    assert breaks(SERVER, "s", {"deleteProtection": True}, protect=False)
+    assert not breaks(SERVER, "s", {"deleteProtection": True}, protect=True)
+    assert breaks("aws:lb/loadBalancer:LoadBalancer", "lb", {"enableDeletionProtection": True, "name": "x"})
+
+
+# --- item 9: DigitalOcean volume names --------------------------------------------------------------------
+
+
+def test_droplet_volumes_are_named_per_project_and_keep_an_older_name(run_plan):
+    result = run_plan(do_config("prod"))
+    volume = one(result, VOLUME)
+    assert volume.inputs["name"] == "multicloud-test-edge-data"
+    assert "name" in volume.ignore_changes  # a new name would replace the volume (ForceNew)
+    assert "name" in next(r.inputs for r in do_contract.REPLACES if r.type == VOLUME)
+
+
+def test_two_projects_stacks_no_longer_share_a_volume_name(run_plan):
+    names = {v.inputs["name"] for v in of_type(run_plan(do_config("prod")), VOLUME)}
+    assert all(name.startswith("multicloud-") for name in names)
+
+
+# --- item 10: every AWS provider tags what it creates ----------------------------------------------------
+
+
+def test_both_aws_providers_carry_default_tags(aws_plan):
+    config = aws_config("prod")
+    config["aws"]["region"] = "eu-central-1"
+    result = aws_plan(config)
+    providers = [r for r in result.registrations if r.type == "pulumi:providers:aws"]
+    assert {p.name for p in providers} == {"aws", "aws-us-east-1"}
+    for provider in providers:
+        tags = json.loads(provider.raw_inputs["defaultTags"])["tags"]
+        assert tags == {"managed-by": "pulumi", "project": "multicloud"}
+
+
+# --- the preflight refuses, offline and under the engine alike -------------------------------------------
+
+
+def test_a_breach_stops_the_plan_with_one_line_per_break(tmp_path):
+    config = do_config("dev")
+    broken = ContractBreach([Break(DROPLET, "d", "image", "'x'", "a slug", do_contract.IMAGE_SOURCE)])
+    assert broken.lines() == [
+        f"{DROPLET} 'd': image = 'x' breaks the rule: a slug ({do_contract.IMAGE_SOURCE})"
+    ]
+    with (
+        mock.patch.dict(do_contract.IMAGES, {"ubuntu-24.04": "ubuntu-24.04"}),
+        pytest.raises(ContractBreach) as err,
+    ):
+        plan(write_stack(tmp_path / "Pulumi.dev.yaml", config), "dev", project_dir=ROOT)
+    assert [b.path for b in err.value.breaks] == ["image"]
+    assert hetzner_contract.IMAGES["ubuntu-24.04"] == "ubuntu-24.04"
