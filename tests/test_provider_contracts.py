@@ -445,3 +445,116 @@ def test_pages_sets_every_source_member_cloudflare_would_otherwise_compute(run_p
     project = one(run_plan(base_config("prod")), "cloudflare:index/pagesProject:PagesProject")
     config = project.inputs["source"]["config"]
     assert {"pathIncludes", "pathExcludes", "previewBranchIncludes", "previewBranchExcludes"} <= set(config)
+
+
+# --- every rule has a failing counterpart ----------------------------------------------------------------
+
+# (first type of the rule, path) → (a value the provider refuses, a value it takes).
+COUNTERPARTS: dict[tuple[str, str], tuple[Any, Any]] = {
+    ("aws:ec2/securityGroup:SecurityGroup", "name"): ("sg-api", "api-tasks-1a2b3c4"),
+    ("aws:ec2/securityGroup:SecurityGroup", "description"): ("app's", "api tasks"),
+    (INGRESS, "description"): ("api → db", "from api to db"),
+    ("aws:lb/loadBalancer:LoadBalancer", "name"): ("internal-api-lb", "api-lb-1a2b3c4"),
+    ("aws:rds/instance:Instance", "identifier"): ("Db-1", "db-db1a2b3c4"),
+    ("aws:rds/parameterGroup:ParameterGroup", "name"): ("db--params", "db-params-1a2b3c4"),
+    ("aws:rds/subnetGroup:SubnetGroup", "name"): ("default", "db-subnets-1a2b3c4"),
+    ("aws:rds/instance:Instance", "finalSnapshotIdentifier"): ("1-final", "multicloud-prod-db-final"),
+    ("aws:elasticache/replicationGroup:ReplicationGroup", "replicationGroupId"): (
+        "a" * 41,
+        "multicloud-prod-cache",
+    ),
+    ("aws:elasticache/subnetGroup:SubnetGroup", "name"): ("cache_subnets", "multicloud-prod-cache"),
+    ("aws:elasticache/parameterGroup:ParameterGroup", "name"): ("cache-params-", "cache-params-1a2b3c4"),
+    ("aws:elasticache/replicationGroup:ReplicationGroup", "authToken"): ("short", "a" * 32),
+    ("aws:s3/bucket:Bucket", "bucket"): ("Uploads", "uploads-bucket-1a2b3c4"),
+    ("aws:iam/role:Role", "name"): ("a" * 65, "api-execution-1a2b3c4"),
+    ("aws:iam/role:Role", "path"): ("multicloud", "/multicloud/"),
+    ("aws:ssm/parameter:Parameter", "name"): (
+        "/multicloud/prod/api/DATABASE URL",
+        "/multicloud/prod/api/DATABASE_URL",
+    ),
+    ("aws:secretsmanager/secret:Secret", "name"): ("api registry", "api-registry-1a2b3c4"),
+    ("aws:cloudwatch/logGroup:LogGroup", "name"): ("/multicloud/prod/api logs", "/multicloud/prod/api"),
+    ("aws:ecs/taskDefinition:TaskDefinition", "family"): ("multicloud.prod.api", "multicloud-prod-api"),
+    ("aws:ecs/cluster:Cluster", "name"): ("api cluster", "api-cluster-1a2b3c4"),
+    ("aws:cloudfront/originAccessControl:OriginAccessControl", "name"): ("a" * 65, "web-oac-1a2b3c4"),
+    ("aws:acm/certificate:Certificate", "domainName"): ("a" * 60 + ".example.com", "api.example.com"),
+    ("aws:route53/record:Record", "name"): ("a b.example.com", "_1a2b.api.example.com"),
+    ("aws:acm/certificate:Certificate", "tags.<key>"): ({"aws:stack": "x"}, {"stack": "x"}),
+    ("aws:acm/certificate:Certificate", "tags.*"): ({"stack": "prod#1"}, {"stack": "Prod_EU.2"}),
+    ("aws:acm/certificate:Certificate", "tags"): ({f"k{i}": "v" for i in range(51)}, {"a": "b"}),
+    (DROPLET, "name"): ("api_server", "multicloud-prod-api"),
+    (DROPLET, "image"): ("ubuntu-24.04", "ubuntu-24-04-x64"),
+    (DROPLET, "region"): ("fra", "fra1"),
+    (DROPLET, "userData"): ("#cloud-config\n" + "x" * 65536, "#cloud-config\n"),
+    (DROPLET, "tags[*]"): ("multicloud prod", "multicloud-prod"),
+    ("digitalocean:index/tag:Tag", "name"): ("multicloud.prod", "multicloud-prod"),
+    (VOLUME, "name"): ("1-edge-data", "multicloud-prod-edge-data"),
+    (VOLUME, "description"): ("x" * 1025, "edge: state"),
+    ("digitalocean:index/firewall:Firewall", "name"): ("-edge", "multicloud-prod-edge"),
+    ("digitalocean:index/vpc:Vpc", "name"): ("multicloud prod", "multicloud-prod"),
+    ("digitalocean:index/vpc:Vpc", "description"): ("x" * 256, "droplets of this stack"),
+    ("digitalocean:index/databaseCluster:DatabaseCluster", "version"): ("14", "16"),
+    ("digitalocean:index/databaseCluster:DatabaseCluster", "evictionPolicy"): ("allkeys-lru", "noeviction"),
+    ("digitalocean:index/databaseFirewall:DatabaseFirewall", "rules[*].type"): ("cidr", "ip_addr"),
+    ("digitalocean:index/databaseFirewall:DatabaseFirewall", "rules"): (
+        [{"type": "ip_addr", "value": "2001:db8::1"}],
+        [{"type": "ip_addr", "value": "10.110.0.0/20"}],
+    ),
+    ("digitalocean:index/spacesBucket:SpacesBucket", "region"): ("nyc1", "fra1"),
+    ("digitalocean:index/spacesBucket:SpacesBucket", "name"): ("Uploads", "multicloud-prod-uploads"),
+    ("digitalocean:index/spacesKey:SpacesKey", "grants[*].permission"): ("write", "readwrite"),
+    (APP, "spec"): ({"name": "x" * 33, "region": "fra"}, {"name": "api-prod-multicloud", "region": "fra"}),
+    (SERVER, "name"): ("main_server", "main-server-1a2b3c4"),
+    ("hcloud:index/volume:Volume", "name"): ("-volume", "main-volume-1a2b3c4"),
+    ("hcloud:index/firewall:Firewall", "name"): ("x" * 129, "main-firewall-1a2b3c4"),
+    (SERVER, "image"): ("ubuntu-24-04-x64", "ubuntu-24.04"),
+    (SERVER, "location"): ("fra1", "fsn1"),
+    ("hcloud:index/floatingIp:FloatingIp", "homeLocation"): ("eu-central", "nbg1"),
+    ("hcloud:index/networkSubnet:NetworkSubnet", "networkZone"): ("fsn1", "eu-central"),
+    (SERVER, "userData"): ("#cloud-config\n" + "x" * 32768, "#cloud-config\n"),
+    ("hcloud:index/volume:Volume", "size"): (5, 10),
+    ("hcloud:index/volume:Volume", "format"): ("btrfs", "ext4"),
+    ("hcloud:index/firewall:Firewall", "rules"): (
+        [{"sourceIps": ["10.0.0.1/32"] * 101}],
+        [{"sourceIps": []}],
+    ),
+    (SERVER, "labels.<key>"): ({"hetzner.cloud/x": "y"}, {"managed-by": "pulumi"}),
+    (SERVER, "labels.*"): ({"stack": "prod/eu"}, {"stack": "Prod_EU.2"}),
+    ("cloudflare:index/pagesProject:PagesProject", "name"): ("Web", "multicloud-prod-web"),
+    ("cloudflare:index/r2Bucket:R2Bucket", "name"): ("uploads-", "multicloud-prod-uploads"),
+    ("cloudflare:index/r2Bucket:R2Bucket", "location"): ("eu", "weur"),
+    ("cloudflare:index/apiToken:ApiToken", "name"): ("x" * 121, "uploads (r2 object access)"),
+    ("cloudflare:index/dnsRecord:DnsRecord", "name"): ("a b.example.com", "www.example.com"),
+    ("cloudflare:index/dnsRecord:DnsRecord", "comment"): ("line\nbreak", "managed by multicloud"),
+    ("cloudflare:index/dnsRecord:DnsRecord", "ttl"): (30, 1),
+}
+
+
+def _rules() -> list[Any]:
+    return [rule for contract in contracts() for rule in contract.rules]
+
+
+@pytest.mark.parametrize("rule", _rules(), ids=lambda r: f"{r.types[0]}:{r.path}")
+def test_every_rule_refuses_its_counterpart_and_takes_a_good_value(rule):
+    bad, good = COUNTERPARTS[(rule.types[0], rule.path)]
+    *parents, leaf = rule.path.replace("[*]", ".[*]").split(".")
+
+    def nest(value: Any) -> dict[str, Any]:
+        """The value placed at the rule's path, as the inputs would hold it."""
+        node: Any = value
+        for part in reversed([*parents, leaf]):
+            if part == "[*]":
+                node = [node]
+            elif part in ("*", "<key>"):
+                continue  # the value is already the map
+            else:
+                node = {part: node}
+        return node
+
+    assert breaks(rule.types[0], "r", nest(bad)), (rule.path, bad)
+    assert not breaks(rule.types[0], "r", nest(good)), (rule.path, good)
+
+
+def test_every_rule_has_a_counterpart():
+    assert {(r.types[0], r.path) for r in _rules()} == set(COUNTERPARTS)
