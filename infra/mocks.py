@@ -115,8 +115,9 @@ class RecordingMonitor(MockMonitor):
         """What the engine does before it creates a resource: run the stack transforms with
         its inputs and options (Pulumi's mock monitor only records them). A provider-contract
         breach is collected rather than raised, so `infra validate` lists them all at once."""
+        from google.protobuf import struct_pb2
         from pulumi.runtime import rpc
-        from pulumi.runtime.sync_await import _ensure_event_loop
+        from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
         from components.contracts import ContractBreach
 
@@ -124,18 +125,44 @@ class RecordingMonitor(MockMonitor):
         if not transforms or request.type == "pulumi:pulumi:Stack":
             return
         _ensure_event_loop()
+        # The engine reads registrations with KeepOutputValues and UpgradeToOutputValues, so a
+        # transform receives every secret and every unknown as an output value (a
+        # pulumi.Output in Python): the same upgrade here.
+        upgraded = struct_pb2.Struct()
+        upgraded.update(as_output_values(json_format.MessageToDict(request.object)))
         args = pulumi.ResourceTransformArgs(
             custom=request.custom,
             type_=request.type,
             name=request.name,
-            props=rpc.deserialize_properties(request.object),
+            props=rpc.deserialize_properties(upgraded),
             opts=pulumi.ResourceOptions(protect=bool(request.protect)),
         )
         for transform in transforms:
             try:
-                transform(args)
+                result = transform(args)
+                if hasattr(result, "__await__"):
+                    _sync_await(result)
             except ContractBreach as breach:
                 self.mocks.breaks.extend(breach.breaks)  # type: ignore[attr-defined]
+
+
+OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+
+
+def as_output_values(value: Any) -> Any:
+    """Secrets and unknowns of a wire-format property map as output values, the form the
+    engine passes them to transforms in (pulumi/pulumi pkg/resource/deploy/source_eval.go)."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return {SIG_KEY: OUTPUT_VALUE_SIG, "value": as_output_values(value.get("value")), "secret": True}
+        if SIG_KEY in value:
+            return value  # a resource reference or an asset: passed as it is
+        return {k: as_output_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_output_values(v) for v in value]
+    if value == UNKNOWN:
+        return {SIG_KEY: OUTPUT_VALUE_SIG}
+    return value
 
 
 def _digest(*parts: str) -> str:

@@ -19,7 +19,7 @@ from components.connection import Linkable
 from components.contracts import digitalocean as do_contract
 from components.contracts import preflight
 from components.dns import DnsArgs
-from components.host import FleetArgs, HostArgs, HostFleet, VpsHost
+from components.host import SSH_KEYS_OUTPUT, FleetArgs, HostArgs, HostFleet, VpsHost
 from components.network import Network, NetworkArgs
 from components.object_store import ObjectStore, ObjectStoreArgs
 from components.postgres import ManagedPostgres, PostgresArgs, PostgresBackup
@@ -50,13 +50,13 @@ def run() -> None:
     try:
         spec = parse(read_pulumi_config())
         previous = previous_outputs()
-        moved = placement_problems(spec, previous.get(PLACEMENTS_OUTPUT))
+        moved = placement_problems(spec, (previous or {}).get(PLACEMENTS_OUTPUT))
         if moved:
             raise ConfigError(moved)
     except ConfigError as err:
         # RunError prints the message without a Python traceback; nothing has been registered.
         raise pulumi.RunError("invalid stack config:\n" + "\n".join(err.lines())) from None
-    build(spec, stored_secrets=previous.get(APP_SECRETS_OUTPUT) or {})
+    build(spec, previous)
     pulumi.export(PLACEMENTS_OUTPUT, placements(spec))
 
 
@@ -75,18 +75,18 @@ def _register_preflight() -> None:
         pulumi.runtime.register_resource_transform(preflight)
 
 
-def previous_outputs() -> dict[str, Any]:
-    """What this stack exported last time that the program reads back — the placements of
-    its stateful components and what App Platform stored of its secrets — through a
-    StackReference to itself (nothing on the first deployment, or when the backend cannot
-    say)."""
+def previous_outputs() -> dict[str, Any] | None:
+    """What this stack exported last time that the program reads back — the placements of its
+    stateful components, the SSH keys it uploaded, what App Platform stored of its secrets —
+    through a StackReference to itself: {} on the first deployment, None when the backend
+    cannot say."""
     from pulumi.runtime.sync_await import _sync_await
 
     name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
     found: dict[str, Any] = {}
     try:
         ref = pulumi.StackReference(f"{pulumi.get_stack()}-previous", stack_name=name)
-        for output in (PLACEMENTS_OUTPUT, APP_SECRETS_OUTPUT):
+        for output in (PLACEMENTS_OUTPUT, SSH_KEYS_OUTPUT, APP_SECRETS_OUTPUT):
             details = _sync_await(ref.get_output_details(output))
             value = details.value if details.value is not None else details.secret_value
             if isinstance(value, dict):
@@ -95,12 +95,21 @@ def previous_outputs() -> dict[str, Any]:
         pulumi.log.warn(
             f"could not read the outputs of the last deployment ({type(err).__name__}); moves are not checked"
         )
+        return None
     return found
 
 
-def build(spec: StackSpec, stored_secrets: dict[str, Any] | None = None) -> dict[str, pulumi.Resource]:
+def own_keys(previous: dict[str, Any] | None, target: str) -> frozenset[str] | None:
+    """Fingerprints of the SSH keys this stack uploaded to `target`, from its record; None
+    without one (the first deployment, one from before the record, or an unreadable one)."""
+    record = (previous or {}).get(SSH_KEYS_OUTPUT)
+    return frozenset(record.get(target) or []) if isinstance(record, dict) else None
+
+
+def build(spec: StackSpec, previous: dict[str, Any] | None = None) -> dict[str, pulumi.Resource]:
     """Register every component of `spec`; returns them by name (hosts included).
-    `stored_secrets`: what App Platform stored of each app's secrets last time, by service."""
+    `previous`: what the last deployment exported (previous_outputs)."""
+    stored_secrets = (previous or {}).get(APP_SECRETS_OUTPUT) or {}
     config = pulumi.Config(NAMESPACE)
     project, stack = pulumi.get_project(), pulumi.get_stack()
     providers = Providers(spec)
@@ -131,6 +140,7 @@ def build(spec: StackSpec, stored_secrets: dict[str, Any] | None = None) -> dict
                 private_network=len(names) > 1 and target == "hetzner",
                 protect=spec.protect,
                 labels=make_labels(project, stack, f"{target}-fleet"),
+                own_keys=own_keys(previous, target),
             ),
             opts=opts_for(target),
         )
@@ -301,7 +311,7 @@ def build(spec: StackSpec, stored_secrets: dict[str, Any] | None = None) -> dict
                 proxied=svc.proxied if isinstance(svc, ApiSpec) else False,
                 registry_credentials=registry_credentials,
                 registries=registries,
-                stored_secrets=(stored_secrets or {}).get(name) or {},
+                stored_secrets=stored_secrets.get(name) or {},
             )
             built[name] = (ApiService if is_api else Worker)(name, args, opts=opts_for(svc.target))
             if is_api and dns is None and svc.placement:
@@ -328,6 +338,7 @@ def build(spec: StackSpec, stored_secrets: dict[str, Any] | None = None) -> dict
         )
 
     _export(spec, built, hosts)
+    pulumi.export(SSH_KEYS_OUTPUT, {target: fleet.uploaded_keys for target, fleet in fleets.items()})
     return built
 
 

@@ -224,10 +224,15 @@ def test_fingerprint_is_the_md5_providers_report():
 # --- item 5: App Platform secrets ---------------------------------------------------------------------
 
 
-def _app_plan(tmp_path: Path, previous: dict[str, Any] | None) -> Any:
+def _app_plan(tmp_path: Path, previous: dict[str, Any] | None, app_deleted: bool = False) -> Any:
     class Previous(ProviderMocks):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(previous_outputs=previous or {})
+
+        def call(self, args: Any) -> Any:
+            if app_deleted and args.token == "digitalocean:index/getApp:getApp":
+                return {}, [("app_id", "404: the resource you were accessing could not be found")]
+            return super().call(args)
 
     path = write_stack(tmp_path / "Pulumi.prod.yaml", app_platform_config("prod"))
     with mock.patch.object(infra.offline, "ProviderMocks", Previous):
@@ -250,10 +255,11 @@ def test_a_second_up_sends_what_app_platform_stored_and_a_rotated_secret_in_clea
 
     # What DigitalOcean stored after the first up: EV[…] for every secret, recorded with the
     # digest of the plaintext it was made from; PGPASSWORD has been rotated since.
-    record = {
+    secrets = {
         f"api.env.{key}": {"stored": f"EV[1:{key}]", "digest": digest(plain[key])} for key in secret_keys
     }
-    record["api.env.PGPASSWORD"]["digest"] = digest("the old password")
+    secrets["api.env.PGPASSWORD"]["digest"] = digest("the old password")
+    record = {"app": "api-app-id", "secrets": secrets}
     second = _envs(one(_app_plan(tmp_path, {OUTPUT: {"api": record}}), APP, "api-app"))
     for key in secret_keys - {"PGPASSWORD"}:
         assert second[key] == f"EV[1:{key}]"
@@ -261,6 +267,9 @@ def test_a_second_up_sends_what_app_platform_stored_and_a_rotated_secret_in_clea
     assert {k: v for k, v in second.items() if k not in secret_keys} == {
         k: v for k, v in plain.items() if k not in secret_keys
     }
+    # An app deleted outside Pulumi and created anew cannot read the old app's ciphertexts.
+    fresh = _envs(one(_app_plan(tmp_path, {OUTPUT: {"api": record}}, app_deleted=True), APP, "api-app"))
+    assert fresh == plain
 
 
 # --- item 6: the app's user may create tables on DigitalOcean Postgres 15+ ---------------------------
@@ -281,18 +290,11 @@ def test_every_digitalocean_postgres_consumer_runs_the_grants_first(run_plan):
 
 
 def _aws_with_logins(tmp_path: Path, image: str, logins: dict[str, str]) -> Any:
+    from tests.components.test_registry_credentials import planned_with_logins
+
     config = aws_config("dev")
     config["services"]["api"]["image"] = image
-    real = infra.offline.offline_config
-
-    def with_logins(raw: Any, spec: Any) -> Any:
-        values, secrets = real(raw, spec)
-        values["multicloud:registry_credentials"] = json.dumps(logins)
-        return values, [*secrets, "multicloud:registry_credentials"]
-
-    path = write_stack(tmp_path / "Pulumi.dev.yaml", config)
-    with mock.patch.object(infra.offline, "offline_config", with_logins):
-        return plan(path, "dev", project_dir=ROOT)
+    return planned_with_logins(tmp_path, config, logins, stack="dev")
 
 
 def test_a_private_image_on_aws_pulls_with_its_registrys_login(tmp_path):
@@ -495,6 +497,7 @@ COUNTERPARTS: dict[tuple[str, str], tuple[Any, Any]] = {
     ("digitalocean:index/vpc:Vpc", "name"): ("multicloud prod", "multicloud-prod"),
     ("digitalocean:index/vpc:Vpc", "description"): ("x" * 256, "droplets of this stack"),
     ("digitalocean:index/databaseCluster:DatabaseCluster", "version"): ("14", "16"),
+    ("digitalocean:index/databaseCluster:DatabaseCluster", "region"): ("nyc2", "fra1"),
     ("digitalocean:index/databaseCluster:DatabaseCluster", "evictionPolicy"): ("allkeys-lru", "noeviction"),
     ("digitalocean:index/databaseFirewall:DatabaseFirewall", "rules[*].type"): ("cidr", "ip_addr"),
     ("digitalocean:index/databaseFirewall:DatabaseFirewall", "rules"): (
@@ -558,3 +561,128 @@ def test_every_rule_refuses_its_counterpart_and_takes_a_good_value(rule):
 
 def test_every_rule_has_a_counterpart():
     assert {(r.types[0], r.path) for r in _rules()} == set(COUNTERPARTS)
+
+
+# --- the transform reads inputs as the engine passes them ----------------------------------------------
+
+
+def _preflight(type_token: str, wire: dict[str, Any], check: Any = None) -> list[str]:
+    """Run the preflight on ResourceTransformArgs built the way the engine builds them:
+    secrets and unknowns upgraded to output values (`check` sees the args first)."""
+    import asyncio
+
+    import pulumi
+    from google.protobuf import struct_pb2
+    from pulumi.runtime import rpc
+
+    from components.contracts import preflight
+    from infra.mocks import as_output_values
+
+    async def run() -> list[str]:
+        struct = struct_pb2.Struct()
+        struct.update(as_output_values(wire))
+        args = pulumi.ResourceTransformArgs(
+            custom=True,
+            type_=type_token,
+            name="r",
+            props=rpc.deserialize_properties(struct),
+            opts=pulumi.ResourceOptions(),
+        )
+        if check is not None:
+            check(args)
+        try:
+            await preflight(args)
+        except ContractBreach as breach:
+            return breach.lines()
+        return []
+
+    loop = asyncio.new_event_loop()  # not asyncio.run: it would unset the thread's loop the plans use
+    try:
+        return loop.run_until_complete(run())
+    finally:
+        loop.close()
+
+
+SECRET = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def test_secret_and_unknown_inputs_arrive_as_outputs_and_are_checked_by_their_values():
+    import pulumi
+
+    cache = "aws:elasticache/replicationGroup:ReplicationGroup"
+
+    def outputs(args: Any) -> None:  # what the engine hands over
+        assert isinstance(args.props["authToken"], pulumi.Output)
+        assert isinstance(args.props["replicationGroupId"], pulumi.Output)
+
+    wire = {"authToken": {SECRET: SECRET_SIG, "value": "a" * 32}, "replicationGroupId": UNKNOWN}
+    assert _preflight(cache, wire, outputs) == []
+    (line,) = _preflight(cache, {"authToken": {SECRET: SECRET_SIG, "value": "short"}})
+    assert "authToken = <secret>" in line and "short" not in line
+
+
+def test_an_app_spec_with_secret_and_unknown_values_is_checked_against_the_schema():
+    env = [
+        {"key": "DATABASE_URL", "value": {SECRET: SECRET_SIG, "value": "postgresql://x"}, "type": "SECRET"},
+        {"key": "PGHOST", "value": UNKNOWN, "type": "GENERAL"},
+    ]
+    spec = {"name": "api-prod-multicloud", "region": "fra", "services": [{"name": "api", "envs": env}]}
+    assert _preflight(APP, {"spec": spec}) == []
+    spec["services"][0]["envs"][0]["key"] = "1BAD"
+    (line,) = _preflight(APP, {"spec": spec})
+    assert "envs[0].key" in line and "postgresql" not in line
+
+
+# --- which SSH keys are this stack's: its record first ----------------------------------------------------
+
+
+def _keys_plan(
+    tmp_path: Path, config: dict[str, Any], keys: list[dict[str, Any]], previous: dict[str, Any]
+) -> Any:
+    class Account(ProviderMocks):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(previous_outputs=previous)
+            self.existing_ssh_keys = keys
+
+    path = write_stack(tmp_path / "Pulumi.prod.yaml", copy.deepcopy(config))
+    with mock.patch.object(infra.offline, "ProviderMocks", Account):
+        return plan(path, "prod", project_dir=ROOT)
+
+
+def test_a_key_the_stacks_record_lists_stays_declared_whatever_its_labels_say(tmp_path):
+    from components.host import SSH_KEYS_OUTPUT
+
+    # Labelled with another stack name: this stack was renamed since it uploaded the key.
+    renamed = {
+        "id": 7,
+        "name": "x",
+        "fingerprint": fingerprint(KEY),
+        "publicKey": KEY,
+        "labels": {"stack": "old"},
+    }
+    record = {SSH_KEYS_OUTPUT: {"hetzner": [fingerprint(KEY)]}}
+    assert len(of_type(_keys_plan(tmp_path, base_config("prod"), [renamed], record), HCLOUD_KEY)) == 1
+    assert (
+        of_type(_keys_plan(tmp_path, base_config("prod"), [renamed], {SSH_KEYS_OUTPUT: {}}), HCLOUD_KEY) == []
+    )
+
+
+def test_a_digitalocean_key_with_the_old_name_is_only_claimed_before_the_record_exists(tmp_path):
+    from components.host import SSH_KEYS_OUTPUT
+
+    legacy = {"id": 1, "name": f"prod-{KEY_ID}", "fingerprint": fingerprint(KEY), "publicKey": KEY}
+    # Another project's `prod` stack has this name too: once this stack keeps a record, only
+    # the record and the project-qualified name claim a key.
+    assert len(of_type(_keys_plan(tmp_path, do_config("prod"), [legacy], {}), SSH_KEY)) == 1
+    assert of_type(_keys_plan(tmp_path, do_config("prod"), [legacy], {SSH_KEYS_OUTPUT: {}}), SSH_KEY) == []
+
+
+def test_the_stack_records_the_keys_it_uploaded(tmp_path, monkeypatch):
+    from components.host import SSH_KEYS_OUTPUT
+
+    exported: dict[str, Any] = {}
+    monkeypatch.setattr("stacks.program.pulumi.export", lambda name, value: exported.__setitem__(name, value))
+    _keys_plan(tmp_path, base_config("prod"), [], {})
+    assert exported[SSH_KEYS_OUTPUT] == {"hetzner": [fingerprint(KEY)]}

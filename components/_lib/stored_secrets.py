@@ -19,7 +19,7 @@ Pure: no provider SDK here; the backend reads the stored values out of the app's
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -51,10 +51,19 @@ def choose(previous: Mapping[str, Any] | None, plaintext: str | None) -> str | N
 
 
 class StoredSecrets:
-    """The secret values of one app, by path (`<component>.env.<KEY>`, `<component>.image`)."""
+    """The secret values of one app, by path (`<component>.env.<KEY>`, `<component>.image`).
 
-    def __init__(self, previous: Mapping[str, Any] | None):
-        self.previous = previous or {}
+    `previous` is the app's record from the last run: `{"app": <app ID>, "secrets": {path:
+    {"stored", "digest"}}}`. A ciphertext belongs to the app that made it, so the record is
+    used only while that app still exists (`exists(app ID)`): an app deleted outside Pulumi
+    and created anew gets the plaintexts."""
+
+    def __init__(self, previous: Mapping[str, Any] | None, exists: Callable[[str], bool] = lambda _: True):
+        record = previous or {}
+        app = record.get("app")
+        secrets = record.get("secrets")
+        usable = isinstance(app, str) and isinstance(secrets, Mapping) and exists(app)
+        self.previous: Mapping[str, Any] = secrets if usable else {}  # type: ignore[assignment]
         self.plaintexts: dict[str, pulumi.Output[str]] = {}
 
     def value(self, path: str, plaintext: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -65,18 +74,21 @@ class StoredSecrets:
         chosen: pulumi.Output[str] = plain.apply(lambda p: choose(previous, p))  # type: ignore[arg-type,return-value]
         return secret(chosen)
 
-    def record(self, stored: pulumi.Output[dict[str, str | None]]) -> pulumi.Output[dict[str, Any]]:
-        """The record of this run: for each path, what DigitalOcean stored (`stored`, read out
-        of the app's spec by path) and the digest of the plaintext sent."""
+    def record(
+        self, app: pulumi.Output[str], stored: pulumi.Output[dict[str, str | None]]
+    ) -> pulumi.Output[dict[str, Any]]:
+        """The record of this run: the app's ID and, for each path, what DigitalOcean stored
+        (`stored`, read out of the app's spec by path) and the digest of the plaintext sent."""
         paths = sorted(self.plaintexts)
         plaintexts = pulumi.Output.all(*[self.plaintexts[p] for p in paths])
 
         def build(values: list[Any]) -> dict[str, Any]:
-            now, sent = values
-            return {
+            app_id, now, sent = values
+            secrets = {
                 path: {"stored": now.get(path), "digest": digest(plain)}
                 for path, plain in zip(paths, sent, strict=True)
                 if plain is not None
             }
+            return {"app": app_id, "secrets": secrets}
 
-        return pulumi.Output.secret(pulumi.Output.all(stored, plaintexts).apply(build))  # type: ignore[arg-type,return-value]
+        return pulumi.Output.secret(pulumi.Output.all(app, stored, plaintexts).apply(build))  # type: ignore[arg-type,return-value]

@@ -92,11 +92,11 @@ class ApiServiceArgs:
     """JSON `{"ghcr.io": "user:token", …}` (a stack secret): logins for private images
     (App Platform and AWS; on hosts the release ships them)."""
     registries: frozenset[str] = frozenset()
+    """The registry hosts `registry_credentials` has a login for (never the logins): AWS
+    creates a login secret only for an image from one of them."""
     stored_secrets: dict[str, Any] = field(default_factory=dict)
     """App Platform: what DigitalOcean stored of this app's secrets last time
     (components._lib.stored_secrets), sent back unchanged while their plaintexts are."""
-    """The registry hosts `registry_credentials` has a login for (never the logins): AWS
-    creates a login secret only for an image from one of them."""
     tags: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -149,6 +149,15 @@ def app_envs(
     return envs
 
 
+def _app_exists(parent: pulumi.Resource, app_id: str) -> bool:
+    """Whether DigitalOcean still has the app (getApp fails for one deleted outside Pulumi)."""
+    try:
+        do.get_app(app_id=app_id, opts=pulumi.InvokeOptions(parent=parent))
+    except Exception:  # noqa: BLE001 - any failure means its ciphertexts cannot be trusted
+        return False
+    return True
+
+
 def stored_values(spec: Any, paths: list[str]) -> dict[str, str | None]:
     """What DigitalOcean stored at each secret path of an app's spec (the App's `spec` output:
     the SDK's output types, or plain camelCase dicts)."""
@@ -213,7 +222,7 @@ def _app_platform(
     if args.instance_size is None or args.region is None:
         raise ValueError(f"{name}: App Platform needs instance_size and region")
     is_api = args.port is not None
-    secrets = StoredSecrets(args.stored_secrets)
+    secrets = StoredSecrets(args.stored_secrets, lambda app_id: _app_exists(parent, app_id))
     image_fields = image_args(parse_image(args.image))
     if args.registry_credentials is not None and image_fields["registry_type"] != "DOCR":
         # Private images: App Platform logs in with the registry's user:token (DOCR needs none).
@@ -327,7 +336,7 @@ def _app_platform(
     return ApiServiceOutputs(
         url=url,
         resources=resources,
-        stored_secrets=secrets.record(app.spec.apply(lambda spec: stored_values(spec, paths)))
+        stored_secrets=secrets.record(app.id, app.spec.apply(lambda spec: stored_values(spec, paths)))
         if paths
         else None,
     )

@@ -324,12 +324,32 @@ class ContractBreach(Exception):
         return [b.line() for b in self.breaks]
 
 
-def preflight(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+async def resolve(value: Any) -> Any:
+    """Inputs as the engine hands them to a transform — secrets and unknowns arrive as
+    `pulumi.Output`s (it upgrades them to output values) — turned into what `breaks` reads:
+    plain values, secret wrappers, and `Unknown` where the value is not known yet."""
+    if isinstance(value, pulumi.Output):
+        if not await value.is_known():
+            return Unknown()
+        inner = await resolve(await value.future())
+        return {SIG_KEY: SECRET_SIG, "value": inner} if await value.is_secret() else inner
+    if isinstance(value, dict):
+        return {key: await resolve(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [await resolve(item) for item in value]
+    return value
+
+
+async def preflight(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
     """The stack transform: refuse to register a resource whose inputs its provider would
-    reject. Components are not sent to any provider and pass unchecked."""
+    reject. Components are not sent to any provider and pass unchecked.
+
+    The engine runs it before it creates each resource, so a break stops that resource and
+    everything after it; with a preview first (the default of `pulumi up`) nothing is created.
+    Values still unknown at preview are checked at `up`, when they are known."""
     if args.custom:
         protect = bool(args.opts.protect) if args.opts is not None else False
-        found = breaks(args.type_, args.name, args.props, protect)
+        found = breaks(args.type_, args.name, await resolve(args.props), protect)
         if found:
             raise ContractBreach(found)
     return None

@@ -46,6 +46,22 @@ IMAGE_SOURCE = Source(
 DROPLET_REGIONS = (
     "ams2", "ams3", "blr1", "fra1", "lon1", "nyc1", "nyc2", "nyc3", "sfo1", "sfo2", "sfo3", "sgp1", "syd1", "tor1",
 )  # fmt: skip
+# Where managed PostgreSQL and Valkey run (/v2/databases/options, regions per engine).
+DATABASE_REGIONS = (
+    "ams3",
+    "atl1",
+    "blr1",
+    "fra1",
+    "lon1",
+    "nyc1",
+    "nyc3",
+    "ric1",
+    "sfo2",
+    "sfo3",
+    "sgp1",
+    "syd1",
+    "tor1",
+)
 SPACES_REGIONS = ("ams3", "atl1", "blr1", "fra1", "lon1", "nyc3", "sfo2", "sfo3", "sgp1", "syd1", "tor1")
 # Versions new clusters can be created with. PostgreSQL 13 and 14 passed their end of
 # availability (2025-05-13, 2026-05-12) in /v2/databases/options; Valkey is offered as 8.
@@ -91,7 +107,14 @@ RULES = (
         one_of(IMAGES.values()),
     ),
     Rule(
-        (DROPLET, VOLUME, VPC, RESERVED_IP, LOAD_BALANCER, CLUSTER),
+        (CLUSTER,),
+        "region",
+        f"a region with managed databases: {', '.join(DATABASE_REGIONS)}",
+        VERSIONS_SOURCE,
+        one_of(DATABASE_REGIONS),
+    ),
+    Rule(
+        (DROPLET, VOLUME, VPC, RESERVED_IP, LOAD_BALANCER),
         "region",
         f"a region slug: {', '.join(sorted({*DROPLET_REGIONS, *SPACES_REGIONS}))}",
         Source("pulumi_digitalocean Region enum; " + f"{OAPI}/droplets/models/droplet_create.yml", READ),
@@ -252,7 +275,7 @@ STORED_AS = (
         "spec.*[*].envs[*].value",
         "SECRET values come back encrypted (EV[1:…]) and never equal the plaintext sent",
         "the backend sends the stored EV[…] form it read back last time, unless the plaintext changed "
-        "(components._lib.digitalocean.StoredSecrets): a second up sends what DigitalOcean stores, a rotated "
+        "(components._lib.stored_secrets): a second up sends what DigitalOcean stores, a rotated "
         "secret is sent in clear and encrypted again",
         SECRET_SOURCE,
     ),

@@ -29,6 +29,8 @@ from components._lib.naming import ssh_key_id
 from components._vps.model import HostWorkloads
 
 WORLD = ["0.0.0.0/0", "::/0"]
+# The stack output that records which SSH keys a stack uploaded, per provider.
+SSH_KEYS_OUTPUT = "multicloud_ssh_keys"
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,9 @@ def per_key(
     public_keys: list[str],
     create: Callable[[str, str], tuple[pulumi.Resource, pulumi.Output[str]]],
     elsewhere: Mapping[str, str],
-) -> tuple[dict[str, pulumi.Resource], list[pulumi.Output[str]]]:
-    """The provider key records of the stack's admin keys, and the references servers take.
+) -> tuple[dict[str, pulumi.Resource], list[pulumi.Output[str]], list[str]]:
+    """The provider key records of the stack's admin keys, the references servers take, and
+    the fingerprints this stack uploads.
 
     Hetzner projects and DigitalOcean accounts refuse a second record of the same key
     ("uniqueness_error"; "422 SSH Key is already in use on your account"), and dev, staging
@@ -71,9 +74,12 @@ def per_key(
     So a key the provider already has under another owner (`elsewhere`: fingerprint → its ID,
     another stack's record or the console's) is referenced as it is; only the others get a
     record of this stack, one per key and named by it (removing one key leaves the others).
-    `create(key_id, public_key)` makes one and returns it with its reference."""
+    `create(key_id, public_key)` makes one and returns it with its reference. A referenced
+    key belongs to its owner: when that stack is destroyed, the key goes, the servers keep it
+    (keys are fixed at creation), and the next `up` here uploads it again."""
     resources: dict[str, pulumi.Resource] = {}
     references: list[pulumi.Output[str]] = []
+    uploaded: list[str] = []
     for key in public_keys:
         found = elsewhere.get(fingerprint(key))
         if found is not None:
@@ -82,7 +88,20 @@ def per_key(
         resource, reference = create(ssh_key_id(key), key)
         resources[f"ssh_key_{ssh_key_id(key)}"] = resource
         references.append(reference)
-    return resources, references
+        uploaded.append(fingerprint(key))
+    return resources, references, sorted(uploaded)
+
+
+def keys_elsewhere(
+    found: list[tuple[str, str]], own_keys: frozenset[str] | None, own: Callable[[int], bool]
+) -> dict[str, str]:
+    """Keys the provider holds that this stack did not upload: fingerprint → reference, from
+    `found` (fingerprint, reference). This stack's own are those its record lists
+    (`own_keys`, which survives a stack rename) and those `own(i)` recognises by the name or
+    labels of the i-th record (which survive an `up` that failed before the record was
+    written) — so a key this stack created is never dropped from its program."""
+    recorded = own_keys or frozenset()
+    return {fp: reference for i, (fp, reference) in enumerate(found) if fp not in recorded and not own(i)}
 
 
 @dataclass(frozen=True)
@@ -238,6 +257,9 @@ class FleetArgs:
     subnet: str = "10.0.1.0/24"
     protect: bool = False
     labels: dict[str, str] = field(default_factory=dict)
+    own_keys: frozenset[str] | None = None
+    """Fingerprints of the SSH keys this stack uploaded before (its stack output
+    SSH_KEYS_OUTPUT); None without that record."""
 
 
 @dataclass(frozen=True)
@@ -252,6 +274,8 @@ class FleetResources:
     ip_range: pulumi.Output[str] | None = None
     """The private network's address range (DigitalOcean: the VPC's, which App Platform apps
     in it connect from)."""
+    uploaded_keys: list[str] = field(default_factory=list)
+    """Fingerprints of the SSH keys this stack uploads (the others are referenced)."""
 
 
 class HostFleet(pulumi.ComponentResource):
@@ -272,6 +296,7 @@ class HostFleet(pulumi.ComponentResource):
         self.network_id = built.network_id
         self.tag = built.tag
         self.ip_range = built.ip_range
+        self.uploaded_keys = built.uploaded_keys
         self.resources = built.resources
         self.register_outputs({"ssh_key_ids": self.ssh_key_ids, "network_id": self.network_id})
 

@@ -15,7 +15,7 @@ import pulumi_digitalocean as do
 from components._lib.naming import physical_name, ssh_key_id
 from components._vps.render import Bootstrap, cloud_init
 from components.contracts.digitalocean import IMAGES
-from components.host import FleetResources, StaticIp, host_resources, inbound_rules, per_key
+from components.host import FleetResources, StaticIp, host_resources, inbound_rules, keys_elsewhere, per_key
 
 if TYPE_CHECKING:  # annotations only
     from components.host import FleetArgs, HostArgs, HostFleet, HostResources, VpsHost
@@ -49,28 +49,30 @@ def _created(key: do.SshKey) -> tuple[pulumi.Resource, pulumi.Output[str]]:
     return key, key.fingerprint
 
 
-def keys_elsewhere(parent: HostFleet) -> dict[str, str]:
-    """The account's SSH keys this stack did not create: fingerprint → fingerprint (droplets
-    name keys by it). This stack's own records (named by key_name, or `<stack>-<id>` before
-    2026-12) stay declared, so they are never dropped from the program that created them."""
+def _elsewhere(parent: HostFleet, args: FleetArgs) -> dict[str, str]:
+    """The account's SSH keys this stack did not upload: fingerprint → fingerprint (droplets
+    name keys by it). A key named by key_name is its own too, and, until the stack has its
+    record, one named `<stack>-<id>` (the name before 2026-12, which had no project in it)."""
     found = do.get_ssh_keys(opts=pulumi.InvokeOptions(parent=parent)).ssh_keys or []
-    elsewhere = {}
-    for key in found:
+
+    def own(i: int) -> bool:
+        key = found[i]
         kid = ssh_key_id(key.public_key) if len(key.public_key.split()) > 1 else ""
-        if key.name not in (key_name(kid), f"{pulumi.get_stack()}-{kid}"):
-            elsewhere[key.fingerprint] = key.fingerprint
-    return elsewhere
+        legacy = f"{pulumi.get_stack()}-{kid}" if args.own_keys is None else None
+        return key.name in (key_name(kid), legacy)
+
+    return keys_elsewhere([(key.fingerprint, key.fingerprint) for key in found], args.own_keys, own)
 
 
 def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources:
     """Project-wide SSH keys, the VPC and the tag every droplet of the stack carries."""
     child = pulumi.ResourceOptions(parent=parent)
-    keys, key_ids = per_key(
+    keys, key_ids, uploaded = per_key(
         args.ssh_public_keys,
         lambda kid, key: _created(
             do.SshKey(f"{name}-ssh-key-{kid}", name=key_name(kid), public_key=key, opts=child)
         ),
-        keys_elsewhere(parent),
+        _elsewhere(parent, args),
     )
     vpc = do.Vpc(
         f"{name}-vpc",
@@ -83,6 +85,7 @@ def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources
     resources: dict[str, pulumi.Resource] = {**keys, "vpc": vpc, "tag": tag}
     return FleetResources(
         ssh_key_ids=key_ids,
+        uploaded_keys=uploaded,
         network_id=vpc.id,
         resources=resources,
         tag=physical_name(pulumi.get_project(), pulumi.get_stack()),

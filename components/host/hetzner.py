@@ -9,7 +9,7 @@ import pulumi_hcloud as hcloud
 
 from components._vps.render import Bootstrap, cloud_init
 from components.contracts.hetzner import IMAGES, NETWORK_ZONES
-from components.host import FleetResources, StaticIp, host_resources, inbound_rules, per_key
+from components.host import FleetResources, StaticIp, host_resources, inbound_rules, keys_elsewhere, per_key
 
 if TYPE_CHECKING:  # annotations only
     from components.host import FleetArgs, HostArgs, HostFleet, HostResources, VpsHost
@@ -131,15 +131,16 @@ def _created(key: hcloud.SshKey) -> tuple[pulumi.Resource, pulumi.Output[str]]:
     return key, key.id
 
 
-def keys_elsewhere(parent: HostFleet, labels: dict[str, str]) -> dict[str, str]:
-    """The project's SSH keys this stack did not create, by fingerprint → ID (servers name keys
-    by ID). A key labelled with this project and stack is this stack's own record and stays
-    declared, so it is never dropped from the program that created it."""
+def _elsewhere(parent: HostFleet, args: FleetArgs) -> dict[str, str]:
+    """The project's SSH keys this stack did not upload, fingerprint → ID (servers name keys by
+    ID). A key labelled with this project and stack is its own too."""
     found = hcloud.get_ssh_keys(opts=pulumi.InvokeOptions(parent=parent)).ssh_keys or []
-    ours = {k: labels.get(k) for k in ("project", "stack")}
-    return {
-        key.fingerprint: str(key.id) for key in found if {k: (key.labels or {}).get(k) for k in ours} != ours
-    }
+    ours = {k: args.labels.get(k) for k in ("project", "stack")}
+    return keys_elsewhere(
+        [(key.fingerprint, str(key.id)) for key in found],
+        args.own_keys,
+        lambda i: {k: (found[i].labels or {}).get(k) for k in ours} == ours,
+    )
 
 
 def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources:
@@ -147,12 +148,12 @@ def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources
     child = pulumi.ResourceOptions(parent=parent)
     # With a key on the server Hetzner sets no root password (and mails none); cloud-init
     # then disables root login altogether and gives the keys to the `deploy` user.
-    keys, key_ids = per_key(
+    keys, key_ids, uploaded = per_key(
         args.ssh_public_keys,
         lambda kid, key: _created(
             hcloud.SshKey(f"{name}-ssh-key-{kid}", public_key=key, labels=args.labels, opts=child)
         ),
-        keys_elsewhere(parent, args.labels),
+        _elsewhere(parent, args),
     )
     resources: dict[str, pulumi.Resource] = dict(keys)
     network_id = None
@@ -177,6 +178,7 @@ def build_fleet(parent: HostFleet, name: str, args: FleetArgs) -> FleetResources
         network_id = pulumi.Output.all(network.id, subnet.id).apply(lambda ids: ids[0])
     return FleetResources(
         ssh_key_ids=key_ids,
+        uploaded_keys=uploaded,
         network_id=network_id,
         resources=resources,
     )

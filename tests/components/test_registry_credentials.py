@@ -119,18 +119,20 @@ def test_registry_credentials_must_be_a_secret():
 # --- in the plan --------------------------------------------------------------------------------
 
 
-def planned_with_logins(tmp_path, config: dict[str, Any]) -> Any:
-    """Plan `config` with the credential set to LOGINS (offline plans use placeholders)."""
+def planned_with_logins(
+    tmp_path, config: dict[str, Any], logins: dict[str, str] = LOGINS, stack: str = "prod"
+) -> Any:
+    """Plan `config` with the credential set to `logins` (offline plans use placeholders)."""
     real = infra.offline.offline_config
 
     def with_logins(raw, spec):
         values, secrets = real(raw, spec)
-        values["multicloud:registry_credentials"] = json.dumps(LOGINS)
+        values["multicloud:registry_credentials"] = json.dumps(logins)
         return values, [*secrets, "multicloud:registry_credentials"]
 
-    path = write_stack(tmp_path / "Pulumi.prod.yaml", config)
+    path = write_stack(tmp_path / f"Pulumi.{stack}.yaml", config)
     with mock.patch.object(infra.offline, "offline_config", with_logins):
-        return plan(path, "prod", project_dir=ROOT)
+        return plan(path, stack, project_dir=ROOT)
 
 
 def test_a_host_release_logs_in_to_the_registries_of_its_containers(tmp_path):
