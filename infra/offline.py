@@ -69,6 +69,10 @@ def offline_config(raw: RawConfig, spec: StackSpec) -> tuple[dict[str, str], lis
     for key in sorted(required_credentials(spec) | (set(raw.values) & set(CREDENTIALS))):
         config[f"{NAMESPACE}:{key}"] = PLACEHOLDER
         secrets.append(f"{NAMESPACE}:{key}")
+    if f"{NAMESPACE}:secrets" in config:
+        # The application's secrets are a map: a placeholder for each name a service declares.
+        names = sorted({n for svc in spec.services.values() for n in getattr(svc, "secrets", [])})
+        config[f"{NAMESPACE}:secrets"] = json.dumps({name: PLACEHOLDER for name in names})
     return config, secrets
 
 

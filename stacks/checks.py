@@ -6,15 +6,15 @@ A problem is `(path, message)` where path is the config path under `multicloud:`
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from typing import Any
 
 from components._lib.images import UnsupportedImage, parse_image
 from components._lib.naming import physical_name
+from components._lib.networks import reaches_everyone
 from components.contracts import aws, cloudflare
 from components.contracts import digitalocean as do
 from stacks.capabilities import HOST_PLACED, LINK_ENV, OFF_HOST_RUNTIMES, placed_on_host, supported_targets
+from stacks.grammars import credential_reason
 from stacks.sizing import (
     SizingError,
     app_sizes,
@@ -226,6 +226,16 @@ def _links(spec: StackSpec) -> list[Problem]:
                 )
             )
         provided = {var: kind for kind in kinds if kind in LINK_ENV for var in LINK_ENV[kind]}
+        for i, key in enumerate(svc.secrets):
+            path = f"services.{name}.secrets[{i}]"
+            if key in provided:
+                problems.append(
+                    (path, f"{key} is set by the link to a {provided[key]}; remove it from secrets")
+                )
+            elif key in svc.env:
+                problems.append((path, f"{key} is also in env; keep a secret in secrets only"))
+            elif svc.secrets.index(key) != i:
+                problems.append((path, f"{key} is listed twice"))
         for key in svc.env:
             if key in provided:
                 problems.append(
@@ -287,8 +297,9 @@ def _admin(spec: StackSpec) -> list[Problem]:
     if spec.admin is None:
         return [("admin", "hosts need admin: {ssh_public_keys: [...], cidrs: [...]} for SSH access")]
     problems = []
-    world = [c for c in spec.admin.cidrs if ipaddress.ip_network(c, strict=False).prefixlen == 0]
-    if world and not spec.admin.allow_world_ssh:
+    # Computed, not pattern-matched: 0.0.0.0/1 with 128.0.0.0/1, or ::ffff:0:0/96, is the
+    # whole internet too.
+    if reaches_everyone(spec.admin.cidrs) and not spec.admin.allow_world_ssh:
         problems.append(
             (
                 "admin.cidrs",
@@ -700,15 +711,11 @@ def _names(spec: StackSpec) -> list[Problem]:
                 )
             )
     for name, svc in spec.services.items():
+        # Names are EnvName (stacks.grammars) and no value has a newline (the spec's rule for
+        # every string); the env files hold KEY='value' lines.
         for key, value in getattr(svc, "env", {}).items():
-            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
-                problems.append(
-                    (f"services.{name}.env.{key}", "invalid variable name; use letters, digits and _")
-                )
-            elif "'" in value or "\n" in value:
-                problems.append(
-                    (f"services.{name}.env.{key}", "values cannot contain a single quote or a newline")
-                )
+            if "'" in value:
+                problems.append((f"services.{name}.env.{key}", "values cannot contain a single quote"))
     claimed: dict[str, str] = {}
     for name, svc in spec.services.items():
         if isinstance(svc, ApiSpec | StaticSiteSpec):
@@ -719,3 +726,23 @@ def _names(spec: StackSpec) -> list[Problem]:
                 )
             claimed[fqdn] = name
     return problems
+
+
+def warnings(spec: StackSpec) -> list[Problem]:
+    """What is valid but probably wrong: plain `env` values that look like credentials (they
+    would sit in task definitions, App Platform specs and `render` output). Never echoes one."""
+    found: list[Problem] = []
+    for name, svc in spec.services.items():
+        for key, value in getattr(svc, "env", {}).items():
+            reason = credential_reason(key, value)
+            if reason:
+                found.append(
+                    (
+                        f"services.{name}.env.{key}",
+                        (
+                            f"looks like a credential ({reason}); move it to secrets: [{key}] and set it "
+                            f"with pulumi config set --path --secret multicloud:secrets.{key} …"
+                        ),
+                    )
+                )
+    return found

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from stacks.checks import Problem, check
+from stacks.grammars import env_name_problem, printable
 from stacks.spec import KINDS, StackSpec
 
 NAMESPACE = "multicloud"
@@ -30,7 +31,53 @@ CREDENTIALS = {
     "hetzner_s3_access_key": "a Hetzner Object Storage access key (Cloud Console → Security → S3 credentials)",
     "hetzner_s3_secret_key": "the secret key that belongs to hetzner_s3_access_key",
     "registry_credentials": 'logins for private images, JSON {"ghcr.io": "user:token", …}',
+    "secrets": "the application's own secrets by name (services' `secrets:`)",
 }
+
+
+def _secure_map(value: Any) -> bool:
+    """A stack file's map whose every value is ciphertext (`pulumi config set --path --secret
+    multicloud:secrets.NAME …` writes one)."""
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(v, dict) and set(v) == {"secure"} for v in value.values())
+    )
+
+
+def app_secret_problems(value: Any, spec: StackSpec) -> list[Problem]:
+    """Problems of `multicloud:secrets` against the names services declare, never echoing a
+    value. The offline plan's placeholder stands for every name."""
+    if value == OFFLINE_PLACEHOLDER:
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            value = None
+    if not isinstance(value, dict):
+        return [
+            (
+                "secrets",
+                "expected a map of NAME: secret; pulumi config set --path --secret multicloud:secrets.NAME …",
+            )
+        ]
+    problems: list[Problem] = []
+    for name in value:
+        problem = env_name_problem(str(name))
+        if problem:
+            problems.append((f"secrets.{name}", problem))
+    for service, svc in spec.services.items():
+        for i, name in enumerate(getattr(svc, "secrets", [])):
+            if name not in value:
+                problems.append(
+                    (
+                        f"services.{service}.secrets[{i}]",
+                        f"{name} has no value; pulumi config set --path --secret {NAMESPACE}:secrets.{name} …",
+                    )
+                )
+    return problems
+
 
 # What the offline plan (infra.offline) passes for every credential: it has none.
 OFFLINE_PLACEHOLDER = "offline-placeholder-credential"
@@ -81,8 +128,9 @@ class ConfigError(Exception):
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        """One line per problem: `multicloud:<path>: <message>`."""
-        return [f"{NAMESPACE}:{path}: {message}" for path, message in self.problems]
+        """One line per problem: `multicloud:<path>: <message>`. A path holds names from the
+        config, so control characters in it are shown escaped: no value can add a line."""
+        return [printable(f"{NAMESPACE}:{path}: {message}") for path, message in self.problems]
 
 
 @dataclass(frozen=True)
@@ -145,6 +193,8 @@ def parse(raw: RawConfig) -> StackSpec:
     """Validate raw config into a StackSpec, or raise ConfigError listing every problem."""
     problems: list[Problem] = []
     spec_values = {k: v for k, v in raw.values.items() if k not in CREDENTIALS}
+    secret_keys = raw.secret_keys | {k for k, v in raw.values.items() if k == "secrets" and _secure_map(v)}
+    raw = RawConfig(raw.values, frozenset(secret_keys))
     for key in sorted(set(raw.values) & set(CREDENTIALS)):
         if key not in raw.secret_keys:
             # The value itself is never printed.
@@ -173,10 +223,13 @@ def parse(raw: RawConfig) -> StackSpec:
     problems.extend(check(spec))
     if "registry_credentials" in raw.values and "registry_credentials" in raw.secret_keys:
         problems.extend(registry_credential_problems(raw.values["registry_credentials"]))
+    if "secrets" in raw.values and "secrets" in raw.secret_keys:
+        problems.extend(app_secret_problems(raw.values["secrets"], spec))
     for key in sorted(required_credentials(spec) - set(raw.values)):
-        problems.append(
-            (key, f"not set; it is {CREDENTIALS[key]}: pulumi config set --secret {NAMESPACE}:{key} ...")
+        how = (
+            f"--path --secret {NAMESPACE}:secrets.NAME" if key == "secrets" else f"--secret {NAMESPACE}:{key}"
         )
+        problems.append((key, f"not set; it is {CREDENTIALS[key]}: pulumi config set {how} ..."))
     if problems:
         raise ConfigError(problems)
     return spec
@@ -189,6 +242,8 @@ def required_credentials(spec: StackSpec) -> set[str]:
         needed.add("ssh_private_key")
     if any(s.kind == "bucket" and s.target == "hetzner" for s in spec.services.values()):
         needed |= {"hetzner_s3_access_key", "hetzner_s3_secret_key"}
+    if any(getattr(s, "secrets", None) for s in spec.services.values()):
+        needed.add("secrets")
     return needed
 
 
@@ -208,7 +263,11 @@ def _pydantic_problem(err: Any) -> Problem:
     ctx = err.get("ctx") or {}
     if loc and loc[-1] == "[key]":
         path = path.removesuffix(".[key]")
-        message = "invalid name; use lowercase letters, digits and '-', starting with a letter (at most 32)"
+        message = (
+            str(ctx.get("error", err["msg"]))
+            if kind == "value_error"
+            else "invalid name; use lowercase letters, digits and '-', starting with a letter (at most 32)"
+        )
     elif kind == "extra_forbidden":
         allowed = sorted(owner.model_fields) if owner else []
         message = "unknown key" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")

@@ -26,6 +26,8 @@ from components.postgres import ManagedPostgres, PostgresArgs, PostgresBackup
 from components.redis import Redis, RedisArgs
 from components.static_frontend import StaticFrontend, StaticFrontendArgs
 from stacks.capabilities import AWS_NETWORKED_KINDS
+from stacks.checks import warnings
+from stacks.grammars import printable
 from stacks.guard import OUTPUT as PLACEMENTS_OUTPUT
 from stacks.guard import placement_problems, placements
 from stacks.loader import NAMESPACE, ConfigError, configured_registries, parse, read_pulumi_config
@@ -56,6 +58,8 @@ def run() -> None:
     except ConfigError as err:
         # RunError prints the message without a Python traceback; nothing has been registered.
         raise pulumi.RunError("invalid stack config:\n" + "\n".join(err.lines())) from None
+    for path, message in warnings(spec):
+        pulumi.log.warn(printable(f"{NAMESPACE}:{path}: {message}"))
     build(spec, previous)
     pulumi.export(PLACEMENTS_OUTPUT, placements(spec))
 
@@ -115,6 +119,11 @@ def build(spec: StackSpec, previous: dict[str, Any] | None = None) -> dict[str, 
     providers = Providers(spec)
     registry_credentials = config.get_secret("registry_credentials")
     registries = configured_registries()
+    app_secrets = (
+        config.get_secret_object("secrets")
+        if any(getattr(s, "secrets", None) for s in spec.services.values())
+        else None
+    )
     dns = (
         # DigitalOcean names a zone by its domain.
         DnsArgs(provider=spec.dns.provider, zone_id=spec.dns.zone_id or spec.domain) if spec.dns else None
@@ -291,6 +300,7 @@ def build(spec: StackSpec, previous: dict[str, Any] | None = None) -> dict[str, 
                 replicas=svc.replicas,
                 command=svc.command,
                 env=dict(svc.env),
+                secret_env={n: _app_secret(app_secrets, n) for n in svc.secrets},
                 links={link: linkables[link] for link in svc.links},
                 read_only=svc.read_only,
                 cpu=svc.size.cpu if svc.size else None,
@@ -340,6 +350,12 @@ def build(spec: StackSpec, previous: dict[str, Any] | None = None) -> dict[str, 
     _export(spec, built, hosts)
     pulumi.export(SSH_KEYS_OUTPUT, {target: fleet.uploaded_keys for target, fleet in fleets.items()})
     return built
+
+
+def _app_secret(values: pulumi.Output[Any] | None, name: str) -> pulumi.Output[str]:
+    """One of the application's secrets (`multicloud:secrets.<name>`), a secret Output."""
+    assert values is not None  # checked: a service that declares secrets has them
+    return pulumi.Output.secret(values.apply(lambda v: str(v[name])))  # type: ignore[arg-type,return-value]
 
 
 def _postgres_class(svc: PostgresSpec) -> str:

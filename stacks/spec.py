@@ -11,7 +11,9 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from stacks import grammars
 
 Environment = Literal["dev", "staging", "prod"]
 Target = Literal["aws", "digitalocean", "hetzner", "cloudflare"]
@@ -21,10 +23,54 @@ NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 
-class Model(BaseModel):
-    """Base for every spec model: unknown keys are errors, values are immutable."""
+def _grammar(check: Any) -> AfterValidator:
+    """A field type from one of stacks.grammars' checks."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    def validate(value: str) -> str:
+        problem = check(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(validate)
+
+
+Email = Annotated[str, _grammar(grammars.email_problem)]
+UrlPath = Annotated[str, _grammar(grammars.url_path_problem)]
+Image = Annotated[str, _grammar(grammars.image_problem)]
+SshPublicKey = Annotated[str, _grammar(grammars.ssh_public_key_problem)]
+EnvName = Annotated[str, _grammar(grammars.env_name_problem)]
+Branch = Annotated[str, _grammar(grammars.branch_problem)]
+RelativeDir = Annotated[str, _grammar(grammars.relative_dir_problem)]
+
+
+def _control_problem(value: Any) -> str | None:
+    """A control character in a string, a list's strings, or a map's keys and string values
+    (nested models check their own)."""
+    if isinstance(value, str):
+        return grammars.control_problem(value)
+    if isinstance(value, list | tuple):
+        items = [v for v in value if isinstance(v, str)]
+    elif isinstance(value, dict):
+        items = [str(k) for k in value] + [v for v in value.values() if isinstance(v, str)]
+    else:
+        return None
+    return next((p for p in map(grammars.control_problem, items) if p), None)
+
+
+class Model(BaseModel):
+    """Base for every spec model: unknown keys are errors, values are immutable, numbers are
+    finite, and no string holds a control character (stacks.grammars)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        problem = _control_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class Size(Model):
@@ -58,23 +104,10 @@ class HostSpec(Model):
 class AdminSpec(Model):
     """Who may administer the hosts: SSH keys and the networks SSH is open to."""
 
-    ssh_public_keys: list[str] = Field(min_length=1)
+    ssh_public_keys: list[SshPublicKey] = Field(min_length=1)
     cidrs: list[str] = Field(default_factory=list, description="networks allowed to reach port 22")
     allow_world_ssh: bool = Field(default=False, description="opt-in to SSH from 0.0.0.0/0 or ::/0")
-    acme_email: str | None = Field(default=None, description="contact for Let's Encrypt certificates")
-
-    @field_validator("ssh_public_keys")
-    @classmethod
-    def _keys_look_like_public_keys(cls, keys: list[str]) -> list[str]:
-        for key in keys:
-            # Never echo the value: a private key pasted here by mistake must not reach a log.
-            if "PRIVATE KEY" in key:
-                raise ValueError("looks like a private key; give public keys only (ssh-ed25519 …)")
-            if not re.match(
-                r"^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh.com) \S+", key
-            ):
-                raise ValueError("each key must be an OpenSSH public key (ssh-ed25519 AAAA… comment)")
-        return keys
+    acme_email: Email | None = Field(default=None, description="contact for Let's Encrypt certificates")
 
     @field_validator("cidrs")
     @classmethod
@@ -85,7 +118,7 @@ class AdminSpec(Model):
                 # "203.0.113.7" → "203.0.113.7/32": the Hetzner firewall wants the prefix.
                 normalised.append(str(ipaddress.ip_network(cidr, strict=False)))
             except ValueError:
-                raise ValueError(f"{cidr!r} is not a CIDR such as 203.0.113.7/32 or 2001:db8::/48") from None
+                raise ValueError("an entry is not a CIDR such as 203.0.113.7/32 or 2001:db8::/48") from None
         return normalised
 
 
@@ -192,7 +225,7 @@ class PlacedService(ServiceBase):
 class ContainerService(PlacedService):
     """Fields an api and a worker share: an image, its environment and where it runs."""
 
-    image: str = Field(min_length=1)
+    image: Image
     hosts: list[Name] | None = Field(
         default=None,
         min_length=1,
@@ -215,7 +248,12 @@ class ContainerService(PlacedService):
     )
     arch: Literal["x86", "arm64"] = "x86"
     command: list[str] | None = None
-    env: dict[str, str] = Field(default_factory=dict)
+    env: dict[EnvName, str] = Field(default_factory=dict)
+    secrets: list[EnvName] = Field(
+        default_factory=list,
+        description="variables whose values are secrets of the stack: "
+        "pulumi config set --path --secret multicloud:secrets.NAME …",
+    )
     links: list[Name] = Field(default_factory=list)
 
     @property
@@ -232,7 +270,7 @@ class ApiSpec(ContainerService):
 
     kind: Literal["api"]
     port: int = Field(ge=1, le=65535)
-    health_path: str = Field(default="/health", pattern=r"^/")
+    health_path: UrlPath = "/health"
     subdomain: str | None = Field(default=None, pattern=r"^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$")
     read_only: bool = Field(default=False, description="read-only root filesystem for the container")
     proxied: bool = Field(default=False, description="put the DNS record behind the Cloudflare proxy")
@@ -352,10 +390,10 @@ class StaticSiteSpec(ServiceBase):
 
     kind: Literal["static_site"]
     repo: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name on GitHub")
-    branch: str = "main"
+    branch: Branch = "main"
     build_command: str = ""
-    output_dir: str = "dist"
-    root_dir: str = ""
+    output_dir: RelativeDir = Field(default="dist", min_length=1)
+    root_dir: RelativeDir = ""
     subdomain: str | None = Field(default=None, pattern=r"^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$")
     spa: bool = Field(default=False, description="serve index.html for unknown paths (single-page apps)")
 

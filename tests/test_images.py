@@ -72,11 +72,13 @@ def test_docr_registry_is_left_empty():
         ),
         ("localhost:5000/api:1", PULLS_FROM + "localhost:5000"),
         ("localhost/api", PULLS_FROM + "localhost"),
-        ("acme/api@sha256:abc", "'acme/api@sha256:abc': a digest is sha256: and 64 hex digits"),
-        (f"acme/api@{DIGEST.upper()}", f"'acme/api@{DIGEST.upper()}': a digest is sha256: and 64 hex digits"),
-        ("Acme/api", "'Acme/api' is not an image reference such as ghcr.io/acme/api:1.4.2"),
-        (":1.0", "':1.0' is not an image reference such as ghcr.io/acme/api:1.4.2"),
-        ("", "'' is not an image reference such as ghcr.io/acme/api:1.4.2"),
+        # Never the value itself: a reference can carry a login (user:token@host/…).
+        ("acme/api@sha256:abc", "has a digest that is not sha256: and 64 hex digits"),
+        (f"acme/api@{DIGEST.upper()}", "has a digest that is not sha256: and 64 hex digits"),
+        ("Acme/api", "is not an image reference such as ghcr.io/acme/api:1.4.2"),
+        (":1.0", "is not an image reference such as ghcr.io/acme/api:1.4.2"),
+        ("", "is not an image reference such as ghcr.io/acme/api:1.4.2"),
+        ("bot:ghp_TOKEN@ghcr.io/acme/api:1", "has a digest that is not sha256: and 64 hex digits"),
     ],
 )
 def test_refused_references_say_why(image, message):

@@ -39,13 +39,26 @@ class UnsupportedImage(ValueError):
     """Not an image reference, or one in a registry App Platform cannot pull from."""
 
 
-def parse_image(image: str) -> ImageRef:
-    """Split `ghcr.io/acme/api:1.4.2`, `acme/api@sha256:…`, `nginx:1.27`,
-    `registry.digitalocean.com/acme/api:1` into App Platform's image fields."""
-    invalid = UnsupportedImage(f"{image!r} is not an image reference such as ghcr.io/acme/api:1.4.2")
+@dataclass(frozen=True)
+class Reference:
+    """An image reference split by Docker's grammar."""
+
+    host: str
+    """The registry, `docker.io` when the reference names none."""
+    path: list[str]
+    tag: str | None
+    digest: str | None
+
+
+def split_reference(image: str) -> Reference:
+    """Split `[host[:port]/]path[:tag][@digest]` by the distribution/reference grammar, or
+    raise UnsupportedImage. Messages never repeat the value (it may carry a login)."""
+    invalid = UnsupportedImage("is not an image reference such as ghcr.io/acme/api:1.4.2")
+    if len(image) > 255 + 128 + 72 or not image.isascii():
+        raise invalid
     name, at, digest = image.partition("@")
     if at and not _DIGEST.fullmatch(digest):
-        raise UnsupportedImage(f"{image!r}: a digest is sha256: and 64 hex digits")
+        raise UnsupportedImage("has a digest that is not sha256: and 64 hex digits")
     parts = name.split("/")
     has_host = len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost")
     host = parts.pop(0) if has_host else "docker.io"
@@ -55,19 +68,26 @@ def parse_image(image: str) -> ImageRef:
     if colon and not _TAG.fullmatch(tag):
         raise invalid
     parts[-1] = last
-    if not all(_COMPONENT.fullmatch(p) for p in parts):
+    if not all(_COMPONENT.fullmatch(p) for p in parts) or len("/".join(parts)) > 255:
         raise invalid
-    tag_or_none, digest_or_none = tag or None, digest or None
+    return Reference(host, parts, tag or None, digest or None)
+
+
+def parse_image(image: str) -> ImageRef:
+    """Split `ghcr.io/acme/api:1.4.2`, `acme/api@sha256:…`, `nginx:1.27`,
+    `registry.digitalocean.com/acme/api:1` into App Platform's image fields."""
+    ref = split_reference(image)
+    host, parts = ref.host, list(ref.path)
     if host in DOCKER_HUB:
         namespace = parts.pop(0) if len(parts) > 1 else "library"
-        return ImageRef("DOCKER_HUB", namespace, "/".join(parts), tag_or_none, digest_or_none)
+        return ImageRef("DOCKER_HUB", namespace, "/".join(parts), ref.tag, ref.digest)
     if host in NAMESPACED and len(parts) < 2:
-        raise UnsupportedImage(f"{image!r}: {host} images need {NAMESPACED[host]} before the name")
+        raise UnsupportedImage(f"names a {host} image without {NAMESPACED[host]} before the name")
     if host == "ghcr.io":
-        return ImageRef("GHCR", parts[0], "/".join(parts[1:]), tag_or_none, digest_or_none)
+        return ImageRef("GHCR", parts[0], "/".join(parts[1:]), ref.tag, ref.digest)
     if host == "registry.digitalocean.com":
         # The account's registry is implied; App Platform wants `registry` empty for DOCR.
-        return ImageRef("DOCR", "", "/".join(parts[1:]), tag_or_none, digest_or_none)
+        return ImageRef("DOCR", "", "/".join(parts[1:]), ref.tag, ref.digest)
     raise UnsupportedImage(f"{SUPPORTED}, not {host}")
 
 

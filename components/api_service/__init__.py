@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pulumi
 
 from components._lib.backends import load_backend
-from components.connection import Linkable
+from components.connection import SECRET_VARS, Linkable, secret
 from components.dns import DnsArgs
 from components.host import HostFleet, VpsHost
 from components.network import Network
@@ -58,6 +58,9 @@ class ApiServiceArgs:
     command: list[str] | None = None
     env: dict[str, str] = field(default_factory=dict)
     """Plain (non-secret) variables."""
+    secret_env: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    """The application's own secrets by variable name (stack secrets), delivered like the
+    links' credentials: SSM on AWS, SECRET variables on App Platform, 0600 env files on hosts."""
     links: dict[str, Linkable] = field(default_factory=dict)
     """Linked components by name; their connection variables are added to the environment."""
     read_only: bool = False
@@ -123,15 +126,23 @@ class ApiServiceBackend(Protocol):
     ) -> ApiServiceOutputs: ...
 
 
+def secret_names(args: ApiServiceArgs) -> frozenset[str]:
+    """The variables whose values are secrets: the links' credentials and the app's own."""
+    return SECRET_VARS | frozenset(args.secret_env)
+
+
 def service_env(args: ApiServiceArgs) -> dict[str, pulumi.Output[str]]:
-    """The full environment: user variables, then every link's contract variables."""
+    """The full environment: user variables, the app's secrets, then every link's contract
+    variables."""
     env: dict[str, pulumi.Output[str]] = {k: pulumi.Output.from_input(v) for k, v in args.env.items()}
+    for key, value in args.secret_env.items():
+        if key in env:
+            raise ValueError(f"secrets.{key} is also in env; keep it in one of them")
+        env[key] = secret(value)
     for link_name, link in args.links.items():
         for key, value in link.connection_env().items():
-            if key in args.env:
-                raise ValueError(
-                    f"env.{key} collides with a variable from the link to {link_name}; rename it"
-                )
+            if key in args.env or key in args.secret_env:
+                raise ValueError(f"{key} collides with a variable from the link to {link_name}; rename it")
             env[key] = value
     return env
 

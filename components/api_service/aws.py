@@ -20,8 +20,8 @@ from components._lib.certificates import validated_certificate
 from components._lib.images import registry_host, registry_logins
 from components._lib.naming import physical_name
 from components._lib.unique import unique_name
-from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs
-from components.connection import SECRET_VARS, secret
+from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, secret_names
+from components.connection import secret
 from components.contracts import AUTONAME_RANDOM
 from components.contracts.aws import ELB_NAME
 from components.dns import Record, create_record
@@ -146,6 +146,7 @@ def build(
     resources: dict[str, pulumi.Resource] = {}
 
     # --- secrets: one SecureString per secret variable; the container gets its ARN ---------
+    secrets = secret_names(args)
     parameters = {
         key: aws.ssm.Parameter(
             f"{name}-{key.lower().replace('_', '-')}",
@@ -156,10 +157,10 @@ def build(
             opts=child,
         )
         for key, value in env.items()
-        if key in SECRET_VARS
+        if key in secrets
     }
     resources |= {f"parameter_{k}": p for k, p in parameters.items()}
-    plain = {k: v for k, v in env.items() if k not in SECRET_VARS}
+    plain = {k: v for k, v in env.items() if k not in secrets}
 
     # --- roles: execution (pull, logs, read the parameters) and task (what the app may do) --
     execution_role = aws.iam.Role(

@@ -30,7 +30,14 @@ from components._lib.digitalocean import app_name, app_region, ingress_host
 from components._lib.images import ImageRef, parse_image, registry_host, registry_logins
 from components._lib.naming import physical_name
 from components._lib.stored_secrets import StoredSecrets
-from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, setup_jobs, vps
+from components.api_service import (
+    ApiService,
+    ApiServiceArgs,
+    ApiServiceOutputs,
+    secret_names,
+    setup_jobs,
+    vps,
+)
 from components.connection import SECRET_VARS
 from components.dns import Record, create_record
 
@@ -136,13 +143,15 @@ def app_envs(
     env_type: type = do.AppSpecServiceEnvArgs,
     component: str = "",
     secrets: StoredSecrets | None = None,
+    secret_keys: frozenset[str] = SECRET_VARS,
 ) -> list:
     """App Platform variables, read at run time: SECRET when they carry a credential
-    (DATABASE_URL, PGPASSWORD … — DESIGN §5), GENERAL otherwise. A SECRET is sent in the form
-    DigitalOcean stored it last time while its plaintext is unchanged (`secrets`)."""
+    (DATABASE_URL, PGPASSWORD … — DESIGN §5, and the app's own `secrets`), GENERAL otherwise.
+    A SECRET is sent in the form DigitalOcean stored it last time while its plaintext is
+    unchanged (`secrets`)."""
     envs = []
     for key, value in sorted(env.items()):
-        secret = key in SECRET_VARS
+        secret = key in secret_keys
         if secret and secrets is not None:
             value = secrets.value(f"{component}.env.{key}", value)
         envs.append(env_type(key=key, value=value, scope="RUN_TIME", type="SECRET" if secret else "GENERAL"))
@@ -276,7 +285,7 @@ def _app_platform(
                         timeout_seconds=5,
                         failure_threshold=3,
                     ),
-                    envs=app_envs(env, do.AppSpecServiceEnvArgs, name, secrets),
+                    envs=app_envs(env, do.AppSpecServiceEnvArgs, name, secrets, secret_names(args)),
                     **scaling(
                         args,
                         do.AppSpecServiceAutoscalingArgs,
@@ -303,7 +312,7 @@ def _app_platform(
         spec_fields["workers"] = [
             do.AppSpecWorkerArgs(
                 image=do.AppSpecWorkerImageArgs(**image_fields),
-                envs=app_envs(env, do.AppSpecWorkerEnvArgs, name, secrets),
+                envs=app_envs(env, do.AppSpecWorkerEnvArgs, name, secrets, secret_names(args)),
                 **scaling(
                     args,
                     do.AppSpecWorkerAutoscalingArgs,
