@@ -7,6 +7,7 @@ component totals and the grand total are converted, with the dated rate in
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -146,8 +147,43 @@ def diff(before: Estimate, after: Estimate) -> list[ComponentDiff]:
     return rows
 
 
+class NotFinite(ValueError):
+    """An amount or quantity that is infinite or not a number: it has no meaning as a cost, and
+    no JSON form (Python would write a bare `Infinity`). The message names where it is."""
+
+
+def check_finite(est: Estimate) -> None:
+    """Raise NotFinite unless every amount and quantity of `est` is a finite number: an
+    `.inf` usage quantity, or a size so large that its price overflows, must stop the command,
+    not print `€inf` or pass a budget check that compares NaN."""
+    for comp in est.components.values():
+        for line in comp.lines:
+            if not all(math.isfinite(v) for v in (line.quantity, line.unit_price, line.monthly)):
+                raise NotFinite(
+                    f"{comp.name}: {line.name} costs a number that is not finite; "
+                    "check multicloud:usage and the sizes in the stack or document"
+                )
+        if not math.isfinite(comp.monthly):
+            raise NotFinite(f"{comp.name}: its monthly total is not a finite number")
+    if not math.isfinite(est.total):
+        raise NotFinite("the monthly total is not a finite number")
+
+
+def _finite_tree(value: Any, where: str) -> None:
+    """Raise NotFinite at the first float in `value` that JSON cannot hold."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise NotFinite(f"{where} is not a finite number; it has no JSON form")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _finite_tree(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _finite_tree(item, f"{where}[{index}]")
+
+
 def infracost_json(est: Estimate, project: str, stack: str, before: Estimate | None = None) -> dict[str, Any]:
-    """The estimate in the shape Infracost users know (`totalMonthlyCost`, `costComponents`)."""
+    """The estimate in the shape Infracost users know (`totalMonthlyCost`, `costComponents`).
+    Every number in it is finite (NotFinite otherwise), so `json.dumps(allow_nan=False)` holds."""
 
     def breakdown(e: Estimate) -> dict[str, Any]:
         return {
@@ -188,10 +224,13 @@ def infracost_json(est: Estimate, project: str, stack: str, before: Estimate | N
         doc["projects"][0]["pastBreakdown"] = breakdown(before)
         doc["pastTotalMonthlyCost"] = _money(convert(before.total, before.currency, est.currency))
         doc["diffTotalMonthlyCost"] = _money(est.total - convert(before.total, before.currency, est.currency))
+    _finite_tree(doc, "the JSON estimate")
     return doc
 
 
 def _money(value: float, places: int = 2) -> str:
+    if not math.isfinite(value):
+        raise NotFinite("an amount of the estimate is not a finite number; check multicloud:usage")
     return f"{value:.{places}f}"
 
 

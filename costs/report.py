@@ -1,4 +1,9 @@
-"""Present estimates: terminal tables, Markdown (pull-request comments) and an SVG chart."""
+"""Present estimates: terminal tables, Markdown (pull-request comments) and an SVG chart.
+
+Names in an estimate can come from a document anyone wrote (`--from-preview`): they are shown
+with control characters escaped (stacks.grammars.printable), as Rich Text rather than markup
+in tables, and with `|` escaped in Markdown table cells.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,14 @@ from dataclasses import dataclass
 from html import escape
 
 from costs.estimate import ComponentDiff, Estimate, eur_usd, fmt
+from stacks.grammars import printable
 
 MARKER = "<!-- multicloud-cost -->"
+
+
+def _cell(text: str) -> str:
+    """A name in a Markdown table cell: one line, no column break."""
+    return printable(text).replace("|", "\\|")
 
 
 def usage_note(est: Estimate) -> str:
@@ -28,22 +39,30 @@ def fx_note() -> str:
 def table(est: Estimate, title: str) -> object:
     """A rich Table: one row per component, with its lines beneath."""
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=title, show_lines=False, title_justify="left")
+    # Text cells, never markup: a "[/]" in a name prints as it is instead of ending a style.
+    t = Table(title=Text(printable(title)), show_lines=False, title_justify="left")
     t.add_column("component")
     t.add_column("line")
     t.add_column("quantity", justify="right")
     t.add_column("monthly", justify="right")
     for comp in sorted(est.components.values(), key=lambda c: (-c.monthly, c.name)):
         t.add_row(
-            f"[bold]{comp.name}[/] ({comp.kind})", "", "", f"[bold]{fmt(comp.monthly, est.currency)}[/]"
+            Text.assemble((printable(comp.name), "bold"), f" ({printable(comp.kind)})"),
+            "",
+            "",
+            Text(fmt(comp.monthly, est.currency), style="bold"),
         )
         for line in comp.lines:
             mark = " *" if line.usage_based else ""
             t.add_row(
-                "", line.name + mark, f"{line.quantity:,.4g} {line.unit}", fmt(line.monthly, line.currency)
+                "",
+                Text(printable(line.name + mark)),
+                Text(printable(f"{line.quantity:,.4g} {line.unit}")),
+                fmt(line.monthly, line.currency),
             )
-    t.add_row("[bold]total[/]", "", "", f"[bold]{fmt(est.total, est.currency)}[/]")
+    t.add_row(Text("total", style="bold"), "", "", Text(fmt(est.total, est.currency), style="bold"))
     return t
 
 
@@ -51,14 +70,14 @@ def unpriced_note(est: Estimate) -> str:
     """Which resources have no price (never counted as 0 silently)."""
     if not est.unpriced:
         return "every resource is priced or known to be free"
-    kinds = sorted({r.type for r in est.unpriced})
+    kinds = sorted({printable(r.type) for r in est.unpriced})
     return f"{len(est.unpriced)} resources UNPRICED (not in the total): {', '.join(kinds)}"
 
 
 def markdown(est: Estimate, title: str) -> str:
     """The estimate as Markdown."""
     rows = [
-        f"### {title}",
+        f"### {printable(title)}",
         "",
         f"**{fmt(est.total, est.currency)} per month**",
         "",
@@ -66,7 +85,7 @@ def markdown(est: Estimate, title: str) -> str:
         "|---|---|---:|",
     ]
     for comp in sorted(est.components.values(), key=lambda c: (-c.monthly, c.name)):
-        rows.append(f"| {comp.name} | {comp.kind} | {fmt(comp.monthly, est.currency)} |")
+        rows.append(f"| {_cell(comp.name)} | {_cell(comp.kind)} | {fmt(comp.monthly, est.currency)} |")
     rows += [
         "",
         "<details><summary>Lines</summary>",
@@ -77,7 +96,8 @@ def markdown(est: Estimate, title: str) -> str:
     for comp in sorted(est.components.values(), key=lambda c: c.name):
         for line in comp.lines:
             rows.append(
-                f"| {comp.name} | {line.name}{' *' if line.usage_based else ''} | {line.quantity:,.4g} {line.unit} | {fmt(line.monthly, line.currency)} |"
+                f"| {_cell(comp.name)} | {_cell(line.name)}{' *' if line.usage_based else ''} | "
+                f"{line.quantity:,.4g} {_cell(line.unit)} | {fmt(line.monthly, line.currency)} |"
             )
     rows += [
         "",
@@ -124,7 +144,7 @@ def diff_markdown(
     )
     lines = [
         MARKER,
-        f"### 💰 {title}",
+        f"### 💰 {printable(title)}",
         "",
         f"{headline}: {fmt(old_total, cur)} → **{fmt(after.total, cur)}**",
         "",
@@ -133,7 +153,7 @@ def diff_markdown(
     ]
     for r in sorted(rows, key=lambda r: -abs(r.change)):
         lines.append(
-            f"| {r.name} | {fmt(r.before, cur)} | {fmt(r.after, cur)} | {fmt(r.change, cur, signed=True)} |"
+            f"| {_cell(r.name)} | {fmt(r.before, cur)} | {fmt(r.after, cur)} | {fmt(r.change, cur, signed=True)} |"
         )
     if changes:
         lines += [
@@ -143,7 +163,9 @@ def diff_markdown(
             "| Change | Resource | Previous | New |",
             "|---|---|---:|---:|",
         ]
-        lines += [f"| {op} | {name} | {fmt(b, cur)} | {fmt(a, cur)} |" for op, name, b, a in changes]
+        lines += [
+            f"| {_cell(op)} | {_cell(name)} | {fmt(b, cur)} | {fmt(a, cur)} |" for op, name, b, a in changes
+        ]
         lines += ["", "</details>"]
     lines += [
         "",
@@ -177,12 +199,12 @@ def compare_markdown(columns: list[Column], currency: str) -> str:
             cells.append(
                 fmt(convert(comp.monthly, col.estimate.currency, currency), currency) if comp else "—"
             )
-        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+        rows.append(f"| {_cell(name)} | " + " | ".join(cells) + " |")
     totals = [
         f"**{fmt(convert(c.estimate.total, c.estimate.currency, currency), currency)}**" for c in columns
     ]
     rows.append("| **total** | " + " | ".join(totals) + " |")
-    notes = [f"- {col.label}: {note}" for col in columns for note in col.notes]
+    notes = [f"- {col.label}: {printable(note)}" for col in columns for note in col.notes]
     if notes:
         rows += ["", *notes]
     return "\n".join(rows) + "\n"
@@ -199,14 +221,14 @@ def bar_chart_svg(columns: list[Column], currency: str, title: str) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="13">',
         '<rect width="100%" height="100%" fill="white"/>',
-        f'<text x="16" y="28" font-size="16" font-weight="bold">{escape(title)}</text>',
+        f'<text x="16" y="28" font-size="16" font-weight="bold">{escape(printable(title))}</text>',
     ]
     span = width - left - 110
     for i, (label, total) in enumerate(totals):
         y = top + i * (bar_h + gap)
         w = max(2.0, span * total / biggest)
         parts += [
-            f'<text x="16" y="{y + bar_h * 0.68:.1f}">{escape(label)}</text>',
+            f'<text x="16" y="{y + bar_h * 0.68:.1f}">{escape(printable(label))}</text>',
             f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#3b6fd4" rx="3"/>',
             f'<text x="{left + w + 8:.1f}" y="{y + bar_h * 0.68:.1f}">{escape(fmt(total, currency))}/mo</text>',
         ]

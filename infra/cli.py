@@ -6,32 +6,50 @@
 
 No credentials and no Pulumi CLI are needed: `plan` and `render` run the real program
 (`__main__.py`) under Pulumi mocks.
+
+Exit codes: 0 fine, 2 bad input (config, file, preview document, option or output path),
+3 over budget, 4 the guard refuses; 1 only for a bug of ours ("internal error"). Every
+problem is one line, and nothing read from a file reaches the terminal unescaped.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
-import gc
+import contextlib
+import errno
 import io
 import json
+import math
 import os
+import re
+import stat
 import sys
 import tarfile
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path, PurePosixPath
+from typing import Any, NoReturn
 
 import yaml
 from rich.console import Console
+from rich.text import Text
 
 from components.connection import SECRET_VARS
 from components.contracts import ContractBreach
 from infra.offline import Plan, find_project, plan
 from stacks.capabilities import placed_on_host
+from stacks.grammars import printable
 from stacks.loader import ConfigError
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BUDGET, EXIT_GUARD = 0, 1, 2, 3, 4
+
+# Pulumi's rule for stack names; anything else could name a file outside the project.
+STACK_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+# Documents larger than this are not a preview or an export of a stack we could price.
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 
 
 def fmt(amount: float, currency: str, signed: bool = False) -> str:
@@ -45,41 +63,110 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point."""
     parser = _parser()
     args = parser.parse_args(argv)
-    # Wide enough that plan lines are never cut when piped to a file or CI log.
-    out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    # Wide enough that plan lines are never cut when piped to a file or CI log. No emoji codes
+    # and no markup in anything printed: names and paths come from files and the command line.
+    out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 200)
+    err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+
+    def problem(line: str) -> None:
+        err.print(printable(line), markup=False)
+
     try:
-        if args.command == "guard":
-            return int(_guard(args, out))
-        stack_file, stack = _stack_file(args)
-        try:
+        with event_loops():
+            if args.command == "guard":
+                return int(_guard(args, out))
+            stack_file, stack = _stack_file(args)
             return int(args.handler(args, stack_file, stack, out))
-        finally:
-            # The mock monitor's worker threads each made an event loop; collect them while the
-            # interpreter is whole (at exit their __del__ can hit half-torn-down sockets).
-            gc.collect()
     except (ConfigError, ContractBreach) as e:
         for line in e.lines():
-            err.print(line, markup=False)
+            problem(line)
         return EXIT_CONFIG
-    except (FileNotFoundError, NotADirectoryError, PermissionError) as e:
-        err.print(f"error: {e}", markup=False)
-        return EXIT_ERROR
     except UsageError as e:
-        err.print(f"infra {args.command}: {e}", markup=False)
+        problem(f"infra {args.command}: {e}")
+        return EXIT_CONFIG
+    except OSError as e:  # a file or directory the command was pointed at, or could not write
+        problem(f"infra {args.command}: {_os_problem(e)}")
         return EXIT_CONFIG
     except Exception as e:
-        err.print(
-            f"internal error ({type(e).__name__}); please report it with the stack file (no secrets needed)",
-            markup=False,
+        problem(
+            f"internal error ({type(e).__name__}); please report it with the stack file (no secrets needed)"
         )
         if os.environ.get("MULTICLOUD_DEBUG"):
             raise
         return EXIT_ERROR
 
 
+def _os_problem(e: OSError) -> str:
+    """One line for an OSError: the file and the reason, never a traceback."""
+    if e.filename is None:
+        return str(e)
+    return f"{e.filename}: {e.strerror or type(e).__name__}"
+
+
+@contextlib.contextmanager
+def event_loops() -> Iterator[None]:
+    """Run a command on a fresh event loop, and close it and every loop its threads made.
+
+    The mock monitor answers the program from worker threads of the loop's default executor,
+    and Pulumi gives each of them an event loop of its own
+    (`pulumi.runtime.sync_await._ensure_event_loop`). Nobody closed those: at interpreter
+    exit their `__del__` ran against half torn-down sockets and now and then printed
+    "Exception ignored in BaseEventLoop.__del__ … Invalid file descriptor: -1". Here each
+    worker makes its loop when it starts, and all are closed with the executor before the
+    command returns.
+    """
+    worker_loops: list[asyncio.AbstractEventLoop] = []
+    lock = threading.Lock()
+
+    def start_worker() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)  # the one _ensure_event_loop finds in this thread
+        with lock:
+            worker_loops.append(loop)
+
+    # The loop this thread had (tests call main() between plans), read without making one.
+    previous = getattr(getattr(asyncio.get_event_loop_policy(), "_local", None), "_loop", None)
+    loop = asyncio.new_event_loop()
+    executor = ThreadPoolExecutor(thread_name_prefix="infra-mock", initializer=start_worker)
+    loop.set_default_executor(executor)
+    asyncio.set_event_loop(loop)
+    try:
+        yield
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+        for each in [loop, *worker_loops]:
+            _close_loop(each)
+        if previous is not None:
+            asyncio.set_event_loop(previous)
+        else:
+            # As at start: no loop set, and the next get_event_loop() in this thread makes one
+            # (set_event_loop(None) would make it raise instead).
+            asyncio.set_event_loop_policy(None)
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what is still pending on `loop`, then close it (what asyncio.run does)."""
+    try:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its error line escaped: it quotes the offending argument."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_CONFIG, printable(f"{self.prog}: error: {message}") + "\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="infra",
         description="Validate, plan and render multicloud stacks offline (no credentials, no Pulumi CLI).",
     )
@@ -101,7 +188,7 @@ def _parser() -> argparse.ArgumentParser:
     p = add(
         "render", "Write the generated host files (cloud-init, compose, Caddyfile, env templates).", _render
     )
-    p.add_argument("--out", metavar="DIR", type=Path, required=True, help="directory to write into")
+    p.add_argument("--out", metavar="DIR", required=True, help="directory to write into")
     p = add(
         "cost", "Monthly cost of the stack, offline; compare targets, diff a change, check the budget.", _cost
     )
@@ -137,15 +224,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _stack_file(args: argparse.Namespace) -> tuple[Path, str]:
+    """The stack file and the stack's name. Whether the file can be read is the loader's to
+    say (stacks.loader.read_stack_file: missing, a directory, not UTF-8, not YAML)."""
     if args.config is not None:
         path = Path(args.config)
-        if not path.is_file():
-            raise FileNotFoundError(f"no such stack file: {path}")
         name = path.stem.removeprefix("Pulumi.") if path.name.startswith("Pulumi.") else path.stem
         return path, name
+    if not STACK_NAME.fullmatch(args.stack):
+        raise UsageError("--stack: a stack name has letters, digits, '_', '.' and '-' only (at most 100)")
     path = find_project() / f"Pulumi.{args.stack}.yaml"
     if not path.is_file():
-        raise FileNotFoundError(f"no Pulumi.{args.stack}.yaml in {path.parent}")
+        raise UsageError(f"no Pulumi.{args.stack}.yaml in {path.parent}")
     return path, args.stack
 
 
@@ -158,12 +247,25 @@ def _validate(args: argparse.Namespace, stack_file: Path, stack: str, out: Conso
     result = plan(stack_file, stack)
     spec = result.spec
     custom = sum(1 for r in result.registrations if r.custom and not r.type.startswith("pulumi:"))
+    _print_warnings(spec)
     out.print(
-        f"{stack_file}: valid ({len(spec.services)} services, {len(spec.hosts)} hosts, {spec.environment}; "
-        f"{custom} resources within their providers' rules)",
+        printable(
+            f"{stack_file}: valid ({len(spec.services)} services, {len(spec.hosts)} hosts, {spec.environment}; "
+            f"{custom} resources within their providers' rules)"
+        ),
         markup=False,
     )
     return EXIT_OK
+
+
+def _print_warnings(spec: Any) -> None:
+    """What is valid but probably wrong (stacks.checks.warnings), one line each on stderr."""
+    from stacks.checks import warnings
+    from stacks.loader import NAMESPACE
+
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    for path, message in warnings(spec):
+        err.print(printable(f"warning: {NAMESPACE}:{path}: {message}"), markup=False)
 
 
 def load_file_offline(stack_file: Path) -> Any:
@@ -181,8 +283,9 @@ def load_file_offline(stack_file: Path) -> Any:
 
 def _plan(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) -> int:
     result = plan(stack_file, stack)
+    _print_warnings(result.spec)
     if args.json:
-        print(json.dumps(plan_json(result), indent=2, sort_keys=False))
+        print(_json_text(plan_json(result)))
     else:
         out.print(plan_tree(result))
         stateful = sum(1 for r in result.registrations if r.protect)
@@ -191,9 +294,21 @@ def _plan(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) 
         )
         out.print(
             f"\n{custom} resources in {len(_top_level(result))} components; "
-            f"{stateful} protected ({result.spec.environment}). Nothing was created: this ran under mocks."
+            f"{stateful} protected ({result.spec.environment}). Nothing was created: this ran under mocks.",
+            markup=False,
         )
     return EXIT_OK
+
+
+def _json_text(doc: Any) -> str:
+    """`doc` as JSON, and only JSON: a number that is not finite (no JSON form) is refused."""
+    try:
+        return json.dumps(doc, indent=2, allow_nan=False)
+    except ValueError:
+        raise UsageError(
+            "a number in the output is not finite (infinite or not a number); "
+            "check multicloud:usage and the sizes in the stack or document"
+        ) from None
 
 
 def plan_json(result: Plan) -> dict[str, Any]:
@@ -233,28 +348,37 @@ def plan_tree(result: Plan) -> Any:
     children: dict[str, list[Any]] = {}
     for r in result.registrations:
         children.setdefault(r.parent, []).append(r)
+    # Labels are Text, never markup: names and inputs come from the stack file, and a branch
+    # such as "main[/]" must print as it is (printable() escapes control characters too).
     tree = Tree(
-        f"[bold]{result.project}[/] · stack [bold]{result.stack}[/] ({result.spec.environment})"
-        f" · [green]{fmt(costs.total, costs.currency)}/month[/] estimated (details: infra cost)"
+        Text.assemble(
+            (printable(result.project), "bold"),
+            " · stack ",
+            (printable(result.stack), "bold"),
+            f" ({result.spec.environment}) · ",
+            (f"{fmt(costs.total, costs.currency)}/month", "green"),
+            " estimated (details: infra cost)",
+        )
     )
 
     def add(node: Any, reg: Any) -> None:
-        label = f"{_short(reg.type)} [bold]{reg.name}[/]"
+        label = Text.assemble(f"{printable(_short(reg.type))} ", (printable(reg.name), "bold"))
         comp = costs.components.get(reg.name) if reg.type.startswith("multicloud:") else None
         svc = result.spec.services.get(reg.name)
         on_host = svc is not None and placed_on_host(svc.kind, svc.target, getattr(svc, "runtime", None))
         if comp is not None and reg.parent.endswith(f"::multicloud-{result.stack}"):
             if not on_host:
-                label += f"  [green]{fmt(comp.monthly, costs.currency)}/mo[/]"
+                label.append(f"  {fmt(comp.monthly, costs.currency)}/mo", style="green")
             elif comp.monthly:  # a load balancer in front of the hosts
-                label += f"  [green]{fmt(comp.monthly, costs.currency)}/mo[/] [dim]+ its hosts[/]"
+                label.append(f"  {fmt(comp.monthly, costs.currency)}/mo", style="green")
+                label.append(" + its hosts", style="dim")
             else:
-                label += "  [dim](priced on its host)[/]"
+                label.append("  (priced on its host)", style="dim")
         detail = _summary(reg)
         if detail:
-            label += f"  [dim]{detail}[/]"
+            label.append(f"  {printable(detail)}", style="dim")
         if reg.protect:
-            label += "  [yellow]protected[/]"
+            label.append("  protected", style="yellow")
         branch = node.add(label)
         for child in children.get(reg.urn, []):
             add(branch, child)
@@ -345,7 +469,7 @@ def _assert_no_secret(text: str, secrets: set[str]) -> None:
 
 def _cost(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) -> int:
     from costs import budget as budget_rules
-    from costs.estimate import diff, estimate, estimate_plan, infracost_json
+    from costs.estimate import NotFinite, check_finite, diff, estimate, estimate_plan, infracost_json
     from costs.report import diff_markdown, markdown, resource_changes, table, unpriced_note, usage_note
     from costs.sources import from_export, from_preview
 
@@ -357,34 +481,45 @@ def _cost(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) 
     currency = spec.budget.currency if spec.budget else None
     before = None
     ops: dict[str, str] = {}
-    title = f"multicloud/{stack}"
+    title = f"multicloud/{printable(stack)}"
 
     if args.from_preview or args.from_export:
         source = args.from_preview or args.from_export
-        try:
-            doc = json.loads(Path(source).read_text())
-        except json.JSONDecodeError as e:
-            raise UsageError(f"{source} is not JSON (line {e.lineno})") from None
+        doc = read_document(source)
         if args.from_preview:
-            change = from_preview(doc)
+            _check_preview(source, doc)
+            with _priced(source):
+                change = from_preview(doc)
+                before = estimate(change.before, spec.usage, currency)
+                current = estimate(change.after, spec.usage, currency or before.currency)
             ops = change.ops
-            before = estimate(change.before, spec.usage, currency)
-            current = estimate(change.after, spec.usage, currency or before.currency)
             title += " (pulumi preview)"
         else:
-            current = estimate(from_export(doc), spec.usage, currency)
+            _check_export(source, doc)
+            with _priced(source):
+                current = estimate(from_export(doc), spec.usage, currency)
             title += " (stack export)"
     else:
         current = estimate_plan(plan(stack_file, stack), currency)
         if args.base:
             base_file = _base_file(args.base, stack_file)
             before = estimate_plan(plan(base_file, stack), current.currency)
+    try:
+        for each in (current, before):
+            if each is not None:
+                check_finite(each)
+    except NotFinite as e:
+        raise UsageError(str(e)) from None
 
     if args.compare:
         return _compare(args, stack_file, stack, current, out)
 
     if args.format == "json":
-        print(json.dumps(infracost_json(current, "multicloud", stack, before), indent=2))
+        try:
+            doc_out = infracost_json(current, "multicloud", stack, before)
+        except NotFinite as e:
+            raise UsageError(str(e)) from None
+        print(_json_text(doc_out))
     elif args.format == "markdown":
         changes = resource_changes(ops, before, current) if before and ops else None
         print(
@@ -396,12 +531,12 @@ def _cost(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) 
         if before is not None:
             from rich.table import Table
 
-            t = Table(title=f"{title}: change", title_justify="left")
+            t = Table(title=Text(f"{title}: change"), title_justify="left")
             for col in ("component", "previous", "new", "diff"):
                 t.add_column(col, justify="left" if col == "component" else "right")
             for row in diff(before, current):
                 t.add_row(
-                    row.name,
+                    Text(printable(row.name)),
                     fmt(row.before, current.currency),
                     fmt(row.after, current.currency),
                     fmt(row.change, current.currency, signed=True),
@@ -412,15 +547,22 @@ def _cost(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) 
                 for col in ("change", "resource", "previous", "new"):
                     r.add_column(col, justify="right" if col in ("previous", "new") else "left")
                 for op, name, b, a in resource_changes(ops, before, current):
-                    r.add_row(op, name, fmt(b, current.currency), fmt(a, current.currency))
+                    r.add_row(
+                        Text(printable(op)),
+                        Text(printable(name)),
+                        fmt(b, current.currency),
+                        fmt(a, current.currency),
+                    )
                 out.print(r)
         out.print(table(current, title))
-        out.print(f"[dim]{usage_note(current)}[/]")
-        out.print(f"[dim]{unpriced_note(current)}[/]")
+        out.print(Text(usage_note(current), style="dim"))
+        out.print(Text(unpriced_note(current), style="dim"))
 
     if args.check_budget:
         if spec.budget is None:
             raise UsageError("--check-budget needs multicloud:budget: {monthly: ..., currency: ...}")
+        if not math.isfinite(spec.budget.monthly):
+            raise UsageError("multicloud:budget.monthly is not a finite number; no estimate can break it")
         broken = budget_rules.violations(
             current.total,
             current.currency,
@@ -431,10 +573,110 @@ def _cost(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) 
             max_increase_percent=spec.budget.max_increase_percent,
         )
         for reason in broken:
-            Console(stderr=True, highlight=False).print(f"over budget: {reason}", markup=False)
+            Console(stderr=True, highlight=False, emoji=False).print(
+                printable(f"over budget: {reason}"), markup=False
+            )
         if broken:
             return EXIT_BUDGET
     return EXIT_OK
+
+
+def read_document(path: Path) -> Any:
+    """A JSON document Pulumi wrote (`preview --json`, `stack export`), or UsageError with one
+    line: missing, unreadable, not UTF-8, not JSON, numbers JSON has no form for (NaN,
+    Infinity, 1e999) or nesting too deep to be one of Pulumi's."""
+    try:
+        with Path(path).open("rb") as handle:
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+    except FileNotFoundError:
+        raise UsageError(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a directory, not a JSON file") from None
+    except OSError as e:
+        raise UsageError(f"{path} cannot be read ({e.strerror or type(e).__name__})") from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise UsageError(f"{path} is larger than {MAX_DOCUMENT_BYTES // 2**20} MB")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text; expected JSON") from None
+    try:
+        return json.loads(text, parse_constant=_not_a_number, parse_float=_finite_float)
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{path} is not JSON (line {e.lineno})") from None
+    except RecursionError:
+        raise UsageError(f"{path} nests values too deeply to be a Pulumi document") from None
+    except ValueError:  # NaN, Infinity, 1e999, or an integer of thousands of digits
+        raise UsageError(f"{path} holds a number that is out of range or not finite") from None
+
+
+def _not_a_number(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number out of range")
+    return value
+
+
+def _check_preview(source: Path, doc: Any) -> None:
+    from infra.guard import PreviewError, read_preview
+
+    try:
+        read_preview(doc)
+    except PreviewError as e:
+        raise UsageError(f"{source} {e}") from None
+
+
+def _check_export(source: Path, doc: Any) -> None:
+    """Fail on anything that is not a `pulumi stack export` document (what from_export reads)."""
+    from infra.guard import parse_urn
+
+    expected = 'expected the output of `pulumi stack export` (a JSON object with "deployment")'
+    if not isinstance(doc, dict):
+        raise UsageError(f"{source} is not a JSON object; {expected}")
+    if "steps" in doc:
+        raise UsageError(f"{source} is a `pulumi preview --json` document; price it with --from-preview")
+    deployment = doc.get("deployment", doc if "resources" in doc else None)
+    if not isinstance(deployment, dict):
+        raise UsageError(f'{source} has no "deployment" object; {expected}')
+    resources = deployment.get("resources")
+    if resources is None:
+        resources = []  # an empty stack's export has none
+    if not isinstance(resources, list):
+        raise UsageError(f"{source}: deployment.resources is not a list; {expected}")
+    for i, res in enumerate(resources):
+        where = f"{source}: deployment.resources[{i}]"
+        if not isinstance(res, dict):
+            raise UsageError(f"{where} is not an object")
+        if parse_urn(res.get("urn")) is None:
+            raise UsageError(
+                f"{where}.urn is not a Pulumi URN (urn:pulumi:<stack>::<project>::<type>::<name>)"
+            )
+        for key, kind, optional in (
+            ("type", str, False),
+            ("parent", str, True),
+            ("inputs", dict, True),
+            ("outputs", dict, True),
+        ):
+            value = res.get(key)
+            if not isinstance(value, kind) and not (optional and value is None):
+                raise UsageError(f"{where}.{key} is not {'a string' if kind is str else 'an object'}")
+
+
+@contextlib.contextmanager
+def _priced(source: Path) -> Iterator[None]:
+    """Pricing reads each resource's inputs in the shape its provider gives them; a document
+    that was edited by hand may not have it. That is bad input (exit 2), not our bug."""
+    try:
+        yield
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+        raise UsageError(
+            f"{source}: a resource's inputs do not have the shape its provider gives them; "
+            "price the unmodified output of pulumi"
+        ) from None
 
 
 def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: Any, out: Console) -> int:
@@ -443,7 +685,7 @@ def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: An
     import yaml
 
     from costs.compare import retarget
-    from costs.estimate import estimate_plan
+    from costs.estimate import NotFinite, check_finite, estimate_plan
     from costs.report import Column, bar_chart_svg, compare_markdown
     from stacks.capabilities import BACKENDS
     from stacks.loader import read_stack_file
@@ -469,22 +711,25 @@ def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: An
                     Column(target, current.__class__(current.currency, {}, [], 0, current.usage, 0), notes)
                 )
                 continue
-        columns.append(Column(f"{target}", estimate_plan(result, current.currency), notes))
+        priced = estimate_plan(result, current.currency)
+        try:
+            check_finite(priced)
+        except NotFinite as e:
+            raise UsageError(str(e)) from None
+        columns.append(Column(f"{target}", priced, notes))
     currency = current.currency
     if args.chart:
         args.chart.write_text(bar_chart_svg(columns, currency, f"multicloud/{stack}: monthly cost by target"))
     if args.format == "json":
         from costs.estimate import infracost_json
 
-        print(
-            json.dumps(
-                {
-                    c.label: infracost_json(c.estimate, "multicloud", stack) | {"notes": c.notes}
-                    for c in columns
-                },
-                indent=2,
-            )
-        )
+        try:
+            doc_out = {
+                c.label: infracost_json(c.estimate, "multicloud", stack) | {"notes": c.notes} for c in columns
+            }
+        except NotFinite as e:
+            raise UsageError(str(e)) from None
+        print(_json_text(doc_out))
     elif args.format == "markdown":
         print(compare_markdown(columns, currency))
     else:
@@ -492,7 +737,10 @@ def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: An
 
         from costs.estimate import convert
 
-        t = Table(title=f"multicloud/{stack}: monthly cost by target ({currency})", title_justify="left")
+        t = Table(
+            title=Text(f"multicloud/{printable(stack)}: monthly cost by target ({currency})"),
+            title_justify="left",
+        )
         t.add_column("component")
         for c in columns:
             t.add_column(c.label, justify="right")
@@ -503,20 +751,20 @@ def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: An
                 cells.append(
                     fmt(convert(comp.monthly, c.estimate.currency, currency), currency) if comp else "—"
                 )
-            t.add_row(name, *cells)
+            t.add_row(Text(printable(name)), *cells)
         t.add_row(
-            "[bold]total[/]",
+            Text("total", style="bold"),
             *[
-                f"[bold]{fmt(convert(c.estimate.total, c.estimate.currency, currency), currency)}[/]"
+                Text(fmt(convert(c.estimate.total, c.estimate.currency, currency), currency), style="bold")
                 for c in columns
             ],
         )
         out.print(t)
         for c in columns:
             for note in c.notes:
-                out.print(f"[dim]{c.label}: {note}[/]", markup=True)
+                out.print(Text(printable(f"{c.label}: {note}"), style="dim"))
         if args.chart:
-            out.print(f"chart written to {args.chart}")
+            out.print(printable(f"chart written to {args.chart}"), markup=False)
     return EXIT_OK
 
 
@@ -528,6 +776,9 @@ def _base_file(base: str, stack_file: Path) -> Path:
     candidate = Path(base)
     if candidate.is_file():
         return candidate
+    if not base or base.startswith("-"):
+        # git would read it as an option (`--output=…` writes a file).
+        raise UsageError("--base: neither a file nor a git ref")
     root = subprocess.run(
         ["git", "rev-parse", "--show-toplevel"],
         check=False,
@@ -537,38 +788,42 @@ def _base_file(base: str, stack_file: Path) -> Path:
     )
     if root.returncode != 0:
         raise UsageError(f"--base {base}: not a file, and not inside a git checkout")
-    rel = stack_file.resolve().relative_to(Path(root.stdout.strip()))
+    try:
+        rel = stack_file.resolve().relative_to(Path(root.stdout.strip()))
+    except ValueError:
+        raise UsageError(f"--base {base}: {stack_file} is not inside that git checkout") from None
     shown = subprocess.run(
         ["git", "show", f"{base}:{rel.as_posix()}"],
         check=False,
         capture_output=True,
-        text=True,
         cwd=root.stdout.strip(),
     )
     if shown.returncode != 0:
         raise UsageError(f"--base {base}: {rel} does not exist at that git ref")
     tmp = Path(tempfile.mkdtemp()) / stack_file.name
-    tmp.write_text(shown.stdout)
+    tmp.write_bytes(shown.stdout)  # read by the same strict loader as any stack file
     return tmp
 
 
 def _guard(args: argparse.Namespace, out: Console) -> int:
-    from infra.guard import findings
+    from infra.guard import PreviewError, findings
 
+    preview = read_document(args.from_preview)
     try:
-        preview = json.loads(Path(args.from_preview).read_text())
-    except json.JSONDecodeError as e:
-        raise UsageError(f"{args.from_preview} is not JSON (line {e.lineno})") from None
-    found = findings(preview, set(args.allow_replace))
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+        found = findings(preview, set(args.allow_replace))
+    except PreviewError as e:
+        raise UsageError(f"{args.from_preview} {e}") from None
+    err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
     for f in found:
-        err.print(f"refusing: {f.op} of {f.type} {f.name} would lose its data ({f.urn})", markup=False)
+        err.print(
+            printable(f"refusing: {f.op} of {f.type} {f.name} would lose its data ({f.urn})"), markup=False
+        )
     if found:
         err.print(
             "allow each deliberately with --allow-replace URN; migrations: docs/migrations.md", markup=False
         )
         return EXIT_GUARD
-    out.print(f"{args.from_preview}: no stateful resource is replaced or deleted")
+    out.print(printable(f"{args.from_preview}: no stateful resource is replaced or deleted"), markup=False)
     return EXIT_OK
 
 
@@ -577,19 +832,47 @@ BACKUP_SECRETS = frozenset({"RESTIC_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_
 
 
 class UsageError(Exception):
-    """A bad combination of command-line options."""
+    """Bad input that is not stack config: an option, a document, an output path (exit 2)."""
 
 
 # --- render ----------------------------------------------------------------------------
 
 
 def _render(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) -> int:
+    out_dir = output_dir(args.out)  # before the plan: a bad --out fails fast, and creates nothing
     result = plan(stack_file, stack)
-    written = render_hosts(result, args.out)
+    written = render_hosts(result, out_dir)
     for path in written:
-        out.print(str(path))
-    out.print(f"\n{len(written)} files written to {args.out}; secret values are shown as <secret>.")
+        out.print(printable(str(path)), markup=False)
+    out.print(
+        "\n" + printable(f"{len(written)} files written to {out_dir}; secret values are shown as <secret>."),
+        markup=False,
+    )
     return EXIT_OK
+
+
+def output_dir(raw: str) -> Path:
+    """`--out`, checked before anything runs: a path to a directory, or to nothing yet under
+    a directory we may write to. The directory itself may be reached through a link (the
+    user named it); nothing below it is (see `write_under`)."""
+    if not raw.strip():
+        raise UsageError("--out is empty; name the directory to write into (for the current one: --out .)")
+    path = Path(raw)
+    if path.is_symlink() and not path.exists():
+        raise UsageError(f"--out {raw} is a symbolic link to nothing")
+    if path.exists():
+        if not path.is_dir():
+            raise UsageError(f"--out {raw} exists and is not a directory")
+        existing = path
+    else:
+        existing = path.parent
+        while not existing.exists():
+            existing = existing.parent
+        if not existing.is_dir():
+            raise UsageError(f"--out {raw}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {raw}: {existing} is not writable")
+    return path
 
 
 MACHINE_TYPES = ("hcloud:index/server:Server", "digitalocean:index/droplet:Droplet")
@@ -599,16 +882,18 @@ def render_hosts(result: Plan, out_dir: Path) -> list[Path]:
     """Write each host's user-data and release files under out_dir/<host>/, and each App
     Platform app's spec under out_dir/apps/ (secrets replaced)."""
     by_urn = {r.urn: r for r in result.registrations}
+    app_secrets = frozenset(n for svc in result.spec.services.values() for n in getattr(svc, "secrets", []))
     written: list[Path] = []
+    out_dir.mkdir(parents=True, exist_ok=True)
     for reg in result.registrations:
         if reg.type == "digitalocean:index/app:App":
             spec = _redact_app_envs(reg.inputs.get("spec", {}))
             text = yaml.safe_dump(spec, sort_keys=False, width=1000)
-            written.append(_write(out_dir / "apps" / f"{reg.name}.yaml", text, result))
+            written.append(_write(out_dir, f"apps/{reg.name}.yaml", text, result))
         if reg.type in MACHINE_TYPES:
             host = by_urn[reg.parent].name
             written.append(
-                _write(out_dir / host / "cloud-init.yaml", reg.raw_inputs.get("userData", ""), result)
+                _write(out_dir, f"{host}/cloud-init.yaml", reg.raw_inputs.get("userData", ""), result)
             )
         if reg.type == "command:remote:Command":
             host = by_urn[by_urn[reg.parent].parent].name
@@ -621,9 +906,9 @@ def render_hosts(result: Plan, out_dir: Path) -> list[Path]:
                     assert data is not None
                     text = data.read().decode()
                     if member.name.startswith(("env/", "backup/")):
-                        text = _env_template(text)
-                    target = out_dir / host / "release" / member.name
-                    written.append(_write(target, text, result, mode=member.mode))
+                        text = _env_template(text, app_secrets)
+                    target = f"{host}/release/{member.name}"
+                    written.append(_write(out_dir, target, text, result, mode=member.mode))
     return written
 
 
@@ -638,22 +923,84 @@ def _redact_app_envs(spec: Any) -> Any:
     return spec
 
 
-def _env_template(text: str) -> str:
+def _env_template(text: str, app_secrets: frozenset[str] = frozenset()) -> str:
+    """An env file with the values of secret variables — the links' credentials, the backup
+    keys and the application's own `secrets:` — replaced by <secret>."""
     lines = []
     for line in text.splitlines():
         key = line.partition("=")[0]
-        lines.append(f"{key}=<secret>" if key in SECRET_VARS | BACKUP_SECRETS else line)
+        lines.append(f"{key}=<secret>" if key in SECRET_VARS | BACKUP_SECRETS | app_secrets else line)
     return "\n".join(lines) + "\n"
 
 
-def _write(path: Path, text: str, result: Plan, mode: int = 0o644) -> Path:
+def _write(out_dir: Path, relative: str, text: str, result: Plan, mode: int = 0o644) -> Path:
     for secret in sorted(result.secret_values, key=len, reverse=True):
         if secret:
             text = text.replace(secret, "<secret>")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    path.chmod(mode & 0o755 | 0o600)
-    return path
+    return write_under(out_dir, relative, text.encode(), mode & 0o755 | 0o600)
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+
+def write_under(root: Path, relative: str, data: bytes, mode: int) -> Path:
+    """Write `data` to root/relative, creating directories, without following a symbolic link
+    anywhere below `root`.
+
+    Each directory is opened relative to its parent with O_NOFOLLOW, so a link planted in
+    the output directory (`main -> /etc`) is refused, not written through, even if it
+    appears while we write. The file itself is written to a new name and renamed into
+    place: an existing link or hard link in its place is never written through.
+    """
+    parts = PurePosixPath(relative).parts
+    if not parts or any(p in ("", ".", "..") or "\0" in p for p in parts) or relative.startswith("/"):
+        raise UsageError(f"refusing to write {relative}: not a plain path below --out")
+    shown = root
+    fd = os.open(root, os.O_RDONLY | _DIRECTORY)
+    try:
+        for part in parts[:-1]:
+            shown = shown / part
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(part, 0o755, dir_fd=fd)
+            try:
+                child = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW, dir_fd=fd)
+            except OSError as e:
+                raise _unsafe(shown, e) from None
+            os.close(fd)
+            fd = child
+        name = parts[-1]
+        shown = shown / name
+        try:
+            existing = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            existing = None
+        if existing is not None and stat.S_ISLNK(existing.st_mode):
+            raise UsageError(f"{shown} is a symbolic link; render writes nothing through a link")
+        if existing is not None and not stat.S_ISREG(existing.st_mode):
+            raise UsageError(f"{shown} exists and is not a regular file")
+        temporary = f".{name}.{os.urandom(6).hex()}.tmp"
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=fd)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                os.fchmod(stream.fileno(), mode)
+            os.replace(temporary, name, src_dir_fd=fd, dst_dir_fd=fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary, dir_fd=fd)
+            raise
+    finally:
+        os.close(fd)
+    return shown
+
+
+def _unsafe(path: Path, e: OSError) -> UsageError:
+    if e.errno == errno.ELOOP or (e.errno == errno.ENOTDIR and path.is_symlink()):
+        return UsageError(f"{path} is a symbolic link; render writes nothing through a link")
+    if e.errno == errno.ENOTDIR:
+        return UsageError(f"{path} exists and is not a directory")
+    return UsageError(f"{path}: {e.strerror or type(e).__name__}")
 
 
 if __name__ == "__main__":

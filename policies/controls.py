@@ -46,6 +46,7 @@ from pulumi_policy.proxy import (
     UnknownValueError,
 )
 
+from components._lib.networks import reaches_everyone
 from components._lib.stateful import is_stateful
 from components.connection import SECRET_VARS
 
@@ -849,6 +850,21 @@ def is_world(cidr: Any) -> bool:
         return False
 
 
+def world_sources(sources: Iterable[Any]) -> list[str]:
+    """The sources, when together they are the whole internet — `0.0.0.0/1` with
+    `128.0.0.0/1` as much as `0.0.0.0/0` (components._lib.networks, the config check's rule
+    too); else []."""
+    cidrs = []
+    for source in sources:
+        if isinstance(source, str):
+            try:
+                ipaddress.ip_network(source.strip(), strict=False)
+            except ValueError:
+                continue
+            cidrs.append(source)
+    return cidrs if cidrs and reaches_everyone(cidrs) else []
+
+
 def _protocol(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(int(value))
@@ -946,7 +962,7 @@ def validate_no_world_ingress(args: ResourceValidationArgs, report_violation: Re
     if props is None:
         return
     for where, ports, sources in _ingress(props, args.resource_type):
-        world = [s for s in sources if is_world(s)]
+        world = world_sources(sources)
         exposed = _guarded(ports)
         if not world:
             continue
@@ -970,7 +986,7 @@ def validate_hetzner_firewall_admin_only(
         if get(rule, "direction") not in ("in", MISSING):
             continue
         protocol, port = get(rule, "protocol"), get(rule, "port")
-        world = [s for s in items(get(rule, "sourceIps")) if is_world(s)]
+        world = world_sources(items(get(rule, "sourceIps")))
         if not world or UNKNOWN in (protocol, port):
             continue
         if _protocol(protocol) == "icmp":
@@ -1085,12 +1101,13 @@ def validate_hcloud_delete_protection(
 
 
 def holds_data(resource_type: str, props: dict[str, Any]) -> bool | None:
-    """Whether a resource holds data (components._lib.stateful); None: cannot tell yet."""
+    """Whether a resource holds data (the one list: components._lib.stateful); None: cannot
+    tell yet (a dynamic resource whose endpoint is unknown during preview)."""
     if resource_type == DYNAMIC:
         endpoint = get(props, "endpoint")
         if endpoint is UNKNOWN:
             return None
-        return isinstance(endpoint, str) and "objectstorage" in endpoint
+        return is_stateful(resource_type, {"endpoint": endpoint})
     return is_stateful(resource_type)
 
 
@@ -1154,6 +1171,14 @@ def validate_do_database_firewall_not_world(
                 "database; trust the droplets' tag (type tag) or their addresses instead",
                 None,
             )
+    addresses = [get(rule, "value") for rule in items(get(props, "rules")) if get(rule, "type") == "ip_addr"]
+    together = world_sources(addresses)
+    if together and not any(is_world(a) for a in together):
+        report_violation(
+            f"rules trust ip_addr {', '.join(together)}: together every address on the internet may "
+            "connect to the database; trust the droplets' tag (type tag) or their addresses instead",
+            None,
+        )
 
 
 def validate_do_spaces_private(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -1611,10 +1636,11 @@ POLICIES: list[Policy] = [
     StackValidationPolicy(
         name="prod-protect-stateful",
         description=(
-            "Prod: every resource holding data has the protect option: RDS instances, ElastiCache groups, "
-            "S3 and R2 buckets, Hetzner volumes, floating IPs and servers, DigitalOcean database clusters, "
-            "volumes, Spaces buckets and reserved IPs, generated passwords, and Hetzner "
-            "Object Storage buckets (dynamic resources with an objectstorage endpoint). A server whose "
+            "Prod: every resource holding data (components/_lib/stateful.py) has the protect option: "
+            "RDS instances, ElastiCache groups, S3 and R2 buckets, Hetzner volumes, floating IPs and "
+            "servers, DigitalOcean database clusters, their databases and users, volumes, Spaces buckets "
+            "and reserved IPs, generated passwords, and Hetzner Object Storage buckets (dynamic "
+            "resources with a your-objectstorage.com endpoint). A server whose "
             "VpsHost is listed in stateless_hosts (runs no postgres/redis) is exempt. "
             "A dynamic resource whose endpoint is unknown during preview is skipped."
         ),

@@ -11,6 +11,7 @@ import json
 import re
 import types
 import typing
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,14 +143,20 @@ class RawConfig:
 
 
 def read_stack_file(path: Path) -> RawConfig:
-    """Read a `Pulumi.<stack>.yaml`-format file. Secure values are kept as opaque markers."""
-    try:
-        # The C loader when PyYAML has it: several times faster on every plan.
-        doc = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise ConfigError([("<file>", f"{path} is not valid YAML{where}")]) from None
+    """Read a `Pulumi.<stack>.yaml`-format file. Secure values are kept as opaque markers.
+
+    Strict where PyYAML is lenient: a key given twice in one mapping is an error naming both
+    lines (PyYAML keeps the last one silently). A missing, unreadable, non-UTF-8 or non-YAML
+    file, or one whose top level is not a mapping, is a ConfigError of one line that never
+    quotes the file.
+    """
+    doc = _load_stack_yaml(Path(path))
+    if doc is None:
+        doc = {}  # an empty file: no config at all, as Pulumi reads it
+    if not isinstance(doc, dict):
+        raise ConfigError(
+            [("<file>", f"{path} holds {_yaml_kind(doc)} at the top level; expected a mapping with config:")]
+        )
     config = doc.get("config") or {}
     if not isinstance(config, dict):
         raise ConfigError([("<file>", f"{path} has no config: mapping")])
@@ -163,6 +170,159 @@ def read_stack_file(path: Path) -> RawConfig:
             secrets.add(key)
         values[key] = value
     return RawConfig(values, frozenset(secrets))
+
+
+# Far above any real stack file, far below what would hang a plan: a few KB of anchors and
+# aliases can otherwise expand to billions of values when the config is passed on as JSON.
+_MAX_BYTES = 10 * 1024 * 1024
+_MAX_DEPTH = 100
+_MAX_VALUES = 200_000
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Refused(yaml.YAMLError):
+    """A stack file PyYAML would read but we do not; `message` follows the file's name."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    # Pulumi passes `2024-01-01` to the program as the text it is, not as a date.
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+def _not_config(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    # Sets, ordered maps and binary have no JSON form: Pulumi config cannot carry them.
+    raise _Refused(
+        f"uses the YAML tag {node.tag.rsplit(':', 1)[-1]!r} (line {node.start_mark.line + 1}); "
+        "stack config holds only text, numbers, booleans, lists and mappings"
+    )
+
+
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The C loader when PyYAML has it (several times faster on every plan), checked before
+    anything is constructed: no key twice in a mapping, no self-referring anchors, bounded
+    depth and size, and only values Pulumi config can hold."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _check_node(self, node, "", 0, {}, set())
+        return super().construct_document(node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
+for _tag in ("set", "omap", "pairs", "binary"):
+    _StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _not_config)
+
+
+def _check_node(
+    loader: Any, node: yaml.Node, where: str, depth: int, sizes: dict[int, int], open_: set[int]
+) -> int:
+    """How many values `node` expands to (aliases counted each time they are used); raises
+    _Refused at a duplicate key, a self-referring anchor, or too deep or too large a tree."""
+    line = node.start_mark.line + 1
+    if id(node) in sizes:
+        return sizes[id(node)]
+    if id(node) in open_:
+        raise _Refused(f"has an anchor that contains itself (line {line})")
+    if depth > _MAX_DEPTH:
+        raise _Refused(f"nests values more than {_MAX_DEPTH} levels deep (line {line})")
+    open_.add(id(node))
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        first: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:  # `<<: *base` merges keys; overriding them is its purpose
+                size += _check_node(loader, value_node, where, depth + 1, sizes, open_)
+                continue
+            size += _check_node(loader, key_node, where, depth + 1, sizes, open_)
+            name = "?"
+            if isinstance(key_node, yaml.ScalarNode):
+                # Keys compare as the constructed values do (`1` and `0x1` are one key).
+                key = loader.construct_object(key_node)
+                name = _show_key(key)
+                here = key_node.start_mark.line + 1
+                if isinstance(key, Hashable):
+                    if key in first:
+                        lines = f"lines {first[key]} and {here}" if first[key] != here else f"line {here}"
+                        raise _Refused(
+                            f"defines {where + '.' if where else ''}{name} twice ({lines}); keep one"
+                        )
+                    first[key] = here
+            path = f"{where}.{name}" if where else name
+            size += _check_node(loader, value_node, path, depth + 1, sizes, open_)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            size += _check_node(loader, item, f"{where}[{index}]", depth + 1, sizes, open_)
+    open_.discard(id(node))
+    if size > _MAX_VALUES:
+        raise _Refused(f"expands to more than {_MAX_VALUES} values (anchors and aliases, line {line})")
+    sizes[id(node)] = size
+    return size
+
+
+def _show_key(key: Any) -> str:
+    """A key as it appears in an error: plain names as they are, anything else quoted."""
+    text = "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
+    if re.fullmatch(r"[A-Za-z0-9_:/@-]{1,64}", text):
+        return text
+    return repr(text[:64])
+
+
+def _yaml_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a single value"
+
+
+def _load_stack_yaml(path: Path) -> Any:
+    """The YAML document in `path`, or ConfigError with one line naming the problem."""
+
+    def refuse(message: str) -> ConfigError:
+        return ConfigError([("<file>", f"{path} {message}")])
+
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(_MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise refuse("does not exist") from None
+    except IsADirectoryError:
+        raise refuse("is a directory, not a stack file") from None
+    except PermissionError:
+        raise refuse("cannot be read (permission denied)") from None
+    except OSError as err:
+        raise refuse(f"cannot be read ({err.strerror or type(err).__name__})") from None
+    if len(data) > _MAX_BYTES:
+        raise refuse(f"is larger than {_MAX_BYTES // (1024 * 1024)} MB; a stack file is a few KB")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise refuse(f"is not UTF-8 text (line {line}); save it as UTF-8") from None
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else loader.construct_document(node)
+    except _Refused as err:
+        raise refuse(err.message) from None
+    except yaml.reader.ReaderError as err:
+        line = text.count("\n", 0, err.position) + 1
+        raise refuse(f"holds a control character YAML does not allow (line {line})") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise refuse(f"is not valid YAML{where}") from None
+    except RecursionError:
+        raise refuse(f"nests values more than {_MAX_DEPTH} levels deep") from None
+    finally:
+        loader.dispose()
 
 
 def read_pulumi_config() -> RawConfig:

@@ -170,18 +170,19 @@ def test_validate_the_repository_prod_stack(capsys):
     assert "valid" in out and err == ""
 
 
-def test_missing_file_exits_1_with_one_line(tmp_path, capsys):
-    assert main(["validate", "--config", str(tmp_path / "Pulumi.nope.yaml")]) == 1
+def test_missing_file_exits_2_with_one_line(tmp_path, capsys):
+    """Bad input, not our bug: exit 2 (1 is kept for internal errors)."""
+    path = tmp_path / "Pulumi.nope.yaml"
+    assert main(["validate", "--config", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    (line,) = err.splitlines()
-    assert line.startswith("error: ") and "Pulumi.nope.yaml" in line
+    assert err.splitlines() == [f"multicloud:<file>: {path} does not exist"]
 
 
-def test_missing_stack_exits_1_with_one_line(capsys):
-    assert main(["plan", "--stack", "no-such-stack"]) == 1
+def test_missing_stack_exits_2_with_one_line(capsys):
+    assert main(["plan", "--stack", "no-such-stack"]) == 2
     (line,) = capsys.readouterr().err.splitlines()
-    assert "Pulumi.no-such-stack.yaml" in line
+    assert line.startswith("infra plan: no Pulumi.no-such-stack.yaml in ")
 
 
 def test_invalid_yaml_exits_2_with_one_line(tmp_path, capsys):

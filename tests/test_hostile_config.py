@@ -248,3 +248,43 @@ def test_secret_values_must_be_secrets():
 )
 def test_credential_looking_env_values_are_named(name, value, credential):
     assert (credential_reason(name, value) is not None) is credential
+
+
+def test_an_app_secret_appears_in_no_plan_render_or_cost_output(tmp_path, capsys):
+    from infra.cli import main
+
+    config = copy.deepcopy(base_config("prod"))
+    config["services"]["api"]["secrets"] = ["STRIPE_SECRET_KEY"]
+    path = write_stack(tmp_path / "Pulumi.prod.yaml", config)
+    real = infra.offline.offline_config
+
+    def with_value(raw: Any, spec: Any) -> Any:
+        values, secrets = real(raw, spec)
+        values["multicloud:secrets"] = json.dumps({"STRIPE_SECRET_KEY": STRIPE})
+        return values, secrets
+
+    out = tmp_path / "rendered"
+    with mock.patch.object(infra.offline, "offline_config", with_value):
+        for argv in (
+            ["plan", "--config", str(path)],
+            ["plan", "--config", str(path), "--json"],
+            ["render", "--config", str(path), "--out", str(out)],
+            ["cost", "--config", str(path), "--format", "json"],
+        ):
+            assert main(argv) == 0, argv
+    printed = capsys.readouterr()
+    assert STRIPE not in printed.out + printed.err
+    rendered = {p: p.read_text() for p in out.rglob("*") if p.is_file()}
+    assert rendered and not [p for p, text in rendered.items() if STRIPE in text]
+    assert "STRIPE_SECRET_KEY=<secret>" in rendered[out / "main" / "release" / "env" / "api.env"]
+
+
+def test_validate_names_a_credential_in_plain_env_without_repeating_it(tmp_path, capsys):
+    from infra.cli import main
+
+    config = base_config("prod")
+    config["services"]["api"]["env"] = {"STRIPE_SECRET_KEY": STRIPE, "LOG_LEVEL": "info"}
+    assert main(["validate", "--config", str(write_stack(tmp_path / "Pulumi.prod.yaml", config))]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: multicloud:services.api.env.STRIPE_SECRET_KEY: looks like a credential")
+    assert "secrets: [STRIPE_SECRET_KEY]" in err and STRIPE not in err and "LOG_LEVEL" not in err

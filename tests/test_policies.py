@@ -1116,6 +1116,21 @@ case(
 )
 case(
     "ckv-dio-4-like-hetzner-firewall-ssh-admin-only",
+    "fail-ssh-to-two-halves-of-the-internet",
+    firewall(
+        *HCLOUD_RULES[:2],
+        {"direction": "in", "protocol": "tcp", "port": "22", "sourceIps": ["0.0.0.0/1", "128.0.0.0/1"]},
+    ),
+    ["rules[2] opens tcp 22 " + ONLY_WEB.format("0.0.0.0/1, 128.0.0.0/1")],
+)
+case(
+    "no-world-ingress-admin-and-data-ports",
+    "fail-ipv4-mapped-ipv6",
+    do_firewall(do_rule("22", "::ffff:0:0/96")),
+    ["inboundRules[0] opens 22 (SSH) to the whole internet (::ffff:0:0/96)"],
+)
+case(
+    "ckv-dio-4-like-hetzner-firewall-ssh-admin-only",
     "fail-app-port-and-range",
     firewall(
         {"direction": "in", "protocol": "tcp", "port": "8080", "sourceIps": ["0.0.0.0/0"]},
@@ -1492,6 +1507,19 @@ def trusts_world(index: int, value: str) -> str:
 
 
 case("do-database-firewall-not-world", "pass-fleet-tag", db_firewall(FLEET_TAG), [])
+case(
+    "do-database-firewall-not-world",
+    "fail-two-halves-together",
+    db_firewall(
+        FLEET_TAG, {"type": "ip_addr", "value": "0.0.0.0/1"}, {"type": "ip_addr", "value": "128.0.0.0/1"}
+    ),
+    [
+        (
+            "rules trust ip_addr 0.0.0.0/1, 128.0.0.0/1: together every address on the internet may "
+            "connect to the database; trust the droplets' tag (type tag) or their addresses instead"
+        )
+    ],
+)
 case(
     "do-database-firewall-not-world",
     "pass-admin-address-and-droplet",

@@ -27,7 +27,6 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
     fleet = args.fleet
     if fleet is None or fleet.network_id is None or fleet.tag is None:
         raise ValueError(f"{name}: postgres on digitalocean needs the stack's droplet fleet (fleet=)")
-    child = pulumi.ResourceOptions(parent=parent)
     cluster = do.DatabaseCluster(
         f"{name}-cluster",
         name=physical_name(pulumi.get_project(), pulumi.get_stack(), name),
@@ -44,12 +43,21 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
             parent=parent, protect=args.protect, additional_secret_outputs=["password", "uri", "privateUri"]
         ),
     )
-    database = do.DatabaseDb(f"{name}-database", cluster_id=cluster.id, name=args.database, opts=child)
+    # The app's database holds its tables, and its user owns them: both are protected with
+    # the cluster (components._lib.stateful), so a renamed `database` cannot drop them.
+    database = do.DatabaseDb(
+        f"{name}-database",
+        cluster_id=cluster.id,
+        name=args.database,
+        opts=pulumi.ResourceOptions(parent=parent, protect=args.protect),
+    )
     user = do.DatabaseUser(
         f"{name}-user",
         cluster_id=cluster.id,
         name=args.username,
-        opts=pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["password"]),
+        opts=pulumi.ResourceOptions(
+            parent=parent, protect=args.protect, additional_secret_outputs=["password"]
+        ),
     )
     return PostgresOutputs(
         host=cluster.private_host,

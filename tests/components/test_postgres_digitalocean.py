@@ -78,9 +78,10 @@ def test_prod_cluster_inputs(prod):
 @pytest.mark.parametrize(("environment", "protected"), [("prod", True), ("dev", False), ("staging", False)])
 def test_protect_in_prod_only(aws_plan, environment, protected):
     result = aws_plan(do_config(environment), environment)
-    assert one(result, CLUSTER, "db-cluster").protect is protected
-    for type_token in (DATABASE, USER, DB_FIREWALL):
-        assert all(r.protect is False for r in of_type(result, type_token))
+    # The cluster, the app's database (its tables) and its user (who owns them) hold data.
+    for type_token in (CLUSTER, DATABASE, USER):
+        assert all(r.protect is protected for r in of_type(result, type_token))
+    assert all(r.protect is False for r in of_type(result, DB_FIREWALL))
 
 
 @pytest.mark.parametrize(
