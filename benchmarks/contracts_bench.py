@@ -52,7 +52,7 @@ def main() -> None:
         alone = time.perf_counter() - start
         a, b = statistics.median(with_check), statistics.median(without)
         print(
-            f"{str(path.relative_to(ROOT)):<40} {len(custom):>9} {a * 1000:>6.0f}ms {b * 1000:>7.0f}ms "
+            f"{path.relative_to(ROOT)!s:<40} {len(custom):>9} {a * 1000:>6.0f}ms {b * 1000:>7.0f}ms "
             f"{(a - b) * 1000:>7.0f}ms {alone * 1000:>7.1f}ms"
         )
 

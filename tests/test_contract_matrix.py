@@ -162,11 +162,12 @@ CASES = [
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Plan]:
     """Every case planned once (the plan raises ContractBreach on any break)."""
-    found = {}
+    found: dict[str, Plan] = {}
     for case in CASES:
         config, stack = case.values
+        assert isinstance(config, dict) and isinstance(stack, str)
         path = write_stack(tmp_path_factory.mktemp("matrix") / f"Pulumi.{stack}.yaml", copy.deepcopy(config))
-        found[case.id] = plan(path, stack, project_dir=ROOT)
+        found[str(case.id)] = plan(path, stack, project_dir=ROOT)
     return found
 
 
@@ -217,7 +218,7 @@ def _uploaded_keys(result: Plan) -> list[dict[str, Any]]:
     """The SSH keys a deployed plan leaves in the account, as getSshKeys reports them."""
     from components.host import fingerprint
 
-    keys = []
+    keys: list[dict[str, Any]] = []
     for reg in result.registrations:
         if reg.type in ("hcloud:index/sshKey:SshKey", "digitalocean:index/sshKey:SshKey"):
             public_key = reg.raw_inputs["publicKey"]
@@ -267,13 +268,13 @@ def test_the_shipped_stacks_deploy_one_after_another_into_one_account(tmp_path):
                     if unique.region_path:
                         where = str(next((v for _, v in select(reg.raw_inputs, unique.region_path)), ""))
                     for _, value in select(reg.raw_inputs, unique.path):
-                        key = (reg.type, unique.path, where, str(value))
-                        owner = claims.setdefault(key, f"{stack}:{reg.name}")
+                        claim = (reg.type, unique.path, where, str(value))
+                        owner = claims.setdefault(claim, f"{stack}:{reg.name}")
                         if owner != f"{stack}:{reg.name}":
-                            clashes.append(f"{owner} and {stack}:{reg.name} both claim {key}")
+                            clashes.append(f"{owner} and {stack}:{reg.name} both claim {claim}")
     assert clashes == []
     # The admin key all of them share was uploaded once per provider, not once per stack.
-    per_provider = defaultdict(list)
+    per_provider: dict[str, list[str]] = defaultdict(list)
     for key in account:
         per_provider[key["provider"]].append(key["fingerprint"])
     assert all(len(fps) == len(set(fps)) for fps in per_provider.values()), per_provider

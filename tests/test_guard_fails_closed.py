@@ -148,7 +148,8 @@ def test_the_real_preview_shape_is_read():
 
 
 def test_findings_refuse_a_document_that_is_not_a_preview():
-    for doc in ({}, EXPORT, [], None, {"steps": "x"}):
+    documents: list[Any] = [{}, EXPORT, [], None, {"steps": "x"}]
+    for doc in documents:
         with pytest.raises(PreviewError):
             findings(doc)
 

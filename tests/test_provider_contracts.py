@@ -628,7 +628,11 @@ def test_an_app_spec_with_secret_and_unknown_values_is_checked_against_the_schem
         {"key": "DATABASE_URL", "value": {SECRET: SECRET_SIG, "value": "postgresql://x"}, "type": "SECRET"},
         {"key": "PGHOST", "value": UNKNOWN, "type": "GENERAL"},
     ]
-    spec = {"name": "api-prod-multicloud", "region": "fra", "services": [{"name": "api", "envs": env}]}
+    spec: dict[str, Any] = {
+        "name": "api-prod-multicloud",
+        "region": "fra",
+        "services": [{"name": "api", "envs": env}],
+    }
     assert _preflight(APP, {"spec": spec}) == []
     spec["services"][0]["envs"][0]["key"] = "1BAD"
     (line,) = _preflight(APP, {"spec": spec})

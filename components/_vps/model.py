@@ -47,6 +47,11 @@ class Container:
     `env` goes to a 0600 env file, never into compose.yaml; `files` are config and secret
     files mounted read-only. Nothing publishes a port except the reverse proxy, or a data
     service bound to the host's private-network address (`ports`).
+
+    Every string is the literal text the container or the host should see: the renderers
+    write it in each file's grammar (`$` doubled in compose.yaml, single quotes in env
+    files, shell words) and refuse what a grammar cannot hold. A backend never escapes a
+    value itself (a `$$` it wrote would reach the container as `$$`).
     """
 
     name: str
@@ -68,7 +73,9 @@ class Container:
     user: str | None = None
     tmpfs: list[str] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
-    prepare_script: str | None = None  # shell run as root on the host before start
+    prepare_script: str | None = None
+    """Run as root on the host before start: a shipped script's name (components/_vps/
+    scripts) and its arguments, plain words separated by single spaces, never shell text."""
     host_files: list[File] = field(default_factory=list)
     """Files for the host itself (backup settings, systemd units): shipped, never mounted, and
     not part of the container's config hash."""

@@ -19,7 +19,7 @@ import pulumi_command as command
 
 from components._lib.images import registry_logins
 from components._vps.model import Container, File, HostWorkloads
-from components._vps.render import ADMIN_USER, bundle, bundle_files, script
+from components._vps.render import ADMIN_USER, acme_email, bundle, bundle_files, script, ssh_public_keys
 from components.connection import secret
 from components.host import VpsHost
 
@@ -83,6 +83,14 @@ class HostRelease(pulumi.ComponentResource):
             raise ValueError(
                 f"{name}: nothing is placed on host {host._name}; remove the host or place a service on it"
             )
+        # Checked again when the bundle is rendered; here, so a bad value stops the program
+        # before any resource is registered instead of inside an apply.
+        try:
+            if args.acme_email is not None:
+                acme_email(args.acme_email)
+            ssh_public_keys(host.args.ssh_public_keys)
+        except ValueError as err:
+            raise ValueError(f"{name}: {err}") from None
 
         def make_files(inputs: list[Any]) -> list[File]:
             workloads, device, logins = inputs

@@ -2,6 +2,16 @@
 
 Every artifact produced here is checked by the real tool in `tests/integration`
 (`cloud-init schema`, `caddy validate`, `shellcheck`, real `postgres` and `redis-server`).
+
+Every value is written in the grammar of the file it lands in, never pasted in by hope:
+YAML (cloud-init, compose) comes from a YAML emitter and compose strings have `$` doubled,
+a Caddyfile value is one token (quoted unless plain), env files are single-quoted, shell
+words `shlex.quote`d, and line-based files (`authorized_keys`, `rollout.txt` …) hold no
+value with a line break. What a grammar cannot carry is refused with a ValueError that names
+the field and never the value (it may be a secret pasted in the wrong place). The stack spec
+refuses most of these values earlier; the renderers do not rely on it.
+`tests/integration/test_artifact_grammar.py` throws generated hostile strings at every field
+and checks each artifact's structure with the real tools.
 """
 
 from __future__ import annotations
@@ -9,9 +19,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import ipaddress
 import json
+import math
 import re
+import shlex
 import tarfile
+import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -38,6 +52,75 @@ def script(name: str) -> str:
     return resources.files("components._vps").joinpath("scripts", name).read_text()
 
 
+# --- what a value may be, by where it lands -------------------------------------------------
+#
+# Each check raises ValueError naming the field, never echoing the value.
+
+
+def _string(field: str, value: Any) -> str:
+    if not isinstance(value, str):
+        # ValueError, like every other refusal here: callers catch one type.
+        raise ValueError(f"{field} must be a string, not {type(value).__name__}")  # noqa: TRY004
+    return value
+
+
+def _line_breaking(ch: str) -> bool:
+    # Control characters (NUL, CR, LF, ESC, NEL …), line and paragraph separators, and lone
+    # surrogates (no UTF-8 encoding, so no file can hold them).
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs")
+
+
+def single_line(field: str, value: Any) -> str:
+    """`value` if it is a string with no control character or line separator in it."""
+    if any(_line_breaking(ch) for ch in _string(field, value)):
+        raise ValueError(f"{field} contains a line break or control character (newline, CR, NUL …)")
+    return value
+
+
+def _integer(field: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{field} must be a whole number from {low} to {high}")
+    return value
+
+
+# Compose service names (compose-spec: `^[a-zA-Z0-9._-]+$`), and what rollout.sh and
+# run-jobs.sh accept; they also name files (env/<name>.env) and systemd units.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+
+
+def service_name(field: str, value: Any) -> str:
+    """A compose service (container) name."""
+    if not _NAME.fullmatch(_string(field, value)):
+        raise ValueError(f"{field} must be letters, digits and _.- (starting with a letter or digit)")
+    return value
+
+
+# A DNS name of at least two labels whose last starts with a letter (so no IP address and no
+# Caddyfile keyword such as `import`); no wildcard (HTTP-01 cannot certify one), no port, no
+# scheme: Caddy parses a site address as an address, quoted or not.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"(?:{_LABEL}\.)+[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?")
+
+
+def hostname(field: str, value: Any) -> str:
+    if len(_string(field, value)) > 253 or not _HOSTNAME.fullmatch(value):
+        raise ValueError(f"{field} must be a DNS name such as api.example.com")
+    return value
+
+
+# RFC 3986 path-absolute with an optional query: what an HTTP health check requests. No
+# whitespace, quotes, backslash or braces, so the same text is safe in rollout.txt (split on
+# spaces) and in curl's URL.
+_PCHAR = r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2}"
+_URL_PATH = re.compile(rf"/(?:{_PCHAR})*(?:\?(?:{_PCHAR}|\?)*)?")
+
+
+def url_path(field: str, value: Any) -> str:
+    if len(_string(field, value)) > 2000 or not _URL_PATH.fullmatch(value):
+        raise ValueError(f"{field} must be a URL path such as /health (RFC 3986 characters, %XX escapes)")
+    return value
+
+
 # --- cloud-init ------------------------------------------------------------------------
 
 
@@ -50,8 +133,48 @@ class Bootstrap:
     extra_packages: list[str] = field(default_factory=list)
 
 
+# `<type> <base64 key> [comment]`, the form cloud-init and sshd read one per line. Leading
+# options (`command=…`, `from=…`) are not a key: an entry is exactly one key.
+_SSH_KEY = re.compile(r"[a-z][a-z0-9-]*(?:@[a-z0-9.-]+)? [A-Za-z0-9+/]+={0,3}(?: [^\n]*)?")
+
+
+def ssh_public_keys(keys: Any) -> list[str]:
+    """The admin keys, one line each in authorized_keys. A key with a line break in it would
+    become two lines (the second one any entry at all), so it is refused, by its index."""
+    if isinstance(keys, str) or not isinstance(keys, (list, tuple)):
+        raise ValueError("ssh_public_keys must be a list of keys")  # noqa: TRY004
+    for i, key in enumerate(keys):
+        field_name = f"ssh_public_keys[{i}]"
+        single_line(field_name, key)
+        if not _SSH_KEY.fullmatch(key):
+            raise ValueError(
+                f"{field_name} is not one OpenSSH public key (type, base64 key, optional comment)"
+            )
+    return list(keys)
+
+
+def authorized_keys_file(keys: Any) -> str:
+    """An authorized_keys file: one key per line."""
+    return "".join(f"{key}\n" for key in ssh_public_keys(keys))
+
+
+# Debian policy §5.6.1: package names.
+_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
+
+
 def cloud_init(boot: Bootstrap) -> str:
-    """`#cloud-config` user data: hardened SSH, Docker from the distro, automatic updates."""
+    """`#cloud-config` user data: hardened SSH, Docker from the distro, automatic updates.
+    Written by a YAML emitter, so no value can add a key or an entry."""
+    keys = ssh_public_keys(boot.ssh_public_keys)
+    for i, package in enumerate(boot.extra_packages):
+        # apt would take a name starting with `-` as an option.
+        if not _PACKAGE.fullmatch(_string(f"extra_packages[{i}]", package)):
+            raise ValueError(f"extra_packages[{i}] is not a Debian package name")
+    if boot.floating_ipv4 is not None:
+        try:
+            ipaddress.IPv4Address(_string("floating_ipv4", boot.floating_ipv4))
+        except ipaddress.AddressValueError:
+            raise ValueError("floating_ipv4 must be an IPv4 address") from None
     files = [
         {
             # sshd keeps the first value it reads; cloud-init writes 50-cloud-init.conf, so
@@ -128,7 +251,7 @@ def cloud_init(boot: Bootstrap) -> str:
                 "shell": "/bin/bash",
                 "sudo": "ALL=(ALL) NOPASSWD:ALL",
                 "lock_passwd": True,
-                "ssh_authorized_keys": list(boot.ssh_public_keys),
+                "ssh_authorized_keys": keys,
             }
         ],
         "disable_root": True,
@@ -155,9 +278,126 @@ def cloud_init(boot: Bootstrap) -> str:
 # --- service configuration -------------------------------------------------------------
 
 
+class CaddyToken(str):
+    """Text that is exactly one Caddyfile token (see `caddy_token`)."""
+
+
+# Characters the Caddyfile lexer treats as plain anywhere in an unquoted token (no space,
+# quote, backtick, backslash, `#`, `<`, brace or `$`), starting with one that no directive
+# reads as a matcher (`@name`, `*`; `/path` only where a matcher cannot stand).
+_CADDY_PLAIN = re.compile(r"[A-Za-z0-9/][A-Za-z0-9._:/@%+=,~-]*")
+
+
+def caddy_token(field: str, value: Any) -> CaddyToken:
+    r"""`value` as exactly one Caddyfile token, so no character of it can end the token, open
+    or close a block, start a comment or a new directive, site or snippet. Like
+    `shlex.quote`, plain text stays bare (`api.example.com`: the files of existing hosts do
+    not change) and anything else is quoted.
+
+    Caddy's lexer (caddyconfig/caddyfile/lexer.go, `next`, the same in 2.6 and 2.10): inside
+    "…" a backslash escapes only `"` (`\x` stays `\x`, so `\\` is not an escape, and a
+    backslash just before a `"` of the value or before the closing quote cannot be written);
+    inside `…` nothing is special up to the next backtick. So: double quotes, or backticks
+    when the value has a backslash the double-quoted form cannot hold.
+
+    Braces are refused outright, quoted or not: the parser replaces `{$VAR}` in the raw file
+    before lexing (parse.go `replaceEnvVars`, so a `{$` in a value can swallow the text up to
+    any later `}`), Caddy up to 2.11 takes a quoted "{" or "}" for a block brace (parse.go
+    `directive`; literal only since caddyserver/caddy#7875), the adapter rewrites `{host}`
+    shorthands, and runtime placeholders (`{env.X}`, `{file./path}`) are expanded in the very
+    fields we fill: the ACME e-mail (modules/caddytls/acmeissuer.go `Provision`:
+    `repl.ReplaceOrErr(iss.Email, …)`), upstream dial addresses and dynamic upstream names.
+    Line breaks and control characters are refused too: no field takes them. What a token
+    means where it stands (a site address is parsed as an address; a first argument starting
+    with `/` or `@` is a matcher, quoted or not: httpcaddyfile/httptype.go
+    `matcherSetFromMatcherToken`) is kept by each field's own grammar (`hostname`,
+    `service_name`, `url_path`).
+    """
+    text = single_line(field, value)
+    if "{" in text or "}" in text:
+        raise ValueError(f"{field} contains a brace, which Caddy reads as a placeholder or a block")
+    if not text:
+        raise ValueError(f"{field} is empty")
+    if _CADDY_PLAIN.fullmatch(text):
+        return CaddyToken(text)
+    if not (text.endswith("\\") or '\\"' in text):
+        return CaddyToken('"' + text.replace('"', '\\"') + '"')
+    if "`" not in text:
+        return CaddyToken(f"`{text}`")
+    raise ValueError(
+        f"{field} has both a backslash before a quote and a backtick; no Caddyfile token holds that"
+    )
+
+
+def acme_email(value: Any) -> str:
+    """The ACME account e-mail: one line, no spaces (it is a single token in ACME's JSON)."""
+    text = single_line("acme_email", value)
+    if not text or any(ch.isspace() for ch in text) or "@" not in text or len(text) > 254:
+        raise ValueError("acme_email must be an e-mail address such as ops@example.com")
+    caddy_token("acme_email", text)  # its braces
+    return text
+
+
+@dataclass(frozen=True)
+class _CaddySite:
+    """A Site with every value checked and turned into a Caddyfile token."""
+
+    address: CaddyToken
+    fqdn: CaddyToken
+    upstream: CaddyToken
+    port: CaddyToken
+    dial: CaddyToken
+    health_uri: CaddyToken
+    replicas: int
+    behind_lb: bool
+
+
+def check_site(site: Site, prefix: str = "site") -> _CaddySite:
+    """Refuse a Site any of whose values does not fit where it lands (Caddyfile, rollout.txt,
+    curl's URL), naming the field (`<prefix>.health_path`); return its tokens."""
+    fqdn = hostname(f"{prefix}.fqdn", site.fqdn)
+    upstream = service_name(f"{prefix}.upstream", site.upstream)
+    port = _integer(f"{prefix}.port", site.port, 1, 65535)
+    health = url_path(f"{prefix}.health_path", site.health_path)
+    replicas = _integer(f"{prefix}.replicas", site.replicas, 1, 1000)
+    if site.lb_port is not None:
+        address = f"http://:{_integer(f'{prefix}.lb_port', site.lb_port, 1, 65535)}"
+    else:
+        address = fqdn
+    return _CaddySite(
+        address=caddy_token(f"{prefix}.fqdn", address),
+        fqdn=caddy_token(f"{prefix}.fqdn", fqdn),
+        upstream=caddy_token(f"{prefix}.upstream", upstream),
+        port=caddy_token(f"{prefix}.port", str(port)),
+        dial=caddy_token(f"{prefix}.upstream", f"{upstream}:{port}"),
+        health_uri=caddy_token(f"{prefix}.health_path", health),
+        replicas=replicas,
+        behind_lb=site.lb_port is not None,
+    )
+
+
+def _only_tokens(value: Any) -> Any:
+    # The Caddyfile template's `finalize`: it can print nothing that is not a checked token.
+    if not isinstance(value, CaddyToken):
+        raise TypeError(f"the Caddyfile template printed a {type(value).__name__}, not a CaddyToken")
+    return value
+
+
+_caddy_templates = jinja2.Environment(
+    loader=jinja2.PackageLoader("components._vps", "templates"),
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+    autoescape=False,
+    finalize=_only_tokens,
+)
+
+
 def caddyfile(sites: list[Site], email: str | None) -> str:
-    """The Caddyfile for a host's public sites (automatic HTTPS per site)."""
-    return _templates.get_template("Caddyfile.j2").render(sites=sites, email=email)
+    """The Caddyfile for a host's public sites (automatic HTTPS per site). Every value in it
+    is one token (`caddy_token`), checked by its field's grammar (`check_site`)."""
+    checked = [check_site(site, f"sites[{i}]") for i, site in enumerate(sites)]
+    token = caddy_token("acme_email", acme_email(email)) if email is not None else None
+    return _caddy_templates.get_template("Caddyfile.j2").render(sites=checked, email=token)
 
 
 def redis_conf(password: str, memory_mb: int, private: bool = False) -> str:
@@ -194,23 +434,83 @@ def postgres_settings(tls_dir: str = PG_TLS_DIR, hba_file: str = PG_HBA_PATH) ->
 # --- compose ---------------------------------------------------------------------------
 
 
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_name(field: str, key: Any) -> str:
+    if not isinstance(key, str) or not ENV_NAME.fullmatch(key):
+        shown = ascii(key)[:64]  # escaped: a name with a newline cannot forge a line
+        raise ValueError(f"{field} name {shown} is not a variable name (letters, digits and _)")
+    return key
+
+
 def env_file(env: dict[str, str]) -> str:
-    """A compose env file. Values are single-quoted, so `$` and spaces stay literal."""
+    r"""A compose env file: `KEY='value'` lines.
+
+    Compose reads it with compose-go's dotenv parser (dotenv/parser.go `extractVarValue`):
+    in single quotes nothing is interpolated and a backslash is literal, except before a
+    quote: `'` does not end the value (and whether its backslash stays in the value changed
+    in compose-go 2023-12). So a value holding `'`, or ending in a backslash, has no portable
+    form; a newline or CR would make the file's lines differ from its variables for any
+    line-based reader (`docker run --env-file`), and NUL cannot be in an environment at all.
+    All are refused, naming the variable, never showing the value (compose's `format: raw`
+    would need Compose 2.30, newer than Debian's and Ubuntu's packages).
+    """
     lines = []
     for key in sorted(env):
-        value = env[key]
-        if "'" in value or "\n" in value:
+        _env_name("environment variable", key)
+        value = _string(f"environment variable {key}", env[key])
+        if "'" in value or value.endswith("\\") or any(ch in value for ch in "\n\r\0"):
             raise ValueError(
-                f"environment value of {key} contains a quote or newline, which env files cannot hold"
+                f"environment variable {key}: its value holds a single quote, a line break, NUL or a "
+                "trailing backslash, which a compose env file cannot carry; pass it as a file instead"
             )
         lines.append(f"{key}='{value}'")
     return "\n".join(lines) + "\n"
 
 
+class _ComposeText(str):
+    """A compose string value with `$` already doubled."""
+
+
+def _represent_compose_text(dumper: yaml.SafeDumper, value: _ComposeText) -> yaml.Node:
+    # Always double-quoted: compose reads YAML 1.2 (yaml.v3), where a plain `1e3`, `0o17` or
+    # `0x_1` that PyYAML (1.1) would leave unquoted is a number, not the string we wrote.
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
+
+
+class _ComposeDumper(yaml.SafeDumper):
+    pass
+
+
+_ComposeDumper.add_representer(_ComposeText, _represent_compose_text)
+
+
+def compose_literal(value: Any, field: str) -> Any:
+    """`value` (a string, or lists and mappings of them) as compose text that compose's
+    interpolation (https://docs.docker.com/reference/compose-file/interpolation/) turns back
+    into exactly `value`: every `$` doubled, so `${TAG:-latest}` or `${X:?}` is text, not a
+    variable read on the host at release time. NUL cannot be in an argument, a label or an
+    image name, so it is refused."""
+    if isinstance(value, str):
+        if "\0" in value:
+            raise ValueError(f"{field} contains NUL, which compose cannot pass on")
+        return _ComposeText(value.replace("$", "$$"))
+    if isinstance(value, dict):
+        return {key: compose_literal(item, f"{field}.{key}") for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [compose_literal(item, f"{field}[{i}]") for i, item in enumerate(value)]
+    return value
+
+
 def compose(workloads: HostWorkloads, email: str | None = None) -> str:
-    """compose.yaml for a host. Secrets are referenced by file, never inlined."""
+    """compose.yaml for a host. Secrets are referenced by file, never inlined. Written by a
+    YAML emitter; every string in it is taken literally by compose (`compose_literal`)."""
     services: dict[str, dict] = {}
     for c in workloads.containers:
+        name = service_name("container name", c.name)
+        if not _string(f"services.{name}.image", c.image):
+            raise ValueError(f"services.{name}.image is empty")
         svc: dict = {"image": c.image, "restart": "no" if c.job else "unless-stopped"}
         if c.job:
             # Outside the default profile: `compose up` leaves it alone, the release runs it.
@@ -218,7 +518,9 @@ def compose(workloads: HostWorkloads, email: str | None = None) -> str:
         if c.command:
             svc["command"] = list(c.command)
         if c.env:
-            svc["env_file"] = [f"env/{c.name}.env"]
+            svc["env_file"] = [f"env/{name}.env"]
+        for i, f in enumerate(c.files):
+            relative_path(f"{name}.files[{i}].path", f.path)  # no `:` to shift a mount's fields
         volumes = [m for m in c.mounts]
         volumes += [f"./{f.path}:{container_path(f)}:ro" for f in c.files if _mounted(f)]
         if volumes:
@@ -233,12 +535,14 @@ def compose(workloads: HostWorkloads, email: str | None = None) -> str:
                 "retries": 6,
                 "start_period": "30s",
             }
-        if c.replicas > 1:
+        if _integer(f"{name}.replicas", c.replicas, 1, 1000) > 1:
             svc["deploy"] = {"replicas": c.replicas}
         if c.cpus is not None:
+            if isinstance(c.cpus, bool) or not isinstance(c.cpus, (int, float)) or not math.isfinite(c.cpus):
+                raise ValueError(f"{name}.cpus must be a finite number")
             svc["cpus"] = c.cpus
         if c.memory_mb is not None:
-            svc["mem_limit"] = f"{c.memory_mb}m"
+            svc["mem_limit"] = f"{_integer(f'{name}.memory_mb', c.memory_mb, 1, 2**31)}m"
         if c.read_only:
             svc["read_only"] = True
         if c.tmpfs:
@@ -249,38 +553,45 @@ def compose(workloads: HostWorkloads, email: str | None = None) -> str:
         if c.drop_capabilities:
             svc["cap_drop"] = ["ALL"]
         if c.depends_on:
-            svc["depends_on"] = {d: {"condition": "service_healthy"} for d in c.depends_on}
+            svc["depends_on"] = {
+                service_name(f"{name}.depends_on", d): {"condition": "service_healthy"} for d in c.depends_on
+            }
         svc["stop_grace_period"] = c.stop_grace_period
         svc["networks"] = ["app"]
         # Compose recreates a container only when its definition changes, not when a mounted
         # file does; the hash of those files makes a changed config a changed definition.
         if c.files:
             svc["labels"] = {"multicloud.config-hash": _hash(str(f.content) for f in c.files)}
-        services[c.name] = svc
+        services[name] = compose_literal(svc, f"services.{name}")
     if workloads.sites:
-        services["caddy"] = {
-            "image": CADDY_IMAGE,
-            "restart": "unless-stopped",
-            # The only published ports on a host (a load balancer's port: to it alone, by the
-            # provider firewall).
-            "ports": [
-                "80:80",
-                "443:443",
-                *(f"{s.lb_port}:{s.lb_port}" for s in workloads.sites if s.lb_port),
-            ],
-            "volumes": [
-                "./Caddyfile:/etc/caddy/Caddyfile:ro",
-                f"{DATA_DIR}/caddy/data:/data",
-                f"{DATA_DIR}/caddy/config:/config",
-            ],
-            "security_opt": ["no-new-privileges:true"],
-            "cap_drop": ["ALL"],
-            "cap_add": ["NET_BIND_SERVICE"],
-            "labels": {"multicloud.config-hash": _hash([caddyfile(workloads.sites, email)])},
-            "networks": ["app"],
-        }
+        if "caddy" in services:
+            raise ValueError("a container may not be named caddy: the host's reverse proxy has that name")
+        services["caddy"] = compose_literal(
+            {
+                "image": CADDY_IMAGE,
+                "restart": "unless-stopped",
+                # The only published ports on a host (a load balancer's port: to it alone, by
+                # the provider firewall).
+                "ports": [
+                    "80:80",
+                    "443:443",
+                    *(f"{s.lb_port}:{s.lb_port}" for s in workloads.sites if s.lb_port),
+                ],
+                "volumes": [
+                    "./Caddyfile:/etc/caddy/Caddyfile:ro",
+                    f"{DATA_DIR}/caddy/data:/data",
+                    f"{DATA_DIR}/caddy/config:/config",
+                ],
+                "security_opt": ["no-new-privileges:true"],
+                "cap_drop": ["ALL"],
+                "cap_add": ["NET_BIND_SERVICE"],
+                "labels": {"multicloud.config-hash": _hash([caddyfile(workloads.sites, email)])},
+                "networks": ["app"],
+            },
+            "services.caddy",
+        )
     doc = {"name": "multicloud", "services": services, "networks": {"app": {"driver": "bridge"}}}
-    return yaml.safe_dump(doc, sort_keys=False, width=1000)
+    return yaml.dump(doc, Dumper=_ComposeDumper, sort_keys=False, width=2**30)
 
 
 def _hash(contents: Any) -> str:
@@ -329,7 +640,11 @@ def bundle_files(
     authorized_keys: list[str],
     registry_logins: dict[str, str] | None = None,
 ) -> list[File]:
-    """Every file of a host release, secrets included (the caller resolved all Outputs)."""
+    """Every file of a host release, secrets included (the caller resolved all Outputs).
+
+    The line-based files release.sh reads (`rollout.txt`, `jobs.txt`, `data-dirs.txt`,
+    `prepare.txt`, `authorized_keys`) get only checked words: a name, a number, a path with
+    no space or line break in it, so a value can neither add a line nor shift a column."""
     if not authorized_keys:
         raise ValueError("a release needs at least one admin SSH key, or it would lock everyone out")
     files = []
@@ -339,8 +654,9 @@ def bundle_files(
         files.append(File("docker/config.json", logins, 0o600))
     files += [
         File("compose.yaml", compose(workloads, email), 0o644),
-        File("authorized_keys", "".join(f"{key}\n" for key in authorized_keys), 0o600),
-        File("host.env", f"DATA_DEVICE={data_device}\n", 0o600),
+        File("authorized_keys", authorized_keys_file(authorized_keys), 0o600),
+        # Sourced by release.sh: a shell word.
+        File("host.env", f"DATA_DEVICE={shlex.quote(single_line('data_device', data_device))}\n", 0o600),
         File("bin/mount-data.sh", script("mount-data.sh"), 0o755),
         File("bin/prepare-postgres.sh", script("prepare-postgres.sh"), 0o755),
         *[
@@ -359,16 +675,27 @@ def bundle_files(
     dirs = [("caddy/data", 0, 0, "700"), ("caddy/config", 0, 0, "700")] if workloads.sites else []
     prepare = []
     for c in workloads.containers:
+        name = service_name("container name", c.name)
         if c.env:
-            files.append(File(f"env/{c.name}.env", env_file(c.env), 0o600))
+            files.append(File(f"env/{name}.env", env_file(c.env), 0o600))
         files.extend(c.files)
         files.extend(c.host_files)
-        dirs += [(d.path, d.uid, d.gid, f"{d.mode:o}") for d in c.data_dirs]
+        for i, d in enumerate(c.data_dirs):
+            field_name = f"{name}.data_dirs[{i}]"
+            dirs.append(
+                (
+                    relative_path(f"{field_name}.path", d.path),
+                    _integer(f"{field_name}.uid", d.uid, 0, 2**31 - 1),
+                    _integer(f"{field_name}.gid", d.gid, 0, 2**31 - 1),
+                    f"{_integer(f'{field_name}.mode', d.mode, 0, 0o7777):o}",
+                )
+            )
         if c.prepare_script:
-            prepare.append(c.prepare_script)
+            prepare.append(prepare_line(f"{name}.prepare_script", c.prepare_script))
     if workloads.sites:
         files.append(File("Caddyfile", caddyfile(workloads.sites, email), 0o644))
-    # Health-gated rollouts: one line per public service (name, port, health path).
+    # Health-gated rollouts: one line per public service (name, port, health path), each
+    # checked by `check_site` (in `caddyfile` above).
     files.append(
         File(
             "rollout.txt", "".join(f"{s.upstream} {s.port} {s.health_path}\n" for s in workloads.sites), 0o644
@@ -382,8 +709,36 @@ def bundle_files(
     return files
 
 
+# A path inside the release or the data volume: plain segments, none `.`, `..` or hidden.
+_RELATIVE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.@+-]*)*")
+
+
+def relative_path(field: str, value: Any) -> str:
+    if len(_string(field, value)) > 1024 or not _RELATIVE_PATH.fullmatch(value):
+        raise ValueError(f"{field} must be a relative path of letters, digits and _.@+- segments")
+    return value
+
+
+# A word release.sh passes to a prepare script: no space, quote, glob or `$`.
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:+@%,=-]*")
+
+
+def prepare_line(field: str, line: Any) -> str:
+    """`script arg …` for prepare.txt: a shipped script's name and plain words (release.sh
+    reads the line into an array, unglobbed)."""
+    words = _string(field, line).split(" ")
+    if not all(_WORD.fullmatch(word) for word in words):
+        raise ValueError(f"{field} must be single-space separated plain words (letters, digits, _.:+@%,=-)")
+    if not resources.files("components._vps").joinpath("scripts", words[0]).is_file():
+        raise ValueError(f"{field} must start with the name of a shipped script (components/_vps/scripts)")
+    return line
+
+
 def bundle(files: list[File]) -> str:
     """A deterministic base64 tar.gz of the files (same input, same bytes: no spurious diffs)."""
+    paths = [relative_path("bundle file", f.path) for f in files]
+    if len(set(paths)) != len(paths):
+        raise ValueError("two files of the release have the same path")
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=9, format=tarfile.PAX_FORMAT) as tar:
         seen_dirs: set[str] = set()
@@ -412,8 +767,17 @@ def bundle(files: list[File]) -> str:
     return base64.b64encode(bytes(payload)).decode()
 
 
+# systemd.time(7) calendar events: weekdays, `*-*-* 02:00:00`, ranges (..), lists (,),
+# repetitions (/), `~` for days from the month's end, time zone names. No `%` (a specifier
+# in unit files), no backslash (an escape or a line continuation), no line break.
+_CALENDAR = re.compile(r"[A-Za-z0-9*:,./~_+-]+(?: [A-Za-z0-9*:,./~_+-]+)*")
+
+
 def backup_units(service: str, on_calendar: str) -> list[File]:
     """systemd units that back up `service` on its schedule and verify the backups weekly."""
+    service_name("backup service", service)
+    if len(_string("backup on_calendar", on_calendar)) > 200 or not _CALENDAR.fullmatch(on_calendar):
+        raise ValueError("backup on_calendar must be a systemd calendar event such as '*-*-* 03:00:00'")
     values = {"service": service, "on_calendar": on_calendar, "app_dir": APP_DIR}
     return [
         File(
@@ -439,9 +803,20 @@ def backup_units(service: str, on_calendar: str) -> list[File]:
     ]
 
 
+def sh_single_quoted(value: str) -> str:
+    """`value` as one POSIX shell word in single quotes (a `'` in it written `'"'"'`, as
+    `shlex.quote` does, but always quoted: existing settings files keep their bytes)."""
+    return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
 def backup_env(values: dict[str, str]) -> str:
-    """The backup scripts' settings file (0600; holds the repository password and S3 keys)."""
+    """The backup scripts' settings file (0600; holds the repository password and S3 keys).
+    backup-settings.sh sources it with bash, so each value is one shell word; NUL, which no
+    shell variable can hold, is refused."""
+    lines = []
     for key, value in values.items():
-        if "'" in value or "\n" in value:
-            raise ValueError(f"backup setting {key} contains a quote or newline")
-    return "".join(f"{key}='{value}'\n" for key, value in values.items())
+        _env_name("backup setting", key)
+        if "\0" in _string(f"backup setting {key}", value):
+            raise ValueError(f"backup setting {key} contains NUL, which a shell variable cannot hold")
+        lines.append(f"{key}={sh_single_quoted(value)}\n")
+    return "".join(lines)

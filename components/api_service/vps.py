@@ -14,6 +14,7 @@ from __future__ import annotations
 import pulumi
 
 from components._vps.model import Container, Site
+from components._vps.render import check_site, service_name
 from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, setup_jobs
 from components.dns import Record, create_record
 from components.host import VpsHost
@@ -30,6 +31,23 @@ def place(
     hosts = args.placement
     if not hosts:
         raise ValueError(f"{name}: a service on {args.target} runs on a host; pass host= or hosts=")
+    site = (
+        Site(
+            fqdn=args.fqdn,
+            upstream=name,
+            port=args.port,
+            health_path=args.health_path,
+            replicas=args.replicas,
+            lb_port=lb_port,
+        )
+        if args.fqdn and args.port
+        else None
+    )
+    # The host's renderers check every value again; checked here, a bad one stops the program
+    # before any resource exists, naming the service.
+    service_name("service name", name)
+    if site is not None:
+        check_site(site, name)
     jobs = setup_jobs(args)
     for host in hosts:
         for job in jobs:
@@ -48,16 +66,7 @@ def place(
                 read_only=args.read_only,
                 tmpfs=["/tmp"] if args.read_only else [],
             ),
-            Site(
-                fqdn=args.fqdn,
-                upstream=name,
-                port=args.port,
-                health_path=args.health_path,
-                replicas=args.replicas,
-                lb_port=lb_port,
-            )
-            if args.fqdn and args.port
-            else None,
+            site,
         )
     return hosts
 

@@ -8,6 +8,7 @@ published on the host's private-network address only, for services on the other 
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 import pulumi
@@ -71,7 +72,11 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
             ports=ports,
             # Runs as the image's postgres user from the start: no root, no capabilities.
             user=f"{POSTGRES_UID}:{POSTGRES_UID}",
-            healthcheck=["CMD-SHELL", f"pg_isready -U {args.username} -d {args.database}"],
+            # Shell text: the names are identifiers of the spec's pattern, quoted all the same.
+            healthcheck=[
+                "CMD-SHELL",
+                f"pg_isready -U {shlex.quote(args.username)} -d {shlex.quote(args.database)}",
+            ],
             prepare_script=" ".join(
                 ["prepare-postgres.sh", name, args.version, *([host.private_ip] if host.private_ip else [])]
             ),

@@ -49,8 +49,8 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
             healthcheck=[
                 "CMD-SHELL",
                 (
-                    f"pw=\"$$(awk '/^requirepass/ {{print $$2}}' {conf_path})\"; "
-                    f'REDISCLI_AUTH="$$pw" VALKEYCLI_AUTH="$$pw" {cli_prefix}-cli ping | grep -q PONG'
+                    f"pw=\"$(awk '/^requirepass/ {{print $2}}' {conf_path})\"; "
+                    f'REDISCLI_AUTH="$pw" VALKEYCLI_AUTH="$pw" {cli_prefix}-cli ping | grep -q PONG'
                 ),
             ],
         )

@@ -9,6 +9,7 @@ so the site's CI uploads the build (`deploy_hint` has the two commands).
 from __future__ import annotations
 
 import json
+import shlex
 
 import pulumi
 import pulumi_aws as aws
@@ -41,6 +42,20 @@ def bucket_policy(bucket_arn: str, distribution_arn: str) -> str:
                 tls_only_statement(bucket_arn),
             ],
         }
+    )
+
+
+def deploy_hint(output_dir: str, bucket: str, distribution_id: str) -> str:
+    """The two commands that upload a build and refresh the CDN, every word `shlex.quote`d:
+    a directory such as `out/ s3://x --acl public-read; curl … | sh` stays one argument."""
+    if any("\0" in word for word in (output_dir, bucket, distribution_id)):
+        raise ValueError("output_dir, bucket and distribution id cannot contain NUL in a shell command")
+    source = f"{output_dir}/" if output_dir else "./"  # empty: the repository's root
+    if source.startswith("-"):
+        source = f"./{source}"  # an argument, never an option of `aws s3 sync`
+    return (
+        f"aws s3 sync {shlex.quote(source)} {shlex.quote(f's3://{bucket}')} --delete && "
+        f"aws cloudfront create-invalidation --distribution-id {shlex.quote(distribution_id)} --paths '/*'"
     )
 
 
@@ -128,10 +143,7 @@ def build(parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> Static
         ),
     )
     hint = pulumi.Output.all(bucket.bucket, distribution.id).apply(
-        lambda a: (
-            f"aws s3 sync {args.output_dir}/ s3://{a[0]} --delete && "
-            f"aws cloudfront create-invalidation --distribution-id {a[1]} --paths '/*'"
-        )
+        lambda a: deploy_hint(args.output_dir, a[0], a[1])
     )
     return StaticFrontendOutputs(
         url=pulumi.Output.from_input(f"https://{args.fqdn}"),

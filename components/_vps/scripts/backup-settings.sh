@@ -18,4 +18,12 @@ load_backup_settings() {
   . "$env_file"
   set +a
   : "${RESTIC_REPOSITORY:?is not set in the backup settings}"
+  # They reach pg_dump and pg_restore as a user and a database name: plain names only (a `=`
+  # would make a connection string of the database, a leading `-` an option).
+  case "${PGUSER:-x}/${PGDATABASE:-x}" in
+    *[!A-Za-z0-9_/]* | */*/*)
+      echo "backup settings: PGUSER and PGDATABASE must be plain names (letters, digits, _)" >&2
+      exit 1
+      ;;
+  esac
 }

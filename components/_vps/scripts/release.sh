@@ -40,11 +40,14 @@ while read -r path uid gid mode; do
   install -d -o "$uid" -g "$gid" -m "$mode" "$DATA_DIR/$path"
 done < "$staging/data-dirs.txt"
 
-# Per-service preparation (for example Postgres' TLS key), idempotent.
-while read -r script args; do
-  [ -n "$script" ] || continue
-  # shellcheck disable=SC2086 # args are a word list by design
-  DATA_DIR="$DATA_DIR" bash "$staging/bin/$script" $args
+# Per-service preparation (for example Postgres' TLS key), idempotent. Each line is a
+# shipped script's name and its arguments, plain words split on spaces (never globbed).
+while read -r -a words; do
+  [ "${#words[@]}" -gt 0 ] || continue
+  case "${words[0]}" in
+    */* | .*) echo "release has an invalid prepare step; refusing" >&2; exit 1 ;;
+  esac
+  DATA_DIR="$DATA_DIR" bash "$staging/bin/${words[0]}" "${words[@]:1}"
 done < "$staging/prepare.txt"
 
 # One-shot jobs (database setup such as CREATE EXTENSION), run from the new release before

@@ -53,7 +53,8 @@ address() {
 }
 
 # wait_healthy ID... : every container answers its health check before the deadline.
-# The response body is discarded and curl's own error names only the URL.
+# The response body is discarded and curl's own error names only the URL; --globoff: the
+# path is a URL, never a curl pattern ({a,b} or [1-9]).
 wait_healthy() {
   local deadline=$((SECONDS + TIMEOUT)) id addr err
   for id in "$@"; do
@@ -62,7 +63,7 @@ wait_healthy() {
     while :; do
       addr=$(address "$id")
       if [ -n "$addr" ]; then
-        if err=$(curl -fsS --noproxy '*' --max-time 2 -o /dev/null "http://${addr}:${PORT}${HEALTH_PATH}" 2>&1); then
+        if err=$(curl -fsS --globoff --noproxy '*' --max-time 2 -o /dev/null "http://${addr}:${PORT}${HEALTH_PATH}" 2>&1); then
           log "$(short "$id") is healthy at ${addr}:${PORT}"
           break
         fi
