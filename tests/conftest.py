@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings
+
+# In CI the property tests draw the same examples every run (a failure is then a change's, not
+# the dice's); locally they explore new ones each time. Each test keeps its own example budget.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 from infra.mocks import Registration
 from infra.offline import Plan, plan

@@ -241,7 +241,8 @@ def docker_compose(
     return config
 
 
-ENV_NAMES = st.from_regex(r"[A-Z_][A-Z0-9_]{0,8}", fullmatch=True)
+# `_` alone is bash's special parameter (the last argument), never a setting of ours.
+ENV_NAMES = st.from_regex(r"[A-Z_][A-Z0-9_]{0,8}", fullmatch=True).filter(lambda name: name != "_")
 TEXT = st.one_of(hostile(), ANY_TEXT)
 
 
