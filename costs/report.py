@@ -1,7 +1,7 @@
 """Present estimates: terminal tables, Markdown (pull-request comments) and an SVG chart.
 
 Names in an estimate can come from a document anyone wrote (`--from-preview`): they are shown
-with control characters escaped (stacks.grammars.printable), as Rich Text rather than markup
+with control characters escaped (components._lib.grammars.printable), as Rich Text rather than markup
 in tables, and with `|` escaped in Markdown table cells.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from components._lib.grammars import printable
 from costs.estimate import ComponentDiff, Estimate, eur_usd, fmt
-from stacks.grammars import printable
 
 MARKER = "<!-- multicloud-cost -->"
 

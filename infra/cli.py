@@ -37,11 +37,11 @@ import yaml
 from rich.console import Console
 from rich.text import Text
 
+from components._lib.grammars import printable
 from components.connection import SECRET_VARS
 from components.contracts import ContractBreach
 from infra.offline import Plan, find_project, plan
 from stacks.capabilities import placed_on_host
-from stacks.grammars import printable
 from stacks.loader import ConfigError
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BUDGET, EXIT_GUARD = 0, 1, 2, 3, 4

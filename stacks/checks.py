@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from components._lib.grammars import credential_reason
 from components._lib.images import UnsupportedImage, parse_image
 from components._lib.naming import physical_name
 from components._lib.networks import reaches_everyone
 from components.contracts import aws, cloudflare
 from components.contracts import digitalocean as do
 from stacks.capabilities import HOST_PLACED, LINK_ENV, OFF_HOST_RUNTIMES, placed_on_host, supported_targets
-from stacks.grammars import credential_reason
 from stacks.sizing import (
     SizingError,
     app_sizes,
@@ -711,7 +711,7 @@ def _names(spec: StackSpec) -> list[Problem]:
                 )
             )
     for name, svc in spec.services.items():
-        # Names are EnvName (stacks.grammars) and no value has a newline (the spec's rule for
+        # Names are EnvName (components._lib.grammars) and no value has a newline (the spec's rule for
         # every string); the env files hold KEY='value' lines.
         for key, value in getattr(svc, "env", {}).items():
             if "'" in value:

@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from components._lib.grammars import env_name_problem, printable
 from stacks.checks import Problem, check
-from stacks.grammars import env_name_problem, printable
 from stacks.spec import KINDS, StackSpec
 
 NAMESPACE = "multicloud"

@@ -11,6 +11,7 @@ from typing import Any
 
 import pulumi
 
+from components._lib.grammars import printable
 from components._lib.naming import labels as make_labels
 from components._lib.naming import physical_name
 from components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
@@ -27,7 +28,6 @@ from components.redis import Redis, RedisArgs
 from components.static_frontend import StaticFrontend, StaticFrontendArgs
 from stacks.capabilities import AWS_NETWORKED_KINDS
 from stacks.checks import warnings
-from stacks.grammars import printable
 from stacks.guard import OUTPUT as PLACEMENTS_OUTPUT
 from stacks.guard import placement_problems, placements
 from stacks.loader import NAMESPACE, ConfigError, configured_registries, parse, read_pulumi_config

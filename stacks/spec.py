@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from stacks import grammars
+from components._lib import grammars
 
 Environment = Literal["dev", "staging", "prod"]
 Target = Literal["aws", "digitalocean", "hetzner", "cloudflare"]
@@ -24,7 +24,7 @@ Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 
 def _grammar(check: Any) -> AfterValidator:
-    """A field type from one of stacks.grammars' checks."""
+    """A field type from one of components._lib.grammars' checks."""
 
     def validate(value: str) -> str:
         problem = check(value)
@@ -60,7 +60,7 @@ def _control_problem(value: Any) -> str | None:
 
 class Model(BaseModel):
     """Base for every spec model: unknown keys are errors, values are immutable, numbers are
-    finite, and no string holds a control character (stacks.grammars)."""
+    finite, and no string holds a control character (components._lib.grammars)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import infra.offline
+from components._lib.grammars import control_problem, credential_reason, printable
 from components._lib.networks import reaches_everyone
 from infra.offline import plan
-from stacks.grammars import control_problem, credential_reason, printable
 from stacks.loader import ConfigError, RawConfig, parse
 from tests.aws_plans import aws_config
 from tests.conftest import KEY, ROOT, base_config, one, write_stack

@@ -33,6 +33,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from components._lib.grammars import env_name_problem, url_path_problem
 from components._lib.images import registry_host
 from components._vps.model import APP_DIR, DATA_DIR, File, HostWorkloads, Site
 
@@ -108,15 +109,9 @@ def hostname(field: str, value: Any) -> str:
     return value
 
 
-# RFC 3986 path-absolute with an optional query: what an HTTP health check requests. No
-# whitespace, quotes, backslash or braces, so the same text is safe in rollout.txt (split on
-# spaces) and in curl's URL.
-_PCHAR = r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2}"
-_URL_PATH = re.compile(rf"/(?:{_PCHAR})*(?:\?(?:{_PCHAR}|\?)*)?")
-
-
 def url_path(field: str, value: Any) -> str:
-    if len(_string(field, value)) > 2000 or not _URL_PATH.fullmatch(value):
+    """What an HTTP health check requests (the spec's rule: components._lib.grammars)."""
+    if url_path_problem(_string(field, value)):
         raise ValueError(f"{field} must be a URL path such as /health (RFC 3986 characters, %XX escapes)")
     return value
 
@@ -434,11 +429,8 @@ def postgres_settings(tls_dir: str = PG_TLS_DIR, hba_file: str = PG_HBA_PATH) ->
 # --- compose ---------------------------------------------------------------------------
 
 
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
 def _env_name(field: str, key: Any) -> str:
-    if not isinstance(key, str) or not ENV_NAME.fullmatch(key):
+    if not isinstance(key, str) or env_name_problem(key):
         shown = ascii(key)[:64]  # escaped: a name with a newline cannot forge a line
         raise ValueError(f"{field} name {shown} is not a variable name (letters, digits and _)")
     return key

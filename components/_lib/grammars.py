@@ -55,13 +55,16 @@ def email_problem(text: str) -> str | None:
     return None
 
 
-# RFC 3986 path: "/" then pchars (unreserved, sub-delims, ":" "@", percent-encoded octets).
-_PATH = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*")
+# RFC 3986 path-absolute with an optional query: "/" then pchars (unreserved, sub-delims,
+# ":" "@", percent-encoded octets). No whitespace, quotes, backslash or braces, so the same
+# text is safe in a Caddyfile, rollout.txt (split on spaces) and curl's URL.
+_PCHAR = r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2}"
+URL_PATH = re.compile(rf"/(?:{_PCHAR})*(?:\?(?:{_PCHAR}|\?)*)?")
 
 
 def url_path_problem(text: str) -> str | None:
-    if len(text) > 2000 or not _PATH.fullmatch(text):
-        return "is not a URL path such as /health (letters, digits, -._~!$&'()*+,;=:@/ and %XX escapes)"
+    if len(text) > 2000 or not URL_PATH.fullmatch(text):
+        return "is not a URL path such as /health (letters, digits, -._~!$&'()*+,;=:@/?, %XX escapes)"
     return None
 
 
