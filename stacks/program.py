@@ -16,7 +16,7 @@ from components._lib.naming import labels as make_labels
 from components._lib.naming import physical_name
 from components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
 from components.api_service import ApiService, ApiServiceArgs, Worker
-from components.connection import Linkable
+from components.connection import Linkable, secret
 from components.contracts import digitalocean as do_contract
 from components.contracts import preflight
 from components.dns import DnsArgs
@@ -355,7 +355,7 @@ def build(spec: StackSpec, previous: dict[str, Any] | None = None) -> dict[str, 
 def _app_secret(values: pulumi.Output[Any] | None, name: str) -> pulumi.Output[str]:
     """One of the application's secrets (`multicloud:secrets.<name>`), a secret Output."""
     assert values is not None  # checked: a service that declares secrets has them
-    return pulumi.Output.secret(values.apply(lambda v: str(v[name])))  # type: ignore[arg-type,return-value]
+    return secret(values.apply(lambda v: str(v[name])))
 
 
 def _postgres_class(svc: PostgresSpec) -> str:
