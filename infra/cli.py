@@ -324,6 +324,8 @@ def plan_json(result: Plan) -> dict[str, Any]:
                 "parent": r.parent or None,
                 "inputs": r.inputs,
                 "protect": r.protect,
+                # The URNs it had before a refactor moved it: the engine adopts the old state.
+                **({"aliases": r.aliases} if r.aliases else {}),
             }
             for r in result.registrations
         ],

@@ -41,6 +41,8 @@ class Registration:
     """Inputs with every secret replaced by "[secret]"."""
     raw_inputs: dict[str, Any] = field(repr=False)
     """Inputs with secrets unwrapped — for tests that must look inside; never printed."""
+    aliases: list[str] = field(default_factory=list)
+    """The URNs this resource had before (its `aliases` option), as the engine resolves them."""
 
 
 def _number(value: Any) -> Any:
@@ -85,6 +87,18 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives a resource: its parent's whole type chain, less the root
+        stack (pulumi/pulumi pkg/resource/deploy generateURN). Pulumi's mock monitor keeps only
+        the parent's last type and keeps the stack's, so its URNs are not the ones a state
+        file holds."""
+        from pulumi.runtime.settings import get_project, get_stack
+
+        parent_type = parent.split("::")[2] if parent else ""
+        if parent_type and parent_type != ROOT_STACK_TYPE:
+            type_ = f"{parent_type}${type_}"
+        return f"urn:pulumi:{get_stack()}::{get_project()}::{type_}::{name}"
+
     def RegisterResource(self, request):
         self._run_transforms(request)
         response = super().RegisterResource(request)
@@ -107,6 +121,7 @@ class RecordingMonitor(MockMonitor):
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     inputs=redact(wire),
                     raw_inputs=unwrap(wire),
+                    aliases=alias_urns(request, response.urn),
                 )
             )
         return response
@@ -144,6 +159,33 @@ class RecordingMonitor(MockMonitor):
                     _sync_await(result)
             except ContractBreach as breach:
                 self.mocks.breaks.extend(breach.breaks)  # type: ignore[attr-defined]
+
+
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def alias_urns(request: Any, urn: str) -> list[str]:
+    """The old URNs a registration's `aliases` name, resolved as the engine resolves them
+    (pulumi/pulumi pkg/resource/deploy: an alias spec's empty fields default to the resource's
+    own name, type, stack, project and parent; a parent that is the root stack adds no type
+    prefix)."""
+    _, _, rest = urn.partition("urn:pulumi:")
+    stack, project = rest.split("::")[:2]
+    found = list(request.aliasURNs)
+    for alias in request.aliases:
+        if alias.urn:
+            found.append(alias.urn)
+            continue
+        spec = alias.spec
+        parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+        parent_type = parent.split("::")[2] if parent else ""
+        type_ = spec.type or request.type
+        if parent_type and parent_type != ROOT_STACK_TYPE:
+            type_ = f"{parent_type}${type_}"
+        found.append(
+            f"urn:pulumi:{spec.stack or stack}::{spec.project or project}::{type_}::{spec.name or request.name}"
+        )
+    return [u for u in dict.fromkeys(found) if u != urn]
 
 
 OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
