@@ -58,13 +58,17 @@ def test_plan_json_lists_every_resource(tmp_path, capsys, plans):
     (result,) = plans
     assert len(doc["resources"]) == len(result.registrations)
     for resource in doc["resources"]:
-        assert set(resource) == {"urn", "type", "name", "parent", "inputs", "protect"}
+        # `aliases` only where a resource had other URNs (the Cloudflare SDK aliases its
+        # renamed Record type to DnsRecord).
+        assert set(resource) - {"aliases"} == {"urn", "type", "name", "parent", "inputs", "protect"}
     by_name = {(r["type"], r["name"]): r for r in doc["resources"]}
     server = by_name[("hcloud:index/server:Server", "main-server")]
     assert server["inputs"]["serverType"] == "cx23"
     assert server["protect"] is True
     assert server["parent"] == by_name[("multicloud:index:VpsHost", "main")]["urn"]
     assert by_name[("command:remote:Command", "main-release-apply")]["inputs"]["stdin"] == "[secret]"
+    record = by_name[("cloudflare:index/dnsRecord:DnsRecord", "api-dns-a")]
+    assert record["aliases"] == [record["urn"].replace("dnsRecord:DnsRecord", "record:Record")]
     assert err == ""
 
 
