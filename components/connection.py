@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pulumi
 
-from stacks.capabilities import LINK_ENV
+from components.capabilities import LINK_ENV
 
 # Contract variables whose values are secrets: delivered as secrets (SSM on AWS, 0600 env
 # files on hosts) and shown as <secret> in rendered templates.

@@ -14,7 +14,7 @@ from typing import Any
 
 from costs.catalog import load
 from costs.pricing import Line, Priced, Resource, price
-from stacks.spec import UsageSpec
+from costs.usage import UsageSpec
 
 COMPONENT_PREFIX = "multicloud:index:"
 

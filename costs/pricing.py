@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any
 
 from costs.catalog import load, server_types
-from stacks.spec import UsageSpec
+from costs.usage import UsageSpec
 
 
 @dataclass(frozen=True)

@@ -38,10 +38,10 @@ from rich.console import Console
 from rich.text import Text
 
 from components._lib.grammars import printable
+from components.capabilities import placed_on_host
 from components.connection import SECRET_VARS
 from components.contracts import ContractBreach
 from infra.offline import Plan, find_project, plan
-from stacks.capabilities import placed_on_host
 from stacks.loader import ConfigError
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BUDGET, EXIT_GUARD = 0, 1, 2, 3, 4
@@ -686,10 +686,10 @@ def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: An
 
     import yaml
 
-    from costs.compare import retarget
+    from components.capabilities import BACKENDS
     from costs.estimate import NotFinite, check_finite, estimate_plan
     from costs.report import Column, bar_chart_svg, compare_markdown
-    from stacks.capabilities import BACKENDS
+    from stacks.compare import retarget
     from stacks.loader import read_stack_file
 
     known = sorted({t for kind in BACKENDS.values() for t in kind} - {"route53"})

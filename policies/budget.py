@@ -21,7 +21,7 @@ from pulumi_policy import (
 from costs.budget import violations
 from costs.estimate import estimate
 from costs.pricing import Resource
-from stacks.spec import UsageSpec
+from costs.usage import UsageSpec
 
 CONFIG_SCHEMA = PolicyConfigSchema(
     properties={

@@ -10,11 +10,17 @@ from typing import Any
 
 from components._lib.grammars import credential_reason
 from components._lib.images import UnsupportedImage, parse_image
-from components._lib.naming import physical_name
 from components._lib.networks import reaches_everyone
+from components.capabilities import (
+    HOST_PLACED,
+    LINK_ENV,
+    OFF_HOST_RUNTIMES,
+    placed_on_host,
+    supported_targets,
+)
 from components.contracts import aws, cloudflare
 from components.contracts import digitalocean as do
-from stacks.capabilities import HOST_PLACED, LINK_ENV, OFF_HOST_RUNTIMES, placed_on_host, supported_targets
+from components.postgres import setup_job_name
 from stacks.sizing import (
     SizingError,
     app_sizes,
@@ -654,12 +660,6 @@ def _aws(spec: StackSpec) -> list[Problem]:
             except SizingError as err:
                 problems.append((f"services.{name}.memory_mb", str(err)))
     return problems
-
-
-def setup_job_name(database: str) -> str:
-    """The name of a database's setup job (components.postgres.SetupJob): a compose service
-    on hosts, an App Platform component."""
-    return physical_name(database, "setup", max_len=32)
 
 
 def _names(spec: StackSpec) -> list[Problem]:

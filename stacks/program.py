@@ -16,6 +16,7 @@ from components._lib.naming import labels as make_labels
 from components._lib.naming import physical_name
 from components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
 from components.api_service import ApiService, ApiServiceArgs, Worker
+from components.capabilities import AWS_NETWORKED_KINDS
 from components.connection import Linkable, secret
 from components.contracts import digitalocean as do_contract
 from components.contracts import preflight
@@ -26,7 +27,6 @@ from components.object_store import ObjectStore, ObjectStoreArgs
 from components.postgres import ManagedPostgres, PostgresArgs, PostgresBackup
 from components.redis import Redis, RedisArgs
 from components.static_frontend import StaticFrontend, StaticFrontendArgs
-from stacks.capabilities import AWS_NETWORKED_KINDS
 from stacks.checks import warnings
 from stacks.guard import OUTPUT as PLACEMENTS_OUTPUT
 from stacks.guard import placement_problems, placements

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from components._lib import grammars
+from costs.usage import UsageSpec
 
 Environment = Literal["dev", "staging", "prod"]
 Target = Literal["aws", "digitalocean", "hetzner", "cloudflare"]
@@ -193,16 +194,6 @@ class BudgetSpec(Model):
     max_increase_percent: float | None = Field(
         default=None, gt=0, description="largest allowed rise per change, in %"
     )
-
-
-class UsageSpec(Model):
-    """Quantities for usage-based prices. Every estimate prints the values it used."""
-
-    storage_gb: float = Field(default=10, ge=0, description="stored per bucket, GB")
-    egress_gb: float = Field(default=100, ge=0, description="internet egress per month, GB")
-    nat_gb: float = Field(default=10, ge=0, description="processed by a NAT gateway per month, GB")
-    alb_lcu: float = Field(default=1, ge=0, description="average load balancer capacity units")
-    log_gb: float = Field(default=1, ge=0, description="log ingestion per service per month, GB")
 
 
 class ServiceBase(Model):

@@ -21,9 +21,9 @@ import costs.estimate
 import infra.cli
 from costs.estimate import ComponentCost, Estimate, infracost_json
 from costs.pricing import Line
+from costs.usage import UsageSpec
 from infra.cli import main
 from infra.offline import Plan
-from stacks.spec import UsageSpec
 from tests.conftest import ROOT, base_config, write_stack
 
 HOSTILE = "main[/]\x1b[2J\x1b]0;pwned\x07\rFAKE\nrefusing: nothing[bold]"

@@ -1,6 +1,6 @@
 """`infra cost --compare`: re-targeting a stack keeps it a valid stack.
 
-Each example is moved to every other provider with `costs.compare.retarget`; the result must
+Each example is moved to every other provider with `stacks.compare.retarget`; the result must
 validate (so the comparison prices a real plan), and the notes must say what did not move
 or was changed on the way.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from costs.compare import retarget
+from stacks.compare import retarget
 from stacks.loader import NAMESPACE, ConfigError, RawConfig, parse
 from tests.conftest import ROOT
 

@@ -20,10 +20,10 @@ import pytest
 import yaml
 
 import infra.offline
+from components.capabilities import BACKENDS
 from components.contracts import contracts, select
 from infra.mocks import ProviderMocks
 from infra.offline import Plan, plan
-from stacks.capabilities import BACKENDS
 from stacks.sizing import locations
 from tests.conftest import ACCOUNT, KEY, ROOT, ZONE, write_stack
 

@@ -177,7 +177,7 @@ def test_included_allowances_are_modelled():
         None,
         {"endpoint": "https://fsn1.your-objectstorage.com"},
     )
-    from stacks.spec import UsageSpec
+    from costs.usage import UsageSpec
 
     lines = {
         line.name.split(" (")[0]: line

@@ -67,7 +67,7 @@ NOT_DATA: Mapping[str, str] = {
     "aws:cloudwatch/logGroup:LogGroup": "diagnostics with a 14/90-day retention, not application data",
     # Compute and releases: stateless by design.
     "digitalocean:index/droplet:Droplet": (
-        "runs only api/worker containers (stacks.capabilities.HOST_PLACED); its data volume is listed"
+        "runs only api/worker containers (components.capabilities.HOST_PLACED); its data volume is listed"
     ),
     "digitalocean:index/app:App": "App Platform containers, rebuilt from the image",
     "command:remote:Command": "a release: the compose/env files it writes are rendered again",

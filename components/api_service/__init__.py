@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pulumi
 
-from components._lib.backends import load_backend
+from components._lib.backends import unsupported
 from components.connection import SECRET_VARS, Linkable, secret
 from components.dns import DnsArgs
 from components.host import HostFleet, VpsHost
@@ -126,6 +126,24 @@ class ApiServiceBackend(Protocol):
     ) -> ApiServiceOutputs: ...
 
 
+def backend_for(target: str) -> ApiServiceBackend:
+    """The api backend for `target`, checked by mypy against ApiServiceBackend; its provider
+    SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
+    if target == "aws":
+        from components.api_service import aws
+
+        return aws
+    if target == "digitalocean":
+        from components.api_service import digitalocean
+
+        return digitalocean
+    if target == "hetzner":
+        from components.api_service import hetzner
+
+        return hetzner
+    raise unsupported("api", target)
+
+
 def secret_names(args: ApiServiceArgs) -> frozenset[str]:
     """The variables whose values are secrets: the links' credentials and the app's own."""
     return SECRET_VARS | frozenset(args.secret_env)
@@ -168,7 +186,7 @@ class ApiService(pulumi.ComponentResource):
         self._validate(name, args)
         env = service_env(args)
         self.env_names = sorted(env)
-        backend: ApiServiceBackend = load_backend(self._kind, args.target)  # type: ignore[assignment]
+        backend = backend_for(args.target)
         out = backend.build(self, name, args, env)
         self.url = out.url
         self.resources = out.resources

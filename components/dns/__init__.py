@@ -7,10 +7,11 @@ site's CNAME), so the plan shows them under their owner.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import load_backend
+from components._lib.backends import unsupported
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,31 @@ class Record:
     """Route 53 aliases: follow the target's health (CloudFront targets refuse this)."""
 
 
+class DnsBackend(Protocol):
+    """What `components/dns/<provider>.py` provides."""
+
+    def record(self, parent: pulumi.Resource, name: str, dns: DnsArgs, rec: Record) -> pulumi.Resource: ...
+
+
+def backend_for(target: str) -> DnsBackend:
+    """The dns backend for `target`, checked by mypy against DnsBackend; its provider
+    SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
+    if target == "cloudflare":
+        from components.dns import cloudflare
+
+        return cloudflare
+    if target == "digitalocean":
+        from components.dns import digitalocean
+
+        return digitalocean
+    if target == "route53":
+        from components.dns import route53
+
+        return route53
+    raise unsupported("dns", target)
+
+
 def create_record(parent: pulumi.Resource, name: str, dns: DnsArgs, record: Record) -> pulumi.Resource:
     """Create `record` in the DNS provider, as a child of `parent`."""
-    backend = load_backend("dns", dns.provider)
+    backend = backend_for(dns.provider)
     return backend.record(parent, name, dns, record)

@@ -24,7 +24,7 @@ from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import load_backend
+from components._lib.backends import unsupported
 from components._lib.naming import ssh_key_id
 from components._vps.model import HostWorkloads
 
@@ -202,6 +202,20 @@ class HostBackend(Protocol):
     def build_fleet(self, parent: HostFleet, name: str, args: FleetArgs) -> FleetResources: ...
 
 
+def backend_for(target: str) -> HostBackend:
+    """The host backend for `target`, checked by mypy against HostBackend; its provider
+    SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
+    if target == "digitalocean":
+        from components.host import digitalocean
+
+        return digitalocean
+    if target == "hetzner":
+        from components.host import hetzner
+
+        return hetzner
+    raise unsupported("host", target)
+
+
 class VpsHost(pulumi.ComponentResource):
     """A VPS host: server + provider firewall (80/443 open, 22 from admin CIDRs) + data volume."""
 
@@ -224,7 +238,7 @@ class VpsHost(pulumi.ComponentResource):
             raise ValueError(f"host {name}: admin_cidrs must not be empty (releases reach the host over SSH)")
         self.args = args
         self.workloads = HostWorkloads()
-        backend: HostBackend = load_backend("host", args.target)  # type: ignore[assignment]
+        backend = backend_for(args.target)
         built = backend.build(self, name, args)
         self.server_id = built.server_id
         self.public_ipv4 = built.public_ipv4
@@ -290,7 +304,7 @@ class HostFleet(pulumi.ComponentResource):
     def __init__(self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud:index:HostFleet", name, None, opts)
         self.args = args
-        backend: HostBackend = load_backend("host", args.target)  # type: ignore[assignment]
+        backend = backend_for(args.target)
         built = backend.build_fleet(self, name, args)
         self.ssh_key_ids = built.ssh_key_ids
         self.network_id = built.network_id

@@ -25,7 +25,7 @@ from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import load_backend
+from components._lib.backends import unsupported
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,16 @@ class NetworkBackend(Protocol):
     def build(self, parent: Network, name: str, args: NetworkArgs) -> NetworkOutputs: ...
 
 
+def backend_for(target: str) -> NetworkBackend:
+    """The network backend for `target`, checked by mypy against NetworkBackend; its provider
+    SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
+    if target == "aws":
+        from components.network import aws
+
+        return aws
+    raise unsupported("network", target)
+
+
 class Network(pulumi.ComponentResource):
     """A VPC over two zones with public and private subnets, NAT by choice."""
 
@@ -67,7 +77,7 @@ class Network(pulumi.ComponentResource):
         super().__init__("multicloud:index:Network", name, None, opts)
         if args.nat not in ("none", "managed"):
             raise ValueError(f"{name}: nat must be none or managed")
-        backend: NetworkBackend = load_backend("network", args.target)  # type: ignore[assignment]
+        backend = backend_for(args.target)
         out = backend.build(self, name, args)
         self.vpc_id = out.vpc_id
         self.public_subnet_ids = out.public_subnet_ids

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import load_backend
+from components._lib.backends import unsupported
 from components.connection import s3_env, secret
 
 
@@ -71,6 +71,28 @@ class ObjectStoreBackend(Protocol):
     def build(self, parent: ObjectStore, name: str, args: ObjectStoreArgs) -> ObjectStoreOutputs: ...
 
 
+def backend_for(target: str) -> ObjectStoreBackend:
+    """The bucket backend for `target`, checked by mypy against ObjectStoreBackend; its provider
+    SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
+    if target == "aws":
+        from components.object_store import aws
+
+        return aws
+    if target == "cloudflare":
+        from components.object_store import cloudflare
+
+        return cloudflare
+    if target == "digitalocean":
+        from components.object_store import digitalocean
+
+        return digitalocean
+    if target == "hetzner":
+        from components.object_store import hetzner
+
+        return hetzner
+    raise unsupported("bucket", target)
+
+
 class ObjectStore(pulumi.ComponentResource):
     """A private bucket; linked services get credentials through the connection contract."""
 
@@ -86,7 +108,7 @@ class ObjectStore(pulumi.ComponentResource):
         super().__init__("multicloud:index:ObjectStore", name, None, opts)
         if args.expire_after_days is not None and args.expire_after_days < 1:
             raise ValueError(f"{name}: expire_after_days must be at least 1")
-        backend: ObjectStoreBackend = load_backend("bucket", args.target)  # type: ignore[assignment]
+        backend = backend_for(args.target)
         out = backend.build(self, name, args)
         self.endpoint, self.region, self.bucket = out.endpoint, out.region, out.bucket
         self.access_key_id = secret(out.access_key_id)

@@ -24,12 +24,12 @@ from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import load_backend
+from components._lib.backends import unsupported
+from components._lib.naming import physical_name
 from components.connection import postgres_env, secret
 from components.host import HostFleet, VpsHost
 from components.network import Network
 from components.object_store import ObjectStore
-from stacks.checks import setup_job_name
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,12 @@ _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _EXTENSION = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 
 
+def setup_job_name(database: str) -> str:
+    """The name of a database's setup job: a compose service on hosts, an App Platform
+    component (≤ 32 characters, App Platform's limit for a component name)."""
+    return physical_name(database, "setup", max_len=32)
+
+
 def setup_command(database: str, username: str, extensions: list[str]) -> list[str]:
     """`sh -c` that runs the setup SQL with psql as the admin, retrying a few times.
 
@@ -157,6 +163,24 @@ class PostgresBackend(Protocol):
     def build(self, parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOutputs: ...
 
 
+def backend_for(target: str) -> PostgresBackend:
+    """The postgres backend for `target`, checked by mypy against PostgresBackend; its provider
+    SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
+    if target == "aws":
+        from components.postgres import aws
+
+        return aws
+    if target == "digitalocean":
+        from components.postgres import digitalocean
+
+        return digitalocean
+    if target == "hetzner":
+        from components.postgres import hetzner
+
+        return hetzner
+    raise unsupported("postgres", target)
+
+
 class ManagedPostgres(pulumi.ComponentResource):
     """A PostgreSQL database reachable only by the services that link it."""
 
@@ -173,7 +197,7 @@ class ManagedPostgres(pulumi.ComponentResource):
         super().__init__("multicloud:index:ManagedPostgres", name, None, opts)
         if args.storage_gb < 1:
             raise ValueError(f"{name}: storage_gb must be at least 1")
-        backend: PostgresBackend = load_backend("postgres", args.target)  # type: ignore[assignment]
+        backend = backend_for(args.target)
         out = backend.build(self, name, args)
         self.host, self.port, self.database = out.host, out.port, out.database
         self.username, self.password = out.username, secret(out.password)

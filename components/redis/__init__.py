@@ -20,7 +20,7 @@ from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import load_backend
+from components._lib.backends import unsupported
 from components.connection import redis_env, secret
 from components.host import HostFleet, VpsHost
 from components.network import Network
@@ -73,6 +73,24 @@ class RedisBackend(Protocol):
     def build(self, parent: Redis, name: str, args: RedisArgs) -> RedisOutputs: ...
 
 
+def backend_for(target: str) -> RedisBackend:
+    """The redis backend for `target`, checked by mypy against RedisBackend; its provider
+    SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
+    if target == "aws":
+        from components.redis import aws
+
+        return aws
+    if target == "digitalocean":
+        from components.redis import digitalocean
+
+        return digitalocean
+    if target == "hetzner":
+        from components.redis import hetzner
+
+        return hetzner
+    raise unsupported("redis", target)
+
+
 class Redis(pulumi.ComponentResource):
     """A password-protected Redis reachable only by the services that link it."""
 
@@ -87,7 +105,7 @@ class Redis(pulumi.ComponentResource):
         super().__init__("multicloud:index:Redis", name, None, opts)
         if args.memory_mb < 32:
             raise ValueError(f"{name}: memory_mb must be at least 32")
-        backend: RedisBackend = load_backend("redis", args.target)  # type: ignore[assignment]
+        backend = backend_for(args.target)
         out = backend.build(self, name, args)
         self.host, self.port = out.host, out.port
         self.password = secret(out.password)

@@ -23,7 +23,7 @@ from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import load_backend
+from components._lib.backends import unsupported
 from components.dns import DnsArgs
 
 
@@ -71,6 +71,24 @@ class StaticFrontendBackend(Protocol):
     def build(self, parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> StaticFrontendOutputs: ...
 
 
+def backend_for(target: str) -> StaticFrontendBackend:
+    """The static_site backend for `target`, checked by mypy against StaticFrontendBackend; its provider
+    SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
+    if target == "aws":
+        from components.static_frontend import aws
+
+        return aws
+    if target == "cloudflare":
+        from components.static_frontend import cloudflare
+
+        return cloudflare
+    if target == "digitalocean":
+        from components.static_frontend import digitalocean
+
+        return digitalocean
+    raise unsupported("static_site", target)
+
+
 class StaticFrontend(pulumi.ComponentResource):
     """A static site with HTTPS at its custom domain."""
 
@@ -83,7 +101,7 @@ class StaticFrontend(pulumi.ComponentResource):
         super().__init__("multicloud:index:StaticFrontend", name, None, opts)
         if "/" not in args.repo:
             raise ValueError(f"{name}: repo must be owner/name")
-        backend: StaticFrontendBackend = load_backend("static_site", args.target)  # type: ignore[assignment]
+        backend = backend_for(args.target)
         out = backend.build(self, name, args)
         self.url, self.default_url, self.resources = out.url, out.default_url, out.resources
         self.deploy_hint = out.deploy_hint

@@ -1,8 +1,9 @@
 """The capability matrix: which backend module builds each component kind on each target.
 
 This table *is* the matrix. Validation reads it to reject a kind/target pair that has no
-backend, and the component facades read it to dispatch, so the two cannot disagree.
-A target missing from a row has no backend module (and no file) for that kind.
+backend (without importing any provider SDK); each facade's `backend_for(target)` imports
+the same modules, typed, and `tests/test_backends.py` holds the two equal. A target missing
+from a row has no backend module (and no file) for that kind.
 """
 
 from __future__ import annotations
@@ -84,8 +85,3 @@ LINK_ENV: dict[str, tuple[str, ...]] = {
 def supported_targets(kind: str) -> list[str]:
     """Targets that have a backend for `kind`, sorted."""
     return sorted(BACKENDS.get(kind, {}))
-
-
-def backend_module(kind: str, target: str) -> str:
-    """The import path of the backend for `kind` on `target`; KeyError when unsupported."""
-    return BACKENDS[kind][target]

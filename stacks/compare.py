@@ -13,8 +13,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from components.capabilities import VPS_TARGETS, placed_on_host, supported_targets
 from components.contracts import digitalocean as do
-from stacks.capabilities import VPS_TARGETS, placed_on_host, supported_targets
 from stacks.checks import TARGET_FIELDS
 
 DEFAULT_HOST = {"target": "hetzner", "size": {"cpu": 4, "memory_gb": 8}, "location": "fsn1"}
