@@ -419,7 +419,8 @@ class StackSpec(Model):
 
     @property
     def protect(self) -> bool:
-        """Prod protects every stateful resource from deletion (DESIGN §7)."""
+        """Prod protects every stateful resource from deletion (Pulumi `protect` and the
+        provider's own deletion protection)."""
         return self.environment == "prod"
 
     @property
@@ -429,6 +430,15 @@ class StackSpec(Model):
             if host.target == "digitalocean":
                 return host.location
         return self.digitalocean.region if self.digitalocean else None
+
+    def region_for(self, target: str) -> str | None:
+        """The stack-wide region of a cloud target (`aws.region`, the DigitalOcean region);
+        None for targets placed per host or per bucket (Hetzner, Cloudflare)."""
+        if target == "aws":
+            return self.aws.region if self.aws else None
+        if target == "digitalocean":
+            return self.do_region
+        return None
 
     def fqdn(self, subdomain: str | None, default: str) -> str:
         """The public name for a subdomain (`@` is the apex)."""

@@ -1,0 +1,305 @@
+"""From a validated spec to each component's Args: one function per kind.
+
+`stacks.program` decides the order (hosts, network, data, services, releases) and keeps what
+was built in a `Built`; each function here maps one spec entry to its component's Args and
+nothing else, so a new field or provider shows up in one place. Sizes are resolved to the
+target's SKUs here (stacks.sizing), once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from components._lib.naming import labels as make_labels
+from components._lib.naming import physical_name
+from components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
+from components.api_service import ApiServiceArgs
+from components.connection import Linkable, secret
+from components.contracts import digitalocean as do_contract
+from components.dns import DnsArgs
+from components.host import FleetArgs, HostArgs, HostFleet, VpsHost
+from components.network import Network, NetworkArgs
+from components.object_store import ObjectStoreArgs
+from components.postgres import PostgresArgs, PostgresBackup
+from components.redis import RedisArgs
+from components.static_frontend import StaticFrontendArgs
+from stacks.providers import Providers
+from stacks.sizing import (
+    do_database_size,
+    do_storage_gb,
+    elasticache_node_type,
+    rds_instance_class,
+    resolve_server_type,
+    service_app_size,
+    volume_gb,
+)
+from stacks.spec import ApiSpec, BucketSpec, PostgresSpec, RedisSpec, StackSpec, StaticSiteSpec, WorkerSpec
+
+
+@dataclass
+class Built:
+    """What the program has registered so far, and the stack-wide values every step reads."""
+
+    spec: StackSpec
+    providers: Providers
+    config: pulumi.Config
+    project: str
+    stack: str
+    previous: dict[str, Any]
+    """What the last deployment exported (stacks.program.previous_outputs), {} if nothing."""
+    dns: DnsArgs | None
+    registry_credentials: pulumi.Output[str] | None
+    registries: frozenset[str]
+    app_secrets: pulumi.Output[Any] | None
+    hosts: dict[str, VpsHost] = field(default_factory=dict)
+    fleets: dict[str, HostFleet] = field(default_factory=dict)
+    network: Network | None = None
+    links: dict[str, Linkable] = field(default_factory=dict)
+    """Data components by name, as services link them."""
+    components: dict[str, pulumi.Resource] = field(default_factory=dict)
+
+    def opts(self, target: str) -> pulumi.ResourceOptions:
+        """Options for a component on `target`: that provider for every resource below it."""
+        return pulumi.ResourceOptions(providers=self.providers.for_target(target))
+
+    def labels(self, name: str) -> dict[str, str]:
+        return make_labels(self.project, self.stack, name)
+
+
+# --- hosts ----------------------------------------------------------------------------
+
+
+def fleet_args(built: Built, target: str, names: list[str], own_keys: frozenset[str] | None) -> FleetArgs:
+    spec = built.spec
+    return FleetArgs(
+        target=target,
+        # No hosts (DigitalOcean databases or apps only): the VPC without SSH keys.
+        ssh_public_keys=spec.admin.ssh_public_keys if names and spec.admin else [],
+        location=spec.region_for(target) or spec.hosts[names[0]].location,
+        # Fixed private addresses only where data services run on hosts (Hetzner).
+        private_network=len(names) > 1 and target == "hetzner",
+        protect=spec.protect,
+        labels=built.labels(f"{target}-fleet"),
+        own_keys=own_keys,
+    )
+
+
+def host_args(built: Built, name: str, fleet: HostFleet, private_ip: str | None) -> HostArgs:
+    spec, host = built.spec, built.spec.hosts[name]
+    assert spec.admin is not None  # checked: hosts need admin
+    return HostArgs(
+        target=host.target,
+        server_type=resolve_server_type(host).name,
+        location=host.location,
+        image=host.image,
+        volume_gb=volume_gb(spec, name),
+        ssh_public_keys=spec.admin.ssh_public_keys,
+        admin_cidrs=spec.admin.cidrs or ["0.0.0.0/0", "::/0"],
+        backups=host.backups if host.backups is not None else spec.environment == "prod",
+        floating_ip=host.floating_ip,
+        protect=spec.protect,
+        holds_data=any(
+            isinstance(s, PostgresSpec | RedisSpec) and s.host == name for s in spec.services.values()
+        ),
+        labels=built.labels(name),
+        fleet=fleet,
+        private_ip=private_ip,
+    )
+
+
+def network_args(built: Built) -> NetworkArgs:
+    spec = built.spec
+    assert spec.aws is not None  # checked
+    nat = spec.aws.nat or ("managed" if spec.environment == "prod" else "none")
+    return NetworkArgs(target="aws", nat=nat, tags=built.labels("network"))
+
+
+# --- data -----------------------------------------------------------------------------
+
+
+def postgres_args(built: Built, name: str, svc: PostgresSpec) -> PostgresArgs:
+    spec = built.spec
+    return PostgresArgs(
+        target=svc.target,
+        version=svc.version,
+        storage_gb=svc.storage_gb,
+        database=svc.database,
+        username=svc.username,
+        host=built.hosts.get(svc.host or ""),
+        protect=spec.protect,
+        network=built.network,
+        instance_class=postgres_class(svc),
+        fleet=built.fleets.get(svc.target),
+        region=spec.region_for(svc.target),
+        multi_az=svc.multi_az,
+        extensions=list(svc.extensions),
+        admit_vpc=linked_from_app_platform(spec, name),
+        backup_days=svc.backup_days or (7 if spec.environment == "prod" else 1),
+        backup=PostgresBackup(
+            store=built.links[svc.backup.bucket],  # type: ignore[arg-type]
+            on_calendar=svc.backup.on_calendar,
+            keep_daily=svc.backup.keep_daily,
+            keep_weekly=svc.backup.keep_weekly,
+            keep_monthly=svc.backup.keep_monthly,
+        )
+        if svc.backup
+        else None,
+        tags=built.labels(name),
+    )
+
+
+def redis_args(built: Built, name: str, svc: RedisSpec) -> RedisArgs:
+    spec = built.spec
+    return RedisArgs(
+        target=svc.target,
+        engine=svc.engine,
+        version=svc.engine_version,
+        memory_mb=svc.memory_mb,
+        host=built.hosts.get(svc.host or ""),
+        protect=spec.protect,
+        network=built.network,
+        node_type=cache_node_type(svc),
+        fleet=built.fleets.get(svc.target),
+        region=spec.region_for(svc.target),
+        nodes=svc.nodes,
+        admit_vpc=linked_from_app_platform(spec, name),
+        tags=built.labels(name),
+    )
+
+
+def bucket_args(built: Built, name: str, svc: BucketSpec) -> ObjectStoreArgs:
+    spec, lifecycle = built.spec, svc.lifecycle
+    common: dict[str, Any] = {
+        "target": svc.target,
+        "versioning": svc.versioning,
+        "expire_after_days": lifecycle.expire_after_days if lifecycle else None,
+        "expire_prefix": lifecycle.prefix if lifecycle else "",
+        "archive_after_days": lifecycle.archive_after_days if lifecycle else None,
+        "protect": spec.protect,
+        "physical_name": physical_name(built.project, built.stack, name),
+    }
+    if svc.target == "hetzner":
+        # Hetzner Object Storage has no API of its own: buckets are made over S3 with these keys.
+        return ObjectStoreArgs(
+            **common,
+            location=svc.location,
+            access_key_id=built.config.require_secret("hetzner_s3_access_key"),
+            secret_access_key=built.config.require_secret("hetzner_s3_secret_key"),
+        )
+    return ObjectStoreArgs(
+        **common,
+        location=bucket_location(svc, spec),
+        account_id=spec.cloudflare.account_id if spec.cloudflare else None,
+        labels=built.labels(name),
+    )
+
+
+# --- frontends and services -----------------------------------------------------------
+
+
+def site_args(built: Built, name: str, svc: StaticSiteSpec) -> StaticFrontendArgs:
+    spec = built.spec
+    assert built.dns is not None  # checked
+    return StaticFrontendArgs(
+        target=svc.target,
+        repo=svc.repo,
+        fqdn=spec.fqdn(svc.subdomain, name),
+        dns=built.dns,
+        project_name=physical_name(built.project, built.stack, name, max_len=58),
+        branch=svc.branch,
+        build_command=svc.build_command,
+        output_dir=svc.output_dir,
+        root_dir=svc.root_dir,
+        account_id=spec.cloudflare.account_id if spec.cloudflare else None,
+        spa=svc.spa,
+        region=spec.region_for(svc.target),
+        certificate_provider=built.providers.aws_us_east_1 if svc.target == "aws" else None,
+        protect=spec.protect,
+        tags=built.labels(name),
+    )
+
+
+def service_args(built: Built, name: str, svc: ApiSpec | WorkerSpec) -> ApiServiceArgs:
+    spec = built.spec
+    api = svc if isinstance(svc, ApiSpec) else None
+    return ApiServiceArgs(
+        target=svc.target,
+        image=svc.image,
+        port=api.port if api else None,
+        fqdn=spec.fqdn(api.subdomain, name) if api else None,
+        health_path=api.health_path if api else "/health",
+        replicas=svc.replicas,
+        command=svc.command,
+        env=dict(svc.env),
+        secret_env={n: app_secret(built.app_secrets, n) for n in svc.secrets},
+        links={link: built.links[link] for link in svc.links},
+        read_only=svc.read_only,
+        cpu=svc.size.cpu if svc.size else None,
+        memory_gb=svc.size.memory_gb if svc.size else None,
+        max_replicas=svc.max_replicas,
+        arch=svc.arch,
+        network=built.network,
+        region=spec.region_for(svc.target),
+        protect=spec.protect,
+        tags=built.labels(name),
+        host=built.hosts.get(svc.host or ""),
+        hosts=[built.hosts[h] for h in svc.hosts or []],
+        load_balancer=api.load_balancer if api else False,
+        runtime=svc.runtime,
+        instance_size=service_app_size(svc) if svc.on_app_platform else None,
+        fleet=built.fleets.get(svc.target),
+        dns=built.dns,
+        proxied=api.proxied if api else False,
+        registry_credentials=built.registry_credentials,
+        registries=built.registries,
+        stored_secrets=(built.previous.get(APP_SECRETS_OUTPUT) or {}).get(name) or {},
+    )
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def app_secret(values: pulumi.Output[Any] | None, name: str) -> pulumi.Output[str]:
+    """One of the application's secrets (`multicloud:secrets.<name>`), a secret Output."""
+    assert values is not None  # checked: a service that declares secrets has them
+    return secret(values.apply(lambda v: str(v[name])))
+
+
+def postgres_class(svc: PostgresSpec) -> str:
+    """The managed instance class: RDS class on AWS, database size slug on DigitalOcean."""
+    cpu, memory = (svc.size.cpu, svc.size.memory_gb) if svc.size else (None, None)
+    if svc.target == "aws":
+        return svc.instance_class or rds_instance_class(cpu, memory)
+    if svc.target == "digitalocean":
+        return do_database_size("pg", cpu, memory, standby=svc.multi_az, storage_gb=do_storage_gb(svc))
+    return ""
+
+
+def cache_node_type(svc: RedisSpec) -> str:
+    """The managed node type: ElastiCache on AWS, database size slug on DigitalOcean."""
+    if svc.target == "aws":
+        return svc.node_type or elasticache_node_type(svc.memory_mb)
+    if svc.target == "digitalocean":
+        return do_database_size("valkey", None, svc.memory_mb / 1024)
+    return ""
+
+
+def linked_from_app_platform(spec: StackSpec, name: str) -> bool:
+    """Whether an App Platform service links `name` (its firewall then trusts the VPC)."""
+    return any(
+        isinstance(s, ApiSpec | WorkerSpec) and s.on_app_platform and name in s.links
+        for s in spec.services.values()
+    )
+
+
+def bucket_location(svc: BucketSpec, spec: StackSpec) -> str | None:
+    """The bucket's region: AWS buckets live in the stack's region; Spaces default to the
+    droplets' region when Spaces is offered there; else the backend's default."""
+    if svc.target == "aws" and spec.aws:
+        return spec.aws.region
+    if svc.target == "digitalocean" and svc.location is None and spec.do_region in do_contract.SPACES_REGIONS:
+        return spec.do_region
+    return svc.location
