@@ -27,16 +27,10 @@ from components.postgres import PostgresArgs, PostgresBackup
 from components.redis import RedisArgs
 from components.static_frontend import StaticFrontendArgs
 from stacks.providers import Providers
-from stacks.sizing import (
-    do_database_size,
-    do_storage_gb,
-    elasticache_node_type,
-    rds_instance_class,
-    resolve_server_type,
-    service_app_size,
-    volume_gb,
-)
+from stacks.sizing import resolve_server_type, volume_gb
 from stacks.spec import ApiSpec, BucketSpec, PostgresSpec, RedisSpec, StackSpec, StaticSiteSpec, WorkerSpec
+from stacks.targets.aws import elasticache_node_type, fargate_size, rds_instance_class
+from stacks.targets.digitalocean import do_database_size, do_storage_gb, service_app_size
 
 
 @dataclass
@@ -225,6 +219,9 @@ def site_args(built: Built, name: str, svc: StaticSiteSpec) -> StaticFrontendArg
 def service_args(built: Built, name: str, svc: ApiSpec | WorkerSpec) -> ApiServiceArgs:
     spec = built.spec
     api = svc if isinstance(svc, ApiSpec) else None
+    cpu, memory_gb = (svc.size.cpu, svc.size.memory_gb) if svc.size else (None, None)
+    if svc.target == "aws":
+        cpu, memory_gb = fargate_size(cpu, memory_gb)  # Fargate takes fixed pairs only
     return ApiServiceArgs(
         target=svc.target,
         image=svc.image,
@@ -237,8 +234,8 @@ def service_args(built: Built, name: str, svc: ApiSpec | WorkerSpec) -> ApiServi
         secret_env={n: app_secret(built.app_secrets, n) for n in svc.secrets},
         links={link: built.links[link] for link in svc.links},
         read_only=svc.read_only,
-        cpu=svc.size.cpu if svc.size else None,
-        memory_gb=svc.size.memory_gb if svc.size else None,
+        cpu=cpu,
+        memory_gb=memory_gb,
         max_replicas=svc.max_replicas,
         arch=svc.arch,
         network=built.network,

@@ -1,5 +1,9 @@
 """Rules that span several entries of the spec. Each returns problems; none raises.
 
+The rules of one provider (its regions, versions, sizes, what its services need) live with
+that provider in `stacks/targets/<provider>.py`; `check` runs those of every target the
+stack uses after the rules here, which hold for every target.
+
 A problem is `(path, message)` where path is the config path under `multicloud:`
 (`services.db.host`). Messages name the allowed values and never include a secret.
 """
@@ -9,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from components._lib.grammars import credential_reason
-from components._lib.images import UnsupportedImage, parse_image
 from components._lib.networks import reaches_everyone
 from components.capabilities import (
     HOST_PLACED,
@@ -18,30 +21,18 @@ from components.capabilities import (
     placed_on_host,
     supported_targets,
 )
-from components.contracts import aws, cloudflare
-from components.contracts import digitalocean as do
 from components.postgres import setup_job_name
-from stacks.sizing import (
-    SizingError,
-    app_sizes,
-    do_database_size,
-    do_storage_gb,
-    elasticache_node_type,
-    fargate_size,
-    locations,
-    rds_instance_class,
-    required_volume_gb,
-    resolve_server_type,
-    service_app_size,
+from stacks.sizing import SizingError, locations, required_volume_gb, resolve_server_type
+from stacks.spec import (
+    ApiSpec,
+    BucketSpec,
+    PostgresSpec,
+    Problem,
+    StackSpec,
+    StaticSiteSpec,
+    WorkerSpec,
 )
-from stacks.spec import ApiSpec, BucketSpec, PostgresSpec, RedisSpec, StackSpec, StaticSiteSpec, WorkerSpec
-
-Problem = tuple[str, str]
-
-BUCKET_LOCATIONS = {
-    "hetzner": ["fsn1", "hel1", "nbg1"],
-    "cloudflare": list(cloudflare.R2_LOCATIONS),
-}
+from stacks.targets import check as target_checks
 
 
 def check(spec: StackSpec) -> list[Problem]:
@@ -53,11 +44,9 @@ def check(spec: StackSpec) -> list[Problem]:
         *_links(spec),
         *_hosts(spec),
         *_admin(spec),
-        *_accounts(spec),
-        *_aws(spec),
         *_backups(spec),
-        *_digitalocean(spec),
         *_names(spec),
+        *target_checks(spec),
     ]
 
 
@@ -81,22 +70,6 @@ def _targets(spec: StackSpec) -> list[Problem]:
                     f"{svc.kind} cannot run on {svc.target}; supported targets: {', '.join(allowed)}",
                 )
             )
-        if isinstance(svc, BucketSpec) and svc.versioning and svc.target == "cloudflare":
-            problems.append(
-                (
-                    f"services.{name}.versioning",
-                    "R2 has no object versioning; remove it or use target hetzner",
-                )
-            )
-        if isinstance(svc, BucketSpec) and svc.location is not None and svc.target in BUCKET_LOCATIONS:
-            allowed_locs = BUCKET_LOCATIONS[svc.target]
-            if svc.location not in allowed_locs:
-                problems.append(
-                    (
-                        f"services.{name}.location",
-                        f"unknown {svc.target} bucket location; allowed: {', '.join(allowed_locs)}",
-                    )
-                )
     return problems
 
 
@@ -322,246 +295,8 @@ def _admin(spec: StackSpec) -> list[Problem]:
     return problems
 
 
-def _accounts(spec: StackSpec) -> list[Problem]:
-    problems = []
-    for name, svc in spec.services.items():
-        if svc.target == "cloudflare" and spec.cloudflare is None:
-            problems.append(
-                (
-                    "cloudflare",
-                    f"services.{name} runs on Cloudflare; set cloudflare: {{account_id: <32 hex>}}",
-                )
-            )
-            break
-    publishes = [
-        n for n, s in spec.services.items() if isinstance(s, StaticSiteSpec) and s.target == "cloudflare"
-    ]
-    if publishes and (spec.dns is None or spec.dns.provider != "cloudflare"):
-        problems.append(
-            (
-                "dns",
-                f"services.{publishes[0]} on Cloudflare Pages needs dns: {{provider: cloudflare, zone_id: ...}}",
-            )
-        )
-    return problems
-
-
 # Names the host machinery uses itself: a service may not take them.
 RESERVED_NAMES = {"caddy"}
-
-
-def _digitalocean(spec: StackSpec) -> list[Problem]:
-    problems: list[Problem] = []
-    hosts = {n: h for n, h in spec.hosts.items() if h.target == "digitalocean"}
-    regions = sorted({h.location for h in hosts.values()})
-    if len(regions) > 1:
-        problems.append(
-            ("hosts", f"DigitalOcean hosts share one VPC, so one region; found {', '.join(regions)}")
-        )
-    if spec.digitalocean is not None:
-        known = locations("digitalocean")
-        if spec.digitalocean.region not in known:
-            problems.append(("digitalocean.region", f"unknown region; allowed: {', '.join(known)}"))
-        elif regions and spec.digitalocean.region not in regions:
-            problems.append(
-                (
-                    "digitalocean.region",
-                    f"the droplets are in {regions[0]}, and the VPC has one region; remove it or set {regions[0]}",
-                )
-            )
-    for name, svc in spec.services.items():
-        if svc.target != "digitalocean":
-            continue
-        needs_region = isinstance(svc, PostgresSpec | RedisSpec | StaticSiteSpec) or (
-            isinstance(svc, ApiSpec | WorkerSpec) and svc.on_app_platform
-        )
-        if needs_region and spec.do_region is None and not any(p == "digitalocean" for p, _ in problems):
-            problems.append(
-                (
-                    "digitalocean",
-                    (
-                        f"services.{name} needs a DigitalOcean region; set digitalocean: {{region: fra1}} "
-                        "(or add a digitalocean host)"
-                    ),
-                )
-            )
-        if isinstance(svc, ApiSpec | WorkerSpec):
-            problems += _do_container(name, svc, spec)
-        if isinstance(svc, StaticSiteSpec) or (isinstance(svc, ApiSpec | WorkerSpec) and svc.on_app_platform):
-            problems += _app_platform_component(name, svc, spec)
-        if isinstance(svc, RedisSpec) and svc.engine != "valkey":
-            problems.append(
-                (f"services.{name}.engine", "DigitalOcean offers managed valkey only; set engine: valkey")
-            )
-        elif isinstance(svc, RedisSpec) and svc.engine_version.split(".")[0] not in do.VALKEY_VERSIONS:
-            problems.append(
-                (
-                    f"services.{name}.version",
-                    f"DigitalOcean runs Valkey {', '.join(do.VALKEY_VERSIONS)}; remove version or pick 8.0",
-                )
-            )
-        if isinstance(svc, PostgresSpec):
-            for i, extension in enumerate(svc.extensions):
-                if extension not in do.POSTGRES_EXTENSIONS:
-                    problems.append(
-                        (
-                            f"services.{name}.extensions[{i}]",
-                            f"DigitalOcean does not offer {extension}; available: {', '.join(do.POSTGRES_EXTENSIONS)}",
-                        )
-                    )
-                elif svc.extensions.index(extension) != i:
-                    problems.append((f"services.{name}.extensions[{i}]", f"{extension} is listed twice"))
-        if isinstance(svc, PostgresSpec) and svc.version not in do.POSTGRES_VERSIONS:
-            problems.append(
-                (
-                    f"services.{name}.version",
-                    f"DigitalOcean runs PostgreSQL {', '.join(do.POSTGRES_VERSIONS)}",
-                )
-            )
-        try:
-            if isinstance(svc, PostgresSpec):
-                do_database_size(
-                    "pg",
-                    svc.size.cpu if svc.size else None,
-                    svc.size.memory_gb if svc.size else None,
-                    svc.multi_az,
-                    do_storage_gb(svc),
-                )
-            elif isinstance(svc, RedisSpec):
-                do_database_size("valkey", None, svc.memory_mb / 1024)
-        except SizingError as err:
-            field = "size" if isinstance(svc, PostgresSpec) else "memory_mb"
-            problems.append((f"services.{name}.{field}", str(err)))
-        if isinstance(svc, BucketSpec) and svc.location is not None and svc.location not in do.SPACES_REGIONS:
-            problems.append(
-                (
-                    f"services.{name}.location",
-                    f"unknown Spaces region; allowed: {', '.join(do.SPACES_REGIONS)}",
-                )
-            )
-    problems += _load_balancer_ports(spec)
-    return problems
-
-
-# Ports a host keeps for itself: SSH, Caddy's own HTTP/HTTPS, and Caddy's admin endpoint.
-HOST_PORTS = {22, 80, 443, 2019}
-
-
-def _do_container(name: str, svc: ApiSpec | WorkerSpec, spec: StackSpec) -> list[Problem]:
-    """An api/worker on DigitalOcean: App Platform sizing and autoscaling, or droplets behind
-    a load balancer."""
-    problems: list[Problem] = []
-    path = f"services.{name}"
-    if not svc.on_app_platform:
-        if svc.max_replicas is not None:
-            problems.append(
-                (f"{path}.max_replicas", "droplets do not autoscale; set runtime: app_platform or remove it")
-            )
-        if svc.instance_size is not None:
-            problems.append((f"{path}.instance_size", "is an App Platform size; set runtime: app_platform"))
-        if isinstance(svc, ApiSpec) and svc.balanced:
-            if spec.dns is None or spec.dns.provider != "digitalocean":
-                problems.append(
-                    (
-                        f"{path}.load_balancer" if svc.load_balancer else f"{path}.hosts",
-                        (
-                            "a DigitalOcean load balancer gets its certificate from DigitalOcean, which issues "
-                            "them only for domains in DigitalOcean DNS; set dns: {provider: digitalocean}, "
-                            "or run the api on one host (Caddy then serves HTTPS itself)"
-                        ),
-                    )
-                )
-            if svc.port in HOST_PORTS:
-                problems.append(
-                    (
-                        f"{path}.port",
-                        (
-                            f"the load balancer reaches the api on its port, and {svc.port} is the host's own; "
-                            f"use another port (not {', '.join(map(str, sorted(HOST_PORTS)))})"
-                        ),
-                    )
-                )
-        return problems
-    if svc.max_replicas is not None and svc.max_replicas <= svc.replicas:
-        problems.append(
-            (
-                f"{path}.max_replicas",
-                f"must be more than replicas ({svc.replicas}): App Platform autoscales between them",
-            )
-        )
-    if svc.read_only:
-        problems.append((f"{path}.read_only", "App Platform has no read-only root filesystem; remove it"))
-    try:
-        parse_image(svc.image)
-    except UnsupportedImage as err:
-        problems.append((f"{path}.image", str(err)))
-    if svc.instance_size is not None:
-        sizes = app_sizes()
-        chosen = sizes.get(svc.instance_size)
-        if chosen is None:
-            problems.append((f"{path}.instance_size", f"unknown size; allowed: {', '.join(sizes)}"))
-        elif svc.max_replicas is not None and not chosen["dedicated"]:
-            problems.append(
-                (
-                    f"{path}.max_replicas",
-                    (
-                        f"App Platform autoscales dedicated sizes only; {svc.instance_size} is shared "
-                        "(pick an apps-d-… instance_size, or remove it to get the cheapest dedicated one)"
-                    ),
-                )
-            )
-        elif chosen.get("single_instance") and svc.replicas > 1:
-            problems.append(
-                (
-                    f"{path}.replicas",
-                    f"{svc.instance_size} runs one instance; set replicas: 1 or pick another instance_size",
-                )
-            )
-        if svc.size is not None:
-            problems.append((path, "give size or instance_size, not both"))
-    else:
-        try:
-            service_app_size(svc)
-        except SizingError as err:
-            problems.append((f"{path}.size", str(err)))
-    return problems
-
-
-def _app_platform_component(
-    name: str, svc: ApiSpec | WorkerSpec | StaticSiteSpec, spec: StackSpec
-) -> list[Problem]:
-    """What every App Platform component needs: a name App Platform takes, and DNS for the
-    CNAME of a published one (an api or a static site)."""
-    problems: list[Problem] = []
-    if len(name) < 2:
-        problems.append(
-            (f"services.{name}", "App Platform component names have 2 to 32 characters; rename the service")
-        )
-    if not isinstance(svc, WorkerSpec) and spec.dns is None:
-        problems.append(
-            ("dns", f"services.{name} on App Platform needs dns: {{...}} for its domain's CNAME record")
-        )
-    return problems
-
-
-def _load_balancer_ports(spec: StackSpec) -> list[Problem]:
-    """Load balancers reach their api on the api's port of each droplet: one api per port."""
-    problems: list[Problem] = []
-    taken: dict[tuple[str, int], str] = {}
-    for name, svc in spec.services.items():
-        if not isinstance(svc, ApiSpec) or not svc.balanced:
-            continue
-        for host in svc.placement:
-            other = taken.setdefault((host, svc.port), name)
-            if other != name:
-                problems.append(
-                    (
-                        f"services.{name}.port",
-                        f"services.{other} already takes port {svc.port} on host {host} for its load balancer",
-                    )
-                )
-                break
-    return problems
 
 
 def _backups(spec: StackSpec) -> list[Problem]:
@@ -591,74 +326,6 @@ def _backups(spec: StackSpec) -> list[Problem]:
             )
         if spec.environment == "prod" and (svc.backup.keep_daily < 7 or svc.backup.keep_weekly < 4):
             problems.append((f"services.{name}.backup", "prod keeps at least 7 daily and 4 weekly backups"))
-    return problems
-
-
-def _aws(spec: StackSpec) -> list[Problem]:
-    uses_aws = [n for n, s in spec.services.items() if s.target == "aws"]
-    if not uses_aws:
-        return []
-    problems: list[Problem] = []
-    if spec.aws is None:
-        problems.append(
-            ("aws", f"services.{uses_aws[0]} runs on AWS; set aws: {{region: us-east-1}} (or your region)")
-        )
-    needs_dns = [n for n in uses_aws if isinstance(spec.services[n], ApiSpec | StaticSiteSpec)]
-    if needs_dns and spec.dns is None:
-        problems.append(
-            (
-                "dns",
-                f"services.{needs_dns[0]} on AWS needs dns: {{provider: route53 | cloudflare, zone_id: ...}} for its certificate",
-            )
-        )
-    for name in uses_aws:
-        svc = spec.services[name]
-        if isinstance(svc, PostgresSpec) and svc.storage_gb < 20:
-            problems.append(
-                (f"services.{name}.storage_gb", "RDS gp3 storage starts at 20 GB; set 20 or more")
-            )
-        if isinstance(svc, PostgresSpec) and svc.size is not None and svc.instance_class is not None:
-            problems.append((f"services.{name}", "give size or instance_class, not both"))
-        if isinstance(svc, RedisSpec):
-            allowed = aws.ELASTICACHE_VERSIONS[svc.engine]
-            if svc.engine_version not in allowed:
-                problems.append(
-                    (
-                        f"services.{name}.version",
-                        f"ElastiCache {svc.engine} runs {', '.join(allowed)}; remove version or pick one",
-                    )
-                )
-        if (
-            isinstance(svc, BucketSpec)
-            and svc.location is not None
-            and spec.aws
-            and svc.location != spec.aws.region
-        ):
-            problems.append(
-                (
-                    f"services.{name}.location",
-                    f"AWS buckets live in the stack's region {spec.aws.region}; remove location",
-                )
-            )
-        if isinstance(svc, ApiSpec | WorkerSpec):
-            try:
-                fargate_size(svc.size.cpu if svc.size else None, svc.size.memory_gb if svc.size else None)
-            except SizingError as err:
-                problems.append((f"services.{name}.size", str(err)))
-            if svc.max_replicas is not None and svc.max_replicas < svc.replicas:
-                problems.append(
-                    (f"services.{name}.max_replicas", f"must be at least replicas ({svc.replicas})")
-                )
-        if isinstance(svc, PostgresSpec) and svc.size is not None:
-            try:
-                rds_instance_class(svc.size.cpu, svc.size.memory_gb)
-            except SizingError as err:
-                problems.append((f"services.{name}.size", str(err)))
-        if isinstance(svc, RedisSpec) and svc.node_type is None:
-            try:
-                elasticache_node_type(svc.memory_mb)
-            except SizingError as err:
-                problems.append((f"services.{name}.memory_mb", str(err)))
     return problems
 
 

@@ -20,6 +20,9 @@ Environment = Literal["dev", "staging", "prod"]
 Target = Literal["aws", "digitalocean", "hetzner", "cloudflare"]
 
 # DNS-label-ish names: they become resource names, container names and hostnames.
+Problem = tuple[str, str]
+"""A config problem: (path under `multicloud:`, message naming the allowed values)."""
+
 NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 

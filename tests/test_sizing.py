@@ -14,15 +14,10 @@ from hypothesis import strategies as st
 
 from costs.catalog import ServerType, load, server_types
 from stacks import sizing
-from stacks.sizing import (
-    SizingError,
-    app_instance_size,
-    app_sizes,
-    required_volume_gb,
-    resolve_server_type,
-    volume_gb,
-)
+from stacks.sizing import SizingError, required_volume_gb, resolve_server_type, volume_gb
 from stacks.spec import ContainerService, HostSpec, StackSpec
+from stacks.targets import digitalocean as do_target
+from stacks.targets.digitalocean import app_instance_size, app_sizes
 from tests.conftest import base_config
 
 LOCATIONS = ("fsn1", "nbg1", "hel1")
@@ -342,7 +337,7 @@ def test_too_big_for_app_platform_names_the_largest(cpu, memory_gb, message):
 
 def with_app_sizes(sizes: list[dict]):
     """Resolve App Platform sizes against a made-up catalog."""
-    return mock.patch.object(sizing, "load", lambda provider: {"app_sizes": sizes})
+    return mock.patch.object(do_target, "load", lambda provider: {"app_sizes": sizes})
 
 
 def app_size(name: str, cpu: float, memory_gb: float, monthly: float, dedicated: bool = False) -> dict:

@@ -25,7 +25,6 @@ from components.connection import secret
 from components.contracts import AUTONAME_RANDOM
 from components.contracts.aws import ELB_NAME
 from components.dns import Record, create_record
-from stacks.sizing import fargate_size
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 WORLD_V4, WORLD_V6 = "0.0.0.0/0", "::/0"
@@ -245,7 +244,8 @@ def build(
         tags=args.tags,
         opts=child,
     )
-    vcpu, memory_gb = fargate_size(args.cpu, args.memory_gb)
+    # A valid Fargate pair, resolved from the neutral size by the stack (stacks.targets.aws).
+    vcpu, memory_gb = args.cpu or 0.25, args.memory_gb or 0.5
     task = aws.ecs.TaskDefinition(
         f"{name}-task",
         family=physical_name(pulumi.get_project(), pulumi.get_stack(), name, max_len=255),

@@ -38,6 +38,12 @@ LABELLED = (SERVER, VOLUME, FIREWALL, NETWORK, FLOATING_IP, SSH_KEY)
 # Provider-neutral OS image names (HostSpec.image) → Hetzner image names.
 IMAGES = {"ubuntu-24.04": "ubuntu-24.04"}
 LOCATIONS = ("fsn1", "nbg1", "hel1", "ash", "hil", "sin")
+# Object Storage is offered in three of them, each with its S3 endpoint
+# `<location>.your-objectstorage.com` (components/object_store/hetzner.py). Source: the
+# endpoint list in MotherDuck's Hetzner Object Storage integration docs
+# (motherduck.com/docs/integrations/cloud-storage/hetzner-object-storage), read 2026-12-01;
+# Hetzner's own page was out of reach from here.
+OBJECT_STORAGE_LOCATIONS = ("fsn1", "hel1", "nbg1")
 # Private networks are per network zone; every location of a network is in the subnet's zone.
 NETWORK_ZONES = {
     "fsn1": "eu-central",
