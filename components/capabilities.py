@@ -74,7 +74,8 @@ def placed_on_host(kind: str, target: str, runtime: str | None = None) -> bool:
     return kind in HOST_PLACED.get(target, frozenset()) and not off_host
 
 
-# Kinds an api/worker may `links:` to, and the variables each link provides (DESIGN §5).
+# Kinds an api/worker may `links:` to, and the variables each link provides (the connection
+# contract, components.connection).
 LINK_ENV: dict[str, tuple[str, ...]] = {
     "postgres": ("DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD"),
     "redis": ("REDIS_URL",),

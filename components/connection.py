@@ -1,4 +1,4 @@
-"""The connection contract (DESIGN §5): the same variable names from every backend.
+"""The connection contract: the same variable names from every backend.
 
 Each linkable component (ManagedPostgres, Redis, ObjectStore) builds its variables with one
 of these functions, so an app never sees a provider difference. Values carrying a password

@@ -35,8 +35,8 @@ from stacks.args import (
     site_args,
 )
 from stacks.checks import warnings
-from stacks.guard import OUTPUT as PLACEMENTS_OUTPUT
-from stacks.guard import placement_problems, placements
+from stacks.placements import OUTPUT as PLACEMENTS_OUTPUT
+from stacks.placements import placement_problems, placements
 from stacks.loader import NAMESPACE, ConfigError, configured_registries, parse, read_pulumi_config
 from stacks.providers import Providers
 from stacks.spec import ApiSpec, BucketSpec, PostgresSpec, RedisSpec, StackSpec, StaticSiteSpec, WorkerSpec

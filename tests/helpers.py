@@ -20,7 +20,7 @@ from tests.conftest import one
 
 WORLD = {"0.0.0.0/0", "::/0"}
 
-# DESIGN §5: the variables an api linked to a postgres, a redis and a bucket receives.
+# The connection contract (components.connection): the variables an api linked to a postgres, a redis and a bucket receives.
 CONTRACT = {
     "DATABASE_URL",
     "PGHOST",

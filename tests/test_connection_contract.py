@@ -1,4 +1,4 @@
-"""The connection contract (DESIGN §5): the same variable names whatever the placement or provider.
+"""The connection contract (components.connection): the same variable names whatever the placement or provider.
 
 Only config changes between the variants below; the api's env file must carry the same
 names every time, while the values follow the placement (container name vs private IP,

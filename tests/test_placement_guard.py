@@ -8,7 +8,7 @@ import pytest
 from pulumi import RunError
 
 from infra import mocks, offline
-from stacks.guard import placement_problems, placements
+from stacks.placements import placement_problems, placements
 from stacks.loader import RawConfig, parse
 from tests.conftest import ROOT, base_config, write_stack
 

@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml")) + sorted((ROOT / "examples").glob("*.yaml"))
 
-# Types that hold data: losing one loses data (DESIGN §7).
+# Types that hold data: losing one loses data (components._lib.stateful).
 STATEFUL = {
     "hcloud:index/volume:Volume",
     "hcloud:index/floatingIp:FloatingIp",

@@ -8,7 +8,7 @@ Usage::
                     command=["celery", "worker"], links=[db, cache], host=main))
 
 The environment is assembled here, once, for every backend: the user's `env`, then each
-link's connection variables (DESIGN §5). So `DATABASE_URL` is the same name on Hetzner,
+link's connection variables (components.connection). So `DATABASE_URL` is the same name on Hetzner,
 DigitalOcean and AWS, and only the values differ.
 
 Backends: `hetzner` (a container on a VpsHost behind Caddy with automatic HTTPS, and A/AAAA

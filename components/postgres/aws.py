@@ -1,6 +1,6 @@
 """ManagedPostgres on AWS: RDS PostgreSQL, private, encrypted, TLS-only, backed up.
 
-Settings mirror the scanner checks in shared/reference/security-and-data-safety.md:
+Settings follow the Checkov and Trivy checks for RDS (their IDs in brackets):
 storage_encrypted (CKV_AWS_16), not publicly accessible (CKV_AWS_17), rds.force_ssl
 (CKV2_AWS_69), backup retention ≥ 7 days in prod (CKV_AWS_133 / AWS-0077), deletion
 protection (CKV_AWS_293), final snapshot and automated backups kept on deletion
