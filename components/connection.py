@@ -7,12 +7,16 @@ are Pulumi secrets.
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
 import pulumi
 
 from components.capabilities import LINK_ENV
+
+if TYPE_CHECKING:  # a link carries a postgres job; components.postgres imports this module
+    from components.postgres import SetupJob
 
 # Contract variables whose values are secrets: delivered as secrets (SSM on AWS, 0600 env
 # files on hosts) and shown as <secret> in rendered templates.
@@ -21,8 +25,26 @@ SECRET_VARS = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class Link:
+    """What a service needs from a component it links, besides its variables: how to be
+    admitted to it and what to run first. A backend reads these fields, never probes the
+    component for attributes."""
+
+    kind: str
+    """`postgres`, `redis` or `bucket` (the LINK_ENV contract it meets)."""
+    security_group_id: pulumi.Output[str] | None = None
+    """AWS: the security group that admits clients (the service adds its own group to it)."""
+    bucket_arn: pulumi.Output[str] | None = None
+    """AWS: the bucket a task role is granted."""
+    setup_job: SetupJob | None = None
+    """A job every linking service runs before it starts (a database's privileges, extensions)."""
+
+
 class Linkable(Protocol):
     """A component an ApiService/Worker can `links:` to."""
+
+    link: Link
 
     def connection_env(self) -> dict[str, pulumi.Output[str]]:
         """The variables a linked service receives."""

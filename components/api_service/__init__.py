@@ -168,7 +168,7 @@ def service_env(args: ApiServiceArgs) -> dict[str, pulumi.Output[str]]:
 def setup_jobs(args: ApiServiceArgs) -> list[SetupJob]:
     """The setup jobs (components.postgres.SetupJob) of the linked databases that have one:
     each backend runs them before the service starts."""
-    return [job for link in args.links.values() if (job := getattr(link, "setup_job", None)) is not None]
+    return [job for link in args.links.values() if (job := link.link.setup_job) is not None]
 
 
 class ApiService(pulumi.ComponentResource):

@@ -26,7 +26,7 @@ import pulumi
 
 from components._lib.backends import unsupported
 from components._lib.naming import physical_name
-from components.connection import postgres_env, secret
+from components.connection import Link, postgres_env, secret
 from components.host import HostFleet, VpsHost
 from components.network import Network
 from components.object_store import ObjectStore
@@ -214,6 +214,7 @@ class ManagedPostgres(pulumi.ComponentResource):
             if out.admin_env is not None
             else None
         )
+        self.link = Link("postgres", security_group_id=out.security_group_id, setup_job=self.setup_job)
         self._env = postgres_env(out.host, out.port, out.database, out.username, out.password, out.sslmode)
         self.url = self._env["DATABASE_URL"]
         self.register_outputs(

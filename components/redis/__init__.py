@@ -21,7 +21,7 @@ from typing import Protocol
 import pulumi
 
 from components._lib.backends import unsupported
-from components.connection import redis_env, secret
+from components.connection import Link, redis_env, secret
 from components.host import HostFleet, VpsHost
 from components.network import Network
 
@@ -111,6 +111,7 @@ class Redis(pulumi.ComponentResource):
         self.password = secret(out.password)
         self.resources = out.resources
         self.security_group_id = out.security_group_id
+        self.link = Link("redis", security_group_id=out.security_group_id)
         self._env = redis_env(out.host, out.port, out.password, out.tls)
         self.url = self._env["REDIS_URL"]
         self.register_outputs(
