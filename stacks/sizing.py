@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from costs.catalog import ServerType, server_types
-from stacks.spec import HostSpec, PostgresSpec, RedisSpec, StackSpec
+from stacks.spec import HostSpec, PostgresSpec, Problem, RedisSpec, StackSpec
 
 
 class SizingError(ValueError):
     """No SKU satisfies the request; the message lists what would."""
+
+
+def size_problems(path: str, size: Callable[[], object]) -> list[Problem]:
+    """The problem at `path` when `size()` finds no catalogued SKU, else none."""
+    try:
+        size()
+    except SizingError as err:
+        return [(path, str(err))]
+    return []
 
 
 def resolve_server_type(host: HostSpec) -> ServerType:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from components.contracts import aws
 from costs.catalog import load
-from stacks.sizing import SizingError
+from stacks.sizing import SizingError, size_problems
 from stacks.spec import (
     ApiSpec,
     BucketSpec,
@@ -26,6 +26,7 @@ from stacks.spec import (
 
 
 def check(spec: StackSpec) -> list[Problem]:
+    """Every AWS rule: the stack's region and DNS, then each service on AWS."""
     uses_aws = [n for n, s in spec.services.items() if s.target == "aws"]
     if not uses_aws:
         return []
@@ -43,53 +44,56 @@ def check(spec: StackSpec) -> list[Problem]:
             )
         )
     for name in uses_aws:
-        svc = spec.services[name]
-        if isinstance(svc, PostgresSpec) and svc.storage_gb < 20:
-            problems.append(
-                (f"services.{name}.storage_gb", "RDS gp3 storage starts at 20 GB; set 20 or more")
-            )
-        if isinstance(svc, PostgresSpec) and svc.size is not None and svc.instance_class is not None:
-            problems.append((f"services.{name}", "give size or instance_class, not both"))
-        if isinstance(svc, RedisSpec):
-            allowed = aws.ELASTICACHE_VERSIONS[svc.engine]
-            if svc.engine_version not in allowed:
+        svc, path = spec.services[name], f"services.{name}"
+        if isinstance(svc, PostgresSpec):
+            problems += _rds(path, svc)
+        elif isinstance(svc, RedisSpec):
+            problems += _elasticache(path, svc)
+        elif isinstance(svc, BucketSpec) and svc.location is not None and spec.aws:
+            if svc.location != spec.aws.region:
                 problems.append(
                     (
-                        f"services.{name}.version",
-                        f"ElastiCache {svc.engine} runs {', '.join(allowed)}; remove version or pick one",
+                        f"{path}.location",
+                        f"AWS buckets live in the stack's region {spec.aws.region}; remove location",
                     )
                 )
-        if (
-            isinstance(svc, BucketSpec)
-            and svc.location is not None
-            and spec.aws
-            and svc.location != spec.aws.region
-        ):
-            problems.append(
-                (
-                    f"services.{name}.location",
-                    f"AWS buckets live in the stack's region {spec.aws.region}; remove location",
-                )
+        elif isinstance(svc, ApiSpec | WorkerSpec):
+            problems += _fargate(path, svc)
+    return problems
+
+
+def _rds(path: str, svc: PostgresSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    if svc.storage_gb < 20:
+        problems.append((f"{path}.storage_gb", "RDS gp3 storage starts at 20 GB; set 20 or more"))
+    if svc.size is not None and svc.instance_class is not None:
+        problems.append((path, "give size or instance_class, not both"))
+    if svc.size is not None:
+        cpu, memory = svc.size.cpu, svc.size.memory_gb
+        problems += size_problems(f"{path}.size", lambda: rds_instance_class(cpu, memory))
+    return problems
+
+
+def _elasticache(path: str, svc: RedisSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    allowed = aws.ELASTICACHE_VERSIONS[svc.engine]
+    if svc.engine_version not in allowed:
+        problems.append(
+            (
+                f"{path}.version",
+                f"ElastiCache {svc.engine} runs {', '.join(allowed)}; remove version or pick one",
             )
-        if isinstance(svc, ApiSpec | WorkerSpec):
-            try:
-                fargate_size(svc.size.cpu if svc.size else None, svc.size.memory_gb if svc.size else None)
-            except SizingError as err:
-                problems.append((f"services.{name}.size", str(err)))
-            if svc.max_replicas is not None and svc.max_replicas < svc.replicas:
-                problems.append(
-                    (f"services.{name}.max_replicas", f"must be at least replicas ({svc.replicas})")
-                )
-        if isinstance(svc, PostgresSpec) and svc.size is not None:
-            try:
-                rds_instance_class(svc.size.cpu, svc.size.memory_gb)
-            except SizingError as err:
-                problems.append((f"services.{name}.size", str(err)))
-        if isinstance(svc, RedisSpec) and svc.node_type is None:
-            try:
-                elasticache_node_type(svc.memory_mb)
-            except SizingError as err:
-                problems.append((f"services.{name}.memory_mb", str(err)))
+        )
+    if svc.node_type is None:
+        problems += size_problems(f"{path}.memory_mb", lambda: elasticache_node_type(svc.memory_mb))
+    return problems
+
+
+def _fargate(path: str, svc: ApiSpec | WorkerSpec) -> list[Problem]:
+    cpu, memory = (svc.size.cpu, svc.size.memory_gb) if svc.size else (None, None)
+    problems = size_problems(f"{path}.size", lambda: fargate_size(cpu, memory))
+    if svc.max_replicas is not None and svc.max_replicas < svc.replicas:
+        problems.append((f"{path}.max_replicas", f"must be at least replicas ({svc.replicas})"))
     return problems
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from components._lib.images import UnsupportedImage, parse_image
 from components.contracts import digitalocean as do
 from costs.catalog import load
-from stacks.sizing import SizingError, locations
+from stacks.sizing import SizingError, locations, size_problems
 from stacks.spec import (
     ApiSpec,
     BucketSpec,
@@ -28,9 +28,50 @@ from stacks.spec import (
 
 
 def check(spec: StackSpec) -> list[Problem]:
+    """Every DigitalOcean rule: the one region, then each service on DigitalOcean, then the
+    load balancers' ports."""
+    problems = _region(spec)
+    for name, svc in spec.services.items():
+        if svc.target != "digitalocean":
+            continue
+        if (
+            _needs_region(svc)
+            and spec.do_region is None
+            and not any(p == "digitalocean" for p, _ in problems)
+        ):
+            problems.append(
+                (
+                    "digitalocean",
+                    (
+                        f"services.{name} needs a DigitalOcean region; set digitalocean: {{region: fra1}} "
+                        "(or add a digitalocean host)"
+                    ),
+                )
+            )
+        if isinstance(svc, ApiSpec | WorkerSpec):
+            problems += (
+                _app_platform_service(name, svc) if svc.on_app_platform else _droplet_service(name, svc, spec)
+            )
+        if isinstance(svc, StaticSiteSpec) or (isinstance(svc, ApiSpec | WorkerSpec) and svc.on_app_platform):
+            problems += _app_platform_component(name, svc, spec)
+        if isinstance(svc, RedisSpec):
+            problems += _valkey(name, svc)
+        if isinstance(svc, PostgresSpec):
+            problems += _postgres(name, svc)
+        if isinstance(svc, BucketSpec) and svc.location is not None and svc.location not in do.SPACES_REGIONS:
+            problems.append(
+                (
+                    f"services.{name}.location",
+                    f"unknown Spaces region; allowed: {', '.join(do.SPACES_REGIONS)}",
+                )
+            )
+    return problems + _load_balancer_ports(spec)
+
+
+def _region(spec: StackSpec) -> list[Problem]:
+    """Droplets share one VPC, so one region, and `digitalocean.region` may only repeat it."""
     problems: list[Problem] = []
-    hosts = {n: h for n, h in spec.hosts.items() if h.target == "digitalocean"}
-    regions = sorted({h.location for h in hosts.values()})
+    regions = sorted({h.location for h in spec.hosts.values() if h.target == "digitalocean"})
     if len(regions) > 1:
         problems.append(
             ("hosts", f"DigitalOcean hosts share one VPC, so one region; found {', '.join(regions)}")
@@ -46,119 +87,102 @@ def check(spec: StackSpec) -> list[Problem]:
                     f"the droplets are in {regions[0]}, and the VPC has one region; remove it or set {regions[0]}",
                 )
             )
-    for name, svc in spec.services.items():
-        if svc.target != "digitalocean":
-            continue
-        needs_region = isinstance(svc, PostgresSpec | RedisSpec | StaticSiteSpec) or (
-            isinstance(svc, ApiSpec | WorkerSpec) and svc.on_app_platform
-        )
-        if needs_region and spec.do_region is None and not any(p == "digitalocean" for p, _ in problems):
-            problems.append(
-                (
-                    "digitalocean",
-                    (
-                        f"services.{name} needs a DigitalOcean region; set digitalocean: {{region: fra1}} "
-                        "(or add a digitalocean host)"
-                    ),
-                )
-            )
-        if isinstance(svc, ApiSpec | WorkerSpec):
-            problems += _do_container(name, svc, spec)
-        if isinstance(svc, StaticSiteSpec) or (isinstance(svc, ApiSpec | WorkerSpec) and svc.on_app_platform):
-            problems += _app_platform_component(name, svc, spec)
-        if isinstance(svc, RedisSpec) and svc.engine != "valkey":
-            problems.append(
-                (f"services.{name}.engine", "DigitalOcean offers managed valkey only; set engine: valkey")
-            )
-        elif isinstance(svc, RedisSpec) and svc.engine_version.split(".")[0] not in do.VALKEY_VERSIONS:
-            problems.append(
-                (
-                    f"services.{name}.version",
-                    f"DigitalOcean runs Valkey {', '.join(do.VALKEY_VERSIONS)}; remove version or pick 8.0",
-                )
-            )
-        if isinstance(svc, PostgresSpec):
-            for i, extension in enumerate(svc.extensions):
-                if extension not in do.POSTGRES_EXTENSIONS:
-                    problems.append(
-                        (
-                            f"services.{name}.extensions[{i}]",
-                            f"DigitalOcean does not offer {extension}; available: {', '.join(do.POSTGRES_EXTENSIONS)}",
-                        )
-                    )
-                elif svc.extensions.index(extension) != i:
-                    problems.append((f"services.{name}.extensions[{i}]", f"{extension} is listed twice"))
-        if isinstance(svc, PostgresSpec) and svc.version not in do.POSTGRES_VERSIONS:
-            problems.append(
-                (
-                    f"services.{name}.version",
-                    f"DigitalOcean runs PostgreSQL {', '.join(do.POSTGRES_VERSIONS)}",
-                )
-            )
-        try:
-            if isinstance(svc, PostgresSpec):
-                do_database_size(
-                    "pg",
-                    svc.size.cpu if svc.size else None,
-                    svc.size.memory_gb if svc.size else None,
-                    svc.multi_az,
-                    do_storage_gb(svc),
-                )
-            elif isinstance(svc, RedisSpec):
-                do_database_size("valkey", None, svc.memory_mb / 1024)
-        except SizingError as err:
-            field = "size" if isinstance(svc, PostgresSpec) else "memory_mb"
-            problems.append((f"services.{name}.{field}", str(err)))
-        if isinstance(svc, BucketSpec) and svc.location is not None and svc.location not in do.SPACES_REGIONS:
-            problems.append(
-                (
-                    f"services.{name}.location",
-                    f"unknown Spaces region; allowed: {', '.join(do.SPACES_REGIONS)}",
-                )
-            )
-    problems += _load_balancer_ports(spec)
     return problems
+
+
+def _needs_region(svc: object) -> bool:
+    """Managed databases, static sites and App Platform services live in the stack's region."""
+    return isinstance(svc, PostgresSpec | RedisSpec | StaticSiteSpec) or (
+        isinstance(svc, ApiSpec | WorkerSpec) and svc.on_app_platform
+    )
+
+
+def _valkey(name: str, svc: RedisSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    if svc.engine != "valkey":
+        problems.append(
+            (f"services.{name}.engine", "DigitalOcean offers managed valkey only; set engine: valkey")
+        )
+    elif svc.engine_version.split(".")[0] not in do.VALKEY_VERSIONS:
+        problems.append(
+            (
+                f"services.{name}.version",
+                f"DigitalOcean runs Valkey {', '.join(do.VALKEY_VERSIONS)}; remove version or pick 8.0",
+            )
+        )
+    return problems + size_problems(
+        f"services.{name}.memory_mb", lambda: do_database_size("valkey", None, svc.memory_mb / 1024)
+    )
+
+
+def _postgres(name: str, svc: PostgresSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, extension in enumerate(svc.extensions):
+        if extension not in do.POSTGRES_EXTENSIONS:
+            problems.append(
+                (
+                    f"services.{name}.extensions[{i}]",
+                    f"DigitalOcean does not offer {extension}; available: {', '.join(do.POSTGRES_EXTENSIONS)}",
+                )
+            )
+        elif svc.extensions.index(extension) != i:
+            problems.append((f"services.{name}.extensions[{i}]", f"{extension} is listed twice"))
+    if svc.version not in do.POSTGRES_VERSIONS:
+        problems.append(
+            (f"services.{name}.version", f"DigitalOcean runs PostgreSQL {', '.join(do.POSTGRES_VERSIONS)}")
+        )
+    cpu, memory = (svc.size.cpu, svc.size.memory_gb) if svc.size else (None, None)
+    return problems + size_problems(
+        f"services.{name}.size", lambda: do_database_size("pg", cpu, memory, svc.multi_az, do_storage_gb(svc))
+    )
 
 
 # Ports a host keeps for itself: SSH, Caddy's own HTTP/HTTPS, and Caddy's admin endpoint.
 HOST_PORTS = {22, 80, 443, 2019}
 
 
-def _do_container(name: str, svc: ApiSpec | WorkerSpec, spec: StackSpec) -> list[Problem]:
-    """An api/worker on DigitalOcean: App Platform sizing and autoscaling, or droplets behind
-    a load balancer."""
+def _droplet_service(name: str, svc: ApiSpec | WorkerSpec, spec: StackSpec) -> list[Problem]:
+    """An api/worker on droplets: no autoscaling, no App Platform size; a load-balanced api
+    needs DigitalOcean DNS (for the balancer's certificate) and a port the host leaves free."""
     problems: list[Problem] = []
     path = f"services.{name}"
-    if not svc.on_app_platform:
-        if svc.max_replicas is not None:
-            problems.append(
-                (f"{path}.max_replicas", "droplets do not autoscale; set runtime: app_platform or remove it")
-            )
-        if svc.instance_size is not None:
-            problems.append((f"{path}.instance_size", "is an App Platform size; set runtime: app_platform"))
-        if isinstance(svc, ApiSpec) and svc.balanced:
-            if spec.dns is None or spec.dns.provider != "digitalocean":
-                problems.append(
-                    (
-                        f"{path}.load_balancer" if svc.load_balancer else f"{path}.hosts",
-                        (
-                            "a DigitalOcean load balancer gets its certificate from DigitalOcean, which issues "
-                            "them only for domains in DigitalOcean DNS; set dns: {provider: digitalocean}, "
-                            "or run the api on one host (Caddy then serves HTTPS itself)"
-                        ),
-                    )
-                )
-            if svc.port in HOST_PORTS:
-                problems.append(
-                    (
-                        f"{path}.port",
-                        (
-                            f"the load balancer reaches the api on its port, and {svc.port} is the host's own; "
-                            f"use another port (not {', '.join(map(str, sorted(HOST_PORTS)))})"
-                        ),
-                    )
-                )
+    if svc.max_replicas is not None:
+        problems.append(
+            (f"{path}.max_replicas", "droplets do not autoscale; set runtime: app_platform or remove it")
+        )
+    if svc.instance_size is not None:
+        problems.append((f"{path}.instance_size", "is an App Platform size; set runtime: app_platform"))
+    if not isinstance(svc, ApiSpec) or not svc.balanced:
         return problems
+    if spec.dns is None or spec.dns.provider != "digitalocean":
+        problems.append(
+            (
+                f"{path}.load_balancer" if svc.load_balancer else f"{path}.hosts",
+                (
+                    "a DigitalOcean load balancer gets its certificate from DigitalOcean, which issues "
+                    "them only for domains in DigitalOcean DNS; set dns: {provider: digitalocean}, "
+                    "or run the api on one host (Caddy then serves HTTPS itself)"
+                ),
+            )
+        )
+    if svc.port in HOST_PORTS:
+        problems.append(
+            (
+                f"{path}.port",
+                (
+                    f"the load balancer reaches the api on its port, and {svc.port} is the host's own; "
+                    f"use another port (not {', '.join(map(str, sorted(HOST_PORTS)))})"
+                ),
+            )
+        )
+    return problems
+
+
+def _app_platform_service(name: str, svc: ApiSpec | WorkerSpec) -> list[Problem]:
+    """An api/worker on App Platform: autoscaling bounds, an image App Platform can pull, and
+    an instance size that exists and fits replicas and autoscaling."""
+    problems: list[Problem] = []
+    path = f"services.{name}"
     if svc.max_replicas is not None and svc.max_replicas <= svc.replicas:
         problems.append(
             (
@@ -172,35 +196,38 @@ def _do_container(name: str, svc: ApiSpec | WorkerSpec, spec: StackSpec) -> list
         parse_image(svc.image)
     except UnsupportedImage as err:
         problems.append((f"{path}.image", str(err)))
-    if svc.instance_size is not None:
-        sizes = app_sizes()
-        chosen = sizes.get(svc.instance_size)
-        if chosen is None:
-            problems.append((f"{path}.instance_size", f"unknown size; allowed: {', '.join(sizes)}"))
-        elif svc.max_replicas is not None and not chosen["dedicated"]:
-            problems.append(
+    if svc.instance_size is None:
+        return problems + size_problems(f"services.{name}.size", lambda: service_app_size(svc))
+    return problems + _instance_size(path, svc)
+
+
+def _instance_size(path: str, svc: ApiSpec | WorkerSpec) -> list[Problem]:
+    """An explicit App Platform `instance_size`: known, dedicated when autoscaling, not a
+    single-instance size for several replicas, and not given with a neutral `size`."""
+    problems: list[Problem] = []
+    sizes = app_sizes()
+    chosen = sizes.get(svc.instance_size or "")
+    if chosen is None:
+        problems.append((f"{path}.instance_size", f"unknown size; allowed: {', '.join(sizes)}"))
+    elif svc.max_replicas is not None and not chosen["dedicated"]:
+        problems.append(
+            (
+                f"{path}.max_replicas",
                 (
-                    f"{path}.max_replicas",
-                    (
-                        f"App Platform autoscales dedicated sizes only; {svc.instance_size} is shared "
-                        "(pick an apps-d-… instance_size, or remove it to get the cheapest dedicated one)"
-                    ),
-                )
+                    f"App Platform autoscales dedicated sizes only; {svc.instance_size} is shared "
+                    "(pick an apps-d-… instance_size, or remove it to get the cheapest dedicated one)"
+                ),
             )
-        elif chosen.get("single_instance") and svc.replicas > 1:
-            problems.append(
-                (
-                    f"{path}.replicas",
-                    f"{svc.instance_size} runs one instance; set replicas: 1 or pick another instance_size",
-                )
+        )
+    elif chosen.get("single_instance") and svc.replicas > 1:
+        problems.append(
+            (
+                f"{path}.replicas",
+                f"{svc.instance_size} runs one instance; set replicas: 1 or pick another instance_size",
             )
-        if svc.size is not None:
-            problems.append((path, "give size or instance_size, not both"))
-    else:
-        try:
-            service_app_size(svc)
-        except SizingError as err:
-            problems.append((f"{path}.size", str(err)))
+        )
+    if svc.size is not None:
+        problems.append((path, "give size or instance_size, not both"))
     return problems
 
 
