@@ -14,12 +14,11 @@ import copy
 from typing import Any
 
 from components.capabilities import VPS_TARGETS, placed_on_host, supported_targets
-from components.contracts import digitalocean as do
 from stacks.checks import TARGET_FIELDS
+from stacks.targets import TARGETS
 
 DEFAULT_HOST = {"target": "hetzner", "size": {"cpu": 4, "memory_gb": 8}, "location": "fsn1"}
 DEFAULT_LOCATION = {"hetzner": "fsn1", "digitalocean": "fra1"}
-PLACEHOLDER_ACCOUNT = "0" * 32
 PLACEHOLDER_ADMIN = {
     "ssh_public_keys": [
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl compare@multicloud"
@@ -71,40 +70,7 @@ def retarget(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[
         for svc in services.values():
             if svc.get("target") == target:
                 svc.pop("host", None)
-    if target == "aws":
-        config.setdefault("aws", {"region": "us-east-1"})
-        for name, svc in services.items():
-            if svc.get("target") != "aws":
-                continue
-            if svc.get("kind") == "postgres" and int(svc.get("storage_gb", 20)) < 20:
-                svc["storage_gb"] = 20
-                notes.append(f"{name}: storage_gb raised to 20 (the RDS gp3 minimum)")
-            if svc.get("kind") == "redis":
-                svc.pop("version", None)
-            if svc.get("kind") == "bucket":
-                svc.pop("location", None)
-    if target == "digitalocean":
-        for name, svc in services.items():
-            if svc.get("target") != "digitalocean":
-                continue
-            # Droplets (the default runtime) do not autoscale.
-            on_droplets = svc.get("runtime") != "app_platform" and svc.get("kind") in ("api", "worker")
-            if on_droplets and svc.pop("max_replicas", None):
-                notes.append(f"{name}: max_replicas dropped (droplets do not autoscale; App Platform would)")
-            if svc.get("kind") == "redis":
-                svc["engine"] = "valkey"
-                svc.pop("version", None)
-            if svc.get("kind") == "postgres" and str(svc.get("version", "16")) not in do.POSTGRES_VERSIONS:
-                notes.append(f"{name}: version {svc.pop('version')} → 16 (DigitalOcean does not create it)")
-    if target == "cloudflare":
-        if "cloudflare" not in config:
-            config["cloudflare"] = {"account_id": PLACEHOLDER_ACCOUNT}
-            notes.append("placeholder account_id added for the comparison")
-        for name, svc in services.items():
-            if svc.get("target") == "cloudflare" and svc.get("kind") == "bucket":
-                svc.pop("location", None)
-                if svc.pop("versioning", None):
-                    notes.append(f"{name}: versioning dropped (R2 has none)")
+    TARGETS[target].moved_here(config, notes)
     if config.get("environment") == "prod":
         _add_backups(config, notes)
     # Hosts nothing runs on any more would be config errors: remove them.

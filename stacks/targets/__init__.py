@@ -9,7 +9,7 @@ costs/.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from stacks.spec import Problem, StackSpec
 from stacks.targets import aws, cloudflare, digitalocean, hetzner
@@ -19,6 +19,8 @@ class Target(Protocol):
     """What `stacks/targets/<provider>.py` provides."""
 
     def check(self, spec: StackSpec) -> list[Problem]: ...
+
+    def moved_here(self, config: dict[str, Any], notes: list[str]) -> None: ...
 
 
 TARGETS: dict[str, Target] = {

@@ -8,6 +8,8 @@ need DNS for their certificates. ElastiCache versions are AWS's published ones
 
 from __future__ import annotations
 
+from typing import Any
+
 from components.contracts import aws
 from costs.catalog import load
 from stacks.sizing import SizingError, size_problems
@@ -21,6 +23,7 @@ from stacks.spec import (
     StaticSiteSpec,
     WorkerSpec,
 )
+from stacks.targets._raw import services_on as _here
 
 # --- rules ----------------------------------------------------------------------------
 
@@ -146,3 +149,19 @@ def elasticache_node_type(memory_mb: int) -> str:
             "set node_type (e.g. cache.m7g.large) for bigger ones"
         )
     return min(fits, key=lambda n: (n["hourly"]["valkey"], n["name"]))["name"]
+
+
+# --- moving a stack here (infra cost --compare) ----------------------------------------
+
+
+def moved_here(config: dict[str, Any], notes: list[str]) -> None:
+    """Adjust a raw config whose components `--compare` just moved onto AWS: the stack's region, RDS's minimum storage, ElastiCache's own versions, and the stack's region for buckets."""
+    config.setdefault("aws", {"region": "us-east-1"})
+    for name, svc in _here(config, "aws"):
+        if svc.get("kind") == "postgres" and int(svc.get("storage_gb", 20)) < 20:
+            svc["storage_gb"] = 20
+            notes.append(f"{name}: storage_gb raised to 20 (the RDS gp3 minimum)")
+        if svc.get("kind") == "redis":
+            svc.pop("version", None)
+        if svc.get("kind") == "bucket":
+            svc.pop("location", None)

@@ -7,8 +7,14 @@ Pages site needs the zone in Cloudflare DNS (Pages attaches a custom domain only
 
 from __future__ import annotations
 
+from typing import Any
+
 from components.contracts import cloudflare
 from stacks.spec import BucketSpec, Problem, StackSpec, StaticSiteSpec
+from stacks.targets._raw import services_on as _here
+
+# The account a comparison prices with when the stack has none (never deployed).
+PLACEHOLDER_ACCOUNT = "0" * 32
 
 
 def check(spec: StackSpec) -> list[Problem]:
@@ -55,3 +61,18 @@ def _account(spec: StackSpec) -> list[Problem]:
             )
         )
     return problems
+
+
+# --- moving a stack here (infra cost --compare) ----------------------------------------
+
+
+def moved_here(config: dict[str, Any], notes: list[str]) -> None:
+    """Adjust a raw config whose components `--compare` just moved onto Cloudflare: an account (a placeholder), and R2's default location without versioning."""
+    if "cloudflare" not in config:
+        config["cloudflare"] = {"account_id": PLACEHOLDER_ACCOUNT}
+        notes.append("placeholder account_id added for the comparison")
+    for name, svc in _here(config, "cloudflare"):
+        if svc.get("kind") == "bucket":
+            svc.pop("location", None)
+            if svc.pop("versioning", None):
+                notes.append(f"{name}: versioning dropped (R2 has none)")

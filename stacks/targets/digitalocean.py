@@ -9,6 +9,8 @@ catalog (costs/catalog/digitalocean.yaml).
 
 from __future__ import annotations
 
+from typing import Any
+
 from components._lib.images import UnsupportedImage, parse_image
 from components.contracts import digitalocean as do
 from costs.catalog import load
@@ -23,6 +25,7 @@ from stacks.spec import (
     StaticSiteSpec,
     WorkerSpec,
 )
+from stacks.targets._raw import services_on as _here
 
 # --- rules ----------------------------------------------------------------------------
 
@@ -346,3 +349,20 @@ def service_app_size(svc: ApiSpec | WorkerSpec) -> str:
         autoscale=svc.max_replicas is not None,
         instances=svc.replicas,
     )
+
+
+# --- moving a stack here (infra cost --compare) ----------------------------------------
+
+
+def moved_here(config: dict[str, Any], notes: list[str]) -> None:
+    """Adjust a raw config whose components `--compare` just moved onto DigitalOcean: no autoscaling on droplets, Valkey for Redis, a PostgreSQL version DigitalOcean creates."""
+    for name, svc in _here(config, "digitalocean"):
+        # Droplets (the default runtime) do not autoscale.
+        on_droplets = svc.get("runtime") != "app_platform" and svc.get("kind") in ("api", "worker")
+        if on_droplets and svc.pop("max_replicas", None):
+            notes.append(f"{name}: max_replicas dropped (droplets do not autoscale; App Platform would)")
+        if svc.get("kind") == "redis":
+            svc["engine"] = "valkey"
+            svc.pop("version", None)
+        if svc.get("kind") == "postgres" and str(svc.get("version", "16")) not in do.POSTGRES_VERSIONS:
+            notes.append(f"{name}: version {svc.pop('version')} → 16 (DigitalOcean does not create it)")

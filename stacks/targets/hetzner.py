@@ -6,6 +6,8 @@ only Hetzner has: Object Storage, offered in three locations.
 
 from __future__ import annotations
 
+from typing import Any
+
 from components.contracts.hetzner import OBJECT_STORAGE_LOCATIONS as BUCKET_LOCATIONS
 from stacks.spec import BucketSpec, Problem, StackSpec
 
@@ -23,3 +25,11 @@ def check(spec: StackSpec) -> list[Problem]:
                 )
             )
     return problems
+
+
+# --- moving a stack here (infra cost --compare) ----------------------------------------
+
+
+def moved_here(config: dict[str, Any], notes: list[str]) -> None:
+    """Adjust a raw config whose components `--compare` just moved onto Hetzner: nothing beyond the host placement every VPS target gets (stacks.compare)."""
+    return
