@@ -155,7 +155,8 @@ def elasticache_node_type(memory_mb: int) -> str:
 
 
 def moved_here(config: dict[str, Any], notes: list[str]) -> None:
-    """Adjust a raw config whose components `--compare` just moved onto AWS: the stack's region, RDS's minimum storage, ElastiCache's own versions, and the stack's region for buckets."""
+    """Adjust a raw config whose components `--compare` just moved onto AWS:
+    the stack's region, RDS's minimum storage, ElastiCache's own versions, and the stack's region for buckets."""
     config.setdefault("aws", {"region": "us-east-1"})
     for name, svc in _here(config, "aws"):
         if svc.get("kind") == "postgres" and int(svc.get("storage_gb", 20)) < 20:

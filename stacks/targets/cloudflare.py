@@ -67,7 +67,8 @@ def _account(spec: StackSpec) -> list[Problem]:
 
 
 def moved_here(config: dict[str, Any], notes: list[str]) -> None:
-    """Adjust a raw config whose components `--compare` just moved onto Cloudflare: an account (a placeholder), and R2's default location without versioning."""
+    """Adjust a raw config whose components `--compare` just moved onto Cloudflare:
+    an account (a placeholder), and R2's default location without versioning."""
     if "cloudflare" not in config:
         config["cloudflare"] = {"account_id": PLACEHOLDER_ACCOUNT}
         notes.append("placeholder account_id added for the comparison")

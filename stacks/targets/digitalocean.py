@@ -355,7 +355,8 @@ def service_app_size(svc: ApiSpec | WorkerSpec) -> str:
 
 
 def moved_here(config: dict[str, Any], notes: list[str]) -> None:
-    """Adjust a raw config whose components `--compare` just moved onto DigitalOcean: no autoscaling on droplets, Valkey for Redis, a PostgreSQL version DigitalOcean creates."""
+    """Adjust a raw config whose components `--compare` just moved onto DigitalOcean:
+    no autoscaling on droplets, Valkey for Redis, a PostgreSQL version DigitalOcean creates."""
     for name, svc in _here(config, "digitalocean"):
         # Droplets (the default runtime) do not autoscale.
         on_droplets = svc.get("runtime") != "app_platform" and svc.get("kind") in ("api", "worker")

@@ -31,5 +31,5 @@ def check(spec: StackSpec) -> list[Problem]:
 
 
 def moved_here(config: dict[str, Any], notes: list[str]) -> None:
-    """Adjust a raw config whose components `--compare` just moved onto Hetzner: nothing beyond the host placement every VPS target gets (stacks.compare)."""
-    return
+    """Adjust a raw config whose components `--compare` just moved onto Hetzner:
+    nothing beyond the host placement every VPS target gets (stacks.compare)."""
