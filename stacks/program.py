@@ -35,9 +35,9 @@ from stacks.args import (
     site_args,
 )
 from stacks.checks import warnings
+from stacks.loader import NAMESPACE, ConfigError, configured_registries, parse, read_pulumi_config
 from stacks.placements import OUTPUT as PLACEMENTS_OUTPUT
 from stacks.placements import placement_problems, placements
-from stacks.loader import NAMESPACE, ConfigError, configured_registries, parse, read_pulumi_config
 from stacks.providers import Providers
 from stacks.spec import ApiSpec, BucketSpec, PostgresSpec, RedisSpec, StackSpec, StaticSiteSpec, WorkerSpec
 
