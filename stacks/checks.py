@@ -330,38 +330,47 @@ def _backups(spec: StackSpec) -> list[Problem]:
 
 
 def _names(spec: StackSpec) -> list[Problem]:
-    problems = []
+    """Names that collide: with a setup job, a host, the reverse proxy, another domain."""
+    return [*_setup_job_names(spec), *_apex(spec), *_taken_names(spec), *_env_quotes(spec), *_domains(spec)]
+
+
+def _setup_job_names(spec: StackSpec) -> list[Problem]:
     # Every managed database that has an admin runs a setup job (DigitalOcean's, today).
     jobs = {
         setup_job_name(n): n
         for n, s in spec.services.items()
         if isinstance(s, PostgresSpec) and s.target == "digitalocean"
     }
-    for name in spec.services:
-        if name in jobs:
-            problems.append(
-                (
-                    f"services.{name}",
-                    f"the name {name!r} is taken by the setup job of services.{jobs[name]}; rename the service",
-                )
-            )
-    for name, svc in spec.services.items():
-        # An AWS load balancer or CloudFront is reached through an alias (Route 53) or a
-        # flattened CNAME (Cloudflare); DigitalOcean DNS has neither at the apex.
-        if (
-            spec.dns is not None
-            and spec.dns.provider == "digitalocean"
-            and isinstance(svc, ApiSpec | StaticSiteSpec)
-            and svc.target in ("aws", "digitalocean")
-            and svc.subdomain == "@"
-            and not (isinstance(svc, ApiSpec) and svc.target == "digitalocean" and not svc.on_app_platform)
-        ):
-            problems.append(
-                (
-                    f"services.{name}.subdomain",
-                    "DigitalOcean DNS cannot point the apex at a CNAME target; use a subdomain such as www",
-                )
-            )
+    return [
+        (
+            f"services.{name}",
+            f"the name {name!r} is taken by the setup job of services.{jobs[name]}; rename the service",
+        )
+        for name in spec.services
+        if name in jobs
+    ]
+
+
+def _apex(spec: StackSpec) -> list[Problem]:
+    # An AWS load balancer or CloudFront is reached through an alias (Route 53) or a
+    # flattened CNAME (Cloudflare); DigitalOcean DNS has neither at the apex.
+    if spec.dns is None or spec.dns.provider != "digitalocean":
+        return []
+    return [
+        (
+            f"services.{name}.subdomain",
+            "DigitalOcean DNS cannot point the apex at a CNAME target; use a subdomain such as www",
+        )
+        for name, svc in spec.services.items()
+        if isinstance(svc, ApiSpec | StaticSiteSpec)
+        and svc.target in ("aws", "digitalocean")
+        and svc.subdomain == "@"
+        and not (isinstance(svc, ApiSpec) and svc.target == "digitalocean" and not svc.on_app_platform)
+    ]
+
+
+def _taken_names(spec: StackSpec) -> list[Problem]:
+    problems: list[Problem] = []
     for name in spec.services:
         if name in spec.hosts:
             problems.append(
@@ -377,12 +386,22 @@ def _names(spec: StackSpec) -> list[Problem]:
                     f"the name {name!r} is reserved for the reverse proxy; rename the service",
                 )
             )
-    for name, svc in spec.services.items():
-        # Names are EnvName (components._lib.grammars) and no value has a newline (the spec's rule for
-        # every string); the env files hold KEY='value' lines.
-        for key, value in getattr(svc, "env", {}).items():
-            if "'" in value:
-                problems.append((f"services.{name}.env.{key}", "values cannot contain a single quote"))
+    return problems
+
+
+def _env_quotes(spec: StackSpec) -> list[Problem]:
+    # Names are EnvName (components._lib.grammars) and no value has a newline (the spec's rule
+    # for every string); the env files hold KEY='value' lines.
+    return [
+        (f"services.{name}.env.{key}", "values cannot contain a single quote")
+        for name, svc in spec.services.items()
+        for key, value in getattr(svc, "env", {}).items()
+        if "'" in value
+    ]
+
+
+def _domains(spec: StackSpec) -> list[Problem]:
+    problems: list[Problem] = []
     claimed: dict[str, str] = {}
     for name, svc in spec.services.items():
         if isinstance(svc, ApiSpec | StaticSiteSpec):
