@@ -414,3 +414,22 @@ def test_app_size_choice_fits_and_nothing_cheaper_does(cpu, memory_gb, autoscale
 @pytest.mark.parametrize(("instances", "expected"), [(1, "apps-s-1vcpu-1gb-fixed"), (2, "apps-s-1vcpu-1gb")])
 def test_a_single_instance_size_is_not_chosen_for_several_instances(instances, expected):
     assert app_instance_size(1, 1, instances=instances) == expected
+
+
+def test_fargate_sizes_come_from_awss_table():
+    """Every pair the sizing can choose is one AWS lists (components.contracts.aws), and the
+    price catalog's copy of the table says the same."""
+    from components.contracts.aws import FARGATE_SIZES
+    from stacks.targets.aws import fargate_size
+
+    catalog = {float(c): tuple(float(m) for m in ms) for c, ms in load("aws")["fargate"]["sizes"].items()}
+    assert catalog == {c: tuple(map(float, ms)) for c, ms in FARGATE_SIZES.items()}
+    for cpu in (None, 0.1, 0.25, 0.3, 1, 1.5, 3, 5, 9, 16):
+        for memory in (None, 0.4, 1, 2.5, 9, 31, 100):
+            try:
+                vcpu, gb = fargate_size(cpu, memory)
+            except SizingError:
+                continue
+            assert gb in FARGATE_SIZES[vcpu], (cpu, memory)
+    with pytest.raises(SizingError, match="tops out"):
+        fargate_size(16, 121)

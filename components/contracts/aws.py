@@ -80,6 +80,23 @@ def _no_double_or_trailing_hyphen(value: Any) -> bool:
     return isinstance(value, str) and "--" not in value and not value.endswith("-")
 
 
+# The task sizes Fargate runs: vCPU → the memory (GB) it may have. Any other pair is refused
+# at RegisterTaskDefinition ("No Fargate configuration exists for given values").
+FARGATE_SIZES: dict[float, tuple[float, ...]] = {
+    0.25: (0.5, 1, 2),
+    0.5: (1, 2, 3, 4),
+    1: (2, 3, 4, 5, 6, 7, 8),
+    2: tuple(range(4, 17)),
+    4: tuple(range(8, 31)),
+    8: tuple(range(16, 61, 4)),
+    16: tuple(range(32, 121, 8)),
+}
+FARGATE_SIZES_SOURCE = Source(
+    "https://docs.aws.amazon.com/AmazonECS/latest/userguide/task-cpu-memory-error.html "
+    "(and RegisterTaskDefinition's `memory`: 8 and 16 vCPU need Linux platform 1.4.0)",
+    READ,
+)
+
 # Engine versions ElastiCache offers.
 ELASTICACHE_VERSIONS = {"valkey": ["7.2", "8.0", "8.1"], "redis": ["7.1"]}
 ELASTICACHE_VERSIONS_SOURCE = Source(

@@ -114,9 +114,9 @@ def fargate_size(cpu: float | None, memory_gb: float | None) -> tuple[float, flo
     prices = load("aws")["fargate"]["x86"]
     pairs = [
         (float(c), float(m))
-        for c, memories in load("aws")["fargate"]["sizes"].items()
+        for c, memories in aws.FARGATE_SIZES.items()
         for m in memories
-        if float(c) >= cpu and float(m) >= memory_gb
+        if c >= cpu and m >= memory_gb
     ]
     if not pairs:
         raise SizingError(
