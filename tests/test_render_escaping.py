@@ -582,7 +582,8 @@ def test_line_files_keep_one_line_per_entry_and_their_columns(v):
     assert [line.split(" ") for line in files["rollout.txt"].splitlines()] == [[upstream, str(port), health]]
     rows = [line.split(" ") for line in files["data-dirs.txt"].splitlines()]
     assert [data_path, str(uid), str(uid), "700"] in rows and len(rows) == 3
-    assert files["prepare.txt"].splitlines() == [prepare]
+    # An empty prepare_script is no script: nothing to run, no line.
+    assert files["prepare.txt"].splitlines() == ([prepare] if prepare else [])
     assert file_path in files
 
 

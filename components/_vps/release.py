@@ -70,6 +70,42 @@ def resolve_workloads(workloads: HostWorkloads) -> pulumi.Output[HostWorkloads]:
     return pulumi.Output.all(**values).apply(rebuild)
 
 
+def _check_release(name: str, args: ReleaseArgs) -> None:
+    """Refuse a release with nothing to run or a value the bundle cannot hold. Checked again
+    when the bundle is rendered; here, so a bad value stops the program before any resource
+    is registered instead of inside an apply."""
+    host = args.host
+    if not host.workloads.containers:
+        raise ValueError(
+            f"{name}: nothing is placed on host {host._name}; remove the host or place a service on it"
+        )
+    try:
+        if args.acme_email is not None:
+            acme_email(args.acme_email)
+        ssh_public_keys(host.args.ssh_public_keys)
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
+
+
+def _release_files(args: ReleaseArgs) -> pulumi.Output[list[File]]:
+    """The files of the host's release, once every Output in them is known."""
+    host = args.host
+
+    def make_files(inputs: list[Any]) -> list[File]:
+        workloads, device, logins = inputs
+        return bundle_files(
+            workloads,
+            device,
+            args.acme_email,
+            host.args.ssh_public_keys,
+            registry_logins(logins),
+        )
+
+    return pulumi.Output.all(
+        resolve_workloads(host.workloads), host.data_device, args.registry_credentials
+    ).apply(make_files)
+
+
 class HostRelease(pulumi.ComponentResource):
     """The release of one host: bundle → SSH → `docker compose up --wait`."""
 
@@ -78,36 +114,17 @@ class HostRelease(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ReleaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multicloud:index:HostRelease", name, None, opts)
-        host = args.host
-        if not host.workloads.containers:
-            raise ValueError(
-                f"{name}: nothing is placed on host {host._name}; remove the host or place a service on it"
-            )
-        # Checked again when the bundle is rendered; here, so a bad value stops the program
-        # before any resource is registered instead of inside an apply.
-        try:
-            if args.acme_email is not None:
-                acme_email(args.acme_email)
-            ssh_public_keys(host.args.ssh_public_keys)
-        except ValueError as err:
-            raise ValueError(f"{name}: {err}") from None
-
-        def make_files(inputs: list[Any]) -> list[File]:
-            workloads, device, logins = inputs
-            return bundle_files(
-                workloads,
-                device,
-                args.acme_email,
-                host.args.ssh_public_keys,
-                registry_logins(logins),
-            )
-
-        files = pulumi.Output.all(
-            resolve_workloads(host.workloads), host.data_device, args.registry_credentials
-        ).apply(make_files)
+        _check_release(name, args)
+        files = _release_files(args)
         payload = secret(files.apply(bundle))
         self.bundle_files = files.apply(lambda fs: sorted(f.path for f in fs))
-        self.command = command.remote.Command(
+        self.command = self._apply(name, args, payload)
+        self.register_outputs({"bundle_files": self.bundle_files})
+
+    def _apply(self, name: str, args: ReleaseArgs, payload: pulumi.Output[str]) -> command.remote.Command:
+        """The SSH command that runs release.sh with the bundle on stdin."""
+        host = args.host
+        return command.remote.Command(
             f"{name}-apply",
             connection=command.remote.ConnectionArgs(
                 host=host.public_ipv4,
@@ -125,4 +142,3 @@ class HostRelease(pulumi.ComponentResource):
                 parent=self, depends_on=host.ready, additional_secret_outputs=["stdin"]
             ),
         )
-        self.register_outputs({"bundle_files": self.bundle_files})

@@ -35,7 +35,7 @@ import yaml
 
 from components._lib.grammars import env_name_problem, url_path_problem
 from components._lib.images import registry_host
-from components._vps.model import APP_DIR, DATA_DIR, File, HostWorkloads, Site
+from components._vps.model import APP_DIR, DATA_DIR, Container, File, HostWorkloads, Site
 
 ADMIN_USER = "deploy"
 CADDY_IMAGE = "caddy:2.10"
@@ -160,6 +160,18 @@ _PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 def cloud_init(boot: Bootstrap) -> str:
     """`#cloud-config` user data: hardened SSH, Docker from the distro, automatic updates.
     Written by a YAML emitter, so no value can add a key or an entry."""
+    keys = _checked_bootstrap(boot)
+    files = _system_files()
+    runcmd = _first_boot_commands()
+    if boot.floating_ipv4:
+        files.append(_floating_ip_file(boot.floating_ipv4))
+        runcmd.append(["netplan", "apply"])
+    doc = _cloud_config(keys, boot.extra_packages, files, runcmd)
+    return "#cloud-config\n" + yaml.safe_dump(doc, sort_keys=False, width=1000)
+
+
+def _checked_bootstrap(boot: Bootstrap) -> list[str]:
+    """Refuse a Bootstrap any of whose values does not fit; return the admin keys."""
     keys = ssh_public_keys(boot.ssh_public_keys)
     for i, package in enumerate(boot.extra_packages):
         # apt would take a name starting with `-` as an option.
@@ -170,7 +182,13 @@ def cloud_init(boot: Bootstrap) -> str:
             ipaddress.IPv4Address(_string("floating_ipv4", boot.floating_ipv4))
         except ipaddress.AddressValueError:
             raise ValueError("floating_ipv4 must be an IPv4 address") from None
-    files = [
+    return keys
+
+
+def _system_files() -> list[dict[str, str]]:
+    """The host's own configuration (cloud-init `write_files`): sshd, Docker's logs, fail2ban,
+    automatic updates, early binding, the journal's size."""
+    return [
         {
             # sshd keeps the first value it reads; cloud-init writes 50-cloud-init.conf, so
             # ours sorts first.
@@ -213,7 +231,12 @@ def cloud_init(boot: Bootstrap) -> str:
             "content": "[Journal]\nSystemMaxUse=500M\n",
         },
     ]
-    runcmd: list[list[str]] = [
+
+
+def _first_boot_commands() -> list[list[str]]:
+    """cloud-init `runcmd`: apply the files above, start the services, create the data and
+    release directories."""
+    return [
         ["sysctl", "--system"],
         ["systemctl", "enable", "--now", "docker"],
         ["usermod", "-aG", "docker", ADMIN_USER],
@@ -222,23 +245,30 @@ def cloud_init(boot: Bootstrap) -> str:
         ["systemctl", "restart", "ssh"],
         ["install", "-d", "-m", "0755", DATA_DIR, APP_DIR],
     ]
-    if boot.floating_ipv4:
-        files.append(
+
+
+def _floating_ip_file(floating_ipv4: str) -> dict[str, str]:
+    """A netplan file that adds the floating IP to eth0, the public interface."""
+    return {
+        "path": "/etc/netplan/60-floating-ip.yaml",
+        "permissions": "0600",
+        "content": yaml.safe_dump(
             {
-                "path": "/etc/netplan/60-floating-ip.yaml",
-                "permissions": "0600",
-                "content": yaml.safe_dump(
-                    {
-                        "network": {
-                            "version": 2,
-                            "ethernets": {"eth0": {"addresses": [f"{boot.floating_ipv4}/32"]}},
-                        }
-                    }
-                ),
+                "network": {
+                    "version": 2,
+                    "ethernets": {"eth0": {"addresses": [f"{floating_ipv4}/32"]}},
+                }
             }
-        )
-        runcmd.append(["netplan", "apply"])
-    doc = {
+        ),
+    }
+
+
+def _cloud_config(
+    keys: list[str], extra_packages: list[str], files: list[dict[str, str]], runcmd: list[list[str]]
+) -> dict[str, Any]:
+    """The `#cloud-config` document: the admin user (key login only), no root or password
+    login, updated packages, the files and the first-boot commands."""
+    return {
         "users": [
             {
                 "name": ADMIN_USER,
@@ -262,12 +292,11 @@ def cloud_init(boot: Bootstrap) -> str:
             "openssl",
             "curl",
             "restic",
-            *boot.extra_packages,
+            *extra_packages,
         ],
         "write_files": files,
         "runcmd": runcmd,
     }
-    return "#cloud-config\n" + yaml.safe_dump(doc, sort_keys=False, width=1000)
 
 
 # --- service configuration -------------------------------------------------------------
@@ -501,89 +530,103 @@ def compose(workloads: HostWorkloads, email: str | None = None) -> str:
     services: dict[str, dict] = {}
     for c in workloads.containers:
         name = service_name("container name", c.name)
-        if not _string(f"services.{name}.image", c.image):
-            raise ValueError(f"services.{name}.image is empty")
-        svc: dict = {"image": c.image, "restart": "no" if c.job else "unless-stopped"}
-        if c.job:
-            # Outside the default profile: `compose up` leaves it alone, the release runs it.
-            svc["profiles"] = ["jobs"]
-        if c.command:
-            svc["command"] = list(c.command)
-        if c.env:
-            svc["env_file"] = [f"env/{name}.env"]
-        for i, f in enumerate(c.files):
-            relative_path(f"{name}.files[{i}].path", f.path)  # no `:` to shift a mount's fields
-        volumes = [m for m in c.mounts]
-        volumes += [f"./{f.path}:{container_path(f)}:ro" for f in c.files if _mounted(f)]
-        if volumes:
-            svc["volumes"] = volumes
-        if c.ports:
-            svc["ports"] = list(c.ports)
-        if c.healthcheck:
-            svc["healthcheck"] = {
-                "test": list(c.healthcheck),
-                "interval": "10s",
-                "timeout": "5s",
-                "retries": 6,
-                "start_period": "30s",
-            }
-        if _integer(f"{name}.replicas", c.replicas, 1, 1000) > 1:
-            svc["deploy"] = {"replicas": c.replicas}
-        if c.cpus is not None:
-            if isinstance(c.cpus, bool) or not isinstance(c.cpus, (int, float)) or not math.isfinite(c.cpus):
-                raise ValueError(f"{name}.cpus must be a finite number")
-            svc["cpus"] = c.cpus
-        if c.memory_mb is not None:
-            svc["mem_limit"] = f"{_integer(f'{name}.memory_mb', c.memory_mb, 1, 2**31)}m"
-        if c.read_only:
-            svc["read_only"] = True
-        if c.tmpfs:
-            svc["tmpfs"] = list(c.tmpfs)
-        if c.user:
-            svc["user"] = c.user
-        svc["security_opt"] = ["no-new-privileges:true"]
-        if c.drop_capabilities:
-            svc["cap_drop"] = ["ALL"]
-        if c.depends_on:
-            svc["depends_on"] = {
-                service_name(f"{name}.depends_on", d): {"condition": "service_healthy"} for d in c.depends_on
-            }
-        svc["stop_grace_period"] = c.stop_grace_period
-        svc["networks"] = ["app"]
-        # Compose recreates a container only when its definition changes, not when a mounted
-        # file does; the hash of those files makes a changed config a changed definition.
-        if c.files:
-            svc["labels"] = {"multicloud.config-hash": _hash(str(f.content) for f in c.files)}
-        services[name] = compose_literal(svc, f"services.{name}")
+        services[name] = compose_literal(_compose_service(c, name), f"services.{name}")
     if workloads.sites:
         if "caddy" in services:
             raise ValueError("a container may not be named caddy: the host's reverse proxy has that name")
-        services["caddy"] = compose_literal(
-            {
-                "image": CADDY_IMAGE,
-                "restart": "unless-stopped",
-                # The only published ports on a host (a load balancer's port: to it alone, by
-                # the provider firewall).
-                "ports": [
-                    "80:80",
-                    "443:443",
-                    *(f"{s.lb_port}:{s.lb_port}" for s in workloads.sites if s.lb_port),
-                ],
-                "volumes": [
-                    "./Caddyfile:/etc/caddy/Caddyfile:ro",
-                    f"{DATA_DIR}/caddy/data:/data",
-                    f"{DATA_DIR}/caddy/config:/config",
-                ],
-                "security_opt": ["no-new-privileges:true"],
-                "cap_drop": ["ALL"],
-                "cap_add": ["NET_BIND_SERVICE"],
-                "labels": {"multicloud.config-hash": _hash([caddyfile(workloads.sites, email)])},
-                "networks": ["app"],
-            },
-            "services.caddy",
-        )
+        services["caddy"] = compose_literal(_caddy_service(workloads.sites, email), "services.caddy")
     doc = {"name": "multicloud", "services": services, "networks": {"app": {"driver": "bridge"}}}
     return yaml.dump(doc, Dumper=_ComposeDumper, sort_keys=False, width=2**30)
+
+
+def _compose_service(c: Container, name: str) -> dict:
+    """The compose service of container `c` (named `name`), before `compose_literal`."""
+    if not _string(f"services.{name}.image", c.image):
+        raise ValueError(f"services.{name}.image is empty")
+    svc: dict = {"image": c.image, "restart": "no" if c.job else "unless-stopped"}
+    if c.job:
+        # Outside the default profile: `compose up` leaves it alone, the release runs it.
+        svc["profiles"] = ["jobs"]
+    if c.command:
+        svc["command"] = list(c.command)
+    if c.env:
+        svc["env_file"] = [f"env/{name}.env"]
+    for i, f in enumerate(c.files):
+        relative_path(f"{name}.files[{i}].path", f.path)  # no `:` to shift a mount's fields
+    volumes = [m for m in c.mounts]
+    volumes += [f"./{f.path}:{container_path(f)}:ro" for f in c.files if _mounted(f)]
+    if volumes:
+        svc["volumes"] = volumes
+    if c.ports:
+        svc["ports"] = list(c.ports)
+    if c.healthcheck:
+        svc["healthcheck"] = {
+            "test": list(c.healthcheck),
+            "interval": "10s",
+            "timeout": "5s",
+            "retries": 6,
+            "start_period": "30s",
+        }
+    svc |= _compose_limits(c, name)
+    if c.depends_on:
+        svc["depends_on"] = {
+            service_name(f"{name}.depends_on", d): {"condition": "service_healthy"} for d in c.depends_on
+        }
+    svc["stop_grace_period"] = c.stop_grace_period
+    svc["networks"] = ["app"]
+    # Compose recreates a container only when its definition changes, not when a mounted
+    # file does; the hash of those files makes a changed config a changed definition.
+    if c.files:
+        svc["labels"] = {"multicloud.config-hash": _hash(str(f.content) for f in c.files)}
+    return svc
+
+
+def _compose_limits(c: Container, name: str) -> dict:
+    """Replicas, resource limits and hardening (no new privileges, capabilities dropped)."""
+    svc: dict = {}
+    if _integer(f"{name}.replicas", c.replicas, 1, 1000) > 1:
+        svc["deploy"] = {"replicas": c.replicas}
+    if c.cpus is not None:
+        if isinstance(c.cpus, bool) or not isinstance(c.cpus, (int, float)) or not math.isfinite(c.cpus):
+            raise ValueError(f"{name}.cpus must be a finite number")
+        svc["cpus"] = c.cpus
+    if c.memory_mb is not None:
+        svc["mem_limit"] = f"{_integer(f'{name}.memory_mb', c.memory_mb, 1, 2**31)}m"
+    if c.read_only:
+        svc["read_only"] = True
+    if c.tmpfs:
+        svc["tmpfs"] = list(c.tmpfs)
+    if c.user:
+        svc["user"] = c.user
+    svc["security_opt"] = ["no-new-privileges:true"]
+    if c.drop_capabilities:
+        svc["cap_drop"] = ["ALL"]
+    return svc
+
+
+def _caddy_service(sites: list[Site], email: str | None) -> dict:
+    """The host's reverse proxy, before `compose_literal`."""
+    return {
+        "image": CADDY_IMAGE,
+        "restart": "unless-stopped",
+        # The only published ports on a host (a load balancer's port: to it alone, by
+        # the provider firewall).
+        "ports": [
+            "80:80",
+            "443:443",
+            *(f"{s.lb_port}:{s.lb_port}" for s in sites if s.lb_port),
+        ],
+        "volumes": [
+            "./Caddyfile:/etc/caddy/Caddyfile:ro",
+            f"{DATA_DIR}/caddy/data:/data",
+            f"{DATA_DIR}/caddy/config:/config",
+        ],
+        "security_opt": ["no-new-privileges:true"],
+        "cap_drop": ["ALL"],
+        "cap_add": ["NET_BIND_SERVICE"],
+        "labels": {"multicloud.config-hash": _hash([caddyfile(sites, email)])},
+        "networks": ["app"],
+    }
 
 
 def _hash(contents: Any) -> str:
@@ -639,12 +682,38 @@ def bundle_files(
     no space or line break in it, so a value can neither add a line nor shift a column."""
     if not authorized_keys:
         raise ValueError("a release needs at least one admin SSH key, or it would lock everyone out")
+    files = _host_files(workloads, data_device, email, authorized_keys, registry_logins or {})
+    dirs = [("caddy/data", 0, 0, "700"), ("caddy/config", 0, 0, "700")] if workloads.sites else []
+    prepare = []
+    for c in workloads.containers:
+        name = service_name("container name", c.name)
+        if c.env:
+            files.append(File(f"env/{name}.env", env_file(c.env), 0o600))
+        files.extend(c.files)
+        files.extend(c.host_files)
+        dirs.extend(_data_dirs(c, name))
+        if c.prepare_script:
+            prepare.append(prepare_line(f"{name}.prepare_script", c.prepare_script))
+    if workloads.sites:
+        files.append(File("Caddyfile", caddyfile(workloads.sites, email), 0o644))
+    return files + _release_lists(workloads, dirs, prepare)
+
+
+def _host_files(
+    workloads: HostWorkloads,
+    data_device: str,
+    email: str | None,
+    authorized_keys: list[str],
+    registry_logins: dict[str, str],
+) -> list[File]:
+    """The files of the host rather than of one container: registry logins, compose.yaml,
+    the admin keys, the data device and the shipped scripts."""
     files = []
     # Logins for private images; release.sh points DOCKER_CONFIG here when it exists.
-    logins = docker_config(registry_logins or {}, [c.image for c in workloads.containers])
+    logins = docker_config(registry_logins, [c.image for c in workloads.containers])
     if logins is not None:
         files.append(File("docker/config.json", logins, 0o600))
-    files += [
+    return files + [
         File("compose.yaml", compose(workloads, email), 0o644),
         File("authorized_keys", authorized_keys_file(authorized_keys), 0o600),
         # Sourced by release.sh: a shell word.
@@ -664,41 +733,39 @@ def bundle_files(
             if resources.files("components._vps").joinpath("scripts", name).is_file()
         ],
     ]
-    dirs = [("caddy/data", 0, 0, "700"), ("caddy/config", 0, 0, "700")] if workloads.sites else []
-    prepare = []
-    for c in workloads.containers:
-        name = service_name("container name", c.name)
-        if c.env:
-            files.append(File(f"env/{name}.env", env_file(c.env), 0o600))
-        files.extend(c.files)
-        files.extend(c.host_files)
-        for i, d in enumerate(c.data_dirs):
-            field_name = f"{name}.data_dirs[{i}]"
-            dirs.append(
-                (
-                    relative_path(f"{field_name}.path", d.path),
-                    _integer(f"{field_name}.uid", d.uid, 0, 2**31 - 1),
-                    _integer(f"{field_name}.gid", d.gid, 0, 2**31 - 1),
-                    f"{_integer(f'{field_name}.mode', d.mode, 0, 0o7777):o}",
-                )
+
+
+def _data_dirs(c: Container, name: str) -> list[tuple[str, int, int, str]]:
+    """data-dirs.txt entries of container `c`: path, uid, gid and octal mode, each checked."""
+    dirs = []
+    for i, d in enumerate(c.data_dirs):
+        field_name = f"{name}.data_dirs[{i}]"
+        dirs.append(
+            (
+                relative_path(f"{field_name}.path", d.path),
+                _integer(f"{field_name}.uid", d.uid, 0, 2**31 - 1),
+                _integer(f"{field_name}.gid", d.gid, 0, 2**31 - 1),
+                f"{_integer(f'{field_name}.mode', d.mode, 0, 0o7777):o}",
             )
-        if c.prepare_script:
-            prepare.append(prepare_line(f"{name}.prepare_script", c.prepare_script))
-    if workloads.sites:
-        files.append(File("Caddyfile", caddyfile(workloads.sites, email), 0o644))
-    # Health-gated rollouts: one line per public service (name, port, health path), each
-    # checked by `check_site` (in `caddyfile` above).
-    files.append(
+        )
+    return dirs
+
+
+def _release_lists(
+    workloads: HostWorkloads, dirs: list[tuple[str, int, int, str]], prepare: list[str]
+) -> list[File]:
+    """The line-based files release.sh works through, one checked entry a line."""
+    return [
+        # Health-gated rollouts: one line per public service (name, port, health path), each
+        # checked by `check_site` (in `caddyfile`, written before these).
         File(
             "rollout.txt", "".join(f"{s.upstream} {s.port} {s.health_path}\n" for s in workloads.sites), 0o644
-        )
-    )
-    # One-shot jobs (database setup), run to completion before anything starts.
-    files.append(File("jobs.txt", "".join(f"{c.name}\n" for c in workloads.containers if c.job), 0o644))
-    files.append(File("data-dirs.txt", "".join(f"{p} {u} {g} {m}\n" for p, u, g, m in dirs), 0o644))
-
-    files.append(File("prepare.txt", "".join(f"{line}\n" for line in prepare), 0o644))
-    return files
+        ),
+        # One-shot jobs (database setup), run to completion before anything starts.
+        File("jobs.txt", "".join(f"{c.name}\n" for c in workloads.containers if c.job), 0o644),
+        File("data-dirs.txt", "".join(f"{p} {u} {g} {m}\n" for p, u, g, m in dirs), 0o644),
+        File("prepare.txt", "".join(f"{line}\n" for line in prepare), 0o644),
+    ]
 
 
 # A path inside the release or the data volume: plain segments, none `.`, `..` or hidden.

@@ -1,6 +1,6 @@
 """ApiService/Worker on AWS: ECS Fargate, and for an API an HTTPS Application Load Balancer.
 
-Mirrors the checks in shared/reference/security-and-data-safety.md: HTTPS listener with
+What Checkov and Trivy check for, and have here: an HTTPS listener with
 ELBSecurityPolicy-TLS13-1-2-2021-06 and an HTTP listener that only redirects (CKV_AWS_2,
 CKV2_AWS_20, CKV_AWS_103), invalid header fields dropped (CKV_AWS_131), deletion protection
 in prod (CKV_AWS_150), separate execution and task roles (CKV_AWS_249), no privileged
@@ -12,6 +12,7 @@ container and a read-only root filesystem by flag (CKV_AWS_334/336), secrets thr
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -25,6 +26,7 @@ from components.connection import secret
 from components.contracts import AUTONAME_RANDOM
 from components.contracts.aws import ELB_NAME
 from components.dns import Record, create_record
+from components.network import Network
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 WORLD_V4, WORLD_V6 = "0.0.0.0/0", "::/0"
@@ -120,6 +122,41 @@ def read_parameters_policy(arns: list[str]) -> str:
     )
 
 
+def read_secret_policy(arn: str) -> str:
+    """Execution-role policy: read this Secrets Manager secret (the registry login)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["secretsmanager:GetSecretValue"],
+                    "Resource": [arn],
+                }
+            ],
+        }
+    )
+
+
+def buckets_policy(arns: list[str]) -> str:
+    """Task-role policy: use these S3 buckets and their objects."""
+    from components.object_store.aws import BUCKET_ACTIONS, OBJECT_ACTIONS
+
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": BUCKET_ACTIONS, "Resource": sorted(arns)},
+                {
+                    "Effect": "Allow",
+                    "Action": OBJECT_ACTIONS,
+                    "Resource": sorted(f"{a}/*" for a in arns),
+                },
+            ],
+        }
+    )
+
+
 def elb_name(parent: pulumi.Resource, logical: str, name: str) -> pulumi.Output[str] | None:
     """The physical name of a load balancer or target group: None (Pulumi's auto-name, the
     logical name plus 7 random characters) where that fits ELB's rule (32 characters, no
@@ -134,116 +171,190 @@ def elb_name(parent: pulumi.Resource, logical: str, name: str) -> pulumi.Output[
 def build(
     parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]
 ) -> ApiServiceOutputs:
-    """Create the cluster, roles, task, service and, for an API, the load balancer and DNS."""
+    """Create the cluster, roles, task, service and, for an API, the load balancer and DNS.
+    The steps run, and so register their resources, in this order."""
+    ctx = _context(parent, name, args)
+    environment = _secrets(ctx, env)
+    roles = _roles(ctx, environment)
+    log_group = _log_group(ctx)
+    cluster = _cluster(ctx)
+    task = _task_definition(ctx, environment, roles, log_group)
+    task_sg = _task_security_group(ctx)
+    entry = _load_balancer(ctx, task_sg) if args.port is not None else None
+    service = _service(ctx, cluster, task, task_sg, entry)
+    if _autoscales(args):
+        _autoscaling(ctx, cluster, service)
+    url = pulumi.Output.from_input(f"https://{args.fqdn}") if entry is not None else None
+    return ApiServiceOutputs(url=url, resources=ctx.resources)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every step of `build` shares."""
+
+    parent: ApiService
+    name: str
+    args: ApiServiceArgs
+    network: Network
+    region: str
+    stack: str
+    """`<project>/<stack>`: account-wide names (SSM paths, log groups) carry it."""
+    child: pulumi.ResourceOptions
+    """The options of every resource but those that need more (parent=the component)."""
+    resources: dict[str, pulumi.Resource] = field(default_factory=dict)
+    """The component's resources by role; each step adds the ones it creates."""
+
+
+@dataclass(frozen=True)
+class _Environment:
+    """The container's variables: plain values, and an SSM parameter per secret."""
+
+    plain: dict[str, pulumi.Output[str]]
+    parameters: dict[str, aws.ssm.Parameter]
+
+
+@dataclass(frozen=True)
+class _Roles:
+    execution: aws.iam.Role
+    task: aws.iam.Role
+    registry_login: aws.secretsmanager.Secret | None
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """How the load balancer reaches the service: its target group, and the HTTPS listener
+    the service waits for (ECS refuses a target group that no listener forwards to yet)."""
+
+    target_group: aws.lb.TargetGroup
+    https: aws.lb.Listener
+    port: int
+    """The container port the target group forwards to."""
+
+
+def _context(parent: ApiService, name: str, args: ApiServiceArgs) -> _Context:
     network, region = args.network, args.region
     if network is None or region is None:
         raise ValueError(f"{name}: a service on aws needs network= and region=")
-    is_api = args.port is not None
-    child = pulumi.ResourceOptions(parent=parent)
-    # Account-wide names (SSM paths, log groups) carry project and stack.
-    stack = f"{pulumi.get_project()}/{pulumi.get_stack()}"
-    resources: dict[str, pulumi.Resource] = {}
+    return _Context(
+        parent=parent,
+        name=name,
+        args=args,
+        network=network,
+        region=region,
+        stack=f"{pulumi.get_project()}/{pulumi.get_stack()}",
+        child=pulumi.ResourceOptions(parent=parent),
+    )
 
-    # --- secrets: one SecureString per secret variable; the container gets its ARN ---------
+
+def _autoscales(args: ApiServiceArgs) -> bool:
+    """Whether CPU autoscaling runs the replica count (from `replicas` to `max_replicas`)."""
+    return args.max_replicas is not None and args.max_replicas > args.replicas
+
+
+def _secrets(ctx: _Context, env: dict[str, pulumi.Output[str]]) -> _Environment:
+    """One SecureString per secret variable; the container gets its ARN."""
+    name, args = ctx.name, ctx.args
     secrets = secret_names(args)
     parameters = {
         key: aws.ssm.Parameter(
             f"{name}-{key.lower().replace('_', '-')}",
-            name=f"/{stack}/{name}/{key}",
+            name=f"/{ctx.stack}/{name}/{key}",
             type="SecureString",
             value=value,
             tags=args.tags,
-            opts=child,
+            opts=ctx.child,
         )
         for key, value in env.items()
         if key in secrets
     }
-    resources |= {f"parameter_{k}": p for k, p in parameters.items()}
-    plain = {k: v for k, v in env.items() if k not in secrets}
+    ctx.resources.update({f"parameter_{k}": p for k, p in parameters.items()})
+    return _Environment(plain={k: v for k, v in env.items() if k not in secrets}, parameters=parameters)
 
-    # --- roles: execution (pull, logs, read the parameters) and task (what the app may do) --
-    execution_role = aws.iam.Role(
+
+def _roles(ctx: _Context, environment: _Environment) -> _Roles:
+    """Execution (pull, logs, read the parameters) and task (what the app may do)."""
+    execution, registry_login = _execution_role(ctx, environment.parameters)
+    return _Roles(execution=execution, task=_task_role(ctx), registry_login=registry_login)
+
+
+def _execution_role(
+    ctx: _Context, parameters: dict[str, aws.ssm.Parameter]
+) -> tuple[aws.iam.Role, aws.secretsmanager.Secret | None]:
+    name, args, child = ctx.name, ctx.args, ctx.child
+    role = aws.iam.Role(
         f"{name}-execution", assume_role_policy=json.dumps(ECS_TASKS), tags=args.tags, opts=child
     )
-    resources["execution_role"] = execution_role
-    resources["execution_policy"] = aws.iam.RolePolicyAttachment(
-        f"{name}-execution", role=execution_role.name, policy_arn=EXECUTION_POLICY, opts=child
+    ctx.resources["execution_role"] = role
+    ctx.resources["execution_policy"] = aws.iam.RolePolicyAttachment(
+        f"{name}-execution", role=role.name, policy_arn=EXECUTION_POLICY, opts=child
     )
     if parameters:
-        resources["execution_secrets"] = aws.iam.RolePolicy(
+        ctx.resources["execution_secrets"] = aws.iam.RolePolicy(
             f"{name}-execution-secrets",
-            role=execution_role.id,
+            role=role.id,
             policy=pulumi.Output.all(*[p.arn for p in parameters.values()]).apply(read_parameters_policy),
             opts=child,
         )
-    registry_secret = registry_login_secret(parent, name, args)
+    registry_secret = registry_login_secret(ctx.parent, name, args)
     if registry_secret is not None:
-        resources["registry_secret"] = registry_secret
-        resources["execution_registry"] = aws.iam.RolePolicy(
+        ctx.resources["registry_secret"] = registry_secret
+        ctx.resources["execution_registry"] = aws.iam.RolePolicy(
             f"{name}-execution-registry",
-            role=execution_role.id,
-            policy=registry_secret.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": ["secretsmanager:GetSecretValue"],
-                                "Resource": [arn],
-                            }
-                        ],
-                    }
-                )
-            ),
+            role=role.id,
+            policy=registry_secret.arn.apply(read_secret_policy),
             opts=child,
         )
-    task_role = aws.iam.Role(
-        f"{name}-task", assume_role_policy=json.dumps(ECS_TASKS), tags=args.tags, opts=child
+    return role, registry_secret
+
+
+def _task_role(ctx: _Context) -> aws.iam.Role:
+    name, args = ctx.name, ctx.args
+    role = aws.iam.Role(
+        f"{name}-task", assume_role_policy=json.dumps(ECS_TASKS), tags=args.tags, opts=ctx.child
     )
-    resources["task_role"] = task_role
+    ctx.resources["task_role"] = role
     # Only AWS buckets have an ARN to grant; R2/Hetzner buckets are reached with their keys.
     bucket_arns = [
-        arn for link in args.links.values() if (arn := getattr(link, "bucket_arn", None)) is not None
+        arn for link in args.links.values() if (arn := link.link.bucket_arn) is not None
     ]
     if bucket_arns:
-        from components.object_store.aws import BUCKET_ACTIONS, OBJECT_ACTIONS
-
-        resources["task_buckets"] = aws.iam.RolePolicy(
+        ctx.resources["task_buckets"] = aws.iam.RolePolicy(
             f"{name}-task-buckets",
-            role=task_role.id,
-            policy=pulumi.Output.all(*bucket_arns).apply(
-                lambda arns: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {"Effect": "Allow", "Action": BUCKET_ACTIONS, "Resource": sorted(arns)},
-                            {
-                                "Effect": "Allow",
-                                "Action": OBJECT_ACTIONS,
-                                "Resource": sorted(f"{a}/*" for a in arns),
-                            },
-                        ],
-                    }
-                )
-            ),
-            opts=child,
+            role=role.id,
+            policy=pulumi.Output.all(*bucket_arns).apply(buckets_policy),
+            opts=ctx.child,
         )
+    return role
 
-    # --- logs, cluster, task definition ---------------------------------------------------
+
+def _log_group(ctx: _Context) -> aws.cloudwatch.LogGroup:
     log_group = aws.cloudwatch.LogGroup(
-        f"{name}-logs",
-        name=f"/{stack}/{name}",
-        retention_in_days=90 if args.protect else 14,
-        tags=args.tags,
-        opts=child,
+        f"{ctx.name}-logs",
+        name=f"/{ctx.stack}/{ctx.name}",
+        retention_in_days=90 if ctx.args.protect else 14,
+        tags=ctx.args.tags,
+        opts=ctx.child,
     )
+    ctx.resources["log_group"] = log_group
+    return log_group
+
+
+def _cluster(ctx: _Context) -> aws.ecs.Cluster:
     cluster = aws.ecs.Cluster(
-        f"{name}-cluster",
+        f"{ctx.name}-cluster",
         settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="disabled")],
-        tags=args.tags,
-        opts=child,
+        tags=ctx.args.tags,
+        opts=ctx.child,
     )
+    ctx.resources["cluster"] = cluster
+    return cluster
+
+
+def _task_definition(
+    ctx: _Context, environment: _Environment, roles: _Roles, log_group: aws.cloudwatch.LogGroup
+) -> aws.ecs.TaskDefinition:
+    name, args = ctx.name, ctx.args
+    plain, parameters, registry_secret = environment.plain, environment.parameters, roles.registry_login
     # A valid Fargate pair, resolved from the neutral size by the stack (stacks.targets.aws).
     vcpu, memory_gb = args.cpu or 0.25, args.memory_gb or 0.5
     task = aws.ecs.TaskDefinition(
@@ -256,8 +367,8 @@ def build(
         runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
             operating_system_family="LINUX", cpu_architecture="ARM64" if args.arch == "arm64" else "X86_64"
         ),
-        execution_role_arn=execution_role.arn,
-        task_role_arn=task_role.arn,
+        execution_role_arn=roles.execution.arn,
+        task_role_arn=roles.task.arn,
         container_definitions=pulumi.Output.all(
             plain=pulumi.Output.all(**plain) if plain else {},
             secrets=pulumi.Output.all(**{k: p.arn for k, p in parameters.items()}) if parameters else {},
@@ -272,22 +383,26 @@ def build(
                 v["plain"],
                 v["secrets"],
                 v["log_group"],
-                region,
+                ctx.region,
                 args.read_only,
                 v["registry_login"],
             )
         ),
         tags=args.tags,
-        opts=child,
+        opts=ctx.child,
     )
-    resources |= {"log_group": log_group, "cluster": cluster, "task_definition": task}
+    ctx.resources["task_definition"] = task
+    return task
 
-    # --- security groups ------------------------------------------------------------------
+
+def _task_security_group(ctx: _Context) -> aws.ec2.SecurityGroup:
+    """The tasks' group: all outbound, and admitted by each linked database or cache."""
+    name, args, child = ctx.name, ctx.args, ctx.child
     task_sg = aws.ec2.SecurityGroup(
-        f"{name}-tasks", vpc_id=network.vpc_id, description=f"{name} tasks", tags=args.tags, opts=child
+        f"{name}-tasks", vpc_id=ctx.network.vpc_id, description=f"{name} tasks", tags=args.tags, opts=child
     )
-    resources["task_security_group"] = task_sg
-    resources["task_egress"] = aws.vpc.SecurityGroupEgressRule(
+    ctx.resources["task_security_group"] = task_sg
+    ctx.resources["task_egress"] = aws.vpc.SecurityGroupEgressRule(
         f"{name}-tasks-egress",
         security_group_id=task_sg.id,
         ip_protocol="-1",
@@ -297,11 +412,11 @@ def build(
     )
     # Each linked database or cache admits this service, and only this service.
     for link_name, link in args.links.items():
-        group = getattr(link, "security_group_id", None)
+        group = link.link.security_group_id
         if group is None:
             continue
-        port = LINK_PORTS["postgres" if hasattr(link, "database") else "redis"]
-        resources[f"link_{link_name}"] = aws.vpc.SecurityGroupIngressRule(
+        port = LINK_PORTS[link.link.kind]
+        ctx.resources[f"link_{link_name}"] = aws.vpc.SecurityGroupIngressRule(
             f"{name}-to-{link_name}",
             security_group_id=group,
             referenced_security_group_id=task_sg.id,
@@ -311,137 +426,171 @@ def build(
             description=f"from {name} to {link_name}",
             opts=child,
         )
+    return task_sg
 
-    load_balancers = None
-    listener_dependencies: list[pulumi.Resource] = []
-    url = None
-    if is_api:
-        assert args.port is not None and args.fqdn is not None and args.dns is not None
-        lb_sg = aws.ec2.SecurityGroup(
-            f"{name}-lb",
-            vpc_id=network.vpc_id,
-            description=f"{name} load balancer",
-            tags=args.tags,
-            opts=child,
-        )
-        resources["lb_security_group"] = lb_sg
-        for port in (80, 443):
-            for family, cidr in (("v4", WORLD_V4), ("v6", WORLD_V6)):
-                resources[f"lb_in_{port}_{family}"] = aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-lb-{port}-{family}",
-                    security_group_id=lb_sg.id,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    cidr_ipv4=cidr if family == "v4" else None,
-                    cidr_ipv6=cidr if family == "v6" else None,
-                    description="HTTP (redirects)" if port == 80 else "HTTPS",
-                    opts=child,
-                )
-        resources["lb_to_tasks"] = aws.vpc.SecurityGroupEgressRule(
-            f"{name}-lb-to-tasks",
-            security_group_id=lb_sg.id,
-            referenced_security_group_id=task_sg.id,
-            ip_protocol="tcp",
-            from_port=args.port,
-            to_port=args.port,
-            opts=child,
-        )
-        resources["tasks_from_lb"] = aws.vpc.SecurityGroupIngressRule(
-            f"{name}-tasks-from-lb",
-            security_group_id=task_sg.id,
-            referenced_security_group_id=lb_sg.id,
-            ip_protocol="tcp",
-            from_port=args.port,
-            to_port=args.port,
-            description="only the load balancer reaches the tasks",
-            opts=child,
-        )
-        lb = aws.lb.LoadBalancer(
-            f"{name}-lb",
-            name=elb_name(parent, f"{name}-lb", name),
-            load_balancer_type="application",
-            internal=False,
-            ip_address_type="ipv4",
-            security_groups=[lb_sg.id],
-            subnets=network.public_subnet_ids,
-            drop_invalid_header_fields=True,
-            desync_mitigation_mode="defensive",
-            enable_deletion_protection=args.protect,
-            idle_timeout=60,
-            tags=args.tags,
-            # With ELB's deletion protection, Pulumi's too: a replacement is then refused at
-            # preview instead of failing half way (components.contracts.Protected).
-            opts=pulumi.ResourceOptions(parent=parent, protect=args.protect),
-        )
-        target_group = aws.lb.TargetGroup(
-            f"{name}-tg",
-            name=elb_name(parent, f"{name}-tg", name),
-            port=args.port,
-            protocol="HTTP",
-            target_type="ip",
-            vpc_id=network.vpc_id,
-            deregistration_delay=30,
-            health_check=aws.lb.TargetGroupHealthCheckArgs(
-                path=args.health_path,
-                matcher="200-399",
-                interval=15,
-                timeout=5,
-                healthy_threshold=2,
-                unhealthy_threshold=3,
-            ),
-            tags=args.tags,
-            opts=child,
-        )
-        certificate_arn = validated_certificate(parent, name, args.fqdn, args.dns)
-        http = aws.lb.Listener(
-            f"{name}-http",
-            load_balancer_arn=lb.arn,
-            port=80,
-            protocol="HTTP",
-            default_actions=[
-                aws.lb.ListenerDefaultActionArgs(
-                    type="redirect",
-                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(
-                        protocol="HTTPS", port="443", status_code="HTTP_301"
-                    ),
-                )
-            ],
-            opts=child,
-        )
-        https = aws.lb.Listener(
-            f"{name}-https",
-            load_balancer_arn=lb.arn,
-            port=443,
-            protocol="HTTPS",
-            ssl_policy=TLS_POLICY,
-            certificate_arn=certificate_arn,
-            default_actions=[
-                aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
-            ],
-            opts=child,
-        )
-        resources |= {
-            "load_balancer": lb,
-            "target_group": target_group,
-            "http_listener": http,
-            "https_listener": https,
-        }
-        resources["dns"] = create_record(
-            parent,
-            f"{name}-dns",
-            args.dns,
-            Record(fqdn=args.fqdn, type="CNAME", content=lb.dns_name, alias_zone_id=lb.zone_id),
-        )
-        load_balancers = [
-            aws.ecs.ServiceLoadBalancerArgs(
-                target_group_arn=target_group.arn, container_name=name, container_port=args.port
+
+def _load_balancer(ctx: _Context, task_sg: aws.ec2.SecurityGroup) -> _Entry:
+    """An API's entry: an internet-facing ALB, HTTPS to the tasks' port, and its DNS name."""
+    args = ctx.args
+    assert args.port is not None and args.fqdn is not None and args.dns is not None
+    lb_sg = _load_balancer_security_group(ctx, task_sg, args.port)
+    lb = _application_load_balancer(ctx, lb_sg)
+    target_group = _target_group(ctx, args.port)
+    https = _listeners(ctx, lb, target_group)
+    _dns(ctx, lb)
+    return _Entry(target_group=target_group, https=https, port=args.port)
+
+
+def _load_balancer_security_group(
+    ctx: _Context, task_sg: aws.ec2.SecurityGroup, port: int
+) -> aws.ec2.SecurityGroup:
+    """HTTP and HTTPS from anywhere in; out only to the tasks' port, which admits only it."""
+    name, child = ctx.name, ctx.child
+    lb_sg = aws.ec2.SecurityGroup(
+        f"{name}-lb",
+        vpc_id=ctx.network.vpc_id,
+        description=f"{name} load balancer",
+        tags=ctx.args.tags,
+        opts=child,
+    )
+    ctx.resources["lb_security_group"] = lb_sg
+    for entry_port in (80, 443):
+        for family, cidr in (("v4", WORLD_V4), ("v6", WORLD_V6)):
+            ctx.resources[f"lb_in_{entry_port}_{family}"] = aws.vpc.SecurityGroupIngressRule(
+                f"{name}-lb-{entry_port}-{family}",
+                security_group_id=lb_sg.id,
+                ip_protocol="tcp",
+                from_port=entry_port,
+                to_port=entry_port,
+                cidr_ipv4=cidr if family == "v4" else None,
+                cidr_ipv6=cidr if family == "v6" else None,
+                description="HTTP (redirects)" if entry_port == 80 else "HTTPS",
+                opts=child,
             )
-        ]
-        listener_dependencies = [https]
-        url = pulumi.Output.from_input(f"https://{args.fqdn}")
+    ctx.resources["lb_to_tasks"] = aws.vpc.SecurityGroupEgressRule(
+        f"{name}-lb-to-tasks",
+        security_group_id=lb_sg.id,
+        referenced_security_group_id=task_sg.id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        opts=child,
+    )
+    ctx.resources["tasks_from_lb"] = aws.vpc.SecurityGroupIngressRule(
+        f"{name}-tasks-from-lb",
+        security_group_id=task_sg.id,
+        referenced_security_group_id=lb_sg.id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description="only the load balancer reaches the tasks",
+        opts=child,
+    )
+    return lb_sg
 
-    autoscale = args.max_replicas is not None and args.max_replicas > args.replicas
+
+def _application_load_balancer(ctx: _Context, lb_sg: aws.ec2.SecurityGroup) -> aws.lb.LoadBalancer:
+    name, args, parent = ctx.name, ctx.args, ctx.parent
+    lb = aws.lb.LoadBalancer(
+        f"{name}-lb",
+        name=elb_name(parent, f"{name}-lb", name),
+        load_balancer_type="application",
+        internal=False,
+        ip_address_type="ipv4",
+        security_groups=[lb_sg.id],
+        subnets=ctx.network.public_subnet_ids,
+        drop_invalid_header_fields=True,
+        desync_mitigation_mode="defensive",
+        enable_deletion_protection=args.protect,
+        idle_timeout=60,
+        tags=args.tags,
+        # With ELB's deletion protection, Pulumi's too: a replacement is then refused at
+        # preview instead of failing half way (components.contracts.Protected).
+        opts=pulumi.ResourceOptions(parent=parent, protect=args.protect),
+    )
+    ctx.resources["load_balancer"] = lb
+    return lb
+
+
+def _target_group(ctx: _Context, port: int) -> aws.lb.TargetGroup:
+    name, args = ctx.name, ctx.args
+    target_group = aws.lb.TargetGroup(
+        f"{name}-tg",
+        name=elb_name(ctx.parent, f"{name}-tg", name),
+        port=port,
+        protocol="HTTP",
+        target_type="ip",
+        vpc_id=ctx.network.vpc_id,
+        deregistration_delay=30,
+        health_check=aws.lb.TargetGroupHealthCheckArgs(
+            path=args.health_path,
+            matcher="200-399",
+            interval=15,
+            timeout=5,
+            healthy_threshold=2,
+            unhealthy_threshold=3,
+        ),
+        tags=args.tags,
+        opts=ctx.child,
+    )
+    ctx.resources["target_group"] = target_group
+    return target_group
+
+
+def _listeners(ctx: _Context, lb: aws.lb.LoadBalancer, target_group: aws.lb.TargetGroup) -> aws.lb.Listener:
+    """HTTP that only redirects, and HTTPS (TLS 1.2+, a validated certificate) that forwards;
+    returns the HTTPS listener."""
+    name, args = ctx.name, ctx.args
+    assert args.fqdn is not None and args.dns is not None
+    certificate_arn = validated_certificate(ctx.parent, name, args.fqdn, args.dns)
+    ctx.resources["http_listener"] = aws.lb.Listener(
+        f"{name}-http",
+        load_balancer_arn=lb.arn,
+        port=80,
+        protocol="HTTP",
+        default_actions=[
+            aws.lb.ListenerDefaultActionArgs(
+                type="redirect",
+                redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                    protocol="HTTPS", port="443", status_code="HTTP_301"
+                ),
+            )
+        ],
+        opts=ctx.child,
+    )
+    https = aws.lb.Listener(
+        f"{name}-https",
+        load_balancer_arn=lb.arn,
+        port=443,
+        protocol="HTTPS",
+        ssl_policy=TLS_POLICY,
+        certificate_arn=certificate_arn,
+        default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)],
+        opts=ctx.child,
+    )
+    ctx.resources["https_listener"] = https
+    return https
+
+
+def _dns(ctx: _Context, lb: aws.lb.LoadBalancer) -> None:
+    args = ctx.args
+    assert args.fqdn is not None and args.dns is not None
+    ctx.resources["dns"] = create_record(
+        ctx.parent,
+        f"{ctx.name}-dns",
+        args.dns,
+        Record(fqdn=args.fqdn, type="CNAME", content=lb.dns_name, alias_zone_id=lb.zone_id),
+    )
+
+
+def _service(
+    ctx: _Context,
+    cluster: aws.ecs.Cluster,
+    task: aws.ecs.TaskDefinition,
+    task_sg: aws.ec2.SecurityGroup,
+    entry: _Entry | None,
+) -> aws.ecs.Service:
+    name, args, network = ctx.name, ctx.args, ctx.network
     service = aws.ecs.Service(
         f"{name}-service",
         cluster=cluster.arn,
@@ -454,8 +603,14 @@ def build(
             # Only without NAT: then the public IPv4 is the task's only way out.
             assign_public_ip=network.nat == "none",
         ),
-        load_balancers=load_balancers,
-        health_check_grace_period_seconds=60 if is_api else None,
+        load_balancers=[
+            aws.ecs.ServiceLoadBalancerArgs(
+                target_group_arn=entry.target_group.arn, container_name=name, container_port=entry.port
+            )
+        ]
+        if entry is not None
+        else None,
+        health_check_grace_period_seconds=60 if entry is not None else None,
         deployment_minimum_healthy_percent=100,
         deployment_maximum_percent=200,
         deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
@@ -463,40 +618,42 @@ def build(
         enable_execute_command=False,
         tags=args.tags,
         opts=pulumi.ResourceOptions(
-            parent=parent,
-            depends_on=listener_dependencies,
+            parent=ctx.parent,
+            depends_on=[entry.https] if entry is not None else [],
             # The autoscaler owns the replica count once it exists.
-            ignore_changes=["desiredCount"] if autoscale else None,
+            ignore_changes=["desiredCount"] if _autoscales(args) else None,
         ),
     )
-    resources["service"] = service
-    if autoscale:
-        target = aws.appautoscaling.Target(
-            f"{name}-scaling",
-            service_namespace="ecs",
-            scalable_dimension="ecs:service:DesiredCount",
-            resource_id=pulumi.Output.all(cluster.name, service.name).apply(
-                lambda v: f"service/{v[0]}/{v[1]}"
+    ctx.resources["service"] = service
+    return service
+
+
+def _autoscaling(ctx: _Context, cluster: aws.ecs.Cluster, service: aws.ecs.Service) -> None:
+    """Target tracking on the service's average CPU, from `replicas` to `max_replicas`."""
+    name, args = ctx.name, ctx.args
+    target = aws.appautoscaling.Target(
+        f"{name}-scaling",
+        service_namespace="ecs",
+        scalable_dimension="ecs:service:DesiredCount",
+        resource_id=pulumi.Output.all(cluster.name, service.name).apply(lambda v: f"service/{v[0]}/{v[1]}"),
+        min_capacity=args.replicas,
+        max_capacity=args.max_replicas,
+        opts=ctx.child,
+    )
+    ctx.resources["scaling_target"] = target
+    ctx.resources["scaling_policy"] = aws.appautoscaling.Policy(
+        f"{name}-cpu",
+        policy_type="TargetTrackingScaling",
+        service_namespace=target.service_namespace,
+        scalable_dimension=target.scalable_dimension,
+        resource_id=target.resource_id,
+        target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+            target_value=60,
+            predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                predefined_metric_type="ECSServiceAverageCPUUtilization"
             ),
-            min_capacity=args.replicas,
-            max_capacity=args.max_replicas,
-            opts=child,
-        )
-        resources["scaling_target"] = target
-        resources["scaling_policy"] = aws.appautoscaling.Policy(
-            f"{name}-cpu",
-            policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace,
-            scalable_dimension=target.scalable_dimension,
-            resource_id=target.resource_id,
-            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=60,
-                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type="ECSServiceAverageCPUUtilization"
-                ),
-                scale_in_cooldown=300,
-                scale_out_cooldown=60,
-            ),
-            opts=child,
-        )
-    return ApiServiceOutputs(url=url, resources=resources)
+            scale_in_cooldown=300,
+            scale_out_cooldown=60,
+        ),
+        opts=ctx.child,
+    )

@@ -21,6 +21,7 @@ the instance size per instance (the minimum count when autoscaling).
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -61,9 +62,28 @@ def build(
 # --- droplets behind a load balancer -----------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Balanced:
+    """What the steps of `_behind_load_balancer` share."""
+
+    parent: ApiService
+    name: str
+    fqdn: str
+    port: int
+    health_path: str
+    region: str | None
+    vpc_uuid: pulumi.Input[str]
+    droplet_ids: list[pulumi.Output[int]]
+    physical: str
+    """The project- and stack-qualified name the load balancer and its firewall carry."""
+    child: pulumi.ResourceOptions
+
+
 def _behind_load_balancer(
     parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]
 ) -> ApiServiceOutputs:
+    """The containers on every droplet, and in front of them a certificate, a load balancer,
+    the firewall that opens the api's port to it, and the DNS record."""
     assert args.fqdn is not None and args.port is not None  # an ApiService (checked by the facade)
     if args.dns is None or args.dns.provider != "digitalocean":
         raise ValueError(
@@ -72,66 +92,88 @@ def _behind_load_balancer(
     hosts = vps.place(name, args, env, lb_port=args.port)
     fleet = hosts[0].args.fleet
     assert fleet is not None and fleet.network_id is not None  # every droplet host has one
-    child = pulumi.ResourceOptions(parent=parent)
-    droplet_ids = [host.server_id.apply(int) for host in hosts]
-    physical = physical_name(pulumi.get_project(), pulumi.get_stack(), name)
-    # DigitalOcean renews the certificate by replacing it under the same name, so the load
-    # balancer refers to it by name. The name carries the domain: a new domain is a new name.
-    certificate = do.Certificate(
-        f"{name}-certificate",
-        name=physical_name(physical, args.fqdn.replace(".", "-")),
-        type="lets_encrypt",
-        domains=[args.fqdn],
-        opts=child,
-    )
-    lb = do.LoadBalancer(
-        f"{name}-lb",
-        name=physical,
+    ctx = _Balanced(
+        parent=parent,
+        name=name,
+        fqdn=args.fqdn,
+        port=args.port,
+        health_path=args.health_path,
         region=args.region,
         vpc_uuid=fleet.network_id,
+        droplet_ids=[host.server_id.apply(int) for host in hosts],
+        physical=physical_name(pulumi.get_project(), pulumi.get_stack(), name),
+        child=pulumi.ResourceOptions(parent=parent),
+    )
+    certificate = _certificate(ctx)
+    lb = _load_balancer(ctx, certificate)
+    firewall = _lb_firewall(ctx, lb)
+    record = create_record(parent, f"{name}-dns-a", args.dns, Record(args.fqdn, "A", lb.ip))
+    return ApiServiceOutputs(
+        url=pulumi.Output.from_input(f"https://{args.fqdn}"),
+        resources={"certificate": certificate, "load_balancer": lb, "lb_firewall": firewall, "dns_a": record},
+    )
+
+
+def _certificate(ctx: _Balanced) -> do.Certificate:
+    # DigitalOcean renews the certificate by replacing it under the same name, so the load
+    # balancer refers to it by name. The name carries the domain: a new domain is a new name.
+    return do.Certificate(
+        f"{ctx.name}-certificate",
+        name=physical_name(ctx.physical, ctx.fqdn.replace(".", "-")),
+        type="lets_encrypt",
+        domains=[ctx.fqdn],
+        opts=ctx.child,
+    )
+
+
+def _load_balancer(ctx: _Balanced, certificate: do.Certificate) -> do.LoadBalancer:
+    return do.LoadBalancer(
+        f"{ctx.name}-lb",
+        name=ctx.physical,
+        region=ctx.region,
+        vpc_uuid=ctx.vpc_uuid,
         size_unit=1,
-        droplet_ids=droplet_ids,
+        droplet_ids=ctx.droplet_ids,
         forwarding_rules=[
             do.LoadBalancerForwardingRuleArgs(
                 entry_port=443,
                 entry_protocol="https",
-                target_port=args.port,
+                target_port=ctx.port,
                 target_protocol="http",
                 certificate_name=certificate.name,
             ),
             # Only so that port 80 answers: every request on it is redirected to HTTPS.
             do.LoadBalancerForwardingRuleArgs(
-                entry_port=80, entry_protocol="http", target_port=args.port, target_protocol="http"
+                entry_port=80, entry_protocol="http", target_port=ctx.port, target_protocol="http"
             ),
         ],
         redirect_http_to_https=True,
         tls_cipher_policy="STRONG",
         healthcheck=do.LoadBalancerHealthcheckArgs(
-            protocol="http", port=args.port, path=args.health_path, healthy_threshold=2, **HEALTH
+            protocol="http", port=ctx.port, path=ctx.health_path, healthy_threshold=2, **HEALTH
         ),
         enable_backend_keepalive=True,
         http_idle_timeout_seconds=60,
-        # The stack writes the DNS records itself (below), like every other backend.
+        # The stack writes the DNS records itself (`_behind_load_balancer`), like every other
+        # backend.
         disable_lets_encrypt_dns_records=True,
-        opts=child,
+        opts=ctx.child,
     )
+
+
+def _lb_firewall(ctx: _Balanced, lb: do.LoadBalancer) -> do.Firewall:
     # The droplets' own firewall opens 80/443 to the world for Caddy; the api's port is opened
     # here, to this load balancer only.
-    firewall = do.Firewall(
-        f"{name}-lb-firewall",
-        name=physical_name(physical, "lb"),
-        droplet_ids=droplet_ids,
+    return do.Firewall(
+        f"{ctx.name}-lb-firewall",
+        name=physical_name(ctx.physical, "lb"),
+        droplet_ids=ctx.droplet_ids,
         inbound_rules=[
             do.FirewallInboundRuleArgs(
-                protocol="tcp", port_range=str(args.port), source_load_balancer_uids=[lb.id]
+                protocol="tcp", port_range=str(ctx.port), source_load_balancer_uids=[lb.id]
             )
         ],
-        opts=child,
-    )
-    record = create_record(parent, f"{name}-dns-a", args.dns, Record(args.fqdn, "A", lb.ip))
-    return ApiServiceOutputs(
-        url=pulumi.Output.from_input(f"https://{args.fqdn}"),
-        resources={"certificate": certificate, "load_balancer": lb, "lb_firewall": firewall, "dns_a": record},
+        opts=ctx.child,
     )
 
 
@@ -145,10 +187,10 @@ def app_envs(
     secrets: StoredSecrets | None = None,
     secret_keys: frozenset[str] = SECRET_VARS,
 ) -> list:
-    """App Platform variables, read at run time: SECRET when they carry a credential
-    (DATABASE_URL, PGPASSWORD … — DESIGN §5, and the app's own `secrets`), GENERAL otherwise.
-    A SECRET is sent in the form DigitalOcean stored it last time while its plaintext is
-    unchanged (`secrets`)."""
+    """App Platform variables, read at run time: SECRET when they carry a credential (the
+    links' DATABASE_URL, PGPASSWORD … — components.connection.SECRET_VARS — and the app's own
+    `secrets`), GENERAL otherwise. A SECRET is sent in the form DigitalOcean stored it last
+    time while its plaintext is unchanged (`secrets`)."""
     envs = []
     for key, value in sorted(env.items()):
         secret = key in secret_keys
@@ -225,122 +267,35 @@ def scaling(args: ApiServiceArgs, autoscaling: type, metrics: type, cpu: type) -
     }
 
 
+@dataclass(frozen=True)
+class _App:
+    """What the steps of `_app_platform` share."""
+
+    parent: ApiService
+    name: str
+    args: ApiServiceArgs
+    env: dict[str, pulumi.Output[str]]
+    secrets: StoredSecrets
+    """Every SECRET value goes through it: sent as DigitalOcean stored it while unchanged."""
+
+
 def _app_platform(
     parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]
 ) -> ApiServiceOutputs:
+    """One app (its spec: the component, the setup jobs, the VPC, alerts) and, for an api,
+    the CNAME to its default ingress."""
     if args.instance_size is None or args.region is None:
         raise ValueError(f"{name}: App Platform needs instance_size and region")
-    is_api = args.port is not None
     secrets = StoredSecrets(args.stored_secrets, lambda app_id: _app_exists(parent, app_id))
-    image_fields = image_args(parse_image(args.image))
-    if args.registry_credentials is not None and image_fields["registry_type"] != "DOCR":
-        # Private images: App Platform logs in with the registry's user:token (DOCR needs none).
-        registry = registry_host(args.image)
-        image_fields["registry_credentials"] = secrets.value(
-            f"{name}.image",
-            pulumi.Output.from_input(args.registry_credentials).apply(
-                lambda value: registry_logins(value).get(registry)  # type: ignore[arg-type,return-value]
-            ),
-        )
-    common: dict[str, Any] = {
-        "name": name,
-        "instance_size_slug": args.instance_size,
-        "run_command": shlex.join(args.command) if args.command else None,
-    }
-    fleet = args.fleet
-    jobs = [
-        # Before every deployment, as on a droplet before the release starts the service.
-        do.AppSpecJobArgs(
-            name=job.name,
-            kind="PRE_DEPLOY",
-            image=do.AppSpecJobImageArgs(**image_args(parse_image(job.image))),
-            run_command=shlex.join(job.command),
-            envs=app_envs(job.env, do.AppSpecJobEnvArgs, job.name, secrets),
-            instance_size_slug=JOB_SIZE,
-            instance_count=1,
-        )
-        for job in setup_jobs(args)
-    ]
-    spec_fields: dict[str, Any] = {
-        "jobs": jobs or None,
-        "name": app_name(name),
-        "region": app_region(args.region),
-        "alerts": [do.AppSpecAlertArgs(rule="DEPLOYMENT_FAILED")],
-        # Inside the stack's VPC: the managed databases' private hostnames resolve, and their
-        # firewalls admit the VPC's range.
-        "vpcs": [do.AppSpecVpcArgs(id=fleet.network_id)] if fleet is not None and fleet.network_id else None,
-    }
-    if is_api:
-        assert args.fqdn is not None
-        spec_fields |= {
-            "services": [
-                do.AppSpecServiceArgs(
-                    image=do.AppSpecServiceImageArgs(**image_fields),
-                    http_port=args.port,
-                    health_check=do.AppSpecServiceHealthCheckArgs(
-                        http_path=args.health_path,
-                        port=args.port,
-                        initial_delay_seconds=10,
-                        period_seconds=10,
-                        timeout_seconds=5,
-                        failure_threshold=3,
-                    ),
-                    envs=app_envs(env, do.AppSpecServiceEnvArgs, name, secrets, secret_names(args)),
-                    **scaling(
-                        args,
-                        do.AppSpecServiceAutoscalingArgs,
-                        do.AppSpecServiceAutoscalingMetricsArgs,
-                        do.AppSpecServiceAutoscalingMetricsCpuArgs,
-                    ),
-                    **common,
-                )
-            ],
-            "ingress": do.AppSpecIngressArgs(
-                rules=[
-                    do.AppSpecIngressRuleArgs(
-                        component=do.AppSpecIngressRuleComponentArgs(name=name),
-                        match=do.AppSpecIngressRuleMatchArgs(
-                            path=do.AppSpecIngressRuleMatchPathArgs(prefix="/")
-                        ),
-                    )
-                ]
-            ),
-            "domain_names": [do.AppSpecDomainNameArgs(name=args.fqdn, type="PRIMARY")],
-        }
-        spec_fields["alerts"].append(do.AppSpecAlertArgs(rule="DOMAIN_FAILED"))
-    else:
-        spec_fields["workers"] = [
-            do.AppSpecWorkerArgs(
-                image=do.AppSpecWorkerImageArgs(**image_fields),
-                envs=app_envs(env, do.AppSpecWorkerEnvArgs, name, secrets, secret_names(args)),
-                **scaling(
-                    args,
-                    do.AppSpecWorkerAutoscalingArgs,
-                    do.AppSpecWorkerAutoscalingMetricsArgs,
-                    do.AppSpecWorkerAutoscalingMetricsCpuArgs,
-                ),
-                **common,
-            )
-        ]
-    # The first deployment must reach the linked databases: wait for their firewalls too.
-    linked = [link for link in args.links.values() if isinstance(link, pulumi.Resource)]
-    app = do.App(
-        f"{name}-app",
-        spec=do.AppSpecArgs(**spec_fields),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=linked),
-    )
+    ctx = _App(parent=parent, name=name, args=args, env=env, secrets=secrets)
+    app = _app(ctx, _app_spec(ctx))
     resources: dict[str, pulumi.Resource] = {"app": app}
     url = None
-    if is_api:
+    if args.port is not None:
         assert args.fqdn is not None
         url = pulumi.Output.from_input(f"https://{args.fqdn}")
         if args.dns is not None:
-            resources["dns_cname"] = create_record(
-                parent,
-                f"{name}-dns-cname",
-                args.dns,
-                Record(args.fqdn, "CNAME", app.default_ingress.apply(ingress_host), proxied=args.proxied),
-            )
+            resources["dns_cname"] = _app_dns(ctx, app)
     paths = sorted(secrets.plaintexts)
     return ApiServiceOutputs(
         url=url,
@@ -348,4 +303,139 @@ def _app_platform(
         stored_secrets=secrets.record(app.id, app.spec.apply(lambda spec: stored_values(spec, paths)))
         if paths
         else None,
+    )
+
+
+def _app_spec(ctx: _App) -> dict[str, Any]:
+    """The app spec's fields: the setup jobs, where it runs, its alerts, and the api's service
+    (with ingress and domain) or the worker."""
+    args = ctx.args
+    assert args.region is not None
+    image_fields = _image_fields(ctx)
+    common: dict[str, Any] = {
+        "name": ctx.name,
+        "instance_size_slug": args.instance_size,
+        "run_command": shlex.join(args.command) if args.command else None,
+    }
+    fleet = args.fleet
+    spec_fields: dict[str, Any] = {
+        "jobs": _setup_jobs(ctx) or None,
+        "name": app_name(ctx.name),
+        "region": app_region(args.region),
+        "alerts": [do.AppSpecAlertArgs(rule="DEPLOYMENT_FAILED")],
+        # Inside the stack's VPC: the managed databases' private hostnames resolve, and their
+        # firewalls admit the VPC's range.
+        "vpcs": [do.AppSpecVpcArgs(id=fleet.network_id)] if fleet is not None and fleet.network_id else None,
+    }
+    if args.port is not None:
+        spec_fields |= _service_fields(ctx, image_fields, common)
+        spec_fields["alerts"].append(do.AppSpecAlertArgs(rule="DOMAIN_FAILED"))
+    else:
+        spec_fields["workers"] = [_worker(ctx, image_fields, common)]
+    return spec_fields
+
+
+def _image_fields(ctx: _App) -> dict[str, Any]:
+    """The component's image, and for a private one outside DOCR the registry login."""
+    args = ctx.args
+    image_fields = image_args(parse_image(args.image))
+    if args.registry_credentials is not None and image_fields["registry_type"] != "DOCR":
+        # Private images: App Platform logs in with the registry's user:token (DOCR needs none).
+        registry = registry_host(args.image)
+        image_fields["registry_credentials"] = ctx.secrets.value(
+            f"{ctx.name}.image",
+            pulumi.Output.from_input(args.registry_credentials).apply(
+                lambda value: registry_logins(value).get(registry)  # type: ignore[arg-type,return-value]
+            ),
+        )
+    return image_fields
+
+
+def _setup_jobs(ctx: _App) -> list[do.AppSpecJobArgs]:
+    return [
+        # Before every deployment, as on a droplet before the release starts the service.
+        do.AppSpecJobArgs(
+            name=job.name,
+            kind="PRE_DEPLOY",
+            image=do.AppSpecJobImageArgs(**image_args(parse_image(job.image))),
+            run_command=shlex.join(job.command),
+            envs=app_envs(job.env, do.AppSpecJobEnvArgs, job.name, ctx.secrets),
+            instance_size_slug=JOB_SIZE,
+            instance_count=1,
+        )
+        for job in setup_jobs(ctx.args)
+    ]
+
+
+def _service_fields(ctx: _App, image_fields: dict[str, Any], common: dict[str, Any]) -> dict[str, Any]:
+    """An api: the service with its health check, all paths routed to it, its domain."""
+    name, args = ctx.name, ctx.args
+    assert args.fqdn is not None
+    return {
+        "services": [
+            do.AppSpecServiceArgs(
+                image=do.AppSpecServiceImageArgs(**image_fields),
+                http_port=args.port,
+                health_check=do.AppSpecServiceHealthCheckArgs(
+                    http_path=args.health_path,
+                    port=args.port,
+                    initial_delay_seconds=10,
+                    period_seconds=10,
+                    timeout_seconds=5,
+                    failure_threshold=3,
+                ),
+                envs=app_envs(ctx.env, do.AppSpecServiceEnvArgs, name, ctx.secrets, secret_names(args)),
+                **scaling(
+                    args,
+                    do.AppSpecServiceAutoscalingArgs,
+                    do.AppSpecServiceAutoscalingMetricsArgs,
+                    do.AppSpecServiceAutoscalingMetricsCpuArgs,
+                ),
+                **common,
+            )
+        ],
+        "ingress": do.AppSpecIngressArgs(
+            rules=[
+                do.AppSpecIngressRuleArgs(
+                    component=do.AppSpecIngressRuleComponentArgs(name=name),
+                    match=do.AppSpecIngressRuleMatchArgs(path=do.AppSpecIngressRuleMatchPathArgs(prefix="/")),
+                )
+            ]
+        ),
+        "domain_names": [do.AppSpecDomainNameArgs(name=args.fqdn, type="PRIMARY")],
+    }
+
+
+def _worker(ctx: _App, image_fields: dict[str, Any], common: dict[str, Any]) -> do.AppSpecWorkerArgs:
+    return do.AppSpecWorkerArgs(
+        image=do.AppSpecWorkerImageArgs(**image_fields),
+        envs=app_envs(ctx.env, do.AppSpecWorkerEnvArgs, ctx.name, ctx.secrets, secret_names(ctx.args)),
+        **scaling(
+            ctx.args,
+            do.AppSpecWorkerAutoscalingArgs,
+            do.AppSpecWorkerAutoscalingMetricsArgs,
+            do.AppSpecWorkerAutoscalingMetricsCpuArgs,
+        ),
+        **common,
+    )
+
+
+def _app(ctx: _App, spec_fields: dict[str, Any]) -> do.App:
+    # The first deployment must reach the linked databases: wait for their firewalls too.
+    linked = [link for link in ctx.args.links.values() if isinstance(link, pulumi.Resource)]
+    return do.App(
+        f"{ctx.name}-app",
+        spec=do.AppSpecArgs(**spec_fields),
+        opts=pulumi.ResourceOptions(parent=ctx.parent, depends_on=linked),
+    )
+
+
+def _app_dns(ctx: _App, app: do.App) -> pulumi.Resource:
+    args = ctx.args
+    assert args.fqdn is not None and args.dns is not None
+    return create_record(
+        ctx.parent,
+        f"{ctx.name}-dns-cname",
+        args.dns,
+        Record(args.fqdn, "CNAME", app.default_ingress.apply(ingress_host), proxied=args.proxied),
     )
