@@ -8,7 +8,6 @@ password) so the program runs exactly as under the engine.
 from __future__ import annotations
 
 import hashlib
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,7 +214,7 @@ class ProviderMocks(pulumi.runtime.Mocks):
     """Outputs shaped like the real providers' (camelCase wire names)."""
 
     def __init__(self, previous_outputs: dict[str, Any] | None = None) -> None:
-        self._ids = itertools.count(1000)
+        self._taken: set[int] = set()
         self.previous_outputs = previous_outputs or {}
         """Outputs of "the last deployment", returned to a StackReference to this stack."""
         self.secret_values: set[str] = set()
@@ -226,6 +225,16 @@ class ProviderMocks(pulumi.runtime.Mocks):
         self.breaks: list[Any] = []
         """Provider-contract breaks the program's preflight transform found (components.contracts)."""
 
+    def _number(self, typ: str, name: str) -> int:
+        """A number for a resource's made-up ID and addresses, 1000-9999, from its type and
+        name: the same plan gives the same IDs however its registrations interleave, so two
+        plans diff cleanly. A clash takes the next free number."""
+        n = 1000 + int(_digest(typ, name)[:8], 16) % 9000
+        while n in self._taken:
+            n = 1000 + (n - 999) % 9000
+        self._taken.add(n)
+        return n
+
     def register_transform(self, transform: Any) -> None:
         # The engine runs stack transforms on every registration; Pulumi's mock monitor only
         # records them, so RecordingMonitor runs them with the inputs the engine would pass.
@@ -233,7 +242,7 @@ class ProviderMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         outputs = dict(args.inputs)
-        n = next(self._ids)
+        n = self._number(args.typ, args.name)
         rid = f"{args.name}-id"
         typ = args.typ
         if typ.startswith("hcloud:"):
