@@ -1,6 +1,6 @@
 """Entry point of the policy pack: the engine runs this file.
 
-The budget (policies/budget.py) plus the data-safety controls (policies/controls.py). Pass
+The budget (policies/budget.py) plus the data-safety controls (policies/controls/). Pass
 each stack's config with `--policy-pack-config policies/config/<stack>.json`: it sets the
 budget and the `environment` the prod-only controls read (they default to prod).
 """

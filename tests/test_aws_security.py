@@ -1,10 +1,9 @@
-"""Security of the whole examples/aws.yaml plan: every control passes, and each one bites.
-
-Checkov style (shared/reference/security-and-data-safety.md §5): each control in
-tests/aws_controls.py returns the offending resources; it must return `[]` for the real
-prod plan and exactly the broken resource for a copy of the plan in which one registration
-was changed. Then the security-group layout is asserted exactly, and the stack-wide rules:
-protect by environment, the same variable names as on Hetzner, and no foreign SDK imported.
+"""Security of the AWS plans, through the policy pack: examples/aws.yaml passes every mandatory
+control, and a copy of its plan with one input broken fails exactly the control that guards it
+(the pack run over real plans as in tests/test_policies_plans.py; the component tests assert
+the same settings by value). Then the security-group layout is asserted exactly, and the
+stack-wide rules: protect by environment, the same variable names as on Hetzner, and no
+foreign SDK imported.
 """
 
 from __future__ import annotations
@@ -16,10 +15,19 @@ import sys
 from typing import Any
 
 import pytest
+from pulumi_policy import EnforcementLevel
 
 from components.connection import SECRET_VARS
 from infra.mocks import Registration
-from tests.aws_controls import CONTROLS
+from policies.controls import (
+    POLICIES,
+    aws_cloudfront,
+    aws_ecs,
+    aws_elasticache,
+    aws_elb,
+    aws_rds,
+    aws_s3,
+)
 from tests.aws_plans import (
     BUCKET,
     CACHE,
@@ -28,22 +36,23 @@ from tests.aws_plans import (
     RDS,
     SG,
     TASK_DEFINITION,
+    Mutation,
     RecordedPlan,
     aws_config,
     broken,
     drop_input,
     edit_json,
     example_config,
-    ids,
     ingress_into,
     out,
     set_input,
     set_option,
-    subnets,
     task_container,
 )
 from tests.conftest import ROOT, base_config, one
 from tests.helpers import env_of
+from tests.test_policies_plans import BREAKS as OTHER_BREAKS
+from tests.test_policies_plans import Break, check_break, findings, planned
 
 WORLD = {"0.0.0.0/0", "::/0"}
 STATEFUL = (RDS, CACHE, BUCKET)
@@ -54,40 +63,48 @@ def example(aws_plan) -> RecordedPlan:
     return aws_plan(example_config(), "prod")
 
 
-# --- broken copies: (control, what was broken, type, name, mutation) --------------------------
+# --- the pack over the example, and over broken copies of its plan -------------------------
+
+AWS = "examples/aws.yaml"
+RDS_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+S3_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+LB = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+CDN = "aws:cloudfront/distribution:Distribution"
+
+NOT_VERSIONED = "{}: versioning is not enabled; overwritten or deleted objects cannot be recovered"
+READ_ONLY_ROOT = "container {}: readonlyRootFilesystem should be true"
+MULTI_AZ = "multiAz is not enabled: a prod database has no standby in a second zone"
+
+# The example's own findings, all advisory: no Multi-AZ standby, versioning on uploads only,
+# writable root filesystems.
+EXAMPLE_FINDINGS = {
+    ("ckv-aws-157-rds-multi-az", "db-db", MULTI_AZ),
+    ("ckv-aws-21-s3-versioning", "artifacts-bucket", NOT_VERSIONED.format("artifacts-bucket")),
+    ("ckv-aws-21-s3-versioning", "web-bucket", NOT_VERSIONED.format("web-bucket")),
+    ("ckv-aws-336-ecs-read-only-root", "api-task", READ_ONLY_ROOT.format("api")),
+    ("ckv-aws-336-ecs-read-only-root", "worker-task", READ_ONLY_ROOT.format("worker")),
+}
 
 
-def _container(edit):
+def _container(edit) -> Mutation:
     def apply(definitions: list[dict[str, Any]]) -> None:
         edit(definitions[0])
 
     return edit_json("containerDefinitions", apply)
 
 
-def _statement(index: int, key: str, value: Any):
+def _statement(index: int, key: str, value: Any) -> Mutation:
     def apply(doc: dict[str, Any]) -> None:
         doc["Statement"][index][key] = value
 
     return edit_json("policy", apply)
 
 
-def _secret_into_environment(c: dict[str, Any]) -> None:
-    c["secrets"] = [s for s in c["secrets"] if s["name"] != "DATABASE_URL"]
-    c["environment"].append({"name": "DATABASE_URL", "value": "postgresql://app:pw@db/app"})
-
-
-def _public_subnets(reg: Registration, result: RecordedPlan) -> None:
-    set_input("subnetIds", ids(subnets(result, "public")))(reg, result)
-
-
-def _id_of(type_token: str, name: str, key: str):
-    def mutate(reg: Registration, result: RecordedPlan) -> None:
-        set_input(key, one(result, type_token, name).id)(reg, result)
-
-    return mutate
-
-
-def _also(*mutations):
+def _also(*mutations: Mutation) -> Mutation:
     def mutate(reg: Registration, result: RecordedPlan) -> None:
         for m in mutations:
             m(reg, result)
@@ -95,482 +112,414 @@ def _also(*mutations):
     return mutate
 
 
-def _inline_world_ingress(reg: Registration, result: RecordedPlan) -> None:
-    rule = {"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "ipv6CidrBlocks": ["::/0"]}
-    set_input("ingress", [rule])(reg, result)
+def _secret_into_environment(c: dict[str, Any]) -> None:
+    c["secrets"] = [s for s in c["secrets"] if s["name"] != "DATABASE_URL"]
+    c["environment"].append({"name": "DATABASE_URL", "value": "postgresql://app:pw@db/app"})
 
 
 def _bucket_only(doc: dict[str, Any]) -> None:
-    doc["Statement"][0]["Resource"] = doc["Statement"][0]["Resource"][:1]
+    doc["Statement"][1]["Resource"] = doc["Statement"][1]["Resource"][:1]
 
 
-def _drop_one_parameter(doc: dict[str, Any]) -> None:
-    doc["Statement"][0]["Resource"] = doc["Statement"][0]["Resource"][1:]
+def _from_world(cidr: str) -> Mutation:
+    return _also(drop_input("referencedSecurityGroupId"), set_input("cidrIpv4", cidr))
 
 
-POLICY = "aws:iam/rolePolicy:RolePolicy"
-USER_POLICY = "aws:iam/userPolicy:UserPolicy"
-S3_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-LB = "aws:lb/loadBalancer:LoadBalancer"
-LISTENER = "aws:lb/listener:Listener"
-EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
-CDN = "aws:cloudfront/distribution:Distribution"
-FORWARD = [{"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:tg"}]
+def aws(policy: str, id_: str, type_: str, name: str, mutate: Mutation, message: str, **kw: Any) -> Break:
+    return Break(policy, id_, AWS, type_, name, mutate, message, **kw)
+
+
+SECRET_VARIABLE = (
+    "container {}: environment variable {} {}; "
+    "pass it in secrets[] with valueFrom (SSM Parameter Store or Secrets Manager)"
+)
+WORLD_OPEN = "{}opens {} to the whole internet ({})"
 
 BREAKS = [
-    ("CKV_AWS_16-rds-encrypted", "unencrypted", RDS, "db-db", set_input("storageEncrypted", False), "db-db"),
-    ("CKV_AWS_17-rds-not-public", "public", RDS, "db-db", set_input("publiclyAccessible", True), "db-db"),
-    (
-        "rds-in-private-subnets",
-        "public-subnets",
-        "aws:rds/subnetGroup:SubnetGroup",
-        "db-subnets",
-        _public_subnets,
+    aws(
+        "ckv-aws-16-rds-encrypted",
+        "unencrypted",
+        RDS,
         "db-db",
+        set_input("storageEncrypted", False),
+        "storage is not encrypted: set storageEncrypted=true (possible only when the instance is created)",
     ),
-    (
-        "CKV2_AWS_69-rds-force-ssl",
+    aws(
+        "ckv-aws-17-rds-not-public",
+        "public",
+        RDS,
+        "db-db",
+        set_input("publiclyAccessible", True),
+        "publiclyAccessible is true: keep the database private (publiclyAccessible=false, private subnets)",
+    ),
+    aws(
+        "ckv2-aws-69-rds-force-ssl",
         "ssl-off",
-        "aws:rds/parameterGroup:ParameterGroup",
+        RDS_PARAMETER_GROUP,
         "db-params",
         set_input("parameters.0.value", "0"),
-        "db-db",
+        "db-db: parameter group db-params does not set rds.force_ssl=1",
+        offender="db-db",
     ),
-    (
-        "CKV_AWS_133-rds-backups-7-days-prod",
+    aws(
+        "ckv-aws-133-rds-backup-retention-7",
         "one-day",
         RDS,
         "db-db",
         set_input("backupRetentionPeriod", 1),
-        "db-db",
+        "backupRetentionPeriod is 1; prod keeps at least 7 days",
     ),
-    (
-        "CKV_AWS_293-rds-deletion-protection-prod",
+    aws(
+        "ckv-aws-293-rds-deletion-protection",
         "off",
         RDS,
         "db-db",
         set_input("deletionProtection", False),
-        "db-db",
+        "deletionProtection must be true in prod",
     ),
-    ("rds-final-snapshot-prod", "skipped", RDS, "db-db", set_input("skipFinalSnapshot", True), "db-db"),
-    ("rds-final-snapshot-prod", "unnamed", RDS, "db-db", drop_input("finalSnapshotIdentifier"), "db-db"),
-    (
-        "rds-keeps-automated-backups",
-        "deleted",
+    aws(
+        "rds-backups-outlive-instance",
+        "snapshot-skipped",
+        RDS,
+        "db-db",
+        set_input("skipFinalSnapshot", True),
+        "skipFinalSnapshot must be false in prod: deleting the instance keeps a snapshot",
+    ),
+    aws(
+        "rds-backups-outlive-instance",
+        "snapshot-unnamed",
+        RDS,
+        "db-db",
+        drop_input("finalSnapshotIdentifier"),
+        "finalSnapshotIdentifier must be set in prod (the final snapshot's name)",
+    ),
+    aws(
+        "rds-backups-outlive-instance",
+        "automated-deleted",
         RDS,
         "db-db",
         set_input("deleteAutomatedBackups", True),
-        "db-db",
+        "deleteAutomatedBackups must be false in prod: the default deletes the backups with the instance",
     ),
-    (
-        "CKV_AWS_226-rds-minor-upgrades",
-        "off",
-        RDS,
-        "db-db",
-        set_input("autoMinorVersionUpgrade", False),
-        "db-db",
-    ),
-    (
-        "CKV_AWS_29-cache-encrypted-at-rest",
+    aws(
+        "ckv-aws-29-elasticache-at-rest",
         "off",
         CACHE,
         "cache-cache",
         set_input("atRestEncryptionEnabled", False),
-        "cache-cache",
+        "atRestEncryptionEnabled must be true (possible only when the replication group is created)",
     ),
-    (
-        "CKV_AWS_30-cache-encrypted-in-transit",
+    aws(
+        "ckv-aws-30-elasticache-in-transit",
         "off",
         CACHE,
         "cache-cache",
         set_input("transitEncryptionEnabled", False),
-        "cache-cache",
+        "transitEncryptionEnabled must be true: clients connect over TLS only",
     ),
-    (
-        "CKV_AWS_31-cache-auth-token-secret",
-        "plain",
-        CACHE,
-        "cache-cache",
-        set_input("authToken", "hunter2hunter2hunter2"),
-        "cache-cache",
-    ),
-    (
-        "CKV_AWS_31-cache-auth-token-secret",
+    aws(
+        "ckv-aws-31-elasticache-auth-token",
         "absent",
         CACHE,
         "cache-cache",
         drop_input("authToken"),
-        "cache-cache",
+        "no authToken (or userGroupIds): any client that reaches the port can read and write",
     ),
-    (
-        "CKV_AWS_134-cache-snapshots-prod",
+    aws(
+        "ckv-aws-134-elasticache-snapshots",
         "none",
         CACHE,
         "cache-cache",
         set_input("snapshotRetentionLimit", 0),
-        "cache-cache",
+        "snapshotRetentionLimit is 0 (no snapshots); prod keeps at least 1 day",
     ),
-    (
-        "CKV2_AWS_50-cache-failover-with-replicas",
-        "no-failover",
-        CACHE,
-        "cache-cache",
-        set_input("automaticFailoverEnabled", False),
-        "cache-cache",
-    ),
-    (
-        "CKV2_AWS_50-cache-failover-with-replicas",
-        "single-az",
-        CACHE,
-        "cache-cache",
-        set_input("multiAzEnabled", False),
-        "cache-cache",
-    ),
-    (
-        "CKV_AWS_53-56-bucket-public-access-blocked",
+    aws(
+        "ckv-aws-53-56-s3-public-access-block",
         "policy",
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        PUBLIC_ACCESS_BLOCK,
         "uploads-public-access",
         set_input("blockPublicPolicy", False),
-        "uploads-bucket",
+        "uploads-public-access: blockPublicPolicy must be true",
     ),
-    (
-        "CKV_AWS_53-56-bucket-public-access-blocked",
+    aws(
+        "ckv-aws-53-56-s3-public-access-block",
         "acls",
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        PUBLIC_ACCESS_BLOCK,
         "web-public-access",
-        set_input("ignorePublicAcls", False),
-        "web-bucket",
+        drop_input("ignorePublicAcls"),
+        "web-public-access: ignorePublicAcls must be true",
     ),
-    (
-        "CKV_AWS_19-bucket-encrypted",
+    aws(
+        "ckv-aws-19-s3-encryption",
         "no-rules",
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        SSE,
         "artifacts-encryption",
         set_input("rules", []),
-        "artifacts-bucket",
+        "artifacts-encryption: no rule sets applyServerSideEncryptionByDefault.sseAlgorithm "
+        "(AES256, aws:kms or aws:kms:dsse)",
     ),
-    (
-        "bucket-owner-enforced",
-        "acls",
-        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-        "uploads-ownership",
-        set_input("rule.objectOwnership", "ObjectWriter"),
-        "uploads-bucket",
-    ),
-    (
-        "CKV_AWS_379-bucket-tls-only",
+    aws(
+        "s3-tls-only",
         "objects-uncovered",
         S3_POLICY,
-        "uploads-policy",
+        "web-policy",
         edit_json("policy", _bucket_only),
-        "uploads-bucket",
+        "web-bucket: no bucket policy denies requests without TLS "
+        "(Deny s3:* to * on the bucket and its objects when aws:SecureTransport is false)",
+        offender="web-bucket",
     ),
-    (
-        "CKV_AWS_379-bucket-tls-only",
+    aws(
+        "s3-tls-only",
         "allows",
         S3_POLICY,
         "artifacts-policy",
         _statement(0, "Effect", "Allow"),
-        "artifacts-bucket",
+        "artifacts-bucket: no bucket policy denies requests without TLS "
+        "(Deny s3:* to * on the bucket and its objects when aws:SecureTransport is false)",
+        offender="artifacts-bucket",
     ),
-    (
-        "CKV_AWS_379-bucket-tls-only",
-        "site",
-        S3_POLICY,
-        "web-policy",
-        _statement(1, "Condition", {}),
-        "web-bucket",
+    aws(
+        "ckv-aws-21-s3-versioning",
+        "suspended",
+        VERSIONING,
+        "uploads-versioning",
+        set_input("versioningConfiguration.status", "Suspended"),
+        NOT_VERSIONED.format("uploads-bucket"),
+        offender="uploads-bucket",
     ),
-    (
-        "bucket-no-public-allow",
-        "everyone",
-        S3_POLICY,
-        "web-policy",
-        _statement(0, "Principal", "*"),
-        "web-policy",
-    ),
-    (
-        "bucket-no-public-allow",
-        "other-distribution",
-        S3_POLICY,
-        "web-policy",
-        _statement(
-            0,
-            "Condition",
-            {"StringEquals": {"AWS:SourceArn": "arn:aws:cloudfront::999999999999:distribution/EOTHER"}},
-        ),
-        "web-policy",
-    ),
-    (
-        "CKV_AWS_21-bucket-not-force-destroyed",
+    aws(
+        "s3-no-force-destroy",
         "forced",
         BUCKET,
         "uploads-bucket",
         set_input("forceDestroy", True),
-        "uploads-bucket",
+        "forceDestroy must be false in prod: it deletes every object with the bucket",
     ),
-    (
-        "iam-no-wildcard-resources",
-        "user",
-        USER_POLICY,
-        "uploads-user-policy",
-        _statement(1, "Resource", "*"),
-        "uploads-user-policy",
+    aws(
+        "ckv-aws-2-alb-https-redirect",
+        "forwards",
+        LISTENER,
+        "api-http",
+        set_input(
+            "defaultActions", [{"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:tg"}]
+        ),
+        "defaultActions[0] is forward; an HTTP listener may only redirect to HTTPS",
     ),
-    (
-        "iam-no-wildcard-resources",
-        "task-role",
-        POLICY,
-        "api-task-buckets",
-        _statement(0, "Resource", ["arn:aws:s3:::*"]),
-        "api-task-buckets",
+    aws(
+        "ckv-aws-2-alb-https-redirect",
+        "to-http",
+        LISTENER,
+        "api-http",
+        set_input("defaultActions.0.redirect.protocol", "HTTP"),
+        "defaultActions[0] redirects to HTTP; it must redirect to HTTPS",
     ),
-    (
-        "CKV_AWS_249-separate-execution-and-task-roles",
-        "same",
-        TASK_DEFINITION,
-        "api-task",
-        lambda r, res: set_input("taskRoleArn", r.inputs["executionRoleArn"])(r, res),
-        "api-task",
-    ),
-    (
-        "CKV_AWS_334-container-not-privileged",
-        "privileged",
-        TASK_DEFINITION,
-        "worker-task",
-        _container(lambda c: c.update(privileged=True)),
-        "worker-task",
-    ),
-    (
-        "AWS-0036-secrets-from-ssm-only",
-        "secret-in-environment",
-        TASK_DEFINITION,
-        "api-task",
-        _container(_secret_into_environment),
-        "api-task",
-    ),
-    (
-        "AWS-0036-secrets-from-ssm-only",
-        "token-named-variable",
-        TASK_DEFINITION,
-        "api-task",
-        _container(lambda c: c["environment"].append({"name": "API_TOKEN", "value": "t"})),
-        "api-task",
-    ),
-    (
-        "AWS-0036-secrets-from-ssm-only",
-        "value-not-a-parameter",
-        TASK_DEFINITION,
-        "worker-task",
-        _container(lambda c: c["secrets"][0].update(valueFrom="postgresql://app:pw@db/app")),
-        "worker-task",
-    ),
-    (
-        "CKV_AWS_333-no-public-ip-behind-nat",
-        "public-ip",
-        ECS_SERVICE,
-        "api-service",
-        set_input("networkConfiguration.assignPublicIp", True),
-        "api-service",
-    ),
-    (
-        "execution-role-reads-only-its-parameters",
-        "missing-one",
-        POLICY,
-        "api-execution-secrets",
-        edit_json("policy", _drop_one_parameter),
-        "api-task",
-    ),
-    (
-        "CKV_AWS_131-alb-drops-invalid-headers",
-        "kept",
-        LB,
-        "api-lb",
-        set_input("dropInvalidHeaderFields", False),
-        "api-lb",
-    ),
-    (
-        "CKV_AWS_150-alb-deletion-protection-prod",
-        "off",
-        LB,
-        "api-lb",
-        set_input("enableDeletionProtection", False),
-        "api-lb",
-    ),
-    (
-        "CKV_AWS_103-https-listener-modern-tls",
+    aws(
+        "ckv-aws-103-alb-tls-policy",
         "tls-1-0",
         LISTENER,
         "api-https",
         set_input("sslPolicy", "ELBSecurityPolicy-2016-08"),
-        "api-https",
+        "sslPolicy ELBSecurityPolicy-2016-08 allows outdated TLS; use ELBSecurityPolicy-TLS13-1-2-2021-06 "
+        "(or another ELBSecurityPolicy-TLS13-1-2/1-3 policy without -Ext)",
     ),
-    (
-        "CKV2_AWS_20-http-listener-only-redirects",
-        "forwards",
-        LISTENER,
-        "api-http",
-        set_input("defaultActions", FORWARD),
-        "api-http",
+    aws(
+        "ckv-aws-131-alb-drop-invalid-headers",
+        "kept",
+        LB,
+        "api-lb",
+        set_input("dropInvalidHeaderFields", False),
+        "dropInvalidHeaderFields must be true: headers with invalid names reach the targets otherwise",
     ),
-    (
-        "CKV2_AWS_20-http-listener-only-redirects",
-        "temporary",
-        LISTENER,
-        "api-http",
-        set_input("defaultActions.0.redirect.statusCode", "HTTP_302"),
-        "api-http",
+    aws(
+        "ckv-aws-150-alb-deletion-protection",
+        "off",
+        LB,
+        "api-lb",
+        set_input("enableDeletionProtection", False),
+        "enableDeletionProtection must be true in prod",
     ),
-    (
-        "CKV_AWS_24-260-277-no-world-ingress-but-web-on-the-lb",
-        "postgres-v4",
-        INGRESS,
-        "api-to-db",
-        _also(drop_input("referencedSecurityGroupId"), set_input("cidrIpv4", "0.0.0.0/0")),
-        "api-to-db",
+    aws(
+        "ckv-aws-334-ecs-not-privileged",
+        "privileged",
+        TASK_DEFINITION,
+        "worker-task",
+        _container(lambda c: c.update(privileged=True)),
+        "container worker: privileged must not be true",
     ),
-    (
-        "CKV_AWS_24-260-277-no-world-ingress-but-web-on-the-lb",
-        "ssh-on-the-lb-v6",
-        INGRESS,
-        "api-lb-443-v6",
-        _also(set_input("fromPort", 22), set_input("toPort", 22)),
-        "api-lb-443-v6",
+    aws(
+        "ckv-aws-335-ecs-no-host-pid",
+        "host",
+        TASK_DEFINITION,
+        "api-task",
+        set_input("pidMode", "host"),
+        "pidMode is host: containers would see every process of the host; leave it unset",
     ),
-    (
-        "CKV_AWS_24-260-277-no-world-ingress-but-web-on-the-lb",
-        "all-protocols",
-        INGRESS,
-        "api-lb-80-v4",
-        set_input("ipProtocol", "-1"),
-        "api-lb-80-v4",
+    aws(
+        "aws-0036-no-secrets-in-environment",
+        "contract-secret",
+        TASK_DEFINITION,
+        "api-task",
+        _container(_secret_into_environment),
+        SECRET_VARIABLE.format("api", "DATABASE_URL", "is a secret"),
     ),
-    (
-        "CKV_AWS_24-260-277-no-world-ingress-but-web-on-the-lb",
-        "tasks-v4",
-        INGRESS,
-        "api-tasks-from-lb",
-        _also(drop_input("referencedSecurityGroupId"), set_input("cidrIpv4", "0.0.0.0/0")),
-        "api-tasks-from-lb",
+    aws(
+        "aws-0036-no-secrets-in-environment",
+        "token-named",
+        TASK_DEFINITION,
+        "api-task",
+        _container(lambda c: c["environment"].append({"name": "API_TOKEN", "value": "t"})),
+        SECRET_VARIABLE.format("api", "API_TOKEN", "is a secret"),
     ),
-    (
-        "CKV_AWS_24-260-277-no-world-ingress-but-web-on-the-lb",
-        "inline-v6",
-        SG,
-        "db-sg",
-        _inline_world_ingress,
-        "db-sg",
+    aws(
+        "aws-0036-no-secrets-in-environment",
+        "password-in-url",
+        TASK_DEFINITION,
+        "worker-task",
+        _container(lambda c: c["environment"].append({"name": "UPSTREAM", "value": "https://u:pw@x.test/"})),
+        SECRET_VARIABLE.format("worker", "UPSTREAM", "holds a password or key"),
     ),
-    (
-        "CKV2_AWS_12-data-stores-admit-task-groups-only",
-        "from-the-lb",
-        INGRESS,
-        "api-to-db",
-        _id_of(SG, "api-lb", "referencedSecurityGroupId"),
-        "api-to-db",
+    aws(
+        "ckv-aws-333-ecs-no-public-ip",
+        "public-ip",
+        ECS_SERVICE,
+        "api-service",
+        set_input("networkConfiguration.assignPublicIp", True),
+        "assignPublicIp is true: tasks get public addresses; run them in private subnets",
     ),
-    (
-        "CKV2_AWS_12-data-stores-admit-task-groups-only",
-        "all-ports",
-        INGRESS,
-        "worker-to-cache",
-        _also(set_input("fromPort", 0), set_input("toPort", 65535)),
-        "worker-to-cache",
-    ),
-    (
-        "CKV2_AWS_12-data-stores-admit-task-groups-only",
-        "from-a-cidr",
-        INGRESS,
-        "api-to-cache",
-        _also(drop_input("referencedSecurityGroupId"), set_input("cidrIpv4", "10.0.0.0/8")),
-        "api-to-cache",
-    ),
-    ("CKV2_AWS_12-data-stores-admit-task-groups-only", "inline", SG, "db-sg", _inline_world_ingress, "db-sg"),
-    (
-        "tasks-reachable-from-the-lb-only",
-        "from-the-db",
-        INGRESS,
-        "api-tasks-from-lb",
-        _id_of(SG, "db-sg", "referencedSecurityGroupId"),
-        "api-tasks-from-lb",
-    ),
-    (
-        "lb-egress-to-tasks-only",
-        "anywhere",
-        EGRESS,
-        "api-lb-to-tasks",
-        _also(drop_input("referencedSecurityGroupId"), set_input("cidrIpv4", "0.0.0.0/0")),
-        "api-lb-to-tasks",
-    ),
-    (
-        "CKV_AWS_34-cdn-redirects-to-https",
+    aws(
+        "ckv-aws-34-cloudfront-https",
         "allow-all",
         CDN,
         "web-cdn",
         set_input("defaultCacheBehavior.viewerProtocolPolicy", "allow-all"),
-        "web-cdn",
+        "defaultCacheBehavior.viewerProtocolPolicy is allow-all; use redirect-to-https or https-only",
     ),
-    (
-        "CKV_AWS_174-cdn-tls-1-2-2021",
+    aws(
+        "ckv-aws-174-cloudfront-tls12",
         "tls-1",
         CDN,
         "web-cdn",
         set_input("viewerCertificate.minimumProtocolVersion", "TLSv1"),
-        "web-cdn",
+        "viewerCertificate.minimumProtocolVersion is TLSv1; use TLSv1.2_2021 or newer",
     ),
-    (
-        "CKV_AWS_174-cdn-tls-1-2-2021",
+    aws(
+        "ckv-aws-174-cloudfront-tls12",
         "default-certificate",
         CDN,
         "web-cdn",
-        set_input("viewerCertificate.cloudfrontDefaultCertificate", True),
-        "web-cdn",
+        set_input("viewerCertificate", {"cloudfrontDefaultCertificate": True}),
+        "the default CloudFront certificate accepts TLS 1.0; use an ACM certificate "
+        "with minimumProtocolVersion TLSv1.2_2021",
     ),
-    (
-        "CKV2_AWS_46-cdn-origin-access-control",
+    aws(
+        "ckv2-aws-46-cloudfront-s3-origin-access",
         "none",
         CDN,
         "web-cdn",
         set_input("origins.0.originAccessControlId", ""),
-        "web-cdn",
+        "origins[0] (site) reads an S3 bucket without origin access control; "
+        "set originAccessControlId and keep the bucket private",
     ),
-    ("stateful-protected-prod", "rds", RDS, "db-db", set_option(protect=False), "db-db"),
-    ("stateful-protected-prod", "cache", CACHE, "cache-cache", set_option(protect=False), "cache-cache"),
-    (
-        "stateful-protected-prod",
-        "bucket-not-retained",
-        BUCKET,
-        "web-bucket",
-        set_option(retain_on_delete=False),
-        "web-bucket",
+    aws(
+        "no-world-ingress-admin-and-data-ports",
+        "postgres-v4",
+        INGRESS,
+        "api-to-db",
+        _from_world("0.0.0.0/0"),
+        WORLD_OPEN.format("", "5432 (PostgreSQL)", "0.0.0.0/0"),
     ),
-    (
-        "stateful-never-delete-before-replace",
+    aws(
+        "no-world-ingress-admin-and-data-ports",
+        "ssh-on-the-lb-v6",
+        INGRESS,
+        "api-lb-443-v6",
+        _also(set_input("fromPort", 22), set_input("toPort", 22)),
+        WORLD_OPEN.format("", "22 (SSH)", "::/0"),
+    ),
+    aws(
+        "no-world-ingress-admin-and-data-ports",
+        "all-protocols",
+        INGRESS,
+        "api-lb-80-v4",
+        set_input("ipProtocol", "-1"),
+        WORLD_OPEN.format("", "22 (SSH), 5432 (PostgreSQL), 6379 (Redis)", "0.0.0.0/0"),
+    ),
+    aws(
+        "no-world-ingress-admin-and-data-ports",
+        "inline-v6",
+        SG,
+        "cache-sg",
+        set_input(
+            "ingress", [{"protocol": "tcp", "fromPort": 6379, "toPort": 6379, "ipv6CidrBlocks": ["::/0"]}]
+        ),
+        WORLD_OPEN.format("ingress[0] ", "6379 (Redis)", "::/0"),
+    ),
+    aws(
+        "prod-protect-stateful",
         "rds",
         RDS,
         "db-db",
+        set_option(protect=False),
+        f"db-db ({RDS}) holds data but is not protected: set protect=True in prod",
+    ),
+    aws(
+        "prod-protect-stateful",
+        "bucket",
+        BUCKET,
+        "web-bucket",
+        set_option(protect=False),
+        f"web-bucket ({BUCKET}) holds data but is not protected: set protect=True in prod",
+    ),
+    aws(
+        "no-delete-before-replace-on-data-stores",
+        "cache",
+        CACHE,
+        "cache-cache",
         set_option(delete_before_replace=True),
-        "db-db",
+        "deleteBeforeReplace on a data store deletes the data before its replacement exists; remove it",
     ),
 ]
 
+# The advisory controls the example fails pass once the setting is on.
+FIXES = [
+    ("ckv-aws-157-rds-multi-az", RDS, "db-db", set_input("multiAz", True)),
+    (
+        "ckv-aws-336-ecs-read-only-root",
+        TASK_DEFINITION,
+        "api-task",
+        _container(lambda c: c.update(readonlyRootFilesystem=True)),
+    ),
+    ("ckv-aws-21-s3-versioning", BUCKET, "web-bucket", set_input("versioning", {"enabled": True})),
+]
 
-@pytest.mark.parametrize("check_id", sorted(CONTROLS))
-def test_the_example_passes_every_control(example, check_id):
-    assert CONTROLS[check_id](example) == []
+
+def test_the_example_passes_every_mandatory_control() -> None:
+    assert findings(*planned(AWS)) == EXAMPLE_FINDINGS
+    advisory = {p.name for p in POLICIES if p.enforcement_level == EnforcementLevel.ADVISORY}
+    assert {policy for policy, _, _ in EXAMPLE_FINDINGS} <= advisory
 
 
-@pytest.mark.parametrize(
-    ("check_id", "type_token", "name", "mutate", "offender"),
-    [pytest.param(c, t, n, m, o, id=f"{c}:{what}") for c, what, t, n, m, o in BREAKS],
-)
-def test_each_control_catches_its_broken_copy(example, check_id, type_token, name, mutate, offender):
-    assert CONTROLS[check_id](broken(example, type_token, name, mutate)) == [offender]
+@pytest.mark.parametrize("b", BREAKS, ids=lambda b: f"{b.policy}:{b.id}")
+def test_each_control_catches_its_broken_copy(b: Break) -> None:
+    check_break(b)
 
 
-def test_every_control_has_a_failing_counterpart():
-    assert {b[0] for b in BREAKS} == set(CONTROLS)
+@pytest.mark.parametrize(("policy", "type_token", "name", "mutate"), FIXES, ids=[f[0] for f in FIXES])
+def test_an_advisory_finding_goes_once_its_setting_is_on(policy, type_token, name, mutate) -> None:
+    result, dependencies = planned(AWS)
+    fixed = findings(broken(result, type_token, name, mutate), dependencies)
+    assert fixed == {f for f in EXAMPLE_FINDINGS if f[:2] != (policy, name)}
+
+
+def test_every_control_of_the_pack_fails_on_a_real_plan() -> None:
+    """Every AWS control here (broken copies, or the example itself for the advisory ones it
+    fails); the rest in tests/test_policies_plans.py (the R2 control over the prod plan plus an
+    r2.dev domain: no shipped plan has one)."""
+    failed_here = {b.policy for b in BREAKS} | {policy for policy, _, _ in EXAMPLE_FINDINGS}
+    failed_there = {b.policy for b in OTHER_BREAKS} | {"r2-bucket-private"}
+    assert failed_here | failed_there == {p.name for p in POLICIES}
+    modules = (aws_rds, aws_elasticache, aws_s3, aws_elb, aws_ecs, aws_cloudfront)
+    assert {p.name for m in modules for p in m.POLICIES} <= failed_here
 
 
 def test_a_broken_copy_leaves_the_plan_alone(example):
@@ -638,9 +587,10 @@ def test_an_unlinked_service_reaches_no_data_store(aws_plan):
     result = aws_plan(config, "prod")
     jobs = one(result, SG, "jobs-tasks")
     assert [r.name for r in result.registrations if r.type == INGRESS and jobs.id in r.inputs.values()] == []
+    linked = {one(result, SG, f"{n}-tasks").id for n in ("api", "worker")}
     for group in ("db-sg", "cache-sg"):
-        assert len(ingress_into(result, one(result, SG, group))) == 2
-    assert CONTROLS["CKV2_AWS_12-data-stores-admit-task-groups-only"](result) == []
+        rules = ingress_into(result, one(result, SG, group))
+        assert sorted(r.inputs["referencedSecurityGroupId"] for r in rules) == sorted(linked)
 
 
 # --- stack-wide rules --------------------------------------------------------------------
@@ -665,8 +615,13 @@ def test_dev_protects_nothing(aws_plan):
     stateful = [r for r in result.registrations if r.type in STATEFUL]
     assert len(stateful) == 5
     assert not any(r.protect or r.retain_on_delete for r in stateful)
-    # The same control that passes on prod fails on every stateful resource here.
-    assert sorted(CONTROLS["stateful-protected-prod"](result)) == sorted(r.name for r in stateful)
+    # The pack's control that passes on prod fails on every stateful resource here, given prod's config.
+    prod = findings(result, result.property_dependencies, {"environment": "prod"})
+    assert {name for policy, name, _ in prod if policy == "prod-protect-stateful"} >= {
+        r.name for r in stateful
+    }
+    # With the stack's own config (dev) the prod-only controls stay quiet.
+    assert findings(result, result.property_dependencies) <= EXAMPLE_FINDINGS
 
 
 def test_no_secret_value_reaches_any_plain_input(example):

@@ -1,4 +1,4 @@
-"""The data-safety policy pack (policies/controls.py), Checkov style.
+"""The data-safety policy pack (policies/controls/), Checkov style.
 
 Every policy has passing and failing fixtures (minimal resources built like the engine
 builds them, tests/policy_fakes.py) with the exact violation messages; the failing ones

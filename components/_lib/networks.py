@@ -2,7 +2,7 @@
 
 A prefix length of 0 is one way to say "everyone"; `0.0.0.0/1` with `128.0.0.0/1`, `::/1`
 with `8000::/1`, or the IPv4-mapped block `::ffff:0:0/96` are others. The config check
-(stacks/checks.py) and the policy pack (policies/controls.py) both ask this function.
+(stacks/checks.py) and the policy pack (policies/controls/_network.py) both ask this function.
 """
 
 from __future__ import annotations

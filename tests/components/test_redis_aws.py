@@ -1,7 +1,8 @@
 """Redis on AWS: an ElastiCache replication group, encrypted, TLS with an auth token.
 
-The security settings asserted here by value also have a control in tests/aws_controls.py
-that is shown to fail on a broken copy of the plan (tests/test_aws_security.py).
+Most security settings asserted here by value are also controls of the policy pack
+(policies/controls/aws_*.py), each shown to fail on a broken copy of a real plan
+(tests/test_aws_security.py); the rest (private subnets, no IAM wildcards …) only here.
 """
 
 from __future__ import annotations

@@ -1,0 +1,186 @@
+"""AWS RDS: encrypted, private, TLS forced; in prod backed up for 7 days, protected from
+deletion, keeping its snapshots when deleted, and (advisory) Multi-AZ."""
+
+from __future__ import annotations
+
+from pulumi_policy import (
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.policy import PolicyResource
+
+from policies.controls._checks import (
+    ADVISORY,
+    ENVIRONMENT_SCHEMA,
+    MANDATORY,
+    describe,
+    in_prod,
+    is_true,
+    not_true,
+    property_check,
+    props_of,
+    references,
+)
+from policies.controls._values import MISSING, UNKNOWN, get, items, plain, show
+
+RDS = "aws:rds/instance:Instance"
+RDS_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+
+ENCRYPTED = property_check(
+    "ckv-aws-16-rds-encrypted",
+    describe("RDS instances are encrypted at rest (storageEncrypted=true).", "false"),
+    RDS,
+    "storageEncrypted",
+    is_true,
+    "storage is not encrypted: set storageEncrypted=true (possible only when the instance is created)",
+)
+
+NOT_PUBLIC = property_check(
+    "ckv-aws-17-rds-not-public",
+    describe("RDS instances are not publicly accessible (publiclyAccessible is not true)."),
+    RDS,
+    "publiclyAccessible",
+    not_true,
+    "publiclyAccessible is true: keep the database private (publiclyAccessible=false, private subnets)",
+)
+
+
+def _force_ssl(group: PolicyResource) -> bool | None:
+    """Whether a parameter group sets rds.force_ssl=1 (None: unknown)."""
+    parameters = get(plain(group.props), "parameters")
+    if parameters is UNKNOWN:
+        return None
+    unknown = False
+    for parameter in items(parameters):
+        name, value = get(parameter, "name"), get(parameter, "value")
+        if UNKNOWN in (parameter, name, value):
+            unknown = True
+        elif name == "rds.force_ssl" and str(value).strip() in ("1", "1.0"):
+            return True
+    return None if unknown else False
+
+
+def validate_rds_force_ssl(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    groups = [r for r in args.resources if r.resource_type == RDS_PARAMETER_GROUP]
+    for db in args.resources:
+        if db.resource_type != RDS:
+            continue
+        props = plain(db.props)
+        engine = get(props, "engine")
+        if engine is UNKNOWN or engine is MISSING or not str(engine).startswith("postgres"):
+            continue
+        linked = references(db, "parameterGroupName", groups, lambda p: get(p, "name"))
+        if linked is None:
+            continue
+        name = get(props, "parameterGroupName")
+        if not linked:
+            if name is MISSING:
+                report_violation(
+                    f"{db.name}: uses the engine's default parameter group; "
+                    "attach a parameter group that sets rds.force_ssl=1",
+                    db.urn,
+                )
+            else:
+                report_violation(
+                    f"{db.name}: parameter group {name} is not in this stack, "
+                    "so rds.force_ssl=1 cannot be confirmed",
+                    db.urn,
+                )
+            continue
+        forced = [_force_ssl(g) for g in linked]
+        if None in forced or True in forced:
+            continue
+        report_violation(f"{db.name}: parameter group {linked[0].name} does not set rds.force_ssl=1", db.urn)
+
+
+FORCE_SSL = StackValidationPolicy(
+    name="ckv2-aws-69-rds-force-ssl",
+    description=describe(
+        "Every PostgreSQL RDS instance uses a parameter group of this stack that sets rds.force_ssl=1; "
+        "an instance without parameterGroupName uses the engine default and fails."
+    ),
+    validate=validate_rds_force_ssl,
+    enforcement_level=MANDATORY,
+)
+
+
+BACKUP_RETENTION = property_check(
+    "ckv-aws-133-rds-backup-retention-7",
+    describe(
+        "Prod: RDS instances keep automated backups for at least 7 days (backupRetentionPeriod >= 7); "
+        "dev/staging are not checked.",
+        "1 day",
+    ),
+    RDS,
+    "backupRetentionPeriod",
+    lambda days: isinstance(days, int | float) and days >= 7,
+    lambda days: f"backupRetentionPeriod is {show(days)}; prod keeps at least 7 days",
+    unset_message="backupRetentionPeriod is not set (the API keeps 1 day); prod keeps at least 7 days",
+    prod_only=True,
+)
+
+DELETION_PROTECTION = property_check(
+    "ckv-aws-293-rds-deletion-protection",
+    describe("Prod: RDS instances set deletionProtection=true.", "false"),
+    RDS,
+    "deletionProtection",
+    is_true,
+    "deletionProtection must be true in prod",
+    prod_only=True,
+)
+
+
+def validate_rds_backups_outlive(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    props = props_of(args, RDS)
+    if props is None or not in_prod(args):
+        return
+    skip = get(props, "skipFinalSnapshot")
+    if skip is True:
+        report_violation(
+            "skipFinalSnapshot must be false in prod: deleting the instance keeps a snapshot", None
+        )
+    elif skip is not UNKNOWN and get(props, "finalSnapshotIdentifier") in (MISSING, ""):
+        report_violation("finalSnapshotIdentifier must be set in prod (the final snapshot's name)", None)
+    automated = get(props, "deleteAutomatedBackups")
+    if automated is not UNKNOWN and automated is not False:
+        report_violation(
+            "deleteAutomatedBackups must be false in prod: the default deletes the backups with the instance",
+            None,
+        )
+
+
+BACKUPS_OUTLIVE = ResourceValidationPolicy(
+    name="rds-backups-outlive-instance",
+    description=describe(
+        "Prod: deleting an RDS instance keeps a final snapshot (skipFinalSnapshot=false with a "
+        "finalSnapshotIdentifier) and its automated backups (deleteAutomatedBackups=false).",
+        "deleteAutomatedBackups true",
+    ),
+    validate=validate_rds_backups_outlive,
+    enforcement_level=MANDATORY,
+    config_schema=ENVIRONMENT_SCHEMA,
+)
+
+MULTI_AZ = property_check(
+    "ckv-aws-157-rds-multi-az",
+    describe("Prod (advisory): RDS instances run Multi-AZ (multiAz=true).", "false"),
+    RDS,
+    "multiAz",
+    is_true,
+    "multiAz is not enabled: a prod database has no standby in a second zone",
+    enforcement=ADVISORY,
+    prod_only=True,
+)
+
+POLICIES = [
+    ENCRYPTED,
+    NOT_PUBLIC,
+    FORCE_SSL,
+    BACKUP_RETENTION,
+    DELETION_PROTECTION,
+    BACKUPS_OUTLIVE,
+    MULTI_AZ,
+]
