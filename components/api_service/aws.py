@@ -24,7 +24,7 @@ from components._lib.unique import unique_name
 from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, secret_names
 from components.connection import secret
 from components.contracts import AUTONAME_RANDOM
-from components.contracts.aws import ELB_NAME
+from components.contracts.aws import ELB_NAME, FARGATE_SIZES
 from components.dns import Record, create_record
 from components.network import Network
 
@@ -168,11 +168,33 @@ def elb_name(parent: pulumi.Resource, logical: str, name: str) -> pulumi.Output[
     return physical
 
 
+def _task_size(args: ApiServiceArgs) -> tuple[float, float]:
+    """The task's (vCPU, GB): as given (a stack resolves its neutral size to a valid pair,
+    stacks.targets.aws), else Fargate's smallest."""
+    return args.cpu or 0.25, args.memory_gb or 0.5
+
+
+def _check_task_size(name: str, args: ApiServiceArgs) -> None:
+    """Refuse a pair Fargate does not run before anything is registered (ECS would refuse the
+    task definition only at `up`)."""
+    vcpu, memory_gb = _task_size(args)
+    allowed = FARGATE_SIZES.get(vcpu)
+    if allowed is None:
+        raise ValueError(
+            f"{name}: Fargate runs {', '.join(f'{c:g}' for c in FARGATE_SIZES)} vCPU, not {vcpu:g}"
+        )
+    if memory_gb not in allowed:
+        raise ValueError(
+            f"{name}: Fargate gives {vcpu:g} vCPU {', '.join(f'{m:g}' for m in allowed)} GB, not {memory_gb:g}"
+        )
+
+
 def build(
     parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]
 ) -> ApiServiceOutputs:
     """Create the cluster, roles, task, service and, for an API, the load balancer and DNS.
     The steps run, and so register their resources, in this order."""
+    _check_task_size(name, args)
     ctx = _context(parent, name, args)
     environment = _secrets(ctx, env)
     roles = _roles(ctx, environment)
@@ -314,9 +336,7 @@ def _task_role(ctx: _Context) -> aws.iam.Role:
     )
     ctx.resources["task_role"] = role
     # Only AWS buckets have an ARN to grant; R2/Hetzner buckets are reached with their keys.
-    bucket_arns = [
-        arn for link in args.links.values() if (arn := link.link.bucket_arn) is not None
-    ]
+    bucket_arns = [arn for link in args.links.values() if (arn := link.link.bucket_arn) is not None]
     if bucket_arns:
         ctx.resources["task_buckets"] = aws.iam.RolePolicy(
             f"{name}-task-buckets",
@@ -355,8 +375,7 @@ def _task_definition(
 ) -> aws.ecs.TaskDefinition:
     name, args = ctx.name, ctx.args
     plain, parameters, registry_secret = environment.plain, environment.parameters, roles.registry_login
-    # A valid Fargate pair, resolved from the neutral size by the stack (stacks.targets.aws).
-    vcpu, memory_gb = args.cpu or 0.25, args.memory_gb or 0.5
+    vcpu, memory_gb = _task_size(args)
     task = aws.ecs.TaskDefinition(
         f"{name}-task",
         family=physical_name(pulumi.get_project(), pulumi.get_stack(), name, max_len=255),

@@ -440,3 +440,22 @@ def test_security_groups_chain_lb_to_tasks_on_the_container_port(prod):
         if r.type == INGRESS and r.inputs["securityGroupId"] == lb.id
     )
     assert world == [(80, "0.0.0.0/0"), (80, "::/0"), (443, "0.0.0.0/0"), (443, "::/0")]
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory_gb", "says"),
+    [
+        (0.3, 1, "runs 0.25, 0.5, 1, 2, 4, 8, 16 vCPU, not 0.3"),
+        (1, 1, "1 vCPU 2, 3, 4, 5, 6, 7, 8 GB, not 1"),
+    ],
+)
+def test_a_task_size_fargate_does_not_run_is_refused_before_anything_is_built(cpu, memory_gb, says):
+    """A library user's own ApiServiceArgs: a pair ECS would refuse at `up` stops the build
+    before its first resource (no parent or network is touched)."""
+    from components.api_service import ApiServiceArgs
+    from components.api_service import aws as backend
+
+    args = ApiServiceArgs(target="aws", image="ghcr.io/acme/api:1.4.2", cpu=cpu, memory_gb=memory_gb)
+    with pytest.raises(ValueError, match=says):
+        backend.build(None, "api", args, {})  # type: ignore[arg-type]
+    backend._check_task_size("api", ApiServiceArgs(target="aws", image="x", cpu=2, memory_gb=16))
