@@ -16,7 +16,7 @@ import pulumi
 from components._lib.naming import labels as make_labels
 from components._lib.naming import physical_name
 from components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
-from components.api_service import ApiServiceArgs
+from components.api_service import ApiServiceArgs, OnAppPlatform, OnFargate, OnHosts, Runtime
 from components.connection import Linkable, secret
 from components.contracts import digitalocean as do_contract
 from components.dns import DnsArgs
@@ -225,6 +225,7 @@ def service_args(built: Built, name: str, svc: ApiSpec | WorkerSpec) -> ApiServi
     return ApiServiceArgs(
         target=svc.target,
         image=svc.image,
+        runtime=service_runtime(built, name, svc),
         port=api.port if api else None,
         fqdn=spec.fqdn(api.subdomain, name) if api else None,
         health_path=api.health_path if api else "/health",
@@ -237,22 +238,32 @@ def service_args(built: Built, name: str, svc: ApiSpec | WorkerSpec) -> ApiServi
         cpu=cpu,
         memory_gb=memory_gb,
         max_replicas=svc.max_replicas,
-        arch=svc.arch,
-        network=built.network,
-        region=spec.region_for(svc.target),
         protect=spec.protect,
         tags=built.labels(name),
-        host=built.hosts.get(svc.host or ""),
-        hosts=[built.hosts[h] for h in svc.hosts or []],
-        load_balancer=api.load_balancer if api else False,
-        runtime=svc.runtime,
-        instance_size=service_app_size(svc) if svc.on_app_platform else None,
-        fleet=built.fleets.get(svc.target),
         dns=built.dns,
         proxied=api.proxied if api else False,
         registry_credentials=built.registry_credentials,
-        registries=built.registries,
-        stored_secrets=(built.previous.get(APP_SECRETS_OUTPUT) or {}).get(name) or {},
+    )
+
+
+def service_runtime(built: Built, name: str, svc: ApiSpec | WorkerSpec) -> Runtime:
+    """Where the containers run: AWS Fargate, DigitalOcean App Platform, or the stack's hosts."""
+    region = built.spec.region_for(svc.target)
+    if svc.target == "aws":
+        assert built.network is not None and region is not None  # checked: aws needs aws.region
+        return OnFargate(network=built.network, region=region, arch=svc.arch, registries=built.registries)
+    if svc.on_app_platform:
+        assert region is not None  # checked: App Platform needs the DigitalOcean region
+        return OnAppPlatform(
+            instance_size=service_app_size(svc),
+            region=region,
+            fleet=built.fleets.get(svc.target),
+            stored_secrets=(built.previous.get(APP_SECRETS_OUTPUT) or {}).get(name) or {},
+        )
+    return OnHosts(
+        hosts=[built.hosts[h] for h in svc.placement],
+        load_balancer=svc.load_balancer if isinstance(svc, ApiSpec) else False,
+        region=region,
     )
 
 

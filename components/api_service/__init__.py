@@ -43,12 +43,59 @@ if TYPE_CHECKING:  # components.postgres is a link, not a dependency of this mod
 
 
 @dataclass(frozen=True)
+class OnHosts:
+    """Containers on the stack's VPS hosts: Hetzner servers or DigitalOcean droplets, behind
+    Caddy; on several droplets, behind a DigitalOcean load balancer."""
+
+    hosts: list[VpsHost]
+    """The service runs on each (an api on several needs the load balancer)."""
+    load_balancer: bool = False
+    """DigitalOcean: a load balancer in front even on one host (always with several)."""
+    region: str | None = None
+    """DigitalOcean: the load balancer's region (the droplets')."""
+
+
+@dataclass(frozen=True)
+class OnAppPlatform:
+    """DigitalOcean App Platform: the platform runs the containers, in the stack's VPC."""
+
+    instance_size: str
+    """The instance size slug (a stack resolves it from the neutral size)."""
+    region: str
+    fleet: HostFleet | None = None
+    """The stack's VPC: the app joins it to reach the managed databases."""
+    stored_secrets: dict[str, Any] = field(default_factory=dict)
+    """What DigitalOcean stored of this app's secrets last time
+    (components._lib.stored_secrets), sent back unchanged while their plaintexts are."""
+
+
+@dataclass(frozen=True)
+class OnFargate:
+    """AWS ECS on Fargate, in the stack's VPC, behind an HTTPS load balancer for an api."""
+
+    network: Network
+    region: str
+    """For the log driver."""
+    arch: str = "x86"
+    """The image's CPU architecture (`x86` or `arm64`)."""
+    registries: frozenset[str] = frozenset()
+    """The registry hosts `registry_credentials` has a login for (never the logins): a login
+    secret is created only for an image from one of them."""
+
+
+Runtime = OnHosts | OnAppPlatform | OnFargate
+"""Where the containers run: what only that runtime needs lives in its own type."""
+
+
+@dataclass(frozen=True)
 class ApiServiceArgs:
-    """Inputs of an ApiService or Worker."""
+    """Inputs of an ApiService or Worker: what every target reads, and the `runtime` with
+    what only one does."""
 
     target: str
     image: str
     """Pin a tag or digest; changing it rolls out a release without replacing anything."""
+    runtime: Runtime
     port: int | None = None
     """Container port (ApiService only)."""
     fqdn: str | None = None
@@ -69,43 +116,21 @@ class ApiServiceArgs:
     memory_gb: float | None = None
     """Memory per replica, as `cpu`."""
     max_replicas: int | None = None
-    """Scale out on CPU up to this many replicas (AWS)."""
-    arch: str = "x86"
-    """CPU architecture of the image (AWS Fargate; on a host it follows the server)."""
-    host: VpsHost | None = None
-    hosts: list[VpsHost] = field(default_factory=list)
-    """VPS targets: several hosts, the service runs on each (instead of `host`)."""
-    load_balancer: bool = False
-    """DigitalOcean droplets: a load balancer in front even on one host (always with several)."""
-    runtime: str | None = None
-    """DigitalOcean: `droplet` (default, containers on hosts) or `app_platform`."""
-    instance_size: str | None = None
-    """App Platform: the instance size slug, resolved from the neutral size (stacks.sizing)."""
-    fleet: HostFleet | None = None
-    """DigitalOcean: the stack's VPC (App Platform apps join it to reach the databases)."""
+    """Scale out on CPU up to this many replicas (AWS, App Platform)."""
     dns: DnsArgs | None = None
     proxied: bool = False
-    network: Network | None = None
-    """Cloud targets: the VPC the containers run in."""
-    region: str | None = None
-    """AWS: region (for the log driver); DigitalOcean: region of the load balancer or app."""
+    """Cloudflare DNS: the records go through Cloudflare's proxy."""
     protect: bool = False
     """Prod: deletion protection on the load balancer, longer log retention."""
     registry_credentials: pulumi.Input[str] | None = None
     """JSON `{"ghcr.io": "user:token", …}` (a stack secret): logins for private images
     (App Platform and AWS; on hosts the release ships them)."""
-    registries: frozenset[str] = frozenset()
-    """The registry hosts `registry_credentials` has a login for (never the logins): AWS
-    creates a login secret only for an image from one of them."""
-    stored_secrets: dict[str, Any] = field(default_factory=dict)
-    """App Platform: what DigitalOcean stored of this app's secrets last time
-    (components._lib.stored_secrets), sent back unchanged while their plaintexts are."""
     tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def placement(self) -> list[VpsHost]:
-        """The hosts the containers run on (VPS targets)."""
-        return list(self.hosts) if self.hosts else [self.host] if self.host else []
+        """The hosts the containers run on (an OnHosts runtime), else none."""
+        return list(self.runtime.hosts) if isinstance(self.runtime, OnHosts) else []
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from components._lib.certificates import validated_certificate
 from components._lib.images import registry_host, registry_logins
 from components._lib.naming import physical_name
 from components._lib.unique import unique_name
-from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, secret_names
+from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, OnFargate, secret_names
 from components.connection import secret
 from components.contracts import AUTONAME_RANDOM
 from components.contracts.aws import ELB_NAME, FARGATE_SIZES
@@ -90,7 +90,8 @@ def registry_login_secret(
     JSON {"username", "password"}), when `registry_credentials` has a login for the image's
     registry. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/private-auth.html"""
     registry = registry_host(args.image)
-    if args.registry_credentials is None or registry not in args.registries or is_ecr(registry):
+    registries = args.runtime.registries if isinstance(args.runtime, OnFargate) else frozenset()
+    if args.registry_credentials is None or registry not in registries or is_ecr(registry):
         return None
     login_secret = aws.secretsmanager.Secret(
         f"{name}-registry",
@@ -217,6 +218,7 @@ class _Context:
     parent: ApiService
     name: str
     args: ApiServiceArgs
+    fargate: OnFargate
     network: Network
     region: str
     stack: str
@@ -254,15 +256,15 @@ class _Entry:
 
 
 def _context(parent: ApiService, name: str, args: ApiServiceArgs) -> _Context:
-    network, region = args.network, args.region
-    if network is None or region is None:
-        raise ValueError(f"{name}: a service on aws needs network= and region=")
+    if not isinstance(args.runtime, OnFargate):
+        raise TypeError(f"{name}: AWS runs services OnFargate(network=, region=)")
     return _Context(
         parent=parent,
         name=name,
         args=args,
-        network=network,
-        region=region,
+        fargate=args.runtime,
+        network=args.runtime.network,
+        region=args.runtime.region,
         stack=f"{pulumi.get_project()}/{pulumi.get_stack()}",
         child=pulumi.ResourceOptions(parent=parent),
     )
@@ -384,7 +386,8 @@ def _task_definition(
         network_mode="awsvpc",
         requires_compatibilities=["FARGATE"],
         runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-            operating_system_family="LINUX", cpu_architecture="ARM64" if args.arch == "arm64" else "X86_64"
+            operating_system_family="LINUX",
+            cpu_architecture="ARM64" if ctx.fargate.arch == "arm64" else "X86_64",
         ),
         execution_role_arn=roles.execution.arn,
         task_role_arn=roles.task.arn,

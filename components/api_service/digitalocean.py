@@ -35,6 +35,8 @@ from components.api_service import (
     ApiService,
     ApiServiceArgs,
     ApiServiceOutputs,
+    OnAppPlatform,
+    OnHosts,
     secret_names,
     setup_jobs,
     vps,
@@ -52,10 +54,13 @@ def build(
     parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]
 ) -> ApiServiceOutputs:
     """Dispatch on the runtime: App Platform, droplets behind a load balancer, or one droplet."""
-    if args.runtime == "app_platform":
-        return _app_platform(parent, name, args, env)
-    if args.fqdn and (args.load_balancer or len(args.placement) > 1):
-        return _behind_load_balancer(parent, name, args, env)
+    runtime = args.runtime
+    if isinstance(runtime, OnAppPlatform):
+        return _app_platform(parent, name, args, runtime, env)
+    if not isinstance(runtime, OnHosts):
+        raise TypeError(f"{name}: DigitalOcean runs services OnHosts (droplets) or OnAppPlatform")
+    if args.fqdn and (runtime.load_balancer or len(runtime.hosts) > 1):
+        return _behind_load_balancer(parent, name, args, runtime, env)
     return vps.build(parent, name, args, env)
 
 
@@ -80,7 +85,7 @@ class _Balanced:
 
 
 def _behind_load_balancer(
-    parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]
+    parent: ApiService, name: str, args: ApiServiceArgs, runtime: OnHosts, env: dict[str, pulumi.Output[str]]
 ) -> ApiServiceOutputs:
     """The containers on every droplet, and in front of them a certificate, a load balancer,
     the firewall that opens the api's port to it, and the DNS record."""
@@ -98,7 +103,7 @@ def _behind_load_balancer(
         fqdn=args.fqdn,
         port=args.port,
         health_path=args.health_path,
-        region=args.region,
+        region=runtime.region,
         vpc_uuid=fleet.network_id,
         droplet_ids=[host.server_id.apply(int) for host in hosts],
         physical=physical_name(pulumi.get_project(), pulumi.get_stack(), name),
@@ -274,20 +279,23 @@ class _App:
     parent: ApiService
     name: str
     args: ApiServiceArgs
+    runtime: OnAppPlatform
     env: dict[str, pulumi.Output[str]]
     secrets: StoredSecrets
     """Every SECRET value goes through it: sent as DigitalOcean stored it while unchanged."""
 
 
 def _app_platform(
-    parent: ApiService, name: str, args: ApiServiceArgs, env: dict[str, pulumi.Output[str]]
+    parent: ApiService,
+    name: str,
+    args: ApiServiceArgs,
+    runtime: OnAppPlatform,
+    env: dict[str, pulumi.Output[str]],
 ) -> ApiServiceOutputs:
     """One app (its spec: the component, the setup jobs, the VPC, alerts) and, for an api,
     the CNAME to its default ingress."""
-    if args.instance_size is None or args.region is None:
-        raise ValueError(f"{name}: App Platform needs instance_size and region")
-    secrets = StoredSecrets(args.stored_secrets, lambda app_id: _app_exists(parent, app_id))
-    ctx = _App(parent=parent, name=name, args=args, env=env, secrets=secrets)
+    secrets = StoredSecrets(runtime.stored_secrets, lambda app_id: _app_exists(parent, app_id))
+    ctx = _App(parent=parent, name=name, args=args, runtime=runtime, env=env, secrets=secrets)
     app = _app(ctx, _app_spec(ctx))
     resources: dict[str, pulumi.Resource] = {"app": app}
     url = None
@@ -309,19 +317,18 @@ def _app_platform(
 def _app_spec(ctx: _App) -> dict[str, Any]:
     """The app spec's fields: the setup jobs, where it runs, its alerts, and the api's service
     (with ingress and domain) or the worker."""
-    args = ctx.args
-    assert args.region is not None
+    args, runtime = ctx.args, ctx.runtime
     image_fields = _image_fields(ctx)
     common: dict[str, Any] = {
         "name": ctx.name,
-        "instance_size_slug": args.instance_size,
+        "instance_size_slug": runtime.instance_size,
         "run_command": shlex.join(args.command) if args.command else None,
     }
-    fleet = args.fleet
+    fleet = runtime.fleet
     spec_fields: dict[str, Any] = {
         "jobs": _setup_jobs(ctx) or None,
         "name": app_name(ctx.name),
-        "region": app_region(args.region),
+        "region": app_region(runtime.region),
         "alerts": [do.AppSpecAlertArgs(rule="DEPLOYMENT_FAILED")],
         # Inside the stack's VPC: the managed databases' private hostnames resolve, and their
         # firewalls admit the VPC's range.

@@ -30,7 +30,7 @@ def place(
     that terminates HTTPS, instead of HTTPS with its own certificate."""
     hosts = args.placement
     if not hosts:
-        raise ValueError(f"{name}: a service on {args.target} runs on a host; pass host= or hosts=")
+        raise ValueError(f"{name}: a service on {args.target} runs on hosts; pass runtime=OnHosts([host, …])")
     site = (
         Site(
             fqdn=args.fqdn,

@@ -452,10 +452,15 @@ def test_security_groups_chain_lb_to_tasks_on_the_container_port(prod):
 def test_a_task_size_fargate_does_not_run_is_refused_before_anything_is_built(cpu, memory_gb, says):
     """A library user's own ApiServiceArgs: a pair ECS would refuse at `up` stops the build
     before its first resource (no parent or network is touched)."""
-    from components.api_service import ApiServiceArgs
+    from components.api_service import ApiServiceArgs, OnFargate
     from components.api_service import aws as backend
 
-    args = ApiServiceArgs(target="aws", image="ghcr.io/acme/api:1.4.2", cpu=cpu, memory_gb=memory_gb)
+    fargate = OnFargate(network=None, region="us-east-1")  # type: ignore[arg-type]
+    args = ApiServiceArgs(
+        target="aws", image="ghcr.io/acme/api:1.4.2", runtime=fargate, cpu=cpu, memory_gb=memory_gb
+    )
     with pytest.raises(ValueError, match=says):
         backend.build(None, "api", args, {})  # type: ignore[arg-type]
-    backend._check_task_size("api", ApiServiceArgs(target="aws", image="x", cpu=2, memory_gb=16))
+    backend._check_task_size(
+        "api", ApiServiceArgs(target="aws", image="x", runtime=fargate, cpu=2, memory_gb=16)
+    )
