@@ -173,7 +173,6 @@ class HostArgs:
     labels: dict[str, str] = field(default_factory=dict)
     fleet: HostFleet | None = None
     """Shared resources of the stack's hosts on this provider (SSH keys, network, firewall tag)."""
-    """Shared resources of the stack's hosts on this provider (SSH key, private network)."""
     private_ip: str | None = None
     """The host's fixed address on the fleet's private network, when it has one."""
 

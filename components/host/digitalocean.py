@@ -7,6 +7,7 @@ shared machinery of components/_vps; only these resources differ from Hetzner.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pulumi
@@ -99,78 +100,36 @@ def volume_name(host: str) -> str:
     return physical_name(pulumi.get_project(), pulumi.get_stack(), host, "data", max_len=64)
 
 
+@dataclass(frozen=True)
+class _Droplet:
+    """What every step of the build shares: the component, its name, its inputs, its fleet
+    and the fleet's tag (checked by build)."""
+
+    parent: VpsHost
+    name: str
+    args: HostArgs
+    fleet: HostFleet
+    fleet_tag: str
+
+    @property
+    def child(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self.parent)
+
+    @property
+    def physical_name(self) -> str:
+        return physical_name(pulumi.get_project(), pulumi.get_stack(), self.name)
+
+
 def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
     """Create the DigitalOcean resources of a host."""
     fleet = args.fleet
     assert fleet is not None and fleet.tag is not None  # checked by VpsHost / build_fleet
-    child = pulumi.ResourceOptions(parent=parent)
-    stateful = pulumi.ResourceOptions(parent=parent, protect=args.protect)
-    # Tags must exist before a firewall or droplet can name them.
-    host_tag = do.Tag(f"{name}-tag", name=physical_name(fleet.tag, name), opts=child)
-    firewall = do.Firewall(
-        f"{name}-firewall",
-        name=physical_name(pulumi.get_project(), pulumi.get_stack(), name),
-        tags=[host_tag.name],
-        inbound_rules=firewall_inbound(args.admin_cidrs),
-        outbound_rules=OUTBOUND,
-        opts=child,
-    )
-    reserved = None
-    if args.floating_ip:
-        reserved = do.ReservedIp(f"{name}-reserved-ip", region=args.location, opts=stateful)
-    # A reserved IP reaches the droplet through its anchor address: nothing to configure inside.
-    user_data = cloud_init(Bootstrap(args.ssh_public_keys))
-    droplet = do.Droplet(
-        f"{name}-droplet",
-        name=physical_name(pulumi.get_project(), pulumi.get_stack(), name),
-        size=args.server_type,
-        image=IMAGES[args.image],
-        region=args.location,
-        ssh_keys=fleet.ssh_key_ids,
-        user_data=user_data,
-        vpc_uuid=fleet.network_id,
-        ipv6=True,
-        monitoring=True,
-        backups=args.backups,
-        # The firewall selects droplets by this tag, so it applies from the first boot.
-        tags=[fleet.tag, host_tag.name],
-        opts=pulumi.ResourceOptions(
-            parent=parent,
-            protect=args.protect and args.holds_data,
-            ignore_changes=["userData", "sshKeys", "image"],
-            depends_on=[firewall, fleet],
-        ),
-    )
-    volume = do.Volume(
-        f"{name}-volume",
-        # Unique per region in the account, so project and stack are in it. Volumes created
-        # before the project was added (`<stack>-<host>-data`) keep their name: a new name
-        # would replace the volume and lose its data (components.contracts.digitalocean).
-        name=volume_name(name),
-        region=args.location,
-        size=args.volume_gb,
-        initial_filesystem_type="ext4",
-        description=f"{name}: state of the services on this host",
-        opts=pulumi.ResourceOptions(parent=parent, protect=args.protect, ignore_changes=["name"]),
-    )
-    attachment = do.VolumeAttachment(
-        f"{name}-volume-attachment",
-        droplet_id=droplet.id.apply(int),
-        volume_id=volume.id,
-        opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=True),
-    )
-    static_ip = None
-    if reserved is not None:
-        static_ip = StaticIp(
-            reserved.ip_address,
-            reserved,
-            do.ReservedIpAssignment(
-                f"{name}-reserved-ip-assignment",
-                ip_address=reserved.ip_address,
-                droplet_id=droplet.id.apply(int),
-                opts=child,
-            ),
-        )
+    host = _Droplet(parent, name, args, fleet, fleet.tag)
+    host_tag, firewall = _tagged_firewall(host)
+    reserved = _reserved_ip(host) if args.floating_ip else None
+    droplet = _droplet(host, host_tag, firewall)
+    volume, attachment = _volume(host, droplet)
+    static_ip = _reserved_ip_assignment(host, reserved, droplet) if reserved is not None else None
     return host_resources(
         droplet,
         attachment,
@@ -187,3 +146,84 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
         },
         static_ip,
     )
+
+
+def _tagged_firewall(host: _Droplet) -> tuple[do.Tag, do.Firewall]:
+    # Tags must exist before a firewall or droplet can name them.
+    host_tag = do.Tag(f"{host.name}-tag", name=physical_name(host.fleet_tag, host.name), opts=host.child)
+    firewall = do.Firewall(
+        f"{host.name}-firewall",
+        name=host.physical_name,
+        tags=[host_tag.name],
+        inbound_rules=firewall_inbound(host.args.admin_cidrs),
+        outbound_rules=OUTBOUND,
+        opts=host.child,
+    )
+    return host_tag, firewall
+
+
+def _reserved_ip(host: _Droplet) -> do.ReservedIp:
+    return do.ReservedIp(
+        f"{host.name}-reserved-ip",
+        region=host.args.location,
+        opts=pulumi.ResourceOptions(parent=host.parent, protect=host.args.protect),
+    )
+
+
+def _droplet(host: _Droplet, host_tag: do.Tag, firewall: do.Firewall) -> do.Droplet:
+    args, fleet = host.args, host.fleet
+    # A reserved IP reaches the droplet through its anchor address: nothing to configure inside.
+    user_data = cloud_init(Bootstrap(args.ssh_public_keys))
+    return do.Droplet(
+        f"{host.name}-droplet",
+        name=host.physical_name,
+        size=args.server_type,
+        image=IMAGES[args.image],
+        region=args.location,
+        ssh_keys=fleet.ssh_key_ids,
+        user_data=user_data,
+        vpc_uuid=fleet.network_id,
+        ipv6=True,
+        monitoring=True,
+        backups=args.backups,
+        # The firewall selects droplets by this tag, so it applies from the first boot.
+        tags=[host.fleet_tag, host_tag.name],
+        opts=pulumi.ResourceOptions(
+            parent=host.parent,
+            protect=args.protect and args.holds_data,
+            ignore_changes=["userData", "sshKeys", "image"],
+            depends_on=[firewall, fleet],
+        ),
+    )
+
+
+def _volume(host: _Droplet, droplet: do.Droplet) -> tuple[do.Volume, do.VolumeAttachment]:
+    volume = do.Volume(
+        f"{host.name}-volume",
+        # Unique per region in the account, so project and stack are in it. Volumes created
+        # before the project was added (`<stack>-<host>-data`) keep their name: a new name
+        # would replace the volume and lose its data (components.contracts.digitalocean).
+        name=volume_name(host.name),
+        region=host.args.location,
+        size=host.args.volume_gb,
+        initial_filesystem_type="ext4",
+        description=f"{host.name}: state of the services on this host",
+        opts=pulumi.ResourceOptions(parent=host.parent, protect=host.args.protect, ignore_changes=["name"]),
+    )
+    attachment = do.VolumeAttachment(
+        f"{host.name}-volume-attachment",
+        droplet_id=droplet.id.apply(int),
+        volume_id=volume.id,
+        opts=pulumi.ResourceOptions(parent=host.parent, delete_before_replace=True),
+    )
+    return volume, attachment
+
+
+def _reserved_ip_assignment(host: _Droplet, reserved: do.ReservedIp, droplet: do.Droplet) -> StaticIp:
+    assignment = do.ReservedIpAssignment(
+        f"{host.name}-reserved-ip-assignment",
+        ip_address=reserved.ip_address,
+        droplet_id=droplet.id.apply(int),
+        opts=host.child,
+    )
+    return StaticIp(reserved.ip_address, reserved, assignment)

@@ -27,39 +27,57 @@ def firewall_rules(admin_cidrs: list[str]) -> list[hcloud.FirewallRuleArgs]:
 
 def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
     """Create the Hetzner resources of a host."""
-    child = pulumi.ResourceOptions(parent=parent)
-    stateful = pulumi.ResourceOptions(parent=parent, protect=args.protect)
-    keep = args.protect and args.holds_data  # the server itself holds data only through its services
-
-    # Attached at creation through firewall_ids, so the server never boots unprotected.
-    firewall = hcloud.Firewall(
-        f"{name}-firewall", rules=firewall_rules(args.admin_cidrs), labels=args.labels, opts=child
+    firewall = _firewall(parent, name, args)
+    floating = _floating_ip(parent, name, args) if args.floating_ip else None
+    server = _server(parent, name, args, firewall, floating)
+    volume, attachment = _volume(parent, name, args, server)
+    static_ip = _floating_ip_assignment(parent, name, floating, server) if floating is not None else None
+    return host_resources(
+        server,
+        attachment,
+        (server.ipv4_address, server.ipv6_address),
+        volume.linux_device,
+        {"firewall": firewall, "server": server, "volume": volume, "volume_attachment": attachment},
+        static_ip,
     )
 
-    floating = None
-    if args.floating_ip:
-        floating = hcloud.FloatingIp(
-            f"{name}-floating-ip",
-            type="ipv4",
-            home_location=args.location,
-            delete_protection=args.protect,
-            labels=args.labels,
-            opts=stateful,
-        )
 
+def _firewall(parent: VpsHost, name: str, args: HostArgs) -> hcloud.Firewall:
+    # Attached at creation through firewall_ids, so the server never boots unprotected.
+    return hcloud.Firewall(
+        f"{name}-firewall",
+        rules=firewall_rules(args.admin_cidrs),
+        labels=args.labels,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def _floating_ip(parent: VpsHost, name: str, args: HostArgs) -> hcloud.FloatingIp:
+    return hcloud.FloatingIp(
+        f"{name}-floating-ip",
+        type="ipv4",
+        home_location=args.location,
+        delete_protection=args.protect,
+        labels=args.labels,
+        opts=pulumi.ResourceOptions(parent=parent, protect=args.protect),
+    )
+
+
+def _server(
+    parent: VpsHost, name: str, args: HostArgs, firewall: hcloud.Firewall, floating: hcloud.FloatingIp | None
+) -> hcloud.Server:
+    fleet = args.fleet
+    assert fleet is not None  # checked by VpsHost
+    keep = args.protect and args.holds_data  # the server itself holds data only through its services
     user_data = (
         floating.ip_address.apply(lambda ip: cloud_init(Bootstrap(args.ssh_public_keys, floating_ipv4=ip)))
         if floating is not None
         else cloud_init(Bootstrap(args.ssh_public_keys))
     )
-
-    fleet = args.fleet
-    assert fleet is not None  # checked by VpsHost
     networks = None
     if fleet.network_id is not None:
         networks = [hcloud.ServerNetworkArgs(network_id=fleet.network_id.apply(int), ip=args.private_ip)]
-
-    server = hcloud.Server(
+    return hcloud.Server(
         f"{name}-server",
         server_type=args.server_type,
         image=IMAGES[args.image],
@@ -88,6 +106,10 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
         ),
     )
 
+
+def _volume(
+    parent: VpsHost, name: str, args: HostArgs, server: hcloud.Server
+) -> tuple[hcloud.Volume, hcloud.VolumeAttachment]:
     volume = hcloud.Volume(
         f"{name}-volume",
         size=args.volume_gb,
@@ -95,7 +117,7 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
         format="ext4",
         delete_protection=args.protect,
         labels=args.labels,
-        opts=stateful,
+        opts=pulumi.ResourceOptions(parent=parent, protect=args.protect),
     )
     attachment = hcloud.VolumeAttachment(
         f"{name}-volume-attachment",
@@ -107,24 +129,19 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
         # from the old one before attaching to the new one.
         opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=True),
     )
+    return volume, attachment
 
-    static_ip = None
-    if floating is not None:
-        assignment = hcloud.FloatingIpAssignment(
-            f"{name}-floating-ip-assignment",
-            floating_ip_id=floating.id.apply(int),
-            server_id=server.id.apply(int),
-            opts=child,
-        )
-        static_ip = StaticIp(floating.ip_address, floating, assignment)
-    return host_resources(
-        server,
-        attachment,
-        (server.ipv4_address, server.ipv6_address),
-        volume.linux_device,
-        {"firewall": firewall, "server": server, "volume": volume, "volume_attachment": attachment},
-        static_ip,
+
+def _floating_ip_assignment(
+    parent: VpsHost, name: str, floating: hcloud.FloatingIp, server: hcloud.Server
+) -> StaticIp:
+    assignment = hcloud.FloatingIpAssignment(
+        f"{name}-floating-ip-assignment",
+        floating_ip_id=floating.id.apply(int),
+        server_id=server.id.apply(int),
+        opts=pulumi.ResourceOptions(parent=parent),
     )
+    return StaticIp(floating.ip_address, floating, assignment)
 
 
 def _created(key: hcloud.SshKey) -> tuple[pulumi.Resource, pulumi.Output[str]]:

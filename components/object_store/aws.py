@@ -100,26 +100,56 @@ def build(parent: ObjectStore, name: str, args: ObjectStoreArgs) -> ObjectStoreO
     """Create the bucket, its policies and lifecycle, and a bucket-scoped IAM user."""
     if args.location is None:
         raise ValueError(f"{name}: S3 needs location (the stack's AWS region)")
-    child = pulumi.ResourceOptions(parent=parent)
     resources = private_bucket(parent, name, args.protect, args.labels)
     bucket = resources["bucket"]
     assert isinstance(bucket, aws.s3.Bucket)
-    resources["policy"] = aws.s3.BucketPolicy(
+    resources["policy"] = _tls_only_policy(parent, name, bucket, resources["public_access"])
+    if args.versioning:
+        resources["versioning"] = _versioning(parent, name, bucket)
+    resources["lifecycle"] = aws.s3.BucketLifecycleConfiguration(
+        f"{name}-lifecycle",
+        bucket=bucket.id,
+        rules=_lifecycle_rules(args),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    user, user_policy, key = _bucket_user(parent, name, args, bucket)
+    resources |= {"user": user, "user_policy": user_policy, "access_key": key}
+    return ObjectStoreOutputs(
+        endpoint=pulumi.Output.from_input(f"https://s3.{args.location}.amazonaws.com"),
+        region=pulumi.Output.from_input(args.location),
+        bucket=bucket.bucket,
+        access_key_id=key.id,
+        secret_access_key=secret(key.secret),
+        resources=resources,
+        bucket_arn=bucket.arn,
+    )
+
+
+def _tls_only_policy(
+    parent: ObjectStore, name: str, bucket: aws.s3.Bucket, public_access: pulumi.Resource
+) -> aws.s3.BucketPolicy:
+    return aws.s3.BucketPolicy(
         f"{name}-policy",
         bucket=bucket.id,
         policy=bucket.arn.apply(
             lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [tls_only_statement(arn)]})
         ),
         # A bucket policy is refused while the public-access block is being applied.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[resources["public_access"]]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[public_access]),
     )
-    if args.versioning:
-        resources["versioning"] = aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child,
-        )
+
+
+def _versioning(parent: ObjectStore, name: str, bucket: aws.s3.Bucket) -> aws.s3.BucketVersioning:
+    return aws.s3.BucketVersioning(
+        f"{name}-versioning",
+        bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def _lifecycle_rules(args: ObjectStoreArgs) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    """Incomplete uploads are always aborted; expiry and archiving only when configured."""
     rules = [
         aws.s3.BucketLifecycleConfigurationRuleArgs(
             id="abort-incomplete-uploads",
@@ -154,12 +184,16 @@ def build(parent: ObjectStore, name: str, args: ObjectStoreArgs) -> ObjectStoreO
                 ],
             )
         )
-    resources["lifecycle"] = aws.s3.BucketLifecycleConfiguration(
-        f"{name}-lifecycle", bucket=bucket.id, rules=rules, opts=child
-    )
+    return rules
+
+
+def _bucket_user(
+    parent: ObjectStore, name: str, args: ObjectStoreArgs, bucket: aws.s3.Bucket
+) -> tuple[aws.iam.User, aws.iam.UserPolicy, aws.iam.AccessKey]:
+    """The IAM user whose access key the connection contract carries, limited to this bucket."""
+    child = pulumi.ResourceOptions(parent=parent)
     user = aws.iam.User(f"{name}-user", path="/multicloud/", tags=args.labels, opts=child)
-    resources["user"] = user
-    resources["user_policy"] = aws.iam.UserPolicy(
+    user_policy = aws.iam.UserPolicy(
         f"{name}-user-policy", user=user.name, policy=bucket.arn.apply(bucket_access_policy), opts=child
     )
     key = aws.iam.AccessKey(
@@ -167,13 +201,4 @@ def build(parent: ObjectStore, name: str, args: ObjectStoreArgs) -> ObjectStoreO
         user=user.name,
         opts=pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["secret"]),
     )
-    resources["access_key"] = key
-    return ObjectStoreOutputs(
-        endpoint=pulumi.Output.from_input(f"https://s3.{args.location}.amazonaws.com"),
-        region=pulumi.Output.from_input(args.location),
-        bucket=bucket.bucket,
-        access_key_id=key.id,
-        secret_access_key=secret(key.secret),
-        resources=resources,
-        bucket_arn=bucket.arn,
-    )
+    return user, user_policy, key

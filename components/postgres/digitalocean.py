@@ -19,6 +19,7 @@ import pulumi_digitalocean as do
 
 from components._lib.digitalocean import database_firewall
 from components._lib.naming import physical_name
+from components.host import HostFleet
 from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
 
 
@@ -27,7 +28,28 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
     fleet = args.fleet
     if fleet is None or fleet.network_id is None or fleet.tag is None:
         raise ValueError(f"{name}: postgres on digitalocean needs the stack's droplet fleet (fleet=)")
-    cluster = do.DatabaseCluster(
+    cluster = _cluster(parent, name, args, fleet)
+    database, user = _database_and_user(parent, name, args, cluster)
+    return PostgresOutputs(
+        host=cluster.private_host,
+        port=cluster.port,
+        database=database.name,
+        username=user.name,
+        password=user.password,
+        sslmode="require",
+        resources={
+            "cluster": cluster,
+            "database": database,
+            "user": user,
+            "firewall": database_firewall(parent, name, cluster, fleet, args.admit_vpc),
+        },
+        admin_env=_admin_env(cluster, database),
+    )
+
+
+def _cluster(parent: ManagedPostgres, name: str, args: PostgresArgs, fleet: HostFleet) -> do.DatabaseCluster:
+    assert fleet.tag is not None  # checked by build
+    return do.DatabaseCluster(
         f"{name}-cluster",
         name=physical_name(pulumi.get_project(), pulumi.get_stack(), name),
         engine="pg",
@@ -43,6 +65,11 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
             parent=parent, protect=args.protect, additional_secret_outputs=["password", "uri", "privateUri"]
         ),
     )
+
+
+def _database_and_user(
+    parent: ManagedPostgres, name: str, args: PostgresArgs, cluster: do.DatabaseCluster
+) -> tuple[do.DatabaseDb, do.DatabaseUser]:
     # The app's database holds its tables, and its user owns them: both are protected with
     # the cluster (components._lib.stateful), so a renamed `database` cannot drop them.
     database = do.DatabaseDb(
@@ -59,28 +86,18 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
             parent=parent, protect=args.protect, additional_secret_outputs=["password"]
         ),
     )
-    return PostgresOutputs(
-        host=cluster.private_host,
-        port=cluster.port,
-        database=database.name,
-        username=user.name,
-        password=user.password,
-        sslmode="require",
-        resources={
-            "cluster": cluster,
-            "database": database,
-            "user": user,
-            "firewall": database_firewall(parent, name, cluster, fleet, args.admit_vpc),
-        },
-        # The database belongs to the cluster's admin (doadmin); only the setup job gets these.
-        admin_env={
-            "PGHOST": cluster.private_host,
-            "PGPORT": cluster.port.apply(str),
-            "PGDATABASE": database.name,
-            "PGUSER": cluster.user,
-            "PGPASSWORD": pulumi.Output.secret(cluster.password),
-            "PGSSLMODE": pulumi.Output.from_input("require"),
-            # An unreachable database fails an attempt in 10 s, not the OS's minutes.
-            "PGCONNECT_TIMEOUT": pulumi.Output.from_input("10"),
-        },
-    )
+    return database, user
+
+
+def _admin_env(cluster: do.DatabaseCluster, database: do.DatabaseDb) -> dict[str, pulumi.Output[str]]:
+    """The database belongs to the cluster's admin (doadmin); only the setup job gets these."""
+    return {
+        "PGHOST": cluster.private_host,
+        "PGPORT": cluster.port.apply(str),
+        "PGDATABASE": database.name,
+        "PGUSER": cluster.user,
+        "PGPASSWORD": pulumi.Output.secret(cluster.password),
+        "PGSSLMODE": pulumi.Output.from_input("require"),
+        # An unreachable database fails an attempt in 10 s, not the OS's minutes.
+        "PGCONNECT_TIMEOUT": pulumi.Output.from_input("10"),
+    }

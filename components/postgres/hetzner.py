@@ -9,6 +9,7 @@ published on the host's private-network address only, for services on the other 
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -29,6 +30,17 @@ from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
 PORT = 5432
 
 
+@dataclass(frozen=True)
+class _Placement:
+    """Where the container runs and how services reach it (its container and outputs share this)."""
+
+    name: str
+    args: PostgresArgs
+    private_ip: str | None
+    """The host's private-network address, when the stack has several hosts."""
+    port: int
+
+
 def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOutputs:
     """Place a Postgres container on `args.host`."""
     host = args.host
@@ -38,55 +50,19 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
     secret_file = File(
         f"secrets/{name}/password", password.result, mode=0o400, uid=POSTGRES_UID, gid=POSTGRES_UID
     )
-    hba_file = File(f"config/{name}/pg_hba.conf", pg_hba(), mode=0o444)
-    settings = postgres_settings(tls_dir=PG_TLS_DIR, hba_file=container_path(hba_file))
-    command = ["postgres"] + [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
     # Same host: the compose network, container port. Other hosts: the private address,
     # on a host port of its own (several databases may share a host).
     port = host.workloads.claim_port(PORT) if host.private_ip else PORT
-    ports = [f"{host.private_ip}:{port}:{PORT}"] if host.private_ip else []
+    at = _Placement(name, args, host.private_ip, port)
     resources: dict[str, pulumi.Resource] = {"password": password}
     host_files: list[File] = []
     backup_password = None
     if args.backup is not None:
         host_files, backup_password = _backup(parent, name, args, container_path(secret_file))
         resources["backup_password"] = backup_password
-    host.workloads.add(
-        Container(
-            name=name,
-            image=f"postgres:{args.version}",
-            command=command,
-            env={
-                "POSTGRES_USER": args.username,
-                "POSTGRES_DB": args.database,
-                "POSTGRES_PASSWORD_FILE": container_path(secret_file),
-                "POSTGRES_INITDB_ARGS": "--auth-local=scram-sha-256 --auth-host=scram-sha-256",
-                "PGDATA": "/var/lib/postgresql/data",
-            },
-            files=[secret_file, hba_file],
-            mounts=[
-                f"/srv/data/{name}/pgdata:/var/lib/postgresql/data",
-                f"/srv/data/{name}/tls:{PG_TLS_DIR}:ro",
-            ],
-            data_dirs=[DataDir(f"{name}/pgdata", POSTGRES_UID, POSTGRES_UID, 0o700)],
-            ports=ports,
-            # Runs as the image's postgres user from the start: no root, no capabilities.
-            user=f"{POSTGRES_UID}:{POSTGRES_UID}",
-            # Shell text: the names are identifiers of the spec's pattern, quoted all the same.
-            healthcheck=[
-                "CMD-SHELL",
-                f"pg_isready -U {shlex.quote(args.username)} -d {shlex.quote(args.database)}",
-            ],
-            prepare_script=" ".join(
-                ["prepare-postgres.sh", name, args.version, *([host.private_ip] if host.private_ip else [])]
-            ),
-            stop_grace_period="60s",
-            host_files=host_files,
-        )
-    )
-    address = host.private_ip or name
+    host.workloads.add(_container(at, secret_file, host_files))
     return PostgresOutputs(
-        host=pulumi.Output.from_input(address),
+        host=pulumi.Output.from_input(at.private_ip or name),
         port=pulumi.Output.from_input(port),
         database=pulumi.Output.from_input(args.database),
         username=pulumi.Output.from_input(args.username),
@@ -95,6 +71,47 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
         resources=resources,
         backup_password=backup_password.result if backup_password is not None else None,
     )
+
+
+def _container(at: _Placement, secret_file: File, host_files: list[File]) -> Container:
+    name, args = at.name, at.args
+    hba_file = File(f"config/{name}/pg_hba.conf", pg_hba(), mode=0o444)
+    return Container(
+        name=name,
+        image=f"postgres:{args.version}",
+        command=_command(hba_file),
+        env={
+            "POSTGRES_USER": args.username,
+            "POSTGRES_DB": args.database,
+            "POSTGRES_PASSWORD_FILE": container_path(secret_file),
+            "POSTGRES_INITDB_ARGS": "--auth-local=scram-sha-256 --auth-host=scram-sha-256",
+            "PGDATA": "/var/lib/postgresql/data",
+        },
+        files=[secret_file, hba_file],
+        mounts=[
+            f"/srv/data/{name}/pgdata:/var/lib/postgresql/data",
+            f"/srv/data/{name}/tls:{PG_TLS_DIR}:ro",
+        ],
+        data_dirs=[DataDir(f"{name}/pgdata", POSTGRES_UID, POSTGRES_UID, 0o700)],
+        ports=[f"{at.private_ip}:{at.port}:{PORT}"] if at.private_ip else [],
+        # Runs as the image's postgres user from the start: no root, no capabilities.
+        user=f"{POSTGRES_UID}:{POSTGRES_UID}",
+        # Shell text: the names are identifiers of the spec's pattern, quoted all the same.
+        healthcheck=[
+            "CMD-SHELL",
+            f"pg_isready -U {shlex.quote(args.username)} -d {shlex.quote(args.database)}",
+        ],
+        prepare_script=" ".join(
+            ["prepare-postgres.sh", name, args.version, *([at.private_ip] if at.private_ip else [])]
+        ),
+        stop_grace_period="60s",
+        host_files=host_files,
+    )
+
+
+def _command(hba_file: File) -> list[str]:
+    settings = postgres_settings(tls_dir=PG_TLS_DIR, hba_file=container_path(hba_file))
+    return ["postgres"] + [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
 
 
 def _backup(

@@ -61,32 +61,57 @@ def deploy_hint(output_dir: str, bucket: str, distribution_id: str) -> str:
 
 def build(parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> StaticFrontendOutputs:
     """Create the bucket, OAC, certificate, distribution, bucket policy and DNS record."""
-    child = pulumi.ResourceOptions(parent=parent)
     resources = private_bucket(parent, name, args.protect, args.tags)
     bucket = resources["bucket"]
     assert isinstance(bucket, aws.s3.Bucket)
-    oac = aws.cloudfront.OriginAccessControl(
+    oac = _origin_access_control(parent, name)
+    certificate_arn = validated_certificate(
+        parent, name, args.fqdn, args.dns, provider=args.certificate_provider
+    )
+    distribution = _distribution(parent, name, args, _origin(bucket, oac), certificate_arn)
+    resources |= {"oac": oac, "distribution": distribution}
+    resources["policy"] = _bucket_policy(parent, name, bucket, distribution, resources["public_access"])
+    resources["dns"] = _dns_record(parent, name, args, distribution)
+    hint = pulumi.Output.all(bucket.bucket, distribution.id).apply(
+        lambda a: deploy_hint(args.output_dir, a[0], a[1])
+    )
+    return StaticFrontendOutputs(
+        url=pulumi.Output.from_input(f"https://{args.fqdn}"),
+        default_url=distribution.domain_name.apply(lambda d: f"https://{d}"),
+        resources=resources,
+        deploy_hint=hint,
+    )
+
+
+def _origin_access_control(parent: StaticFrontend, name: str) -> aws.cloudfront.OriginAccessControl:
+    return aws.cloudfront.OriginAccessControl(
         f"{name}-oac",
         description=f"{name}: CloudFront reads the private bucket",
         origin_access_control_origin_type="s3",
         signing_behavior="always",
         signing_protocol="sigv4",
-        opts=child,
+        opts=pulumi.ResourceOptions(parent=parent),
     )
-    certificate_arn = validated_certificate(
-        parent, name, args.fqdn, args.dns, provider=args.certificate_provider
+
+
+def _origin(
+    bucket: aws.s3.Bucket, oac: aws.cloudfront.OriginAccessControl
+) -> aws.cloudfront.DistributionOriginArgs:
+    return aws.cloudfront.DistributionOriginArgs(
+        origin_id="site",
+        domain_name=bucket.bucket_regional_domain_name,
+        origin_access_control_id=oac.id,
     )
-    error_responses = (
-        [
-            aws.cloudfront.DistributionCustomErrorResponseArgs(
-                error_code=code, response_code=200, response_page_path="/index.html", error_caching_min_ttl=10
-            )
-            for code in (403, 404)
-        ]
-        if args.spa
-        else None
-    )
-    distribution = aws.cloudfront.Distribution(
+
+
+def _distribution(
+    parent: StaticFrontend,
+    name: str,
+    args: StaticFrontendArgs,
+    origin: aws.cloudfront.DistributionOriginArgs,
+    certificate_arn: pulumi.Output[str],
+) -> aws.cloudfront.Distribution:
+    return aws.cloudfront.Distribution(
         f"{name}-cdn",
         enabled=True,
         comment=f"{name} ({args.fqdn})",
@@ -95,13 +120,7 @@ def build(parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> Static
         is_ipv6_enabled=True,
         http_version="http2and3",
         price_class="PriceClass_100",
-        origins=[
-            aws.cloudfront.DistributionOriginArgs(
-                origin_id="site",
-                domain_name=bucket.bucket_regional_domain_name,
-                origin_access_control_id=oac.id,
-            )
-        ],
+        origins=[origin],
         default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
             target_origin_id="site",
             viewer_protocol_policy="redirect-to-https",
@@ -110,7 +129,7 @@ def build(parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> Static
             compress=True,
             cache_policy_id=CACHING_OPTIMIZED,
         ),
-        custom_error_responses=error_responses,
+        custom_error_responses=_spa_error_responses() if args.spa else None,
         restrictions=aws.cloudfront.DistributionRestrictionsArgs(
             geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")
         ),
@@ -120,16 +139,38 @@ def build(parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> Static
             minimum_protocol_version="TLSv1.2_2021",
         ),
         tags=args.tags,
-        opts=child,
+        opts=pulumi.ResourceOptions(parent=parent),
     )
-    resources |= {"oac": oac, "distribution": distribution}
-    resources["policy"] = aws.s3.BucketPolicy(
+
+
+def _spa_error_responses() -> list[aws.cloudfront.DistributionCustomErrorResponseArgs]:
+    return [
+        aws.cloudfront.DistributionCustomErrorResponseArgs(
+            error_code=code, response_code=200, response_page_path="/index.html", error_caching_min_ttl=10
+        )
+        for code in (403, 404)
+    ]
+
+
+def _bucket_policy(
+    parent: StaticFrontend,
+    name: str,
+    bucket: aws.s3.Bucket,
+    distribution: aws.cloudfront.Distribution,
+    public_access: pulumi.Resource,
+) -> aws.s3.BucketPolicy:
+    return aws.s3.BucketPolicy(
         f"{name}-policy",
         bucket=bucket.id,
         policy=pulumi.Output.all(bucket.arn, distribution.arn).apply(lambda a: bucket_policy(a[0], a[1])),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[resources["public_access"]]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[public_access]),
     )
-    resources["dns"] = create_record(
+
+
+def _dns_record(
+    parent: StaticFrontend, name: str, args: StaticFrontendArgs, distribution: aws.cloudfront.Distribution
+) -> pulumi.Resource:
+    return create_record(
         parent,
         f"{name}-dns",
         args.dns,
@@ -141,13 +182,4 @@ def build(parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> Static
             alias_zone_id=CLOUDFRONT_ZONE_ID,
             evaluate_target_health=False,
         ),
-    )
-    hint = pulumi.Output.all(bucket.bucket, distribution.id).apply(
-        lambda a: deploy_hint(args.output_dir, a[0], a[1])
-    )
-    return StaticFrontendOutputs(
-        url=pulumi.Output.from_input(f"https://{args.fqdn}"),
-        default_url=distribution.domain_name.apply(lambda d: f"https://{d}"),
-        resources=resources,
-        deploy_hint=hint,
     )
