@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 def graph(size: int) -> list:
     from costs.estimate import resources_from
-    from costs.pricing import Resource
+    from costs.pricers import Resource
     from infra.offline import plan
 
     base = []
@@ -67,12 +67,12 @@ def main() -> int:
     print(
         f"  median {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms over {args.runs} runs (target < 200 ms)"
     )
-    from costs import catalog, pricing
+    from costs import catalog
     from costs import estimate as estimate_module
+    from costs.pricers import base
 
-    catalog.load.cache_clear()
-    pricing._hetzner_types.cache_clear()
-    estimate_module.eur_usd.cache_clear()
+    for cached in (catalog.load, base.entries, base.servers, estimate_module.eur_usd):
+        cached.cache_clear()
     start = time.perf_counter()
     estimate(resources)
     print(f"  with every catalog read from disk again: {(time.perf_counter() - start) * 1000:.1f} ms")

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from costs.catalog import load
-from costs.pricing import Line, Priced, Resource, price
+from costs.pricers import Line, Priced, Resource, price
 from costs.usage import UsageSpec
 
 COMPONENT_PREFIX = "multicloud:index:"
@@ -206,7 +206,7 @@ def infracost_json(est: Estimate, project: str, stack: str, before: Estimate | N
                         for line in c.lines
                     ],
                 }
-                for c in sorted(e.components.values(), key=lambda c: -c.monthly)
+                for c in sorted(e.components.values(), key=lambda c: (-c.monthly, c.name))
             ],
             "totalMonthlyCost": _money(e.total),
         }

@@ -2,16 +2,18 @@
 
 Names in an estimate can come from a document anyone wrote (`--from-preview`): they are shown
 with control characters escaped (components._lib.grammars.printable), as Rich Text rather than markup
-in tables, and with `|` escaped in Markdown table cells.
+in tables, and with `|` escaped in Markdown table cells. Rich is imported by the functions
+that build tables only: the JSON and Markdown outputs never load it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from components._lib.grammars import printable
-from costs.estimate import ComponentDiff, Estimate, eur_usd, fmt
+from costs.estimate import ComponentDiff, Estimate, convert, diff, eur_usd, fmt
 
 MARKER = "<!-- multicloud-cost -->"
 
@@ -66,6 +68,53 @@ def table(est: Estimate, title: str) -> object:
     return t
 
 
+def terminal(
+    est: Estimate, title: str, before: Estimate | None = None, ops: dict[str, str] | None = None
+) -> list[Any]:
+    """What `infra cost` prints on a terminal: the change against `before` (with the resources
+    that change, from a preview's `ops`), the estimate, and the usage and unpriced notes."""
+    from rich.text import Text
+
+    parts: list[Any] = []
+    if before is not None:
+        parts.append(change_table(diff(before, est), est.currency, title))
+        if ops:
+            parts.append(resources_table(resource_changes(ops, before, est), est.currency))
+    parts += [table(est, title), Text(usage_note(est), style="dim"), Text(unpriced_note(est), style="dim")]
+    return parts
+
+
+def change_table(rows: list[ComponentDiff], currency: str, title: str) -> Any:
+    """Per component: previous, new and the difference."""
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title=Text(printable(f"{title}: change")), title_justify="left")
+    for col in ("component", "previous", "new", "diff"):
+        t.add_column(col, justify="left" if col == "component" else "right")
+    for row in rows:
+        t.add_row(
+            Text(printable(row.name)),
+            fmt(row.before, currency),
+            fmt(row.after, currency),
+            fmt(row.change, currency, signed=True),
+        )
+    return t
+
+
+def resources_table(changes: list[tuple[str, str, float, float]], currency: str) -> Any:
+    """Per changed resource (see `resource_changes`): the change, previous and new cost."""
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title="resources that change", title_justify="left")
+    for col in ("change", "resource", "previous", "new"):
+        t.add_column(col, justify="right" if col in ("previous", "new") else "left")
+    for op, name, before, after in changes:
+        t.add_row(Text(printable(op)), Text(printable(name)), fmt(before, currency), fmt(after, currency))
+    return t
+
+
 def unpriced_note(est: Estimate) -> str:
     """Which resources have no price (never counted as 0 silently)."""
     if not est.unpriced:
@@ -114,7 +163,7 @@ def resource_changes(
     ops: dict[str, str], before: Estimate, after: Estimate
 ) -> list[tuple[str, str, float, float]]:
     """(op, resource, before, after) for every changed resource that costs something."""
-    from costs.estimate import convert, per_resource
+    from costs.estimate import per_resource
 
     old = {k: convert(v, before.currency, after.currency) for k, v in per_resource(before).items()}
     new = per_resource(after)
@@ -185,24 +234,42 @@ class Column:
     notes: list[str]
 
 
+def compare_terminal(columns: list[Column], currency: str, title: str) -> list[Any]:
+    """Side-by-side terminal table (components by rows, targets by columns), then each
+    target's notes."""
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title=Text(printable(title)), title_justify="left")
+    t.add_column("component")
+    for col in columns:
+        t.add_column(col.label, justify="right")
+    for name in sorted({n for c in columns for n in c.estimate.components}):
+        t.add_row(Text(printable(name)), *[_in(col, name, currency) for col in columns])
+    totals = [_money(col.estimate.total, col.estimate.currency, currency) for col in columns]
+    t.add_row(Text("total", style="bold"), *[Text(total, style="bold") for total in totals])
+    notes = [Text(printable(f"{col.label}: {note}"), style="dim") for col in columns for note in col.notes]
+    return [t, *notes]
+
+
+def _money(amount: float, currency: str, to_currency: str) -> str:
+    return fmt(convert(amount, currency, to_currency), to_currency)
+
+
+def _in(col: Column, name: str, currency: str) -> str:
+    """A component's monthly cost in one column of a comparison, or — where it has none."""
+    comp = col.estimate.components.get(name)
+    return _money(comp.monthly, col.estimate.currency, currency) if comp else "—"
+
+
 def compare_markdown(columns: list[Column], currency: str) -> str:
     """Side-by-side table: components by rows, providers by columns."""
-    from costs.estimate import convert
-
     names = sorted({n for c in columns for n in c.estimate.components})
     header = "| Component | " + " | ".join(c.label for c in columns) + " |"
     rows = [header, "|---|" + "---:|" * len(columns)]
     for name in names:
-        cells = []
-        for col in columns:
-            comp = col.estimate.components.get(name)
-            cells.append(
-                fmt(convert(comp.monthly, col.estimate.currency, currency), currency) if comp else "—"
-            )
-        rows.append(f"| {_cell(name)} | " + " | ".join(cells) + " |")
-    totals = [
-        f"**{fmt(convert(c.estimate.total, c.estimate.currency, currency), currency)}**" for c in columns
-    ]
+        rows.append(f"| {_cell(name)} | " + " | ".join(_in(col, name, currency) for col in columns) + " |")
+    totals = [f"**{_money(c.estimate.total, c.estimate.currency, currency)}**" for c in columns]
     rows.append("| **total** | " + " | ".join(totals) + " |")
     notes = [f"- {col.label}: {printable(note)}" for col in columns for note in col.notes]
     if notes:
@@ -212,8 +279,6 @@ def compare_markdown(columns: list[Column], currency: str) -> str:
 
 def bar_chart_svg(columns: list[Column], currency: str, title: str) -> str:
     """A horizontal bar chart of monthly totals (plain SVG, no plotting library needed)."""
-    from costs.estimate import convert
-
     totals = [(c.label, convert(c.estimate.total, c.estimate.currency, currency)) for c in columns]
     width, bar_h, gap, left, top = 640, 28, 14, 170, 50
     height = top + len(totals) * (bar_h + gap) + 30

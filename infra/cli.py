@@ -26,23 +26,28 @@ import os
 import re
 import stat
 import sys
-import tarfile
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import yaml
-from rich.console import Console
-from rich.text import Text
 
+from components._lib import types
 from components._lib.grammars import printable
 from components.capabilities import placed_on_host
 from components.connection import SECRET_VARS
 from components.contracts import ContractBreach
 from infra.offline import Plan, find_project, plan
 from stacks.loader import ConfigError
+
+if TYPE_CHECKING:  # Rich and the cost engine are imported where they print or price
+    from rich.console import Console
+
+    from costs.estimate import Estimate
+    from costs.report import Column
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BUDGET, EXIT_GUARD = 0, 1, 2, 3, 4
 
@@ -65,11 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Wide enough that plan lines are never cut when piped to a file or CI log. No emoji codes
     # and no markup in anything printed: names and paths come from files and the command line.
-    out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 200)
-    err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+    out = cast(
+        "Console", _LazyConsole(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 200)
+    )
 
     def problem(line: str) -> None:
-        err.print(printable(line), markup=False)
+        _stderr().print(printable(line), markup=False)
 
     try:
         with event_loops():
@@ -94,6 +100,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("MULTICLOUD_DEBUG"):
             raise
         return EXIT_ERROR
+
+
+class _LazyConsole:
+    """A rich Console made on first use: `plan --json` prints no table and never imports Rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+def _stderr() -> Console:
+    """The console for problems and warnings: one line each, never wrapped, no markup or emoji."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
 
 
 def _os_problem(e: OSError) -> str:
@@ -189,9 +217,27 @@ def _parser() -> argparse.ArgumentParser:
         "render", "Write the generated host files (cloud-init, compose, Caddyfile, env templates).", _render
     )
     p.add_argument("--out", metavar="DIR", required=True, help="directory to write into")
-    p = add(
-        "cost", "Monthly cost of the stack, offline; compare targets, diff a change, check the budget.", _cost
+    _cost_arguments(
+        add(
+            "cost",
+            "Monthly cost of the stack, offline; compare targets, diff a change, check the budget.",
+            _cost,
+        )
     )
+    guard_help = "Exit 4 when a `pulumi preview --json` would replace or delete a stateful resource."
+    g = sub.add_parser("guard", help=guard_help, description=guard_help)
+    g.add_argument(
+        "--from-preview", metavar="FILE", type=Path, required=True, help="output of `pulumi preview --json`"
+    )
+    g.add_argument(
+        "--allow-replace", metavar="URN", action="append", default=[], help="accept losing this resource"
+    )
+    g.set_defaults(handler=_guard)
+    return parser
+
+
+def _cost_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `infra cost`."""
     p.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     p.add_argument(
         "--compare",
@@ -211,16 +257,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--check-budget", action="store_true", help="exit 3 when the estimate breaks the stack's budget"
     )
-    guard_help = "Exit 4 when a `pulumi preview --json` would replace or delete a stateful resource."
-    g = sub.add_parser("guard", help=guard_help, description=guard_help)
-    g.add_argument(
-        "--from-preview", metavar="FILE", type=Path, required=True, help="output of `pulumi preview --json`"
-    )
-    g.add_argument(
-        "--allow-replace", metavar="URN", action="append", default=[], help="accept losing this resource"
-    )
-    g.set_defaults(handler=_guard)
-    return parser
 
 
 def _stack_file(args: argparse.Namespace) -> tuple[Path, str]:
@@ -246,7 +282,7 @@ def _validate(args: argparse.Namespace, stack_file: Path, stack: str, out: Conso
     # against its provider's rules (components.contracts), as `pulumi preview` would.
     result = plan(stack_file, stack)
     spec = result.spec
-    custom = sum(1 for r in result.registrations if r.custom and not r.type.startswith("pulumi:"))
+    custom = sum(1 for r in result.registrations if r.custom and not r.type.startswith(types.PULUMI_PREFIX))
     _print_warnings(spec)
     out.print(
         printable(
@@ -263,9 +299,11 @@ def _print_warnings(spec: Any) -> None:
     from stacks.checks import warnings
     from stacks.loader import NAMESPACE
 
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
-    for path, message in warnings(spec):
-        err.print(printable(f"warning: {NAMESPACE}:{path}: {message}"), markup=False)
+    found = warnings(spec)
+    if found:
+        err = _stderr()
+        for path, message in found:
+            err.print(printable(f"warning: {NAMESPACE}:{path}: {message}"), markup=False)
 
 
 def load_file_offline(stack_file: Path) -> Any:
@@ -290,7 +328,7 @@ def _plan(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) 
         out.print(plan_tree(result))
         stateful = sum(1 for r in result.registrations if r.protect)
         custom = sum(
-            1 for r in result.registrations if r.custom and not r.type.startswith("pulumi:providers:")
+            1 for r in result.registrations if r.custom and not r.type.startswith(types.PROVIDER_PREFIX)
         )
         out.print(
             f"\n{custom} resources in {len(_top_level(result))} components; "
@@ -342,6 +380,7 @@ def _top_level(result: Plan) -> list[Any]:
 
 def plan_tree(result: Plan) -> Any:
     """The resource tree, grouped by component (a rich Tree)."""
+    from rich.text import Text
     from rich.tree import Tree
 
     from costs.estimate import estimate_plan
@@ -364,24 +403,7 @@ def plan_tree(result: Plan) -> Any:
     )
 
     def add(node: Any, reg: Any) -> None:
-        label = Text.assemble(f"{printable(_short(reg.type))} ", (printable(reg.name), "bold"))
-        comp = costs.components.get(reg.name) if reg.type.startswith("multicloud:") else None
-        svc = result.spec.services.get(reg.name)
-        on_host = svc is not None and placed_on_host(svc.kind, svc.target, getattr(svc, "runtime", None))
-        if comp is not None and reg.parent.endswith(f"::multicloud-{result.stack}"):
-            if not on_host:
-                label.append(f"  {fmt(comp.monthly, costs.currency)}/mo", style="green")
-            elif comp.monthly:  # a load balancer in front of the hosts
-                label.append(f"  {fmt(comp.monthly, costs.currency)}/mo", style="green")
-                label.append(" + its hosts", style="dim")
-            else:
-                label.append("  (priced on its host)", style="dim")
-        detail = _summary(reg)
-        if detail:
-            label.append(f"  {printable(detail)}", style="dim")
-        if reg.protect:
-            label.append("  protected", style="yellow")
-        branch = node.add(label)
+        branch = node.add(_tree_label(reg, result, costs))
         for child in children.get(reg.urn, []):
             add(branch, child)
 
@@ -389,15 +411,42 @@ def plan_tree(result: Plan) -> Any:
         siblings.sort(key=lambda r: (not r.custom, r.name))
     urns = {r.urn for r in result.registrations}
     roots = [
-        r for r in result.registrations if not r.type.startswith("pulumi:providers:") and r.parent not in urns
+        r
+        for r in result.registrations
+        if not r.type.startswith(types.PROVIDER_PREFIX) and r.parent not in urns
     ]
     for reg in sorted(roots, key=lambda r: (_ORDER.get(r.type, 99), r.name)):
         add(tree, reg)
     return tree
 
 
+def _tree_label(reg: Any, result: Plan, costs: Estimate) -> Any:
+    """One branch of the plan tree: type, name, a top-level component's monthly cost, the
+    resource's summary, and whether it is protected (rich Text, never markup)."""
+    from rich.text import Text
+
+    label = Text.assemble(f"{printable(_short(reg.type))} ", (printable(reg.name), "bold"))
+    comp = costs.components.get(reg.name) if reg.type.startswith(types.OWN_PACKAGE_PREFIX) else None
+    svc = result.spec.services.get(reg.name)
+    on_host = svc is not None and placed_on_host(svc.kind, svc.target, getattr(svc, "runtime", None))
+    if comp is not None and reg.parent.endswith(f"::multicloud-{result.stack}"):
+        if not on_host:
+            label.append(f"  {fmt(comp.monthly, costs.currency)}/mo", style="green")
+        elif comp.monthly:  # a load balancer in front of the hosts
+            label.append(f"  {fmt(comp.monthly, costs.currency)}/mo", style="green")
+            label.append(" + its hosts", style="dim")
+        else:
+            label.append("  (priced on its host)", style="dim")
+    detail = _summary(reg)
+    if detail:
+        label.append(f"  {printable(detail)}", style="dim")
+    if reg.protect:
+        label.append("  protected", style="yellow")
+    return label
+
+
 _ORDER = {
-    f"multicloud:index:{kind}": i
+    f"{types.COMPONENT_PREFIX}{kind}": i
     for i, kind in enumerate(
         [
             "Network",
@@ -422,28 +471,28 @@ def _short(type_token: str) -> str:
 def _summary(reg: Any) -> str:
     i = reg.inputs
     match reg.type:
-        case "hcloud:index/server:Server":
+        case types.HCLOUD_SERVER:
             return f"{i.get('serverType')} in {i.get('location')}, {i.get('image')}, backups {'on' if i.get('backups') else 'off'}"
-        case "hcloud:index/volume:Volume":
+        case types.HCLOUD_VOLUME:
             return f"{i.get('size')} GB in {i.get('location')}"
-        case "hcloud:index/firewall:Firewall":
+        case types.HCLOUD_FIREWALL:
             return "; ".join(
                 f"{r.get('protocol')}/{r.get('port', '*')} from {', '.join(r.get('sourceIps', []))}"
                 for r in i.get("rules", [])
             )
-        case "cloudflare:index/dnsRecord:DnsRecord":
+        case types.CLOUDFLARE_DNS_RECORD:
             return f"{i.get('type')} {i.get('name')} → {i.get('content')}{' (proxied)' if i.get('proxied') else ''}"
-        case "digitalocean:index/dnsRecord:DnsRecord":
+        case types.DO_DNS_RECORD:
             return f"{i.get('type')} {i.get('name')}.{i.get('domain')} → {i.get('value')}"
-        case "digitalocean:index/droplet:Droplet":
+        case types.DO_DROPLET:
             return f"{i.get('size')} in {i.get('region')}, {i.get('image')}, backups {'on' if i.get('backups') else 'off'}"
-        case "digitalocean:index/loadBalancer:LoadBalancer":
+        case types.DO_LOAD_BALANCER:
             rules = ", ".join(
                 f"{r.get('entryProtocol')}/{r.get('entryPort')}→{r.get('targetProtocol')}/{r.get('targetPort')}"
                 for r in i.get("forwardingRules", [])
             )
             return f"{rules}{', HTTP redirected to HTTPS' if i.get('redirectHttpToHttps') else ''}"
-        case "digitalocean:index/app:App":
+        case types.DO_APP:
             spec = i.get("spec", {})
             parts = [
                 f"{c.get('name')} {c.get('instanceSizeSlug')}"
@@ -451,9 +500,9 @@ def _summary(reg: Any) -> str:
             ]
             parts += [f"static {c.get('github', {}).get('repo')}" for c in spec.get("staticSites", [])]
             return f"{', '.join(parts)} in {spec.get('region')}"
-        case "cloudflare:index/r2Bucket:R2Bucket":
+        case types.CLOUDFLARE_R2_BUCKET:
             return f"{i.get('name')} ({i.get('location', 'auto')})"
-        case "cloudflare:index/pagesProject:PagesProject":
+        case types.CLOUDFLARE_PAGES_PROJECT:
             src = i.get("source", {}).get("config", {})
             return f"{src.get('owner')}/{src.get('repoName')}@{i.get('productionBranch')}"
     return ""
@@ -469,118 +518,121 @@ def _assert_no_secret(text: str, secrets: set[str]) -> None:
 # --- cost ------------------------------------------------------------------------------
 
 
-def _cost(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) -> int:
-    from costs import budget as budget_rules
-    from costs.estimate import NotFinite, check_finite, diff, estimate, estimate_plan, infracost_json
-    from costs.report import diff_markdown, markdown, resource_changes, table, unpriced_note, usage_note
-    from costs.sources import from_export, from_preview
+@dataclass
+class _Costs:
+    """What `infra cost` prints: the estimate, the one it is compared with, and what changes."""
 
+    current: Estimate
+    title: str
+    before: Estimate | None = None
+    ops: dict[str, str] = field(default_factory=dict)
+
+
+def _cost(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) -> int:
     if args.chart and not args.compare:
         raise UsageError("--chart goes with --compare")
     if sum(bool(x) for x in (args.base, args.from_preview, args.from_export, args.compare)) > 1:
         raise UsageError("use one of --base, --compare, --from-preview, --from-export")
     spec = load_file_offline(stack_file)
     currency = spec.budget.currency if spec.budget else None
-    before = None
-    ops: dict[str, str] = {}
     title = f"multicloud/{printable(stack)}"
-
     if args.from_preview or args.from_export:
-        source = args.from_preview or args.from_export
-        doc = read_document(source)
-        if args.from_preview:
-            _check_preview(source, doc)
-            with _priced(source):
-                change = from_preview(doc)
-                before = estimate(change.before, spec.usage, currency)
-                current = estimate(change.after, spec.usage, currency or before.currency)
-            ops = change.ops
-            title += " (pulumi preview)"
-        else:
-            _check_export(source, doc)
-            with _priced(source):
-                current = estimate(from_export(doc), spec.usage, currency)
-            title += " (stack export)"
+        priced = _document_costs(args, spec.usage, currency, title)
     else:
-        current = estimate_plan(plan(stack_file, stack), currency)
+        priced = _Costs(_plan_cost(stack_file, stack, currency), title)
         if args.base:
-            base_file = _base_file(args.base, stack_file)
-            before = estimate_plan(plan(base_file, stack), current.currency)
+            priced.before = _plan_cost(_base_file(args.base, stack_file), stack, priced.current.currency)
+    _check_finite(priced.current, priced.before)
+    if args.compare:
+        return _compare(args, stack_file, stack, priced.current, out)
+    _print_costs(args.format, priced, stack, out)
+    return _check_budget(spec, priced) if args.check_budget else EXIT_OK
+
+
+def _plan_cost(stack_file: Path, stack: str, currency: str | None) -> Estimate:
+    from costs.estimate import estimate_plan
+
+    return estimate_plan(plan(stack_file, stack), currency)
+
+
+def _document_costs(args: argparse.Namespace, usage: Any, currency: str | None, title: str) -> _Costs:
+    """`--from-preview` (before and after, and each URN's step) or `--from-export`."""
+    from costs.estimate import estimate
+    from costs.sources import from_export, from_preview
+
+    source = args.from_preview or args.from_export
+    doc = read_document(source)
+    if not args.from_preview:
+        _check_export(source, doc)
+        with _priced(source):
+            return _Costs(estimate(from_export(doc), usage, currency), f"{title} (stack export)")
+    _check_preview(source, doc)
+    with _priced(source):
+        change = from_preview(doc)
+        before = estimate(change.before, usage, currency)
+        current = estimate(change.after, usage, currency or before.currency)
+    return _Costs(current, f"{title} (pulumi preview)", before, change.ops)
+
+
+def _check_finite(*estimates: Estimate | None) -> None:
+    """A cost that is not a finite number stops the command (exit 2) before anything prints."""
+    from costs.estimate import NotFinite, check_finite
+
     try:
-        for each in (current, before):
+        for each in estimates:
             if each is not None:
                 check_finite(each)
     except NotFinite as e:
         raise UsageError(str(e)) from None
 
-    if args.compare:
-        return _compare(args, stack_file, stack, current, out)
 
-    if args.format == "json":
-        try:
-            doc_out = infracost_json(current, "multicloud", stack, before)
-        except NotFinite as e:
-            raise UsageError(str(e)) from None
-        print(_json_text(doc_out))
-    elif args.format == "markdown":
-        changes = resource_changes(ops, before, current) if before and ops else None
-        print(
-            diff_markdown(diff(before, current), before, current, title, changes)
-            if before
-            else markdown(current, title)
-        )
+def _infracost(est: Estimate, stack: str, before: Estimate | None = None) -> dict[str, Any]:
+    from costs.estimate import NotFinite, infracost_json
+
+    try:
+        return infracost_json(est, "multicloud", stack, before)
+    except NotFinite as e:
+        raise UsageError(str(e)) from None
+
+
+def _print_costs(output: str, priced: _Costs, stack: str, out: Console) -> None:
+    from costs import report
+    from costs.estimate import diff
+
+    current, before = priced.current, priced.before
+    if output == "json":
+        print(_json_text(_infracost(current, stack, before)))
+    elif output == "markdown" and before is not None:
+        changes = report.resource_changes(priced.ops, before, current) if priced.ops else None
+        print(report.diff_markdown(diff(before, current), before, current, priced.title, changes))
+    elif output == "markdown":
+        print(report.markdown(current, priced.title))
     else:
-        if before is not None:
-            from rich.table import Table
+        for part in report.terminal(current, priced.title, before, priced.ops):
+            out.print(part)
 
-            t = Table(title=Text(f"{title}: change"), title_justify="left")
-            for col in ("component", "previous", "new", "diff"):
-                t.add_column(col, justify="left" if col == "component" else "right")
-            for row in diff(before, current):
-                t.add_row(
-                    Text(printable(row.name)),
-                    fmt(row.before, current.currency),
-                    fmt(row.after, current.currency),
-                    fmt(row.change, current.currency, signed=True),
-                )
-            out.print(t)
-            if ops:
-                r = Table(title="resources that change", title_justify="left")
-                for col in ("change", "resource", "previous", "new"):
-                    r.add_column(col, justify="right" if col in ("previous", "new") else "left")
-                for op, name, b, a in resource_changes(ops, before, current):
-                    r.add_row(
-                        Text(printable(op)),
-                        Text(printable(name)),
-                        fmt(b, current.currency),
-                        fmt(a, current.currency),
-                    )
-                out.print(r)
-        out.print(table(current, title))
-        out.print(Text(usage_note(current), style="dim"))
-        out.print(Text(unpriced_note(current), style="dim"))
 
-    if args.check_budget:
-        if spec.budget is None:
-            raise UsageError("--check-budget needs multicloud:budget: {monthly: ..., currency: ...}")
-        if not math.isfinite(spec.budget.monthly):
-            raise UsageError("multicloud:budget.monthly is not a finite number; no estimate can break it")
-        broken = budget_rules.violations(
-            current.total,
-            current.currency,
-            spec.budget.monthly,
-            spec.budget.currency,
-            previous=before.total if before else None,
-            max_increase=spec.budget.max_increase,
-            max_increase_percent=spec.budget.max_increase_percent,
-        )
-        for reason in broken:
-            Console(stderr=True, highlight=False, emoji=False).print(
-                printable(f"over budget: {reason}"), markup=False
-            )
-        if broken:
-            return EXIT_BUDGET
-    return EXIT_OK
+def _check_budget(spec: Any, priced: _Costs) -> int:
+    """`--check-budget`: exit 3, with one line per broken rule, when the estimate breaks it."""
+    from costs.budget import violations
+
+    budget = spec.budget
+    if budget is None:
+        raise UsageError("--check-budget needs multicloud:budget: {monthly: ..., currency: ...}")
+    if not math.isfinite(budget.monthly):
+        raise UsageError("multicloud:budget.monthly is not a finite number; no estimate can break it")
+    broken = violations(
+        priced.current.total,
+        priced.current.currency,
+        budget.monthly,
+        budget.currency,
+        previous=priced.before.total if priced.before else None,
+        max_increase=budget.max_increase,
+        max_increase_percent=budget.max_increase_percent,
+    )
+    for reason in broken:
+        _stderr().print(printable(f"over budget: {reason}"), markup=False)
+    return EXIT_BUDGET if broken else EXIT_OK
 
 
 def read_document(path: Path) -> Any:
@@ -681,15 +733,9 @@ def _priced(source: Path) -> Iterator[None]:
         ) from None
 
 
-def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: Any, out: Console) -> int:
-    import tempfile
-
-    import yaml
-
+def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: Estimate, out: Console) -> int:
     from components.capabilities import BACKENDS
-    from costs.estimate import NotFinite, check_finite, estimate_plan
-    from costs.report import Column, bar_chart_svg, compare_markdown
-    from stacks.compare import retarget
+    from costs import report
     from stacks.loader import read_stack_file
 
     known = sorted({t for kind in BACKENDS.values() for t in kind} - {"route53"})
@@ -698,76 +744,47 @@ def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: An
     if unknown:
         raise UsageError(f"--compare: unknown target {', '.join(unknown)}; known: {', '.join(known)}")
     raw = read_stack_file(stack_file)
-    columns = [Column("as configured", current, [])]
-    for target in targets:
-        values, notes = retarget(raw.values, target)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"Pulumi.{stack}.yaml"
-            doc = {"config": {f"multicloud:{k}": v for k, v in values.items()}}
-            path.write_text(yaml.safe_dump(doc, sort_keys=False))
-            try:
-                result = plan(path, stack)
-            except (ConfigError, ContractBreach) as e:
-                notes = notes + [f"cannot be planned on {target}: {line}" for line in e.lines()]
-                columns.append(
-                    Column(target, current.__class__(current.currency, {}, [], 0, current.usage, 0), notes)
-                )
-                continue
-        priced = estimate_plan(result, current.currency)
-        try:
-            check_finite(priced)
-        except NotFinite as e:
-            raise UsageError(str(e)) from None
-        columns.append(Column(f"{target}", priced, notes))
+    columns = [report.Column("as configured", current, [])]
+    columns += [_retargeted(raw.values, target, stack, current) for target in targets]
     currency = current.currency
     if args.chart:
-        args.chart.write_text(bar_chart_svg(columns, currency, f"multicloud/{stack}: monthly cost by target"))
+        title = f"multicloud/{stack}: monthly cost by target"
+        args.chart.write_text(report.bar_chart_svg(columns, currency, title))
     if args.format == "json":
-        from costs.estimate import infracost_json
-
-        try:
-            doc_out = {
-                c.label: infracost_json(c.estimate, "multicloud", stack) | {"notes": c.notes} for c in columns
-            }
-        except NotFinite as e:
-            raise UsageError(str(e)) from None
-        print(_json_text(doc_out))
+        print(_json_text({c.label: _infracost(c.estimate, stack) | {"notes": c.notes} for c in columns}))
     elif args.format == "markdown":
-        print(compare_markdown(columns, currency))
+        print(report.compare_markdown(columns, currency))
     else:
-        from rich.table import Table
-
-        from costs.estimate import convert
-
-        t = Table(
-            title=Text(f"multicloud/{printable(stack)}: monthly cost by target ({currency})"),
-            title_justify="left",
-        )
-        t.add_column("component")
-        for c in columns:
-            t.add_column(c.label, justify="right")
-        for name in sorted({n for c in columns for n in c.estimate.components}):
-            cells = []
-            for c in columns:
-                comp = c.estimate.components.get(name)
-                cells.append(
-                    fmt(convert(comp.monthly, c.estimate.currency, currency), currency) if comp else "—"
-                )
-            t.add_row(Text(printable(name)), *cells)
-        t.add_row(
-            Text("total", style="bold"),
-            *[
-                Text(fmt(convert(c.estimate.total, c.estimate.currency, currency), currency), style="bold")
-                for c in columns
-            ],
-        )
-        out.print(t)
-        for c in columns:
-            for note in c.notes:
-                out.print(Text(printable(f"{c.label}: {note}"), style="dim"))
+        title = f"multicloud/{stack}: monthly cost by target ({currency})"
+        for part in report.compare_terminal(columns, currency, title):
+            out.print(part)
         if args.chart:
             out.print(printable(f"chart written to {args.chart}"), markup=False)
     return EXIT_OK
+
+
+def _retargeted(values: dict[str, Any], target: str, stack: str, current: Estimate) -> Column:
+    """The stack moved to `target` (stacks.compare.retarget), planned and priced; a stack that
+    cannot be planned there is an empty column with the reasons as notes."""
+    import tempfile
+
+    from costs.estimate import Estimate, estimate_plan
+    from costs.report import Column
+    from stacks.compare import retarget
+
+    moved, notes = retarget(values, target)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"Pulumi.{stack}.yaml"
+        doc = {"config": {f"multicloud:{k}": v for k, v in moved.items()}}
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        try:
+            result = plan(path, stack)
+        except (ConfigError, ContractBreach) as e:
+            notes = notes + [f"cannot be planned on {target}: {line}" for line in e.lines()]
+            return Column(target, Estimate(current.currency, {}, [], 0, current.usage, 0), notes)
+    priced = estimate_plan(result, current.currency)
+    _check_finite(priced)
+    return Column(target, priced, notes)
 
 
 def _base_file(base: str, stack_file: Path) -> Path:
@@ -815,7 +832,7 @@ def _guard(args: argparse.Namespace, out: Console) -> int:
         found = findings(preview, set(args.allow_replace))
     except PreviewError as e:
         raise UsageError(f"{args.from_preview} {e}") from None
-    err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+    err = _stderr()
     for f in found:
         err.print(
             printable(f"refusing: {f.op} of {f.type} {f.name} would lose its data ({f.urn})"), markup=False
@@ -877,18 +894,20 @@ def output_dir(raw: str) -> Path:
     return path
 
 
-MACHINE_TYPES = ("hcloud:index/server:Server", "digitalocean:index/droplet:Droplet")
+MACHINE_TYPES = (types.HCLOUD_SERVER, types.DO_DROPLET)
 
 
 def render_hosts(result: Plan, out_dir: Path) -> list[Path]:
     """Write each host's user-data and release files under out_dir/<host>/, and each App
     Platform app's spec under out_dir/apps/ (secrets replaced)."""
+    import tarfile
+
     by_urn = {r.urn: r for r in result.registrations}
     app_secrets = frozenset(n for svc in result.spec.services.values() for n in getattr(svc, "secrets", []))
     written: list[Path] = []
     out_dir.mkdir(parents=True, exist_ok=True)
     for reg in result.registrations:
-        if reg.type == "digitalocean:index/app:App":
+        if reg.type == types.DO_APP:
             spec = _redact_app_envs(reg.inputs.get("spec", {}))
             text = yaml.safe_dump(spec, sort_keys=False, width=1000)
             written.append(_write(out_dir, f"apps/{reg.name}.yaml", text, result))
@@ -897,7 +916,7 @@ def render_hosts(result: Plan, out_dir: Path) -> list[Path]:
             written.append(
                 _write(out_dir, f"{host}/cloud-init.yaml", reg.raw_inputs.get("userData", ""), result)
             )
-        if reg.type == "command:remote:Command":
+        if reg.type == types.REMOTE_COMMAND:
             host = by_urn[by_urn[reg.parent].parent].name
             payload = base64.b64decode(reg.raw_inputs["stdin"])
             with tarfile.open(fileobj=io.BytesIO(payload), mode="r:gz") as tar:

@@ -1,7 +1,7 @@
 """Budget policy: the same monthly estimate `infra cost` computes, enforced by the engine.
 
 `pulumi preview --policy-pack policies --policy-pack-config policies/budget.example.json`
-prices every resource of the stack with costs.pricing and reports a mandatory violation when
+prices every resource of the stack with costs.pricers and reports a mandatory violation when
 the monthly total exceeds `monthly` (in `currency`). Resources with unknown inputs during a
 first preview are priced with their defaults; the check runs again at `pulumi up`.
 """
@@ -20,7 +20,7 @@ from pulumi_policy import (
 
 from costs.budget import violations
 from costs.estimate import estimate
-from costs.pricing import Resource
+from costs.pricers import Resource
 from costs.usage import UsageSpec
 
 CONFIG_SCHEMA = PolicyConfigSchema(

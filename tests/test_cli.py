@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,6 +94,19 @@ def test_plan_of_the_repository_prod_stack(capsys, plans):
     doc = json.loads(capsys.readouterr().out)
     assert doc["stack"] == "prod"
     assert leaked(json.dumps(doc), plans[0]) == []
+
+
+def test_plan_json_loads_neither_rich_nor_the_cost_engine():
+    # The plan benchmark's path: what only tables and estimates need stays unimported.
+    code = (
+        "import contextlib, io, sys\n"
+        "from infra.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['plan', '--stack', 'prod', '--json']) == 0\n"
+        "print(sorted(m for m in ('rich', 'costs.estimate', 'costs.pricers', 'costs.report') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 # --- render ---------------------------------------------------------------------------

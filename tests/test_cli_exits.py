@@ -20,7 +20,7 @@ import pytest
 import costs.estimate
 import infra.cli
 from costs.estimate import ComponentCost, Estimate, infracost_json
-from costs.pricing import Line
+from costs.pricers import Line
 from costs.usage import UsageSpec
 from infra.cli import main
 from infra.offline import Plan

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from costs.estimate import estimate, estimate_plan
-from costs.pricing import FREE, PRICERS, Resource, price
+from costs.pricers import FREE, PRICERS, Resource, price
 from costs.sources import from_export, from_preview
 from infra.cli import main
 from infra.offline import plan

@@ -1,0 +1,162 @@
+"""AWS prices (USD, us-east-1, 730 hours a month): Fargate tasks, load balancers, NAT gateways,
+public IPv4 addresses, RDS, ElastiCache, S3, CloudFront, CloudWatch Logs and Secrets Manager.
+Networks, security groups, IAM, certificates, DNS records and the ECS service itself (its
+tasks are priced on the task definition) are free."""
+
+from __future__ import annotations
+
+from components._lib import types
+from costs.pricers.base import HOURS, Catalog, Context, Line, Pricers, Resource, line, num
+
+AWS = Catalog("aws")
+PRICERS = Pricers()
+FREE = frozenset(
+    {
+        types.AWS_EC2_VPC,
+        types.AWS_EC2_SUBNET,
+        types.AWS_EC2_INTERNET_GATEWAY,
+        types.AWS_EC2_ROUTE_TABLE,
+        types.AWS_EC2_ROUTE_TABLE_ASSOCIATION,
+        types.AWS_EC2_SECURITY_GROUP,
+        types.AWS_VPC_SECURITY_GROUP_INGRESS_RULE,
+        types.AWS_VPC_SECURITY_GROUP_EGRESS_RULE,
+        types.AWS_IAM_ROLE,
+        types.AWS_IAM_ROLE_POLICY,
+        types.AWS_IAM_ROLE_POLICY_ATTACHMENT,
+        types.AWS_IAM_USER,
+        types.AWS_IAM_USER_POLICY,
+        types.AWS_IAM_ACCESS_KEY,
+        types.AWS_SSM_PARAMETER,  # standard tier
+        types.AWS_SECRETSMANAGER_SECRET_VERSION,  # priced on its secret
+        types.AWS_ACM_CERTIFICATE,
+        types.AWS_ACM_CERTIFICATE_VALIDATION,
+        types.AWS_ROUTE53_RECORD,
+        types.AWS_ECS_CLUSTER,
+        types.AWS_ECS_SERVICE,  # its tasks are priced on the task definition
+        types.AWS_LB_TARGET_GROUP,
+        types.AWS_LB_LISTENER,
+        types.AWS_APPAUTOSCALING_TARGET,
+        types.AWS_APPAUTOSCALING_POLICY,
+        types.AWS_RDS_SUBNET_GROUP,
+        types.AWS_RDS_PARAMETER_GROUP,
+        types.AWS_ELASTICACHE_SUBNET_GROUP,
+        types.AWS_ELASTICACHE_PARAMETER_GROUP,
+        types.AWS_S3_BUCKET_POLICY,
+        types.AWS_S3_BUCKET_PUBLIC_ACCESS_BLOCK,
+        types.AWS_S3_BUCKET_OWNERSHIP_CONTROLS,
+        types.AWS_S3_BUCKET_SERVER_SIDE_ENCRYPTION_CONFIGURATION,
+        types.AWS_S3_BUCKET_VERSIONING,
+        types.AWS_S3_BUCKET_LIFECYCLE_CONFIGURATION,
+        types.AWS_CLOUDFRONT_ORIGIN_ACCESS_CONTROL,
+    }
+)
+
+
+@PRICERS.register(types.AWS_ECS_TASK_DEFINITION)
+def _fargate(res: Resource, ctx: Context) -> list[Line]:
+    arch = ((res.inputs.get("runtimePlatform") or {}).get("cpuArchitecture") or "X86_64").upper()
+    rates = AWS.entry("fargate", "arm64" if arch == "ARM64" else "x86")
+    vcpu, gb = num(res.inputs.get("cpu"), 256) / 1024, num(res.inputs.get("memory"), 512) / 1024
+    services = ctx.siblings(res, types.AWS_ECS_SERVICE)
+    tasks = sum(num(s.inputs.get("desiredCount"), 1) for s in services) if services else 1
+    label = f"{tasks:g} × {vcpu:g} vCPU / {gb:g} GB {'ARM' if arch == 'ARM64' else 'x86'}"
+    lines = [
+        line(res, f"Fargate vCPU ({label})", tasks * vcpu * HOURS, "vCPU-hour", rates, "vcpu_hour"),
+        line(res, f"Fargate memory ({label})", tasks * gb * HOURS, "GB-hour", rates, "gb_hour"),
+    ]
+    public = [s for s in services if (s.inputs.get("networkConfiguration") or {}).get("assignPublicIp")]
+    if public:
+        count = sum(num(s.inputs.get("desiredCount"), 1) for s in public)
+        ip = AWS.entry("public_ipv4")
+        lines.append(line(res, "public IPv4 per task", count * HOURS, "hour", ip, "hourly"))
+    return lines
+
+
+@PRICERS.register(types.AWS_SECRETSMANAGER_SECRET)
+def _secret(res: Resource, ctx: Context) -> list[Line]:
+    return [line(res, "Secrets Manager secret", 1, "month", AWS.entry("secretsmanager_secret"))]
+
+
+@PRICERS.register(types.AWS_LB_LOAD_BALANCER)
+def _alb(res: Resource, ctx: Context) -> list[Line]:
+    alb, ip = AWS.entry("alb"), AWS.entry("public_ipv4")
+    zones = len(res.inputs.get("subnets") or []) or 2
+    lcu = ctx.usage.alb_lcu
+    capacity = f"load balancer capacity ({lcu:g} LCU)"
+    return [
+        line(res, "Application Load Balancer", HOURS, "hour", alb, "hourly"),
+        line(res, capacity, lcu * HOURS, "LCU-hour", alb, "lcu_hour", usage_based=True),
+        line(res, f"public IPv4 ({zones} zones)", zones * HOURS, "hour", ip, "hourly"),
+    ]
+
+
+@PRICERS.register(types.AWS_EC2_NAT_GATEWAY)
+def _nat(res: Resource, ctx: Context) -> list[Line]:
+    nat, processed = AWS.entry("nat_gateway"), ctx.usage.nat_gb
+    data = f"NAT data processed ({processed:g} GB)"
+    return [
+        line(res, "NAT gateway", HOURS, "hour", nat, "hourly"),
+        line(res, data, processed, "GB", nat, "gb_processed", usage_based=True),
+    ]
+
+
+@PRICERS.register(types.AWS_EC2_EIP)
+def _eip(res: Resource, ctx: Context) -> list[Line]:
+    return [line(res, "Elastic IP (public IPv4)", HOURS, "hour", AWS.entry("public_ipv4"), "hourly")]
+
+
+@PRICERS.register(types.AWS_RDS_INSTANCE)
+def _rds(res: Resource, ctx: Context) -> list[Line]:
+    name = str(res.inputs.get("instanceClass"))
+    copies = 2 if res.inputs.get("multiAz") else 1
+    suffix = " Multi-AZ" if copies == 2 else ""
+    instance = AWS.entries("rds_instance_classes").get(name)
+    return [
+        line(res, f"RDS {name}{suffix}", copies * HOURS, "hour", instance, "hourly")
+        if instance
+        else AWS.not_in_catalog(res, f"RDS {name}", copies * HOURS, "hour"),
+        line(
+            res,
+            f"RDS storage gp3{suffix}",
+            copies * num(res.inputs.get("allocatedStorage"), 20),
+            "GB-month",
+            AWS.entry("rds_storage_gp3"),
+            "gb_month",
+        ),
+    ]
+
+
+@PRICERS.register(types.AWS_ELASTICACHE_REPLICATION_GROUP)
+def _elasticache(res: Resource, ctx: Context) -> list[Line]:
+    node_type, engine = str(res.inputs.get("nodeType")), str(res.inputs.get("engine", "valkey"))
+    count = num(res.inputs.get("numCacheClusters"), 1)
+    node = AWS.entries("elasticache_node_types").get(node_type)
+    if node is None:
+        return [AWS.not_in_catalog(res, f"ElastiCache {node_type}", count * HOURS, "node-hour")]
+    hourly = node["hourly"]["valkey" if engine == "valkey" else "redis"]
+    name = f"ElastiCache {engine} {node_type} × {count:g}"
+    return [line(res, name, count * HOURS, "node-hour", node, unit_price=hourly, note=node.get("status", ""))]
+
+
+@PRICERS.register(types.AWS_S3_BUCKET)
+def _s3(res: Resource, ctx: Context) -> list[Line]:
+    stored, s3 = ctx.usage.storage_gb, AWS.entry("s3_standard")
+    name = f"S3 Standard storage ({stored:g} GB)"
+    return [line(res, name, stored, "GB-month", s3, "gb_month", usage_based=True)]
+
+
+@PRICERS.register(types.AWS_CLOUDFRONT_DISTRIBUTION)
+def _cloudfront(res: Resource, ctx: Context) -> list[Line]:
+    cf, egress = AWS.entry("cloudfront"), ctx.usage.egress_gb
+    free_gb = cf["free_tb_out"] * 1000
+    billable = max(0.0, egress - free_gb) if ctx.first_time("cloudfront-free-tier") else egress
+    name = f"CloudFront egress ({egress:g} GB, 1 TB always free)"
+    return [line(res, name, billable, "GB", cf, "gb_out_after_free", usage_based=True)]
+
+
+@PRICERS.register(types.AWS_CLOUDWATCH_LOG_GROUP)
+def _logs(res: Resource, ctx: Context) -> list[Line]:
+    logs, ingested = AWS.entry("cloudwatch_logs"), ctx.usage.log_gb
+    free = logs["free_gb"] if ctx.first_time("cloudwatch-free-tier") else 0
+    name = f"CloudWatch Logs ingestion ({ingested:g} GB, {free:g} GB free)"
+    return [line(res, name, max(0.0, ingested - free), "GB", logs, "gb_ingested", usage_based=True)]

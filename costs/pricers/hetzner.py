@@ -1,0 +1,78 @@
+"""Hetzner Cloud prices (EUR): servers with their primary IPv4, the project's pooled traffic and
+backups; volumes; floating IPs; Object Storage, a base fee per project whatever the number of
+buckets (the buckets are our dynamic resources, told apart by their endpoint)."""
+
+from __future__ import annotations
+
+from components._lib import types
+from components._lib.stateful import is_hetzner_bucket
+from costs.pricers import shared
+from costs.pricers.base import Catalog, Context, Entry, Line, Pricers, Resource, line
+
+HETZNER = Catalog("hetzner")
+PRICERS = Pricers()
+# Free by themselves: a floating IP's assignment and a volume's attachment are priced on the
+# IP and the volume.
+FREE = frozenset(
+    {
+        types.HCLOUD_FIREWALL,
+        types.HCLOUD_SSH_KEY,
+        types.HCLOUD_NETWORK,
+        types.HCLOUD_NETWORK_SUBNET,
+        types.HCLOUD_VOLUME_ATTACHMENT,
+        types.HCLOUD_FLOATING_IP_ASSIGNMENT,
+    }
+)
+PRICERS[types.HCLOUD_VOLUME] = shared.volume("hetzner")
+
+
+def _extra(name: str) -> Entry:
+    return HETZNER.entry("extras", name)
+
+
+@PRICERS.register(types.HCLOUD_SERVER)
+def _server(res: Resource, ctx: Context) -> list[Line]:
+    name = str(res.inputs.get("serverType"))
+    sku = HETZNER.servers(ctx.today).get(name)
+    if sku is None:
+        return [HETZNER.not_in_catalog(res, f"server {name}", 1, "month")]
+    lines = [shared.machine(res, "server", sku)]
+    nets = res.inputs.get("publicNets") or [{"ipv4Enabled": True}]
+    if any(n.get("ipv4Enabled", True) for n in nets):
+        lines.append(line(res, "primary IPv4", 1, "month", _extra("primary_ipv4")))
+    if ctx.first_time("hetzner-traffic"):
+        lines.append(_traffic(res, ctx))
+    if res.inputs.get("backups"):
+        lines.append(shared.backups(res, "server", sku, _extra("server_backups"), "percent_of_server"))
+    return lines
+
+
+def _traffic(res: Resource, ctx: Context) -> Line:
+    """Egress is pooled across the project's servers (20 TB each in the EU): the overage is
+    priced once, against the whole allowance."""
+    traffic = _extra("traffic")
+    included_tb = traffic["included_tb_per_server"] * len(ctx.of_type(types.HCLOUD_SERVER))
+    over_tb = max(0.0, ctx.usage.egress_gb / 1000 - included_tb)
+    name = f"traffic ({ctx.usage.egress_gb:g} GB of {included_tb:g} TB included)"
+    return line(res, name, over_tb, "TB", traffic, "monthly_per_tb", usage_based=True)
+
+
+@PRICERS.register(types.HCLOUD_FLOATING_IP)
+def _floating_ip(res: Resource, ctx: Context) -> list[Line]:
+    ip = _extra("floating_ipv4")
+    return [line(res, "floating IPv4", 1, "month", ip, note=ip.get("status", ""))]
+
+
+@PRICERS.register(types.DYNAMIC_RESOURCE)
+def _object_storage(res: Resource, ctx: Context) -> list[Line]:
+    # The base fee is per Hetzner project, once however many buckets it holds.
+    if not is_hetzner_bucket(res.inputs) or not ctx.first_time("hetzner-object-storage"):
+        return []
+    buckets = sum(1 for r in ctx.of_type(res.type) if is_hetzner_bucket(r.inputs))
+    stored_tb = buckets * ctx.usage.storage_gb / 1000
+    base, extra = _extra("object_storage_base"), _extra("object_storage_extra_tb")
+    beyond = f"Object Storage beyond 1 TB ({stored_tb * 1000:g} GB stored)"
+    return [
+        line(res, "Object Storage base (1 TB stored + 1 TB egress included)", 1, "month", base),
+        line(res, beyond, max(0.0, stored_tb - 1), "TB", extra, usage_based=True),
+    ]
