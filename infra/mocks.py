@@ -15,6 +15,8 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
+from components._lib import types
+
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
@@ -253,29 +255,29 @@ class ProviderMocks(pulumi.runtime.Mocks):
                 "outputs": dict(self.previous_outputs),
                 "secretOutputNames": [],
             }
-        if typ == "hcloud:index/server:Server":
+        if typ == types.HCLOUD_SERVER:
             outputs |= {
                 "ipv4Address": f"203.0.113.{n % 250 + 1}",
                 "ipv6Address": f"2001:db8:{n:x}::1",
                 "status": "running",
             }
-        elif typ == "hcloud:index/floatingIp:FloatingIp":
+        elif typ == types.HCLOUD_FLOATING_IP:
             outputs |= {"ipAddress": f"198.51.100.{n % 250 + 1}"}
-        elif typ == "hcloud:index/volume:Volume":
+        elif typ == types.HCLOUD_VOLUME:
             outputs |= {"linuxDevice": f"/dev/disk/by-id/scsi-0HC_Volume_{rid}"}
-        elif typ == "random:index/randomPassword:RandomPassword":
+        elif typ == types.RANDOM_PASSWORD:
             outputs |= {"result": _digest("password", args.name)[: int(args.inputs.get("length", 32))]}
             self.secret_values.add(outputs["result"])
-        elif typ == "random:index/randomString:RandomString":
+        elif typ == types.RANDOM_STRING:
             outputs |= {"result": _digest("string", args.name)[: int(args.inputs.get("length", 8))]}
-        elif typ == "cloudflare:index/apiToken:ApiToken":
+        elif typ == types.CLOUDFLARE_API_TOKEN:
             rid = _digest("token-id", args.name)[:32]
             self.secret_values.add(rid)  # it becomes S3_ACCESS_KEY_ID
             outputs |= {"value": _digest("token", args.name)}
             self.secret_values |= {outputs["value"], hashlib.sha256(outputs["value"].encode()).hexdigest()}
-        elif typ == "cloudflare:index/pagesProject:PagesProject":
+        elif typ == types.CLOUDFLARE_PAGES_PROJECT:
             outputs |= {"subdomain": f"{args.inputs.get('name', args.name)}.pages.dev"}
-        elif typ == "command:remote:Command":
+        elif typ == types.REMOTE_COMMAND:
             outputs |= {"stdout": "release applied\n", "stderr": ""}
         elif typ.startswith("digitalocean:"):
             rid, extra = self._digitalocean(typ, args.name, args.inputs, n)
@@ -287,20 +289,20 @@ class ProviderMocks(pulumi.runtime.Mocks):
 
     def _digitalocean(self, typ: str, name: str, inputs: dict, n: int) -> tuple[str, dict]:
         """What DigitalOcean computes for the resource types the backends create."""
-        rid = str(n) if typ in ("digitalocean:index/droplet:Droplet",) else f"{name}-{_digest(name)[:8]}"
+        rid = str(n) if typ in (types.DO_DROPLET,) else f"{name}-{_digest(name)[:8]}"
         out: dict[str, Any] = {}
-        if typ == "digitalocean:index/droplet:Droplet":
+        if typ == types.DO_DROPLET:
             out = {
                 "ipv4Address": f"192.0.2.{n % 250 + 1}",
                 "ipv6Address": f"2001:db8:d0:{n:x}::1",
                 "ipv4AddressPrivate": f"10.110.0.{n % 250 + 2}",
             }
-        elif typ == "digitalocean:index/reservedIp:ReservedIp":
+        elif typ == types.DO_RESERVED_IP:
             rid = f"198.51.100.{n % 250 + 1}"
             out = {"ipAddress": rid}
-        elif typ == "digitalocean:index/sshKey:SshKey":
+        elif typ == types.DO_SSH_KEY:
             out = {"fingerprint": ":".join(_digest("fp", name)[i : i + 2] for i in range(0, 32, 2))}
-        elif typ == "digitalocean:index/databaseCluster:DatabaseCluster":
+        elif typ == types.DO_DATABASE_CLUSTER:
             cluster = inputs.get("name", name)
             out = {
                 "host": f"{cluster}-do-user-1.db.ondigitalocean.com",
@@ -310,18 +312,18 @@ class ProviderMocks(pulumi.runtime.Mocks):
                 "user": "doadmin" if inputs.get("engine") == "pg" else "default",
             }
             self.secret_values.add(out["password"])
-        elif typ == "digitalocean:index/databaseUser:DatabaseUser":
+        elif typ == types.DO_DATABASE_USER:
             out = {"password": _digest("do-user", name)[:24]}
             self.secret_values.add(out["password"])
-        elif typ == "digitalocean:index/vpc:Vpc":
+        elif typ == types.DO_VPC:
             out = {"ipRange": inputs.get("ipRange") or f"10.{100 + n % 100}.0.0/20"}
-        elif typ == "digitalocean:index/loadBalancer:LoadBalancer":
+        elif typ == types.DO_LOAD_BALANCER:
             out = {"ip": f"203.0.113.{n % 250 + 1}", "status": "active"}
-        elif typ == "digitalocean:index/app:App":
+        elif typ == types.DO_APP:
             app = (inputs.get("spec") or {}).get("name", name)
             ingress = f"https://{app}-{_digest('app', name)[:5]}.ondigitalocean.app"
             out = {"defaultIngress": ingress, "liveUrl": ingress}
-        elif typ == "digitalocean:index/spacesKey:SpacesKey":
+        elif typ == types.DO_SPACES_KEY:
             rid = f"DO{_digest('spaces-id', name)[:18].upper()}"
             out = {"accessKey": rid, "secretKey": _digest("spaces-secret", name)}
             self.secret_values |= {rid, out["secretKey"]}
@@ -333,7 +335,7 @@ class ProviderMocks(pulumi.runtime.Mocks):
         arn = f"arn:aws:{typ.split(':')[1].split('/')[0]}:{region}:123456789012:{name}"
         rid = f"{name}-{n}"
         out: dict[str, Any] = {"arn": arn}
-        if typ == "aws:s3/bucket:Bucket":
+        if typ == types.AWS_S3_BUCKET:
             bucket = inputs.get("bucket") or f"{name}-{_digest(name)[:7]}"
             rid = bucket
             out |= {
@@ -341,16 +343,16 @@ class ProviderMocks(pulumi.runtime.Mocks):
                 "arn": f"arn:aws:s3:::{bucket}",
                 "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
             }
-        elif typ == "aws:lb/loadBalancer:LoadBalancer":
+        elif typ == types.AWS_LB_LOAD_BALANCER:
             out |= {"dnsName": f"{name}-{n}.{region}.elb.amazonaws.com", "zoneId": "Z35SXDOTRQ7X7K"}
-        elif typ == "aws:rds/instance:Instance":
+        elif typ == types.AWS_RDS_INSTANCE:
             out |= {
                 "address": f"{name}.c{n}.{region}.rds.amazonaws.com",
                 "endpoint": f"{name}.c{n}.{region}.rds.amazonaws.com:5432",
             }
-        elif typ == "aws:elasticache/replicationGroup:ReplicationGroup":
+        elif typ == types.AWS_ELASTICACHE_REPLICATION_GROUP:
             out |= {"primaryEndpointAddress": f"master.{name}.{n}.use1.cache.amazonaws.com"}
-        elif typ == "aws:acm/certificate:Certificate":
+        elif typ == types.AWS_ACM_CERTIFICATE:
             domain = inputs.get("domainName", "example.com")
             out |= {
                 "domainValidationOptions": [
@@ -362,30 +364,29 @@ class ProviderMocks(pulumi.runtime.Mocks):
                     }
                 ]
             }
-        elif typ == "aws:acm/certificateValidation:CertificateValidation":
+        elif typ == types.AWS_ACM_CERTIFICATE_VALIDATION:
             out |= {"certificateArn": inputs.get("certificateArn")}
-        elif typ == "aws:cloudfront/distribution:Distribution":
+        elif typ == types.AWS_CLOUDFRONT_DISTRIBUTION:
             rid = f"E{_digest(name)[:12].upper()}"
             out |= {"domainName": f"d{_digest(name)[:12]}.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2"}
-        elif typ == "aws:iam/accessKey:AccessKey":
+        elif typ == types.AWS_IAM_ACCESS_KEY:
             rid = f"AKIA{_digest(name)[:16].upper()}"
             out |= {"secret": _digest("aws-secret", name)}
             self.secret_values.add(out["secret"])
         elif (
             typ
             in (
-                "aws:iam/role:Role",
-                "aws:iam/user:User",
-                "aws:ecs/cluster:Cluster",
-                "aws:ecs/service:Service",
+                types.AWS_IAM_ROLE,
+                types.AWS_IAM_USER,
+                types.AWS_ECS_CLUSTER,
+                types.AWS_ECS_SERVICE,
             )
-            or typ == "aws:elasticache/subnetGroup:SubnetGroup"
-            or typ == "aws:rds/subnetGroup:SubnetGroup"
-            or typ
-            in ("aws:rds/parameterGroup:ParameterGroup", "aws:elasticache/parameterGroup:ParameterGroup")
+            or typ == types.AWS_ELASTICACHE_SUBNET_GROUP
+            or typ == types.AWS_RDS_SUBNET_GROUP
+            or typ in (types.AWS_RDS_PARAMETER_GROUP, types.AWS_ELASTICACHE_PARAMETER_GROUP)
         ):
             out |= {"name": inputs.get("name") or f"{name}-{n}"}
-        elif typ == "aws:cloudwatch/logGroup:LogGroup":
+        elif typ == types.AWS_CLOUDWATCH_LOG_GROUP:
             out |= {"name": inputs.get("name") or name}
         return rid, out
 

@@ -11,33 +11,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from components._lib import types
 from components.contracts import AutoName, Contract, Protected, Replaces, Rule, Source, StoredAs, Unique, text
 
 READ = "2026-12-01"
 TF = "hashicorp/terraform-provider-aws"
 
-SG = "aws:ec2/securityGroup:SecurityGroup"
-INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
-LB = "aws:lb/loadBalancer:LoadBalancer"
-TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
-RDS = "aws:rds/instance:Instance"
-RDS_PARAMS = "aws:rds/parameterGroup:ParameterGroup"
-RDS_SUBNETS = "aws:rds/subnetGroup:SubnetGroup"
-CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
-CACHE_PARAMS = "aws:elasticache/parameterGroup:ParameterGroup"
-CACHE_SUBNETS = "aws:elasticache/subnetGroup:SubnetGroup"
-BUCKET = "aws:s3/bucket:Bucket"
-PARAMETER = "aws:ssm/parameter:Parameter"
-SECRET = "aws:secretsmanager/secret:Secret"
-ROLE = "aws:iam/role:Role"
-USER = "aws:iam/user:User"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
-CLUSTER = "aws:ecs/cluster:Cluster"
-OAC = "aws:cloudfront/originAccessControl:OriginAccessControl"
-CERTIFICATE = "aws:acm/certificate:Certificate"
-RECORD = "aws:route53/record:Record"
+SG = types.AWS_EC2_SECURITY_GROUP
+INGRESS = types.AWS_VPC_SECURITY_GROUP_INGRESS_RULE
+EGRESS = types.AWS_VPC_SECURITY_GROUP_EGRESS_RULE
+LB = types.AWS_LB_LOAD_BALANCER
+TARGET_GROUP = types.AWS_LB_TARGET_GROUP
+RDS = types.AWS_RDS_INSTANCE
+RDS_PARAMS = types.AWS_RDS_PARAMETER_GROUP
+RDS_SUBNETS = types.AWS_RDS_SUBNET_GROUP
+CACHE = types.AWS_ELASTICACHE_REPLICATION_GROUP
+CACHE_PARAMS = types.AWS_ELASTICACHE_PARAMETER_GROUP
+CACHE_SUBNETS = types.AWS_ELASTICACHE_SUBNET_GROUP
+BUCKET = types.AWS_S3_BUCKET
+PARAMETER = types.AWS_SSM_PARAMETER
+SECRET = types.AWS_SECRETSMANAGER_SECRET
+ROLE = types.AWS_IAM_ROLE
+USER = types.AWS_IAM_USER
+LOG_GROUP = types.AWS_CLOUDWATCH_LOG_GROUP
+TASK = types.AWS_ECS_TASK_DEFINITION
+CLUSTER = types.AWS_ECS_CLUSTER
+OAC = types.AWS_CLOUDFRONT_ORIGIN_ACCESS_CONTROL
+CERTIFICATE = types.AWS_ACM_CERTIFICATE
+RECORD = types.AWS_ROUTE53_RECORD
 
 # Every AWS type the backends emit that takes tags.
 TAGGED = (

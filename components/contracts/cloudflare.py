@@ -8,16 +8,17 @@ Plain data: importing this never loads `pulumi_cloudflare`.
 
 from __future__ import annotations
 
+from components._lib import types
 from components.contracts import Contract, Rule, Source, StoredAs, Unique, one_of, text
 
 READ = "2026-12-01"
 TF = "cloudflare/terraform-provider-cloudflare@a2efdc5"
 
-PAGES = "cloudflare:index/pagesProject:PagesProject"
-PAGES_DOMAIN = "cloudflare:index/pagesDomain:PagesDomain"
-R2 = "cloudflare:index/r2Bucket:R2Bucket"
-TOKEN = "cloudflare:index/apiToken:ApiToken"
-RECORD = "cloudflare:index/dnsRecord:DnsRecord"
+PAGES = types.CLOUDFLARE_PAGES_PROJECT
+PAGES_DOMAIN = types.CLOUDFLARE_PAGES_DOMAIN
+R2 = types.CLOUDFLARE_R2_BUCKET
+TOKEN = types.CLOUDFLARE_API_TOKEN
+RECORD = types.CLOUDFLARE_DNS_RECORD
 
 R2_LOCATIONS = ("apac", "eeur", "enam", "oc", "weur", "wnam")
 

@@ -8,6 +8,7 @@ product documentation. Plain data: importing this never loads `pulumi_digitaloce
 
 from __future__ import annotations
 
+from components._lib import types
 from components.contracts import Contract, Replaces, Rule, Source, StoredAs, Unique, one_of, text
 from components.contracts.app_platform import app_spec_problems
 
@@ -15,22 +16,22 @@ READ = "2026-12-01"
 OAPI = "digitalocean/openapi@7c1300c4 specification/resources"
 TF = "digitalocean/terraform-provider-digitalocean@v2.99.1"
 
-DROPLET = "digitalocean:index/droplet:Droplet"
-VOLUME = "digitalocean:index/volume:Volume"
-TAG = "digitalocean:index/tag:Tag"
-FIREWALL = "digitalocean:index/firewall:Firewall"
-VPC = "digitalocean:index/vpc:Vpc"
-LOAD_BALANCER = "digitalocean:index/loadBalancer:LoadBalancer"
-CERTIFICATE = "digitalocean:index/certificate:Certificate"
-CLUSTER = "digitalocean:index/databaseCluster:DatabaseCluster"
-DATABASE = "digitalocean:index/databaseDb:DatabaseDb"
-DB_USER = "digitalocean:index/databaseUser:DatabaseUser"
-DB_FIREWALL = "digitalocean:index/databaseFirewall:DatabaseFirewall"
-SPACES_BUCKET = "digitalocean:index/spacesBucket:SpacesBucket"
-SPACES_KEY = "digitalocean:index/spacesKey:SpacesKey"
-SSH_KEY = "digitalocean:index/sshKey:SshKey"
-APP = "digitalocean:index/app:App"
-RESERVED_IP = "digitalocean:index/reservedIp:ReservedIp"
+DROPLET = types.DO_DROPLET
+VOLUME = types.DO_VOLUME
+TAG = types.DO_TAG
+FIREWALL = types.DO_FIREWALL
+VPC = types.DO_VPC
+LOAD_BALANCER = types.DO_LOAD_BALANCER
+CERTIFICATE = types.DO_CERTIFICATE
+CLUSTER = types.DO_DATABASE_CLUSTER
+DATABASE = types.DO_DATABASE_DB
+DB_USER = types.DO_DATABASE_USER
+DB_FIREWALL = types.DO_DATABASE_FIREWALL
+SPACES_BUCKET = types.DO_SPACES_BUCKET
+SPACES_KEY = types.DO_SPACES_KEY
+SSH_KEY = types.DO_SSH_KEY
+APP = types.DO_APP
+RESERVED_IP = types.DO_RESERVED_IP
 
 # --- enumerations we depend on ----------------------------------------------------------------
 

@@ -9,6 +9,7 @@ Plain data: importing this never loads `pulumi_hcloud`.
 
 from __future__ import annotations
 
+from components._lib import types
 from components.contracts import (
     AutoName,
     Contract,
@@ -26,13 +27,13 @@ READ = "2026-12-01"
 API = "https://docs.hetzner.cloud/reference/cloud"
 TF = "hetznercloud/terraform-provider-hcloud@f81c9af"
 
-SERVER = "hcloud:index/server:Server"
-VOLUME = "hcloud:index/volume:Volume"
-FIREWALL = "hcloud:index/firewall:Firewall"
-NETWORK = "hcloud:index/network:Network"
-SUBNET = "hcloud:index/networkSubnet:NetworkSubnet"
-FLOATING_IP = "hcloud:index/floatingIp:FloatingIp"
-SSH_KEY = "hcloud:index/sshKey:SshKey"
+SERVER = types.HCLOUD_SERVER
+VOLUME = types.HCLOUD_VOLUME
+FIREWALL = types.HCLOUD_FIREWALL
+NETWORK = types.HCLOUD_NETWORK
+SUBNET = types.HCLOUD_NETWORK_SUBNET
+FLOATING_IP = types.HCLOUD_FLOATING_IP
+SSH_KEY = types.HCLOUD_SSH_KEY
 LABELLED = (SERVER, VOLUME, FIREWALL, NETWORK, FLOATING_IP, SSH_KEY)
 
 # Provider-neutral OS image names (HostSpec.image) → Hetzner image names.

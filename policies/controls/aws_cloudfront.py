@@ -7,10 +7,11 @@ import re
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
+from components._lib import types
 from policies.controls._checks import MANDATORY, describe, props_of
 from policies.controls._values import MISSING, UNKNOWN, get, items, show
 
-DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+DISTRIBUTION = types.AWS_CLOUDFRONT_DISTRIBUTION
 
 _HTTPS_VIEWER = ("redirect-to-https", "https-only")
 _MODERN_VIEWER_TLS = re.compile(r"TLSv1\.2_(20(2[1-9]|[3-9]\d))|TLSv1\.3_\d{4}")

@@ -10,6 +10,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
+from components._lib import types
 from components.connection import SECRET_VARS
 from policies.controls._checks import (
     ADVISORY,
@@ -22,8 +23,8 @@ from policies.controls._checks import (
 )
 from policies.controls._values import UNKNOWN, get, items
 
-TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
-ECS_SERVICE = "aws:ecs/service:Service"
+TASK_DEFINITION = types.AWS_ECS_TASK_DEFINITION
+ECS_SERVICE = types.AWS_ECS_SERVICE
 
 _URL_WITH_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:[^/\s@]+@")
 _SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|(^|_)(TOKEN|API_KEY|PRIVATE_KEY)$", re.IGNORECASE)

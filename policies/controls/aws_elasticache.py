@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
+from components._lib import types
 from policies.controls._checks import MANDATORY, describe, is_true, property_check, props_of
 from policies.controls._values import MISSING, UNKNOWN, get, items, show
 
-CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
+CACHE = types.AWS_ELASTICACHE_REPLICATION_GROUP
 
 AT_REST = property_check(
     "ckv-aws-29-elasticache-at-rest",

@@ -9,11 +9,12 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
+from components._lib import types
 from policies.controls._checks import MANDATORY, describe, is_true, property_check, props_of
 from policies.controls._values import MISSING, UNKNOWN, get, items, show
 
-LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
-LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+LOAD_BALANCERS = (types.AWS_LB_LOAD_BALANCER, types.AWS_ALB_LOAD_BALANCER)
+LISTENERS = (types.AWS_LB_LISTENER, types.AWS_ALB_LISTENER)
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 _MODERN_TLS = re.compile(r"ELBSecurityPolicy-TLS13-1-[23]-(?!.*Ext).+")

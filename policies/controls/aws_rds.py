@@ -12,6 +12,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import PolicyResource
 
+from components._lib import types
 from policies.controls._checks import (
     ADVISORY,
     ENVIRONMENT_SCHEMA,
@@ -26,8 +27,8 @@ from policies.controls._checks import (
 )
 from policies.controls._values import MISSING, UNKNOWN, get, items, plain, show
 
-RDS = "aws:rds/instance:Instance"
-RDS_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+RDS = types.AWS_RDS_INSTANCE
+RDS_PARAMETER_GROUP = types.AWS_RDS_PARAMETER_GROUP
 
 ENCRYPTED = property_check(
     "ckv-aws-16-rds-encrypted",

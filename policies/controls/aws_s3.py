@@ -14,19 +14,20 @@ from typing import Any
 from pulumi_policy import ReportViolation, StackValidationArgs, StackValidationPolicy
 from pulumi_policy.policy import PolicyResource
 
+from components._lib import types
 from policies.controls._checks import ADVISORY, MANDATORY, attachments, describe, not_true, property_check
 from policies.controls._values import MISSING, UNKNOWN, as_list, get, items, plain
 
-BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
-PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKETS = (types.AWS_S3_BUCKET, types.AWS_S3_BUCKET_V2)
+PUBLIC_ACCESS_BLOCK = types.AWS_S3_BUCKET_PUBLIC_ACCESS_BLOCK
 ENCRYPTION_CONFIGS = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
 )
-BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+BUCKET_POLICY = types.AWS_S3_BUCKET_POLICY
 VERSIONING_CONFIGS = (
-    "aws:s3/bucketVersioning:BucketVersioning",
-    "aws:s3/bucketVersioningV2:BucketVersioningV2",
+    types.AWS_S3_BUCKET_VERSIONING,
+    types.AWS_S3_BUCKET_VERSIONING_V2,
 )
 
 PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")

@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from components._lib import types
 from policies.controls._network import ALL_PORTS, Inbound, InboundRules, protocol_name
 from policies.controls._values import MISSING, UNKNOWN, get, items
 
-SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
-SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
-INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SECURITY_GROUP = types.AWS_EC2_SECURITY_GROUP
+SECURITY_GROUP_RULE = types.AWS_EC2_SECURITY_GROUP_RULE
+INGRESS_RULE = types.AWS_VPC_SECURITY_GROUP_INGRESS_RULE
 
 
 def port_range(protocol: Any, low: Any = MISSING, high: Any = MISSING) -> Any:

@@ -10,11 +10,12 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
+from components._lib import types
 from policies.controls._checks import MANDATORY, config_names, describe, names_property, props_of
 from policies.controls._values import MISSING, UNKNOWN, get, show
 
-R2_CUSTOM_DOMAIN = "cloudflare:index/r2CustomDomain:R2CustomDomain"
-R2_MANAGED_DOMAIN = "cloudflare:index/r2ManagedDomain:R2ManagedDomain"
+R2_CUSTOM_DOMAIN = types.CLOUDFLARE_R2_CUSTOM_DOMAIN
+R2_MANAGED_DOMAIN = types.CLOUDFLARE_R2_MANAGED_DOMAIN
 
 PUBLIC_BUCKETS_PROPERTY = names_property("R2 bucket names that are public on purpose (opt-in)")
 

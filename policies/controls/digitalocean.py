@@ -19,6 +19,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from components._lib import types
 from components.connection import SECRET_VARS
 from policies.controls._checks import MANDATORY, describe, property_check, props_of
 from policies.controls._network import (
@@ -31,15 +32,15 @@ from policies.controls._network import (
 )
 from policies.controls._values import MISSING, UNKNOWN, get, items, plain, show
 
-DO_FIREWALL = "digitalocean:index/firewall:Firewall"
-DO_DATABASE_FIREWALL = "digitalocean:index/databaseFirewall:DatabaseFirewall"
-DO_DATABASE_CLUSTER = "digitalocean:index/databaseCluster:DatabaseCluster"
-DO_VOLUME = "digitalocean:index/volume:Volume"
-DO_SPACES_BUCKET = "digitalocean:index/spacesBucket:SpacesBucket"
-DO_RESERVED_IP = "digitalocean:index/reservedIp:ReservedIp"
-DO_DROPLET = "digitalocean:index/droplet:Droplet"
-DO_LOAD_BALANCER = "digitalocean:index/loadBalancer:LoadBalancer"
-DO_APP = "digitalocean:index/app:App"
+DO_FIREWALL = types.DO_FIREWALL
+DO_DATABASE_FIREWALL = types.DO_DATABASE_FIREWALL
+DO_DATABASE_CLUSTER = types.DO_DATABASE_CLUSTER
+DO_VOLUME = types.DO_VOLUME
+DO_SPACES_BUCKET = types.DO_SPACES_BUCKET
+DO_RESERVED_IP = types.DO_RESERVED_IP
+DO_DROPLET = types.DO_DROPLET
+DO_LOAD_BALANCER = types.DO_LOAD_BALANCER
+DO_APP = types.DO_APP
 
 
 def do_port_range(protocol: Any, port: Any) -> Any:

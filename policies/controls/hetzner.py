@@ -13,6 +13,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
+from components._lib import types
 from policies.controls._checks import (
     ENVIRONMENT_SCHEMA,
     MANDATORY,
@@ -24,10 +25,10 @@ from policies.controls._checks import (
 from policies.controls._network import ALL_PORTS, Inbound, InboundRules, protocol_name, world_sources
 from policies.controls._values import MISSING, UNKNOWN, get, items, show
 
-HCLOUD_FIREWALL = "hcloud:index/firewall:Firewall"
-HCLOUD_SERVER = "hcloud:index/server:Server"
-HCLOUD_VOLUME = "hcloud:index/volume:Volume"
-HCLOUD_FLOATING_IP = "hcloud:index/floatingIp:FloatingIp"
+HCLOUD_FIREWALL = types.HCLOUD_FIREWALL
+HCLOUD_SERVER = types.HCLOUD_SERVER
+HCLOUD_VOLUME = types.HCLOUD_VOLUME
+HCLOUD_FLOATING_IP = types.HCLOUD_FLOATING_IP
 
 
 def hcloud_port_range(protocol: Any, port: Any) -> Any:

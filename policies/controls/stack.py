@@ -15,6 +15,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from components._lib import types
 from components._lib.stateful import is_stateful
 from policies.controls import aws_security_groups, digitalocean, hetzner
 from policies.controls._checks import (
@@ -31,7 +32,7 @@ from policies.controls._values import UNKNOWN, get, plain
 from policies.controls.hetzner import HCLOUD_SERVER
 
 VPS_HOST = "multicloud:index:VpsHost"
-DYNAMIC = "pulumi-python:dynamic:Resource"
+DYNAMIC = types.DYNAMIC_RESOURCE
 
 # --- ingress --------------------------------------------------------------------------------
 
