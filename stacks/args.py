@@ -3,7 +3,7 @@
 `stacks.program` decides the order (hosts, network, data, services, releases) and keeps what
 was built in a `Built`; each function here maps one spec entry to its component's Args and
 nothing else, so a new field or provider shows up in one place. Sizes are resolved to the
-target's SKUs here (stacks.sizing), once.
+target's SKUs here (stacks.sizing, stacks.targets.<provider>), once.
 """
 
 from __future__ import annotations

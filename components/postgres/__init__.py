@@ -62,7 +62,7 @@ class PostgresArgs:
     network: Network | None = None
     """Cloud targets: the VPC it lives in (private subnets only)."""
     instance_class: str = "db.t4g.micro"
-    """Managed instance class, resolved from the neutral size (stacks.sizing)."""
+    """Managed instance class, resolved from the neutral size by the stack (stacks.targets.<provider>)."""
     multi_az: bool = False
     backup_days: int = 1
     """Managed targets: days of automated backups."""

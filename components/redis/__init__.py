@@ -41,7 +41,7 @@ class RedisArgs:
     network: Network | None = None
     """Cloud targets: the VPC it lives in (private subnets only)."""
     node_type: str = "cache.t4g.micro"
-    """Managed node type, resolved from memory_mb (stacks.sizing)."""
+    """Managed node type, resolved from memory_mb by the stack (stacks.targets.<provider>)."""
     nodes: int = 1
     """Primary plus replicas; more than one turns on automatic failover across zones."""
     fleet: HostFleet | None = None
