@@ -86,3 +86,27 @@ LINK_ENV: dict[str, tuple[str, ...]] = {
 def supported_targets(kind: str) -> list[str]:
     """Targets that have a backend for `kind`, sorted."""
     return sorted(BACKENDS.get(kind, {}))
+
+
+# How a service reaches what it links. A database or cache listens only on a private network
+# (a host's compose network and the Hetzner private network, a DigitalOcean VPC whose cluster
+# firewall admits the stack's droplets and apps, an AWS VPC whose security group admits the
+# tasks); a bucket is an HTTPS endpoint reached with its keys from anywhere.
+PRIVATE_KINDS = frozenset({"postgres", "redis"})
+
+# Where a private dependency listens, per target: what the refusal tells the user.
+LISTENS = {
+    "aws": "private in the stack's AWS VPC",
+    "digitalocean": "a managed cluster that admits only the stack's droplets and App Platform apps",
+    "hetzner": "a container on a Hetzner host, reachable from the stack's Hetzner hosts only",
+}
+
+
+def link_path(consumer_target: str, kind: str, dependency_target: str) -> str:
+    """How a service on `consumer_target` reaches a `kind` on `dependency_target`:
+    `public endpoint` (a bucket), `private network` (both on one provider, which the backends
+    wire: compose or Hetzner network, DigitalOcean VPC and cluster firewall, AWS security
+    groups) or `unwired` (a private dependency on another provider: nothing connects them)."""
+    if kind not in PRIVATE_KINDS:
+        return "public endpoint"
+    return "private network" if consumer_target == dependency_target else "unwired"

@@ -17,7 +17,9 @@ from components._lib.networks import reaches_everyone
 from components.capabilities import (
     HOST_PLACED,
     LINK_ENV,
+    LISTENS,
     OFF_HOST_RUNTIMES,
+    link_path,
     placed_on_host,
     supported_targets,
 )
@@ -42,6 +44,7 @@ def check(spec: StackSpec) -> list[Problem]:
         *_target_fields(spec),
         *_placement(spec),
         *_links(spec),
+        *_reach(spec),
         *_hosts(spec),
         *_admin(spec),
         *_backups(spec),
@@ -223,6 +226,31 @@ def _links(spec: StackSpec) -> list[Problem]:
                         f"is set by the link to a {provided[key]}; remove it from env",
                     )
                 )
+    return problems
+
+
+def _reach(spec: StackSpec) -> list[Problem]:
+    """Every link to a database or cache must have a network path: today, both on one provider.
+    Across providers nothing connects them (no admission, no TLS the client verifies), so such
+    a link is refused instead of validating and failing at runtime."""
+    problems: list[Problem] = []
+    for name, svc in spec.services.items():
+        if not isinstance(svc, ApiSpec | WorkerSpec):
+            continue
+        for i, link in enumerate(svc.links):
+            dep = spec.services.get(link)
+            if dep is None or link_path(svc.target, dep.kind, dep.target) != "unwired":
+                continue
+            problems.append(
+                (
+                    f"services.{name}.links[{i}]",
+                    (
+                        f"{link} is a {dep.kind} on {dep.target} ({LISTENS[dep.target]}) and {name} runs on "
+                        f"{svc.target}: nothing connects them; put both on one provider "
+                        f"({name} on {dep.target}, or {link} on {svc.target})"
+                    ),
+                )
+            )
     return problems
 
 
