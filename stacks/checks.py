@@ -239,7 +239,9 @@ def _reach(spec: StackSpec) -> list[Problem]:
             continue
         for i, link in enumerate(svc.links):
             dep = spec.services.get(link)
-            if dep is None or link_path(svc.target, dep.kind, dep.target) != "unwired":
+            if dep is None or dep.target not in LISTENS or svc.target not in supported_targets(svc.kind):
+                continue  # no such service, or a target _targets already refuses
+            if link_path(svc.target, dep.kind, dep.target) != "unwired":
                 continue
             problems.append(
                 (

@@ -8,8 +8,8 @@ import pytest
 from pulumi import RunError
 
 from infra import mocks, offline
-from stacks.placements import placement_problems, placements
 from stacks.loader import RawConfig, parse
+from stacks.placements import placement_problems, placements
 from tests.conftest import ROOT, base_config, write_stack
 
 
