@@ -83,16 +83,42 @@ LINK_ENV: dict[str, tuple[str, ...]] = {
 }
 
 
+# What a consumer additionally gets for a dependency it reaches over the internet: where the CA
+# file it verifies the server with is (components.connection.ca_file), in the variables its
+# client reads (libpq's own PGSSLMODE/PGSSLROOTCERT; REDIS_CA_FILE for a Redis client).
+LINK_TLS_ENV: dict[str, tuple[str, ...]] = {
+    "postgres": ("PGSSLMODE", "PGSSLROOTCERT"),
+    "redis": ("REDIS_CA_FILE",),
+}
+
+
 def supported_targets(kind: str) -> list[str]:
     """Targets that have a backend for `kind`, sorted."""
     return sorted(BACKENDS.get(kind, {}))
 
 
-# How a service reaches what it links. A database or cache listens only on a private network
-# (a host's compose network and the Hetzner private network, a DigitalOcean VPC whose cluster
+# How a service reaches what it links. A database or cache listens on a private network (a
+# host's compose network and the Hetzner private network, a DigitalOcean VPC whose cluster
 # firewall admits the stack's droplets and apps, an AWS VPC whose security group admits the
 # tasks); a bucket is an HTTPS endpoint reached with its keys from anywhere.
 PRIVATE_KINDS = frozenset({"postgres", "redis"})
+
+PUBLIC_ENDPOINT = "public endpoint"
+PRIVATE_NETWORK = "private network"
+INTERNET = "internet, TLS verified"
+UNWIRED = "unwired"
+
+# Pairs wired across the internet: (consumer target, kind, dependency target). The dependency's
+# firewall admits exactly the consumers' fixed egress addresses and the client verifies the
+# server's certificate against the provider's CA (docs/links.md). A Hetzner service always runs
+# on hosts, whose primary (and floating) IPv4 addresses are fixed; DigitalOcean's managed
+# clusters admit IPv4 addresses and hand out their CA (`getDatabaseCa`).
+INTERNET_LINKS = frozenset(
+    {
+        ("hetzner", "postgres", "digitalocean"),
+        ("hetzner", "redis", "digitalocean"),
+    }
+)
 
 # Where a private dependency listens, per target: what the refusal tells the user.
 LISTENS = {
@@ -104,9 +130,11 @@ LISTENS = {
 
 def link_path(consumer_target: str, kind: str, dependency_target: str) -> str:
     """How a service on `consumer_target` reaches a `kind` on `dependency_target`:
-    `public endpoint` (a bucket), `private network` (both on one provider, which the backends
-    wire: compose or Hetzner network, DigitalOcean VPC and cluster firewall, AWS security
-    groups) or `unwired` (a private dependency on another provider: nothing connects them)."""
+    PUBLIC_ENDPOINT (a bucket), PRIVATE_NETWORK (both on one provider, which the backends wire:
+    compose or Hetzner network, DigitalOcean VPC and cluster firewall, AWS security groups),
+    INTERNET (a pair of INTERNET_LINKS) or UNWIRED (nothing connects them)."""
     if kind not in PRIVATE_KINDS:
-        return "public endpoint"
-    return "private network" if consumer_target == dependency_target else "unwired"
+        return PUBLIC_ENDPOINT
+    if consumer_target == dependency_target:
+        return PRIVATE_NETWORK
+    return INTERNET if (consumer_target, kind, dependency_target) in INTERNET_LINKS else UNWIRED

@@ -7,13 +7,14 @@ are Pulumi secrets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
 import pulumi
 
-from components.capabilities import LINK_ENV
+from components.capabilities import LINK_ENV, LINK_TLS_ENV
 
 if TYPE_CHECKING:  # a link carries a postgres job; components.postgres imports this module
     from components.postgres import SetupJob
@@ -25,6 +26,31 @@ SECRET_VARS = frozenset(
 )
 
 
+# Where a consumer finds the CA certificate of a dependency it reaches over the internet: the
+# same path in every container, on every target (components.api_service ships the file).
+TLS_DIR = "/run/multicloud/tls"
+
+
+def ca_file(link_name: str) -> str:
+    """The path of the CA certificate a consumer verifies `link_name`'s server with."""
+    return f"{TLS_DIR}/{link_name}-ca.pem"
+
+
+@dataclass(frozen=True)
+class OverInternet:
+    """How a consumer on another provider reaches a database or cache: at its public endpoint,
+    from an address its firewall admits, over TLS the client verifies against `ca_certificate`
+    (`sslmode=verify-full`, `rediss://`). Only a dependency that admits some addresses from
+    outside its provider has one."""
+
+    ca_certificate: pulumi.Output[str]
+    """PEM of the CA that signed the server's certificate."""
+    env: Callable[[str], dict[str, pulumi.Output[str]]]
+    """The connection variables, given the path of the CA file in the consumer's container."""
+    setup_job: Callable[[str], SetupJob] | None = None
+    """The setup job run from the consumer's side, given the same path."""
+
+
 @dataclass(frozen=True)
 class Link:
     """What a service needs from a component it links, besides its variables: how to be
@@ -33,12 +59,16 @@ class Link:
 
     kind: str
     """`postgres`, `redis` or `bucket` (the LINK_ENV contract it meets)."""
+    target: str = ""
+    """The provider it runs on: a consumer on another one reaches it `internet` or not at all."""
     security_group_id: pulumi.Output[str] | None = None
     """AWS: the security group that admits clients (the service adds its own group to it)."""
     bucket_arn: pulumi.Output[str] | None = None
     """AWS: the bucket a task role is granted."""
     setup_job: SetupJob | None = None
     """A job every linking service runs before it starts (a database's privileges, extensions)."""
+    internet: OverInternet | None = None
+    """How consumers on other providers reach it, when it admits any."""
 
 
 class Linkable(Protocol):
@@ -56,6 +86,30 @@ def secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
     return pulumi.Output.secret(value)  # type: ignore[arg-type]
 
 
+def postgres_url(
+    host: str,
+    port: int | str,
+    database: str,
+    username: str,
+    password: str,
+    sslmode: str,
+    sslrootcert: str | None = None,
+) -> str:
+    """`postgresql://user:password@host:port/database?sslmode=…[&sslrootcert=…]`, the user and
+    password percent-encoded (libpq's URI grammar)."""
+    query = f"sslmode={sslmode}"
+    if sslrootcert is not None:
+        query += f"&sslrootcert={quote(sslrootcert, safe='/')}"
+    return (
+        f"postgresql://{quote(username, safe='')}:{quote(password, safe='')}@{host}:{port}/{database}?{query}"
+    )
+
+
+def redis_url(host: str, port: int | str, password: str, tls: bool) -> str:
+    """`redis://` or `rediss://` (TLS) with the password percent-encoded, database 0."""
+    return f"{'rediss' if tls else 'redis'}://:{quote(password, safe='')}@{host}:{port}/0"
+
+
 def postgres_env(
     host: pulumi.Input[str],
     port: pulumi.Input[int],
@@ -63,12 +117,13 @@ def postgres_env(
     username: pulumi.Input[str],
     password: pulumi.Input[str],
     sslmode: str,
+    sslrootcert: str | None = None,
 ) -> dict[str, pulumi.Output[str]]:
-    """DATABASE_URL plus the libpq PG* variables."""
+    """DATABASE_URL plus the libpq PG* variables; with `sslrootcert` (a CA file the client
+    verifies the server against), `verify-full` in the URL and in PGSSLMODE/PGSSLROOTCERT too,
+    so libpq clients that read only the PG* variables verify as well."""
     url = pulumi.Output.all(host, port, database, username, password).apply(
-        lambda v: (
-            f"postgresql://{quote(v[3], safe='')}:{quote(v[4], safe='')}@{v[0]}:{v[1]}/{v[2]}?sslmode={sslmode}"
-        )
+        lambda v: postgres_url(v[0], v[1], v[2], v[3], v[4], sslmode, sslrootcert)
     )
     env = {
         "DATABASE_URL": secret(url),
@@ -78,19 +133,29 @@ def postgres_env(
         "PGUSER": pulumi.Output.from_input(username),
         "PGPASSWORD": secret(password),
     }
+    if sslrootcert is not None:
+        env["PGSSLMODE"] = pulumi.Output.from_input(sslmode)
+        env["PGSSLROOTCERT"] = pulumi.Output.from_input(sslrootcert)
     _check("postgres", env)
     return env
 
 
 def redis_env(
-    host: pulumi.Input[str], port: pulumi.Input[int], password: pulumi.Input[str], tls: bool
+    host: pulumi.Input[str],
+    port: pulumi.Input[int],
+    password: pulumi.Input[str],
+    tls: bool,
+    ca_file: str | None = None,
 ) -> dict[str, pulumi.Output[str]]:
-    """REDIS_URL with the password (`rediss://` when the server speaks TLS)."""
-    scheme = "rediss" if tls else "redis"
-    url = pulumi.Output.all(host, port, password).apply(
-        lambda v: f"{scheme}://:{quote(v[2], safe='')}@{v[0]}:{v[1]}/0"
-    )
+    """REDIS_URL with the password (`rediss://` when the server speaks TLS); with `ca_file`,
+    REDIS_CA_FILE names the CA the client verifies the server against (redis-py:
+    `from_url(REDIS_URL, ssl_ca_certs=REDIS_CA_FILE)`)."""
+    url = pulumi.Output.all(host, port, password).apply(lambda v: redis_url(v[0], v[1], v[2], tls))
     env = {"REDIS_URL": secret(url)}
+    if ca_file is not None:
+        if not tls:
+            raise ValueError("a CA file verifies a TLS server; this Redis does not speak TLS")
+        env["REDIS_CA_FILE"] = pulumi.Output.from_input(ca_file)
     _check("redis", env)
     return env
 
@@ -116,7 +181,6 @@ def s3_env(
 
 def _check(kind: str, env: dict[str, pulumi.Output[str]]) -> None:
     # The names are part of the public contract; a backend may not drift from them.
-    if tuple(env) != LINK_ENV[kind]:
-        raise AssertionError(
-            f"{kind} connection variables {tuple(env)} differ from the contract {LINK_ENV[kind]}"
-        )
+    allowed = (LINK_ENV[kind], LINK_ENV[kind] + LINK_TLS_ENV.get(kind, ()))
+    if tuple(env) not in allowed:
+        raise AssertionError(f"{kind} connection variables {tuple(env)} differ from the contract {allowed}")

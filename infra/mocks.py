@@ -22,6 +22,11 @@ SIG_KEY = "4dabf18193072939515e22adb298388d"
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET = "[secret]"
+# What an offline plan shows for a provider's CA certificate (getDatabaseCa): PEM-shaped, so
+# whatever checks the shape of a certificate sees one, and plainly not real.
+OFFLINE_CA = (
+    "-----BEGIN CERTIFICATE-----\nb2ZmbGluZSBwbGFuOiB0aGUgY2x1c3RlcidzIENB\n-----END CERTIFICATE-----\n"
+)
 
 
 @dataclass
@@ -44,6 +49,8 @@ class Registration:
     """Inputs with secrets unwrapped — for tests that must look inside; never printed."""
     aliases: list[str] = field(default_factory=list)
     """The URNs this resource had before (its `aliases` option), as the engine resolves them."""
+    raw_outputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    """What the mocks computed for it (addresses, hostnames …), secrets unwrapped — never printed."""
 
 
 def _number(value: Any) -> Any:
@@ -123,6 +130,7 @@ class RecordingMonitor(MockMonitor):
                     inputs=redact(wire),
                     raw_inputs=unwrap(wire),
                     aliases=alias_urns(request, response.urn),
+                    raw_outputs=unwrap(json_format.MessageToDict(response.object)),
                 )
             )
         return response
@@ -395,6 +403,10 @@ class ProviderMocks(pulumi.runtime.Mocks):
         if args.token in ("hcloud:index/getSshKeys:getSshKeys", "digitalocean:index/getSshKeys:getSshKeys"):
             # A new project or account: no keys uploaded yet (tests add some).
             return {"sshKeys": list(self.existing_ssh_keys)}
+        if args.token == "digitalocean:index/getDatabaseCa:getDatabaseCa":
+            # Not a certificate: the plan shows where the cluster's CA goes, never a real one.
+            cluster = str(args.args.get("clusterId", ""))
+            return {"certificate": OFFLINE_CA, "clusterId": cluster, "id": cluster}
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = ["us-east-1a", "us-east-1b", "us-east-1c"]
             return {"names": names, "zoneIds": ["use1-az1", "use1-az2", "use1-az4"], "id": "us-east-1"}

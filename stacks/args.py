@@ -17,6 +17,7 @@ from components._lib.naming import labels as make_labels
 from components._lib.naming import physical_name
 from components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
 from components.api_service import ApiServiceArgs, OnAppPlatform, OnFargate, OnHosts, Runtime
+from components.capabilities import INTERNET, link_path
 from components.connection import Linkable, secret
 from components.contracts import digitalocean as do_contract
 from components.dns import DnsArgs
@@ -131,6 +132,7 @@ def postgres_args(built: Built, name: str, svc: PostgresSpec) -> PostgresArgs:
         multi_az=svc.multi_az,
         extensions=list(svc.extensions),
         admit_vpc=linked_from_app_platform(spec, name),
+        admit_addresses=internet_consumers(built, name),
         backup_days=svc.backup_days or (7 if spec.environment == "prod" else 1),
         backup=PostgresBackup(
             store=built.links[svc.backup.bucket],  # type: ignore[arg-type]
@@ -160,6 +162,7 @@ def redis_args(built: Built, name: str, svc: RedisSpec) -> RedisArgs:
         region=spec.region_for(svc.target),
         nodes=svc.nodes,
         admit_vpc=linked_from_app_platform(spec, name),
+        admit_addresses=internet_consumers(built, name),
         tags=built.labels(name),
     )
 
@@ -293,6 +296,24 @@ def cache_node_type(svc: RedisSpec) -> str:
     if svc.target == "digitalocean":
         return do_database_size("valkey", None, svc.memory_mb / 1024)
     return ""
+
+
+def internet_consumers(built: Built, name: str) -> list[pulumi.Output[str]]:
+    """The egress IPv4 addresses of the hosts whose services reach `name` over the internet
+    (components.capabilities.INTERNET_LINKS): what its firewall admits besides its own provider."""
+    spec = built.spec
+    dep = spec.services[name]
+    hosts = sorted(
+        {
+            host
+            for svc in spec.services.values()
+            if isinstance(svc, ApiSpec | WorkerSpec)
+            and name in svc.links
+            and link_path(svc.target, dep.kind, dep.target) == INTERNET
+            for host in svc.placement
+        }
+    )
+    return [address for host in hosts for address in built.hosts[host].egress_ipv4]
 
 
 def linked_from_app_platform(spec: StackSpec, name: str) -> bool:

@@ -16,9 +16,12 @@ from components._lib.grammars import credential_reason
 from components._lib.networks import reaches_everyone
 from components.capabilities import (
     HOST_PLACED,
+    INTERNET,
     LINK_ENV,
+    LINK_TLS_ENV,
     LISTENS,
     OFF_HOST_RUNTIMES,
+    UNWIRED,
     link_path,
     placed_on_host,
     supported_targets,
@@ -207,7 +210,8 @@ def _links(spec: StackSpec) -> list[Problem]:
                     f"links to more than one {kind}; the connection variables would collide",
                 )
             )
-        provided = {var: kind for kind in kinds if kind in LINK_ENV for var in LINK_ENV[kind]}
+        provided: dict[str, str] = {var: kind for kind in kinds if kind in LINK_ENV for var in LINK_ENV[kind]}
+        provided |= {var: kind for kind in _internet_kinds(spec, svc) for var in LINK_TLS_ENV[kind]}
         for i, key in enumerate(svc.secrets):
             path = f"services.{name}.secrets[{i}]"
             if key in provided:
@@ -229,10 +233,17 @@ def _links(spec: StackSpec) -> list[Problem]:
     return problems
 
 
+def _internet_kinds(spec: StackSpec, svc: ApiSpec | WorkerSpec) -> list[str]:
+    """The kinds `svc` links across the internet (they add the variables of LINK_TLS_ENV)."""
+    deps = [spec.services[link] for link in svc.links if link in spec.services]
+    return [d.kind for d in deps if link_path(svc.target, d.kind, d.target) == INTERNET]
+
+
 def _reach(spec: StackSpec) -> list[Problem]:
-    """Every link to a database or cache must have a network path: today, both on one provider.
-    Across providers nothing connects them (no admission, no TLS the client verifies), so such
-    a link is refused instead of validating and failing at runtime."""
+    """Every link to a database or cache must have a network path: both on one provider, or a
+    pair wired across the internet (components.capabilities.INTERNET_LINKS: admission of the
+    consumer's addresses, TLS the client verifies). Any other pair is refused instead of
+    validating and failing at runtime."""
     problems: list[Problem] = []
     for name, svc in spec.services.items():
         if not isinstance(svc, ApiSpec | WorkerSpec):
@@ -241,7 +252,7 @@ def _reach(spec: StackSpec) -> list[Problem]:
             dep = spec.services.get(link)
             if dep is None or dep.target not in LISTENS or svc.target not in supported_targets(svc.kind):
                 continue  # no such service, or a target _targets already refuses
-            if link_path(svc.target, dep.kind, dep.target) != "unwired":
+            if link_path(svc.target, dep.kind, dep.target) != UNWIRED:
                 continue
             problems.append(
                 (

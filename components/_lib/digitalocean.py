@@ -5,6 +5,7 @@ Imported only by `components/*/digitalocean.py`, so other stacks never load the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlparse
 
 import pulumi
@@ -31,11 +32,16 @@ def ingress_host(url: str) -> str:
 
 
 def database_firewall(
-    parent: pulumi.Resource, name: str, cluster: do.DatabaseCluster, fleet: HostFleet, admit_vpc: bool
+    parent: pulumi.Resource,
+    name: str,
+    cluster: do.DatabaseCluster,
+    fleet: HostFleet,
+    admit_vpc: bool,
+    admit_addresses: Sequence[pulumi.Input[str]] = (),
 ) -> do.DatabaseFirewall:
     """The one firewall of a managed database cluster: the stack's droplets (by the fleet's
-    tag) and, when App Platform apps link it, the stack's VPC they connect from — nothing
-    else, not the world.
+    tag), when App Platform apps link it the stack's VPC they connect from, and each IPv4
+    address of `admit_addresses` (consumers on another provider) — nothing else, not the world.
 
     Apps are admitted by the VPC's range rather than by app ID: an `app` rule could only be
     written once the app exists, and App Platform creates an app only when its first
@@ -44,6 +50,9 @@ def database_firewall(
     rules = [do.DatabaseFirewallRuleArgs(type="tag", value=fleet.tag)]
     if admit_vpc:
         rules.append(do.DatabaseFirewallRuleArgs(type="ip_addr", value=fleet.ip_range))
+    # One address each, as the API takes them ("192.0.2.1"); IPv6 is not accepted, which the
+    # provider contract checks (components.contracts.digitalocean).
+    rules += [do.DatabaseFirewallRuleArgs(type="ip_addr", value=address) for address in admit_addresses]
     return do.DatabaseFirewall(
         f"{name}-firewall",
         cluster_id=cluster.id,
@@ -51,3 +60,10 @@ def database_firewall(
         # The tag rule names the fleet's tag: it must exist first.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[fleet]),
     )
+
+
+def database_ca(parent: pulumi.Resource, cluster: do.DatabaseCluster) -> pulumi.Output[str]:
+    """The PEM of the CA that signs the cluster's server certificate (GET /v2/databases/{id}/ca;
+    the same for every engine): what a client outside the VPC verifies the server against."""
+    result = do.get_database_ca_output(cluster_id=cluster.id, opts=pulumi.InvokeOutputOptions(parent=parent))
+    return result.certificate

@@ -28,6 +28,9 @@ class File:
     mode: int = 0o600
     uid: int = 0
     gid: int = 0
+    mount: str | None = None
+    """Where a mounted file (config/…, secrets/…) appears in its container, when that path is
+    fixed by a contract (a CA file: components.connection.ca_file); else /run/multicloud/<path>."""
 
 
 @dataclass(frozen=True)

@@ -644,8 +644,14 @@ def _mounted(f: File) -> bool:
 
 
 def container_path(f: File) -> str:
-    """Where a shipped config/secret file appears inside its container."""
-    return f"/run/multicloud/{f.path}"
+    """Where a shipped config/secret file appears inside its container: its `mount`, or
+    /run/multicloud/<path>. Either is a mount's second field, so neither may hold a `:`."""
+    if f.mount is None:
+        return f"/run/multicloud/{f.path}"
+    mount = _string(f"{f.path}.mount", f.mount)
+    if len(mount) > 1024 or not mount.startswith("/") or not _RELATIVE_PATH.fullmatch(mount[1:]):
+        raise ValueError(f"{f.path}.mount must be an absolute path of letters, digits and _.@+- segments")
+    return f.mount
 
 
 # --- bundle ----------------------------------------------------------------------------

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pulumi
 
 from components._lib.backends import unsupported
-from components.connection import SECRET_VARS, Linkable, secret
+from components.capabilities import PRIVATE_KINDS
+from components.connection import SECRET_VARS, Linkable, OverInternet, ca_file, secret
 from components.dns import DnsArgs
 from components.host import HostFleet, VpsHost
 from components.network import Network
@@ -182,18 +183,54 @@ def service_env(args: ApiServiceArgs) -> dict[str, pulumi.Output[str]]:
         if key in env:
             raise ValueError(f"secrets.{key} is also in env; keep it in one of them")
         env[key] = secret(value)
+    crossing = internet_links(args)
     for link_name, link in args.links.items():
-        for key, value in link.connection_env().items():
+        internet = crossing.get(link_name)
+        link_env = internet.env(ca_file(link_name)) if internet is not None else link.connection_env()
+        for key, value in link_env.items():
             if key in args.env or key in args.secret_env:
                 raise ValueError(f"{key} collides with a variable from the link to {link_name}; rename it")
             env[key] = value
     return env
 
 
-def setup_jobs(args: ApiServiceArgs) -> list[SetupJob]:
-    """The setup jobs (components.postgres.SetupJob) of the linked databases that have one:
-    each backend runs them before the service starts."""
-    return [job for link in args.links.values() if (job := link.link.setup_job) is not None]
+def setup_jobs(args: ApiServiceArgs) -> dict[str, SetupJob]:
+    """The setup jobs (components.postgres.SetupJob) of the linked databases that have one, by
+    link: each backend runs them before the service starts (from the consumer's side of the
+    link, so over the internet for a database on another provider)."""
+    crossing = internet_links(args)
+    jobs = {}
+    for link_name, link in args.links.items():
+        internet = crossing.get(link_name)
+        if internet is not None and internet.setup_job is not None:
+            jobs[link_name] = internet.setup_job(ca_file(link_name))
+        elif internet is None and link.link.setup_job is not None:
+            jobs[link_name] = link.link.setup_job
+    return jobs
+
+
+def internet_links(args: ApiServiceArgs) -> dict[str, OverInternet]:
+    """The linked databases and caches on another provider, which this service reaches over
+    the internet (components.connection.OverInternet); raises for one it cannot reach.
+
+    Only a service on hosts has fixed addresses such a dependency can admit (VpsHost.egress_ipv4)
+    and files to hold the CA certificate, so only those cross providers today."""
+    crossing: dict[str, OverInternet] = {}
+    for link_name, link in args.links.items():
+        kind, target = link.link.kind, link.link.target
+        if kind not in PRIVATE_KINDS or target == args.target:
+            continue
+        if not isinstance(args.runtime, OnHosts):
+            raise ValueError(  # noqa: TRY004 - a placement the link cannot cross, not a wrong type
+                f"{link_name} is a {kind} on {target}: a service on {args.target} outside hosts cannot reach it"
+            )
+        if link.link.internet is None:
+            raise ValueError(
+                f"{link_name} is a {kind} on {target} that admits no address from {args.target}; "
+                "pass the hosts' egress_ipv4 as its admit_addresses"
+            )
+        crossing[link_name] = link.link.internet
+    return crossing
 
 
 class ApiService(pulumi.ComponentResource):

@@ -370,7 +370,7 @@ def _setup_jobs(ctx: _App) -> list[do.AppSpecJobArgs]:
             instance_size_slug=JOB_SIZE,
             instance_count=1,
         )
-        for job in setup_jobs(ctx.args)
+        for job in setup_jobs(ctx.args).values()
     ]
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import pulumi
 
-from components._vps.model import Container, Site
+from components._vps.model import Container, File, Site
 from components._vps.render import check_site, service_name
-from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, setup_jobs
+from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, internet_links, setup_jobs
+from components.connection import ca_file
 from components.dns import Record, create_record
 from components.host import VpsHost
 
@@ -50,9 +51,16 @@ def place(
         check_site(site, name)
     jobs = setup_jobs(args)
     for host in hosts:
-        for job in jobs:
+        for link_name, job in jobs.items():
             host.workloads.add(
-                Container(name=job.name, image=job.image, command=job.command, env=job.env, job=True)
+                Container(
+                    name=job.name,
+                    image=job.image,
+                    command=job.command,
+                    env=job.env,
+                    files=ca_files(job.name, args, only=link_name),
+                    job=True,
+                )
             )
         host.workloads.add(
             Container(
@@ -60,6 +68,7 @@ def place(
                 image=args.image,
                 command=args.command,
                 env=dict(env),
+                files=ca_files(name, args),
                 replicas=args.replicas,
                 cpus=args.cpu,
                 memory_mb=int(args.memory_gb * 1024) if args.memory_gb else None,
@@ -69,6 +78,19 @@ def place(
             site,
         )
     return hosts
+
+
+def ca_files(container: str, args: ApiServiceArgs, only: str | None = None) -> list[File]:
+    """The CA certificates of the dependencies the service reaches over the internet (or of
+    link `only`), each mounted read-only where its variables say (components.connection.ca_file).
+    Public certificates, so readable by the container's user whatever its uid."""
+    return [
+        File(
+            f"config/{container}/{link_name}-ca.pem", internet.ca_certificate, 0o644, mount=ca_file(link_name)
+        )
+        for link_name, internet in sorted(internet_links(args).items())
+        if only is None or link_name == only
+    ]
 
 
 def build(

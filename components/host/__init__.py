@@ -126,8 +126,12 @@ def host_resources(
     A release waits for the server, the volume attachment and the static IP, and runs again
     when the server or the attachment is replaced (a new server starts empty)."""
     public_ipv4, public_ipv6 = addresses
+    egress_ipv4 = [public_ipv4]
     ready: list[pulumi.Resource] = [server, attachment]
     if static_ip is not None:
+        # Connections leave from the server's own address (the static one is added to the
+        # interface for inbound traffic); both are fixed for the server's life, so both count.
+        egress_ipv4.append(static_ip.address)
         resources = resources | {"static_ip": static_ip.ip, "static_ip_assignment": static_ip.assignment}
         ready.append(static_ip.assignment)
         public_ipv4 = static_ip.address
@@ -135,6 +139,7 @@ def host_resources(
         server_id=server.id,
         public_ipv4=public_ipv4,
         public_ipv6=public_ipv6,
+        egress_ipv4=egress_ipv4,
         data_device=data_device,
         ready=ready,
         release_triggers=[server.id, attachment.id],
@@ -185,6 +190,9 @@ class HostResources:
     """The provider's ID of the machine (load balancers and firewalls name it)."""
     public_ipv4: pulumi.Output[str]
     public_ipv6: pulumi.Output[str]
+    egress_ipv4: list[pulumi.Output[str]]
+    """The IPv4 addresses the host's outbound connections may come from: its own, and its
+    static IP (a dependency on another provider admits exactly these)."""
     data_device: pulumi.Output[str]
     ready: list[pulumi.Resource]
     """Resources a release must wait for (server, volume attachment …)."""
@@ -221,6 +229,8 @@ class VpsHost(pulumi.ComponentResource):
     public_ipv4: pulumi.Output[str]
     """Address the host's public DNS records point to (the floating IP when there is one)."""
     public_ipv6: pulumi.Output[str]
+    egress_ipv4: list[pulumi.Output[str]]
+    """Where the host's outbound IPv4 connections come from (its own address and its static IP)."""
     private_ip: str | None
     data_device: pulumi.Output[str]
     """Stable device path of the data volume, mounted at /srv/data by releases."""
@@ -242,6 +252,7 @@ class VpsHost(pulumi.ComponentResource):
         self.server_id = built.server_id
         self.public_ipv4 = built.public_ipv4
         self.public_ipv6 = built.public_ipv6
+        self.egress_ipv4 = built.egress_ipv4
         self.private_ip = args.private_ip
         self.data_device = built.data_device
         self.ready = built.ready

@@ -115,7 +115,7 @@ class ObjectStore(pulumi.ComponentResource):
         self.secret_access_key = secret(out.secret_access_key)
         self.resources = out.resources
         self.bucket_arn = out.bucket_arn
-        self.link = Link("bucket", bucket_arn=out.bucket_arn)
+        self.link = Link("bucket", target=args.target, bucket_arn=out.bucket_arn)
         self._env = s3_env(out.endpoint, out.region, out.bucket, out.access_key_id, out.secret_access_key)
         self.register_outputs(
             {

@@ -19,6 +19,7 @@ doubles both.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -26,7 +27,7 @@ import pulumi
 
 from components._lib.backends import unsupported
 from components._lib.naming import physical_name
-from components.connection import Link, postgres_env, secret
+from components.connection import Link, OverInternet, postgres_env, secret
 from components.host import HostFleet, VpsHost
 from components.network import Network
 from components.object_store import ObjectStore
@@ -78,6 +79,10 @@ class PostgresArgs:
     link the database connect from."""
     region: str | None = None
     """DigitalOcean: the region of the managed cluster (the droplets' region)."""
+    admit_addresses: Sequence[pulumi.Input[str]] = ()
+    """DigitalOcean: IPv4 addresses of consumers on other providers (VpsHost.egress_ipv4). Each
+    is admitted by the cluster firewall, and they connect to its public name over TLS they
+    verify (`link.internet`)."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -100,6 +105,10 @@ class PostgresOutputs:
     """Managed targets whose databases belong to an admin: libpq variables (PGHOST …
     PGPASSWORD, PGSSLMODE) of the cluster's admin user for the application's database (its
     setup job grants the application's user what it needs, and creates the extensions)."""
+    public_host: pulumi.Output[str] | None = None
+    """When it admits addresses from other providers: the name they connect to."""
+    ca_certificate: pulumi.Output[str] | None = None
+    """With `public_host`: the PEM of the CA its server certificate is verified against."""
 
 
 @dataclass(frozen=True)
@@ -214,7 +223,13 @@ class ManagedPostgres(pulumi.ComponentResource):
             if out.admin_env is not None
             else None
         )
-        self.link = Link("postgres", security_group_id=out.security_group_id, setup_job=self.setup_job)
+        self.link = Link(
+            "postgres",
+            target=args.target,
+            security_group_id=out.security_group_id,
+            setup_job=self.setup_job,
+            internet=_over_internet(out, self.setup_job),
+        )
         self._env = postgres_env(out.host, out.port, out.database, out.username, out.password, out.sslmode)
         self.url = self._env["DATABASE_URL"]
         self.register_outputs(
@@ -231,3 +246,33 @@ class ManagedPostgres(pulumi.ComponentResource):
     def connection_env(self) -> dict[str, pulumi.Output[str]]:
         """DATABASE_URL and PG* for linked services."""
         return dict(self._env)
+
+
+def _over_internet(out: PostgresOutputs, job: SetupJob | None) -> OverInternet | None:
+    """How consumers on other providers connect: the public name, `verify-full` against the
+    provider's CA (the consumer's copy at `ca_path`); its setup job likewise."""
+    public_host, ca = out.public_host, out.ca_certificate
+    if public_host is None or ca is None:
+        return None
+
+    def env(ca_path: str) -> dict[str, pulumi.Output[str]]:
+        return postgres_env(
+            public_host,
+            out.port,
+            out.database,
+            out.username,
+            out.password,
+            "verify-full",
+            sslrootcert=ca_path,
+        )
+
+    def setup_job(ca_path: str) -> SetupJob:
+        assert job is not None
+        verified = {
+            "PGHOST": public_host,
+            "PGSSLMODE": pulumi.Output.from_input("verify-full"),
+            "PGSSLROOTCERT": pulumi.Output.from_input(ca_path),
+        }
+        return SetupJob(name=job.name, image=job.image, command=job.command, env={**job.env, **verified})
+
+    return OverInternet(ca_certificate=ca, env=env, setup_job=setup_job if job is not None else None)

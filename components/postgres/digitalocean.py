@@ -1,8 +1,10 @@
 """ManagedPostgres on DigitalOcean: a managed PostgreSQL cluster inside the stack's VPC.
 
-The database firewall trusts only the stack's droplets (by the fleet tag) and, when App
-Platform apps link the database, the VPC they join; clients connect over the VPC with
-`sslmode=require`. DigitalOcean takes daily backups with 7 days of point-in-time recovery by
+The database firewall trusts only the stack's droplets (by the fleet tag), when App Platform
+apps link the database the VPC they join, and the fixed IPv4 addresses of consumers on other
+providers (`admit_addresses`: Hetzner hosts). Clients in the VPC connect to its private name
+with `sslmode=require`; those outside connect to its public name with `sslmode=verify-full`
+against the cluster's CA (`getDatabaseCa`), delivered to them as a file. DigitalOcean takes daily backups with 7 days of point-in-time recovery by
 itself. The database belongs to the cluster's admin, and since PostgreSQL 15 nobody else may
 create tables in its schema public: a setup job each consumer runs as the admin before it
 starts grants the application's user that, and creates `extensions` (TimescaleDB, PostGIS,
@@ -17,7 +19,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_digitalocean as do
 
-from components._lib.digitalocean import database_firewall
+from components._lib.digitalocean import database_ca, database_firewall
 from components._lib.naming import physical_name
 from components.host import HostFleet
 from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
@@ -30,6 +32,7 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
         raise ValueError(f"{name}: postgres on digitalocean needs the stack's droplet fleet (fleet=)")
     cluster = _cluster(parent, name, args, fleet)
     database, user = _database_and_user(parent, name, args, cluster)
+    outside = bool(args.admit_addresses)
     return PostgresOutputs(
         host=cluster.private_host,
         port=cluster.port,
@@ -41,9 +44,11 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
             "cluster": cluster,
             "database": database,
             "user": user,
-            "firewall": database_firewall(parent, name, cluster, fleet, args.admit_vpc),
+            "firewall": database_firewall(parent, name, cluster, fleet, args.admit_vpc, args.admit_addresses),
         },
         admin_env=_admin_env(cluster, database),
+        public_host=cluster.host if outside else None,
+        ca_certificate=database_ca(parent, cluster) if outside else None,
     )
 
 

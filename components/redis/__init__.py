@@ -15,13 +15,14 @@ us-east-1; Redis OSS costs 25 % more).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import pulumi
 
 from components._lib.backends import unsupported
-from components.connection import Link, redis_env, secret
+from components.connection import Link, OverInternet, redis_env, secret
 from components.host import HostFleet, VpsHost
 from components.network import Network
 
@@ -51,6 +52,9 @@ class RedisArgs:
     link the database connect from."""
     region: str | None = None
     """DigitalOcean: the region of the managed cluster (the droplets' region)."""
+    admit_addresses: Sequence[pulumi.Input[str]] = ()
+    """DigitalOcean: IPv4 addresses of consumers on other providers (VpsHost.egress_ipv4),
+    admitted by the cluster firewall; they connect to its public name over verified TLS."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -65,6 +69,10 @@ class RedisOutputs:
     resources: dict[str, pulumi.Resource]
     security_group_id: pulumi.Output[str] | None = None
     """Cloud targets: the group linked services are admitted to."""
+    public_host: pulumi.Output[str] | None = None
+    """When it admits addresses from other providers: the name they connect to."""
+    ca_certificate: pulumi.Output[str] | None = None
+    """With `public_host`: the PEM of the CA its server certificate is verified against."""
 
 
 class RedisBackend(Protocol):
@@ -111,7 +119,9 @@ class Redis(pulumi.ComponentResource):
         self.password = secret(out.password)
         self.resources = out.resources
         self.security_group_id = out.security_group_id
-        self.link = Link("redis", security_group_id=out.security_group_id)
+        self.link = Link(
+            "redis", target=args.target, security_group_id=out.security_group_id, internet=_over_internet(out)
+        )
         self._env = redis_env(out.host, out.port, out.password, out.tls)
         self.url = self._env["REDIS_URL"]
         self.register_outputs(
@@ -121,3 +131,15 @@ class Redis(pulumi.ComponentResource):
     def connection_env(self) -> dict[str, pulumi.Output[str]]:
         """REDIS_URL for linked services."""
         return dict(self._env)
+
+
+def _over_internet(out: RedisOutputs) -> OverInternet | None:
+    """How consumers on other providers connect: `rediss://` to the public name, verified
+    against the provider's CA (the consumer's copy at the path it is given)."""
+    public_host, ca = out.public_host, out.ca_certificate
+    if public_host is None or ca is None:
+        return None
+    return OverInternet(
+        ca_certificate=ca,
+        env=lambda ca_path: redis_env(public_host, out.port, out.password, out.tls, ca_file=ca_path),
+    )

@@ -2,7 +2,9 @@
 
 DigitalOcean retired managed Redis for new clusters in favour of Valkey, so `engine: redis`
 is a config error here. Eviction is off (`noeviction`), as on the other backends. The firewall
-trusts the stack's droplets, and the VPC when App Platform apps link the cache.
+trusts the stack's droplets, the VPC when App Platform apps link the cache, and the fixed IPv4
+addresses of consumers on other providers (`admit_addresses`), which connect to its public name
+over TLS they verify against the cluster's CA.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_digitalocean as do
 
-from components._lib.digitalocean import database_firewall
+from components._lib.digitalocean import database_ca, database_firewall
 from components._lib.naming import physical_name
 from components.redis import Redis, RedisArgs, RedisOutputs
 
@@ -35,6 +37,7 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
             parent=parent, protect=args.protect, additional_secret_outputs=["password"]
         ),
     )
+    outside = bool(args.admit_addresses)
     return RedisOutputs(
         host=cluster.private_host,
         port=cluster.port,
@@ -42,6 +45,8 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
         tls=True,
         resources={
             "cluster": cluster,
-            "firewall": database_firewall(parent, name, cluster, fleet, args.admit_vpc),
+            "firewall": database_firewall(parent, name, cluster, fleet, args.admit_vpc, args.admit_addresses),
         },
+        public_host=cluster.host if outside else None,
+        ca_certificate=database_ca(parent, cluster) if outside else None,
     )
