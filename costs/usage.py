@@ -18,5 +18,10 @@ class UsageSpec(BaseModel):
     storage_gb: float = Field(default=10, ge=0, description="stored per bucket, GB")
     egress_gb: float = Field(default=100, ge=0, description="internet egress per month, GB")
     nat_gb: float = Field(default=10, ge=0, description="processed by a NAT gateway per month, GB")
+    link_gb: float = Field(
+        default=10,
+        ge=0,
+        description="per database or cache reached across the internet: its traffic per month, GB",
+    )
     alb_lcu: float = Field(default=1, ge=0, description="average load balancer capacity units")
     log_gb: float = Field(default=1, ge=0, description="log ingestion per service per month, GB")

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from components._lib import types
+from costs.estimate import estimate_plan
 from infra.mocks import OFFLINE_CA
 from infra.offline import Plan, plan
 from tests.conftest import ROOT, base_config, one, write_stack
@@ -142,6 +143,21 @@ def test_consumers_on_the_clusters_own_provider_stay_on_the_private_network(run_
     env = env_of(result, "main", "api")
     assert env["PGHOST"] == one(result, CLUSTER, "db-cluster").raw_outputs["privateHost"]
     assert "PGSSLROOTCERT" not in env and "REDIS_CA_FILE" not in env
+
+
+def test_the_path_is_a_line_of_the_estimate_and_only_for_clusters_reached_from_outside(planned, run_plan):
+    """`infra cost` shows each cluster's traffic to consumers outside DigitalOcean (usage-based,
+    its price marked unconfirmed); a stack whose consumers are all droplets has no such line."""
+    lines = {(c.name, ln.name) for c in estimate_plan(planned[True]).components.values() for ln in c.lines}
+    transfer = "transfer to 2 addresses outside DigitalOcean (10 GB)"
+    assert {("db", transfer), ("cache", transfer)} <= lines
+    cfg = config()
+    cfg["services"]["api"]["links"] = ["uploads"]
+    cfg["services"]["worker"]["links"] = ["uploads"]
+    names = [
+        ln.name for c in estimate_plan(run_plan(cfg, stack="prod")).components.values() for ln in c.lines
+    ]
+    assert not [n for n in names if "outside DigitalOcean" in n]
 
 
 def _secret(result: Plan, host: str, service: str, name: str) -> str:

@@ -46,6 +46,9 @@ KNOWN = {
     types.DO_DROPLET: {"size": "s-1vcpu-1gb", "backups": True},
     types.DO_VOLUME: {"size": 10},
     types.DO_DATABASE_CLUSTER: {"engine": "pg", "size": "db-s-1vcpu-2gb"},
+    types.DO_DATABASE_FIREWALL: {
+        "rules": [{"type": "tag", "value": "t"}, {"type": "ip_addr", "value": "192.0.2.1"}]
+    },
     types.DO_SPACES_BUCKET: {},
     types.DO_LOAD_BALANCER: {},
     types.DO_APP: {"spec": {"services": [{"name": "api", "instanceSizeSlug": "apps-s-1vcpu-0.5gb"}]}},

@@ -22,7 +22,6 @@ FREE = frozenset(
         types.DO_RESERVED_IP_ASSIGNMENT,
         types.DO_DATABASE_DB,
         types.DO_DATABASE_USER,
-        types.DO_DATABASE_FIREWALL,
         types.DO_SPACES_KEY,
         types.DO_CERTIFICATE,
         types.DO_DNS_RECORD,
@@ -54,6 +53,23 @@ def _database(res: Resource, ctx: Context) -> list[Line]:
         return [DIGITALOCEAN.not_in_catalog(res, f"managed {label} {size}", nodes, "node-month")]
     name = f"managed {label} {size} × {plural(nodes, 'node')}"
     return [line(res, name, nodes, "node-month", found, note=found.get("status", ""))]
+
+
+@PRICERS.register(types.DO_DATABASE_FIREWALL)
+def _database_firewall(res: Resource, ctx: Context) -> list[Line]:
+    """Free itself; a firewall that admits single addresses (consumers on another provider,
+    components.capabilities.INTERNET_LINKS) carries their traffic over the internet."""
+    outside = [
+        r
+        for r in res.inputs.get("rules") or []
+        if r.get("type") == "ip_addr" and "/" not in str(r.get("value"))
+    ]
+    if not outside:
+        return []
+    transfer, gb = DIGITALOCEAN.entry("extras", "database_transfer"), ctx.usage.link_gb
+    addresses = "1 address" if len(outside) == 1 else f"{len(outside)} addresses"
+    name = f"transfer to {addresses} outside DigitalOcean ({gb:g} GB)"
+    return [line(res, name, gb, "GB", transfer, "per_gb", usage_based=True, note=transfer.get("status", ""))]
 
 
 @PRICERS.register(types.DO_SPACES_BUCKET)
