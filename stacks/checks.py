@@ -17,6 +17,7 @@ from components._lib.networks import reaches_everyone
 from components.capabilities import (
     HOST_PLACED,
     INTERNET,
+    INTERNET_LINKS,
     LINK_ENV,
     LINK_TLS_ENV,
     LISTENS,
@@ -254,13 +255,15 @@ def _reach(spec: StackSpec) -> list[Problem]:
                 continue  # no such service, or a target _targets already refuses
             if link_path(svc.target, dep.kind, dep.target) != UNWIRED:
                 continue
+            across = sorted(t for c, k, t in INTERNET_LINKS if (c, k) == (svc.target, dep.kind))
+            over = "".join(f", or {link} on {t}, reached over verified TLS" for t in across)
             problems.append(
                 (
                     f"services.{name}.links[{i}]",
                     (
                         f"{link} is a {dep.kind} on {dep.target} ({LISTENS[dep.target]}) and {name} runs on "
                         f"{svc.target}: nothing connects them; put both on one provider "
-                        f"({name} on {dep.target}, or {link} on {svc.target})"
+                        f"({name} on {dep.target}, or {link} on {svc.target}){over}"
                     ),
                 )
             )
