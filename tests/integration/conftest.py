@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
@@ -62,6 +63,17 @@ def _postgres_bindir() -> Path:
         "Postgres server binaries (initdb, postgres) not found via `pg_config --bindir` or "
         "/usr/lib/postgresql/*/bin; install them (apt-get install postgresql)"
     )
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+    """Stop a server started by a test: `sig` (SIGINT is Postgres's fast shutdown), then kill
+    it if it has not exited within `timeout` seconds."""
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
 
 
 def _free_port() -> int:
@@ -168,9 +180,5 @@ def s3_server(free_port: Callable[[], int], tmp_path: Path) -> Iterator[str]:
                 time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, timeout=10)
         log.close()

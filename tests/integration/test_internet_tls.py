@@ -28,6 +28,7 @@ import pytest
 from infra.offline import plan
 from tests.conftest import ROOT
 from tests.helpers import env_of
+from tests.integration.conftest import stop
 from tests.integration.test_postgres import _server_identity
 
 pytestmark = pytest.mark.integration
@@ -130,12 +131,7 @@ def _postgres(bindir: Path, port: int, env: dict[str, str], tls: dict[str, Path]
         yield work
     finally:
         if proc is not None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=30)
+            stop(proc, signal.SIGINT, timeout=30)  # Postgres's fast shutdown
         if log is not None:
             log.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -247,12 +243,7 @@ def _redis(server: str, port: int, password: str, tls: dict[str, Path] | None, w
             _wait(lambda: _listening(port), proc, log_path)
             yield
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            stop(proc)
 
 
 def _listening(port: int) -> bool:

@@ -28,6 +28,7 @@ import components._vps
 import components.postgres.hetzner as pg_component
 from components._vps.render import pg_hba, postgres_settings
 from components.postgres import setup_command
+from tests.integration.conftest import stop
 
 USER = "app"
 PASSWORD = "Vb7Kq2Lw9Xc4Nm8Rt3Yp6Zs1Hd5Jf0Ga"
@@ -226,12 +227,7 @@ def pg(postgres_bindir, require_tool, free_port, skip_or_fail):
         yield PgServer(port, postgres_bindir, work, tls_dir, work / "sock", hba_file, uid, log_path)
     finally:
         if proc is not None:
-            proc.send_signal(signal.SIGINT)  # fast shutdown
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=30)
+            stop(proc, signal.SIGINT, timeout=30)  # fast shutdown
         if log is not None:
             log.close()
         shutil.rmtree(work, ignore_errors=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from components._vps.render import redis_conf
+from tests.integration.conftest import stop
 
 PASSWORD = "Zq8wN3vTt5LkR2mYc7HbP4sXa9GfJ6eD"
 MEMORY_MB = 64
@@ -74,12 +75,7 @@ def redis_server(require_tool, free_port, run, isolated_env, tmp_path):
             time.sleep(0.1)
         yield port, data, cli
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop(proc)
         log.close()
 
 
