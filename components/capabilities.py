@@ -111,12 +111,15 @@ UNWIRED = "unwired"
 # Pairs wired across the internet: (consumer target, kind, dependency target). The dependency's
 # firewall admits exactly the consumers' fixed egress addresses and the client verifies the
 # server's certificate against the provider's CA (docs/links.md). A Hetzner service always runs
-# on hosts, whose primary (and floating) IPv4 addresses are fixed; DigitalOcean's managed
-# clusters admit IPv4 addresses and hand out their CA (`getDatabaseCa`).
+# on hosts, whose primary (and floating) IPv4 addresses are fixed; Fargate tasks leave through
+# the NAT gateway's Elastic IP (so they need `nat: managed`, stacks/checks.py); DigitalOcean's
+# managed clusters admit IPv4 addresses and hand out their CA (`getDatabaseCa`).
 INTERNET_LINKS = frozenset(
     {
         ("hetzner", "postgres", "digitalocean"),
         ("hetzner", "redis", "digitalocean"),
+        ("aws", "postgres", "digitalocean"),
+        ("aws", "redis", "digitalocean"),
     }
 )
 

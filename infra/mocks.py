@@ -343,7 +343,9 @@ class ProviderMocks(pulumi.runtime.Mocks):
         arn = f"arn:aws:{typ.split(':')[1].split('/')[0]}:{region}:123456789012:{name}"
         rid = f"{name}-{n}"
         out: dict[str, Any] = {"arn": arn}
-        if typ == types.AWS_S3_BUCKET:
+        if typ == types.AWS_EC2_EIP:
+            out |= {"publicIp": f"192.0.2.{n % 250 + 1}", "allocationId": f"eipalloc-{n:08x}"}
+        elif typ == types.AWS_S3_BUCKET:
             bucket = inputs.get("bucket") or f"{name}-{_digest(name)[:7]}"
             rid = bucket
             out |= {

@@ -108,7 +108,7 @@ def host_args(built: Built, name: str, fleet: HostFleet, private_ip: str | None)
 def network_args(built: Built) -> NetworkArgs:
     spec = built.spec
     assert spec.aws is not None  # checked
-    nat = spec.aws.nat or ("managed" if spec.environment == "prod" else "none")
+    nat = spec.aws.nat or ("managed" if spec.environment == "prod" else "none")  # as checks._nat
     return NetworkArgs(target="aws", nat=nat, tags=built.labels("network"))
 
 
@@ -299,21 +299,23 @@ def cache_node_type(svc: RedisSpec) -> str:
 
 
 def internet_consumers(built: Built, name: str) -> list[pulumi.Output[str]]:
-    """The egress IPv4 addresses of the hosts whose services reach `name` over the internet
-    (components.capabilities.INTERNET_LINKS): what its firewall admits besides its own provider."""
+    """The egress IPv4 addresses of the services that reach `name` over the internet
+    (components.capabilities.INTERNET_LINKS) — their hosts', or the NAT gateway's for Fargate
+    tasks: what its firewall admits besides its own provider."""
     spec = built.spec
     dep = spec.services[name]
-    hosts = sorted(
-        {
-            host
-            for svc in spec.services.values()
-            if isinstance(svc, ApiSpec | WorkerSpec)
-            and name in svc.links
-            and link_path(svc.target, dep.kind, dep.target) == INTERNET
-            for host in svc.placement
-        }
-    )
-    return [address for host in hosts for address in built.hosts[host].egress_ipv4]
+    consumers = [
+        svc
+        for svc in spec.services.values()
+        if isinstance(svc, ApiSpec | WorkerSpec)
+        and name in svc.links
+        and link_path(svc.target, dep.kind, dep.target) == INTERNET
+    ]
+    hosts = sorted({host for svc in consumers for host in svc.placement})
+    addresses = [address for host in hosts for address in built.hosts[host].egress_ipv4]
+    if built.network is not None and any(svc.target == "aws" for svc in consumers):
+        addresses += built.network.egress_ipv4
+    return addresses
 
 
 def linked_from_app_platform(spec: StackSpec, name: str) -> bool:

@@ -253,7 +253,19 @@ def _reach(spec: StackSpec) -> list[Problem]:
             dep = spec.services.get(link)
             if dep is None or dep.target not in LISTENS or svc.target not in supported_targets(svc.kind):
                 continue  # no such service, or a target _targets already refuses
-            if link_path(svc.target, dep.kind, dep.target) != UNWIRED:
+            path = link_path(svc.target, dep.kind, dep.target)
+            if path == INTERNET and svc.target == "aws" and _nat(spec) != "managed":
+                problems.append(
+                    (
+                        f"services.{name}.links[{i}]",
+                        (
+                            f"{link} is a {dep.kind} on {dep.target}, which admits fixed addresses only: "
+                            "Fargate tasks have one behind the NAT gateway alone; set aws.nat: managed "
+                            "(its Elastic IP is admitted; infra cost shows the gateway)"
+                        ),
+                    )
+                )
+            if path != UNWIRED:
                 continue
             across = sorted(t for c, k, t in INTERNET_LINKS if (c, k) == (svc.target, dep.kind))
             over = "".join(f", or {link} on {t}, reached over verified TLS" for t in across)
@@ -268,6 +280,12 @@ def _reach(spec: StackSpec) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _nat(spec: StackSpec) -> str:
+    """The stack's AWS NAT mode, defaulted as the network is built (stacks.args.network_args)."""
+    configured = spec.aws.nat if spec.aws else None
+    return configured or ("managed" if spec.environment == "prod" else "none")
 
 
 def _hosts(spec: StackSpec) -> list[Problem]:

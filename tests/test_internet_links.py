@@ -11,12 +11,14 @@ tests/integration/test_internet_tls.py proves the same variables against real se
 from __future__ import annotations
 
 import ipaddress
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from components._lib import types
 from costs.estimate import estimate_plan
+from infra.cli import main
 from infra.mocks import OFFLINE_CA
 from infra.offline import Plan, plan
 from tests.conftest import ROOT, base_config, one, write_stack
@@ -176,3 +178,104 @@ def _assert_mounted_ca(result: Plan, service: str, path: str) -> None:
     member = bundle(result, "main")[source.removeprefix("./")]
     assert member.text == OFFLINE_CA
     assert member.mode & 0o777 == 0o644
+
+
+# --- Fargate tasks behind the NAT gateway --------------------------------------------------
+
+
+def fargate_config(nat: str = "managed") -> dict:
+    """api and worker on Fargate; Postgres and Valkey managed on DigitalOcean."""
+    return {
+        "environment": "prod",
+        "domain": "example.com",
+        "aws": {"region": "us-east-1", "nat": nat},
+        "digitalocean": {"region": "nyc3"},
+        "dns": {"provider": "route53", "zone_id": "Z0123456789ABCDEFGHIJ"},
+        "services": {
+            "api": {"kind": "api", "target": "aws", "image": "ghcr.io/acme/api:1.4.2", "port": 8080,
+                    "links": ["db", "cache"]},
+            "worker": {"kind": "worker", "target": "aws", "image": "ghcr.io/acme/api:1.4.2",
+                       "command": ["worker"], "links": ["db"]},
+            "db": {"kind": "postgres", "target": "digitalocean", "extensions": ["pgcrypto"]},
+            "cache": {"kind": "redis", "target": "digitalocean"},
+        },
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fargate(tmp_path_factory) -> Plan:
+    path = write_stack(tmp_path_factory.mktemp("fargate") / "Pulumi.prod.yaml", fargate_config())
+    return plan(path, "prod", project_dir=ROOT)
+
+
+def containers(result: Plan, service: str) -> dict[str, dict]:
+    """The task definition's containers by name (secrets as parameter ARNs)."""
+    task = one(result, types.AWS_ECS_TASK_DEFINITION, f"{service}-task")
+    return {c["name"]: c for c in json.loads(task.raw_inputs["containerDefinitions"])}
+
+
+def variables(container: dict) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in container["environment"]}
+
+
+@pytest.mark.parametrize("dependency", ["db", "cache"])
+def test_the_cluster_admits_the_nat_gateways_address_only(fargate, dependency):
+    rules = one(fargate, DB_FIREWALL, f"{dependency}-firewall").inputs["rules"]
+    (eip,) = [r for r in fargate.registrations if r.type == types.AWS_EC2_EIP]
+    assert [r["value"] for r in rules if r["type"] == "ip_addr"] == [eip.raw_outputs["publicIp"]]
+
+
+@pytest.mark.parametrize("service", ["api", "worker"])
+def test_the_app_starts_after_the_ca_is_written_and_the_setup_job_succeeded(fargate, service):
+    found = containers(fargate, service)
+    app = found[service]
+    assert app["dependsOn"] == [
+        {"containerName": "tls-ca", "condition": "SUCCESS"},
+        {"containerName": "db-setup", "condition": "SUCCESS"},
+    ]
+    assert app["essential"] is True and not found["tls-ca"]["essential"] and not found["db-setup"]["essential"]
+    assert found["db-setup"]["dependsOn"] == [{"containerName": "tls-ca", "condition": "SUCCESS"}]
+    # The app and the job read the volume the writer writes; only the writer may write it.
+    mounts = {name: c["mountPoints"] for name, c in found.items()}
+    assert {m["sourceVolume"] for ms in mounts.values() for m in ms} == {"tls"}
+    assert [name for name, ms in mounts.items() if not ms[0]["readOnly"]] == ["tls-ca"]
+    task = one(fargate, types.AWS_ECS_TASK_DEFINITION, f"{service}-task")
+    assert task.inputs["volumes"] == [{"name": "tls"}]
+
+
+def test_the_app_verifies_against_the_files_the_writer_writes(fargate):
+    found = containers(fargate, "api")
+    app, writer = variables(found["api"]), found["tls-ca"]
+    script = writer["command"][2]
+    cas = variables(writer)
+    for variable in ("PGSSLROOTCERT", "REDIS_CA_FILE"):
+        path = app[variable]
+        assert path.startswith(found["api"]["mountPoints"][0]["containerPath"] + "/")
+        # The writer puts one of its certificates at that path, and each is DigitalOcean's CA.
+        (name,) = [n for n in cas if f'"${n}" > {path}' in script]
+        assert cas[name] == OFFLINE_CA
+    cluster = one(fargate, CLUSTER, "db-cluster").raw_outputs
+    assert (app["PGHOST"], app["PGSSLMODE"]) == (cluster["host"], "verify-full")
+
+
+def test_the_setup_job_reads_the_admin_password_from_ssm_and_its_role_may(fargate):
+    job = containers(fargate, "api")["db-setup"]
+    (secret,) = job["secrets"]
+    assert secret["name"] == "PGPASSWORD" and "PGPASSWORD" not in variables(job)
+    parameter = one(fargate, types.AWS_SSM_PARAMETER, "api-db-setup-pgpassword")
+    assert parameter.inputs["type"] == "SecureString"
+    assert secret["valueFrom"] == f"arn:aws:ssm:us-east-1:123456789012:{parameter.name}"
+    policy = one(fargate, types.AWS_IAM_ROLE_POLICY, "api-execution-secrets").raw_inputs["policy"]
+    assert secret["valueFrom"] in json.loads(policy)["Statement"][0]["Resource"]
+
+
+def test_without_a_nat_gateway_validate_refuses_each_link_naming_it(tmp_path, capsys):
+    path = write_stack(tmp_path / "Pulumi.prod.yaml", fargate_config(nat="none"))
+    assert main(["validate", "--config", str(path)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(":", 2)[1] for line in lines] == [
+        "services.api.links[0]",
+        "services.api.links[1]",
+        "services.worker.links[0]",
+    ]
+    assert all("set aws.nat: managed" in line for line in lines)

@@ -213,16 +213,22 @@ def internet_links(args: ApiServiceArgs) -> dict[str, OverInternet]:
     """The linked databases and caches on another provider, which this service reaches over
     the internet (components.connection.OverInternet); raises for one it cannot reach.
 
-    Only a service on hosts has fixed addresses such a dependency can admit (VpsHost.egress_ipv4)
-    and files to hold the CA certificate, so only those cross providers today."""
+    Only services with fixed egress addresses cross providers: on hosts (VpsHost.egress_ipv4),
+    whose release ships the CA file, and on Fargate behind the NAT gateway (Network.egress_ipv4),
+    whose task writes it first. App Platform apps leave from shared addresses."""
     crossing: dict[str, OverInternet] = {}
     for link_name, link in args.links.items():
         kind, target = link.link.kind, link.link.target
         if kind not in PRIVATE_KINDS or target == args.target:
             continue
-        if not isinstance(args.runtime, OnHosts):
+        if not isinstance(args.runtime, OnHosts | OnFargate):
             raise ValueError(  # noqa: TRY004 - a placement the link cannot cross, not a wrong type
-                f"{link_name} is a {kind} on {target}: a service on {args.target} outside hosts cannot reach it"
+                f"{link_name} is a {kind} on {target}: a service on {args.target} without a fixed "
+                "egress address cannot reach it"
+            )
+        if isinstance(args.runtime, OnFargate) and not args.runtime.network.egress_ipv4:
+            raise ValueError(
+                f"{link_name} is a {kind} on {target}: Fargate tasks reach it through NAT (nat='managed')"
             )
         if link.link.internet is None:
             raise ValueError(

@@ -22,6 +22,8 @@ from components._lib.images import registry_host, registry_logins
 from components._lib.naming import physical_name
 from components._lib.unique import unique_name
 from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, OnFargate, secret_names
+from components.api_service.aws_links import TLS_VOLUME, InitContainer, init_containers, tls_mount
+from components.api_service.aws_links import definition as init_definition
 from components.connection import secret
 from components.contracts import AUTONAME_RANDOM
 from components.contracts.aws import ELB_NAME, FARGATE_SIZES
@@ -51,9 +53,11 @@ def container_definitions(
     region: str,
     read_only: bool,
     registry_login: str | None = None,
+    before: list[dict] | None = None,
 ) -> str:
     """The task's container definition JSON (plain values; secrets and the registry login
-    are ARNs, not values)."""
+    are ARNs, not values): the app first, then the containers it waits for (`before`,
+    components.api_service.aws_links), whose CA volume it mounts read-only."""
     definition: dict = {
         "name": name,
         "image": image,
@@ -74,7 +78,10 @@ def container_definitions(
         definition["command"] = list(command)
     if registry_login is not None:
         definition["repositoryCredentials"] = {"credentialsParameter": registry_login}
-    return json.dumps([definition])
+    if before:
+        definition["dependsOn"] = [{"containerName": c["name"], "condition": "SUCCESS"} for c in before]
+        definition["mountPoints"] = [tls_mount()]
+    return json.dumps([definition, *(before or [])])
 
 
 def is_ecr(registry: str) -> bool:
@@ -198,10 +205,11 @@ def build(
     _check_task_size(name, args)
     ctx = _context(parent, name, args)
     environment = _secrets(ctx, env)
-    roles = _roles(ctx, environment)
+    inits = init_containers(parent, name, args, ctx.stack)
+    roles = _roles(ctx, environment, inits)
     log_group = _log_group(ctx)
     cluster = _cluster(ctx)
-    task = _task_definition(ctx, environment, roles, log_group)
+    task = _task_definition(ctx, environment, roles, log_group, inits)
     task_sg = _task_security_group(ctx)
     entry = _load_balancer(ctx, task_sg) if args.port is not None else None
     service = _service(ctx, cluster, task, task_sg, entry)
@@ -295,9 +303,13 @@ def _secrets(ctx: _Context, env: dict[str, pulumi.Output[str]]) -> _Environment:
     return _Environment(plain={k: v for k, v in env.items() if k not in secrets}, parameters=parameters)
 
 
-def _roles(ctx: _Context, environment: _Environment) -> _Roles:
-    """Execution (pull, logs, read the parameters) and task (what the app may do)."""
-    execution, registry_login = _execution_role(ctx, environment.parameters)
+def _roles(ctx: _Context, environment: _Environment, inits: list[InitContainer]) -> _Roles:
+    """Execution (pull, logs, read the parameters, the init containers' too) and task (what
+    the app may do)."""
+    parameters = dict(environment.parameters)
+    for init in inits:
+        parameters |= {f"{init.name}/{k}": p for k, p in init.parameters.items()}
+    execution, registry_login = _execution_role(ctx, parameters)
     return _Roles(execution=execution, task=_task_role(ctx), registry_login=registry_login)
 
 
@@ -373,11 +385,16 @@ def _cluster(ctx: _Context) -> aws.ecs.Cluster:
 
 
 def _task_definition(
-    ctx: _Context, environment: _Environment, roles: _Roles, log_group: aws.cloudwatch.LogGroup
+    ctx: _Context,
+    environment: _Environment,
+    roles: _Roles,
+    log_group: aws.cloudwatch.LogGroup,
+    inits: list[InitContainer],
 ) -> aws.ecs.TaskDefinition:
     name, args = ctx.name, ctx.args
     plain, parameters, registry_secret = environment.plain, environment.parameters, roles.registry_login
     vcpu, memory_gb = _task_size(args)
+    before = _init_definitions(inits, log_group, ctx.region)
     task = aws.ecs.TaskDefinition(
         f"{name}-task",
         family=physical_name(pulumi.get_project(), pulumi.get_stack(), name, max_len=255),
@@ -396,6 +413,7 @@ def _task_definition(
             secrets=pulumi.Output.all(**{k: p.arn for k, p in parameters.items()}) if parameters else {},
             log_group=log_group.name,
             registry_login=registry_secret.arn if registry_secret is not None else None,
+            before=before,
         ).apply(
             lambda v: container_definitions(
                 name,
@@ -408,13 +426,34 @@ def _task_definition(
                 ctx.region,
                 args.read_only,
                 v["registry_login"],
+                v["before"],
             )
         ),
+        volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=TLS_VOLUME)] if inits else None,
         tags=args.tags,
         opts=ctx.child,
     )
     ctx.resources["task_definition"] = task
     return task
+
+
+def _init_definitions(
+    inits: list[InitContainer], log_group: aws.cloudwatch.LogGroup, region: str
+) -> pulumi.Output[list[dict]]:
+    """The init containers' definitions, each after the CA writer when there is one."""
+    writers = [i.name for i in inits if i.writes_tls]
+
+    def one(init: InitContainer) -> pulumi.Output[dict]:
+        after = [] if init.writes_tls else writers
+        return pulumi.Output.all(
+            env=pulumi.Output.all(**init.environment) if init.environment else {},
+            secrets=pulumi.Output.all(**{k: p.arn for k, p in init.parameters.items()})
+            if init.parameters
+            else {},
+            log_group=log_group.name,
+        ).apply(lambda v: init_definition(init, v["env"], v["secrets"], v["log_group"], region, after))
+
+    return pulumi.Output.all(*[one(init) for init in inits]).apply(list)
 
 
 def _task_security_group(ctx: _Context) -> aws.ec2.SecurityGroup:

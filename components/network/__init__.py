@@ -47,6 +47,10 @@ class NetworkOutputs:
     public_subnet_ids: list[pulumi.Output[str]]
     private_subnet_ids: list[pulumi.Output[str]]
     resources: dict[str, pulumi.Resource]
+    egress_ipv4: list[pulumi.Output[str]] = field(default_factory=list)
+    """The fixed addresses tasks' outbound connections leave from: the NAT gateway's Elastic IP
+    with `nat: managed`; none with `nat: none` (each task then has an address of its own that
+    changes when it is replaced)."""
 
 
 class NetworkBackend(Protocol):
@@ -83,6 +87,7 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = out.public_subnet_ids
         self.private_subnet_ids = out.private_subnet_ids
         self.nat = args.nat
+        self.egress_ipv4 = out.egress_ipv4
         self.resources = out.resources
         self.register_outputs(
             {

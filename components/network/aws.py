@@ -53,10 +53,12 @@ def build(parent: Network, name: str, args: NetworkArgs) -> NetworkOutputs:
     for i in range(ZONES):
         resources |= {f"public_subnet_{i}": public[i], f"private_subnet_{i}": private[i]}
     routes = []
+    egress: list[pulumi.Output[str]] = []
     if args.nat == "managed":
         eip, nat = _nat_gateway(net, public[0], igw)
         routes = [aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)]
         resources |= {"nat_eip": eip, "nat_gateway": nat}
+        egress.append(eip.public_ip)
     private_rt = _route_table(net, "private", routes)
     resources["private_route_table"] = private_rt
     for i, priv in enumerate(private):
@@ -66,6 +68,7 @@ def build(parent: Network, name: str, args: NetworkArgs) -> NetworkOutputs:
         public_subnet_ids=[s.id for s in public],
         private_subnet_ids=[s.id for s in private],
         resources=resources,
+        egress_ipv4=egress,
     )
 
 

@@ -313,3 +313,50 @@ def test_redis_without_tls_is_refused(require_tool, free_port, pki, shipped, tmp
     refused = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
     with _redis(server, port, _password(shipped), None, tmp_path), pytest.raises(refused):
         _redis_ping(shipped, "localhost", port, pki["ca.crt"], timeout=2)
+
+
+# --- Fargate: the CA writer container ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fargate_api(tmp_path_factory) -> dict[str, dict]:
+    """The api task's containers when it links DigitalOcean's clusters from Fargate."""
+    from tests.conftest import write_stack
+    from tests.test_internet_links import containers, fargate_config
+
+    path = write_stack(tmp_path_factory.mktemp("fargate") / "Pulumi.prod.yaml", fargate_config())
+    return containers(plan(path, "prod", project_dir=ROOT), "api")
+
+
+def test_the_ca_writer_script_passes_shellcheck(fargate_api, require_tool, tmp_path):
+    shellcheck = require_tool("shellcheck")
+    script = tmp_path / "writer.sh"
+    script.write_text("#!/bin/sh\n" + fargate_api["tls-ca"]["command"][2] + "\n")
+    done = subprocess.run(
+        [shellcheck, "-s", "sh", str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stdout
+
+
+def test_the_written_ca_lets_the_app_verify_the_server(
+    fargate_api, require_tool, postgres_bindir, tls_postgres, pki, shipped, tmp_path
+):
+    """The writer's exact script, run by a real `sh` with the provider's CA in its variables
+    (here the test CA) into a directory standing for the task volume; the app's PGSSLROOTCERT,
+    so placed, verifies the server."""
+    sh = require_tool("sh")
+    writer, app = fargate_api["tls-ca"], {e["name"]: e["value"] for e in fargate_api["api"]["environment"]}
+    volume = fargate_api["api"]["mountPoints"][0]["containerPath"]
+    script = writer["command"][2].replace(volume + "/", f"{tmp_path}/")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    env |= {e["name"]: pki["ca.crt"].read_text() for e in writer["environment"]}
+    done = subprocess.run(
+        [sh, "-c", script], env=env, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    written = tmp_path / app["PGSSLROOTCERT"].removeprefix(volume + "/")
+    assert written.read_text() == pki["ca.crt"].read_text()
+    assert written.stat().st_mode & 0o777 == 0o644
+    url = _rewired(shipped["DATABASE_URL"], "localhost", tls_postgres, "sslrootcert", written)
+    checked = _psql(postgres_bindir, _client_env(tmp_path), url)
+    assert checked.returncode == 0, checked.stderr
