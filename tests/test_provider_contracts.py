@@ -452,6 +452,7 @@ def test_pages_sets_every_source_member_cloudflare_would_otherwise_compute(run_p
 # --- every rule has a failing counterpart ----------------------------------------------------------------
 
 # (first type of the rule, path) → (a value the provider refuses, a value it takes).
+WAITS_FOR_CA = {"containerName": "tls-ca", "condition": "SUCCESS"}
 COUNTERPARTS: dict[tuple[str, str], tuple[Any, Any]] = {
     ("aws:ec2/securityGroup:SecurityGroup", "name"): ("sg-api", "api-tasks-1a2b3c4"),
     ("aws:ec2/securityGroup:SecurityGroup", "description"): ("app's", "api tasks"),
@@ -479,6 +480,12 @@ COUNTERPARTS: dict[tuple[str, str], tuple[Any, Any]] = {
     ("aws:cloudwatch/logGroup:LogGroup", "name"): ("/multicloud/prod/api logs", "/multicloud/prod/api"),
     ("aws:ecs/taskDefinition:TaskDefinition", "family"): ("multicloud.prod.api", "multicloud-prod-api"),
     ("aws:ecs/cluster:Cluster", "name"): ("api cluster", "api-cluster-1a2b3c4"),
+    ("aws:ecs/taskDefinition:TaskDefinition", "volumes[*].name"): ("tls volume", "tls"),
+    # The app waits for the CA writer to succeed: allowed only when the writer is not essential.
+    ("aws:ecs/taskDefinition:TaskDefinition", "containerDefinitions"): (
+        json.dumps([{"name": "api", "dependsOn": [WAITS_FOR_CA]}, {"name": "tls-ca", "essential": True}]),
+        json.dumps([{"name": "api", "dependsOn": [WAITS_FOR_CA]}, {"name": "tls-ca", "essential": False}]),
+    ),
     ("aws:cloudfront/originAccessControl:OriginAccessControl", "name"): ("a" * 65, "web-oac-1a2b3c4"),
     ("aws:acm/certificate:Certificate", "domainName"): ("a" * 60 + ".example.com", "api.example.com"),
     ("aws:route53/record:Record", "name"): ("a b.example.com", "_1a2b.api.example.com"),

@@ -22,7 +22,13 @@ from components._lib.images import registry_host, registry_logins
 from components._lib.naming import physical_name
 from components._lib.unique import unique_name
 from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, OnFargate, secret_names
-from components.api_service.aws_links import TLS_VOLUME, InitContainer, init_containers, tls_mount
+from components.api_service.aws_links import (
+    TLS_VOLUME,
+    InitContainer,
+    init_containers,
+    secure_string,
+    tls_mount,
+)
 from components.api_service.aws_links import definition as init_definition
 from components.connection import secret
 from components.contracts import AUTONAME_RANDOM
@@ -288,14 +294,7 @@ def _secrets(ctx: _Context, env: dict[str, pulumi.Output[str]]) -> _Environment:
     name, args = ctx.name, ctx.args
     secrets = secret_names(args)
     parameters = {
-        key: aws.ssm.Parameter(
-            f"{name}-{key.lower().replace('_', '-')}",
-            name=f"/{ctx.stack}/{name}/{key}",
-            type="SecureString",
-            value=value,
-            tags=args.tags,
-            opts=ctx.child,
-        )
+        key: secure_string(ctx.parent, name, f"/{ctx.stack}/{name}", key, value, args.tags)
         for key, value in env.items()
         if key in secrets
     }

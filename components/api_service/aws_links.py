@@ -61,13 +61,8 @@ def init_containers(parent: ApiService, name: str, args: ApiServiceArgs, stack: 
         )
     for job in setup_jobs(args).values():
         parameters = {
-            key: aws.ssm.Parameter(
-                f"{name}-{job.name}-{key.lower()}",
-                name=f"/{stack}/{name}/{job.name}/{key}",
-                type="SecureString",
-                value=value,
-                tags=args.tags,
-                opts=pulumi.ResourceOptions(parent=parent),
+            key: secure_string(
+                parent, f"{name}-{job.name}", f"/{stack}/{name}/{job.name}", key, value, args.tags
             )
             for key, value in sorted(job.env.items())
             if key in SECRET_VARS
@@ -75,6 +70,26 @@ def init_containers(parent: ApiService, name: str, args: ApiServiceArgs, stack: 
         plain = {k: v for k, v in job.env.items() if k not in SECRET_VARS}
         inits.append(InitContainer(job.name, job.image, job.command, plain, parameters))
     return inits
+
+
+def secure_string(
+    parent: pulumi.Resource,
+    prefix: str,
+    path: str,
+    key: str,
+    value: pulumi.Input[str],
+    tags: dict[str, str],
+) -> aws.ssm.Parameter:
+    """The SSM SecureString `<path>/<key>` holding a secret variable (resource `<prefix>-<key>`,
+    lower case, `_` as `-`): a container reads it through `secrets[].valueFrom`."""
+    return aws.ssm.Parameter(
+        f"{prefix}-{key.lower().replace('_', '-')}",
+        name=f"{path}/{key}",
+        type="SecureString",
+        value=value,
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
 def ca_variable(index: int) -> str:

@@ -8,6 +8,8 @@ they may be). Plain data: importing this never loads `pulumi_aws`.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -261,6 +263,56 @@ ECS_FAMILY = Rule(
     Source("https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html", READ),
     text(r"[0-9A-Za-z_-]+", 255),
 )
+ECS_VOLUME_NAME = Rule(
+    (TASK,),
+    "volumes[*].name",
+    "1-255 letters, digits, hyphens and underscores",
+    Source("https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Volume.html", READ),
+    text(r"[0-9A-Za-z_-]+", 255),
+)
+_DEPENDENCY_CONDITIONS = frozenset({"START", "COMPLETE", "SUCCESS", "HEALTHY"})
+
+
+def _containers_valid(value: Any) -> bool:
+    """Container names (1-255 letters, digits, hyphens, underscores; unique), and each
+    dependency naming another container of the task with a condition ECS knows, SUCCESS and
+    COMPLETE only on a container that is not essential."""
+    try:
+        containers = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return False
+    if not isinstance(containers, list) or not all(isinstance(c, dict) for c in containers):
+        return False
+    names = [c.get("name") for c in containers]
+    if not all(isinstance(n, str) and re.fullmatch(r"[0-9A-Za-z_-]{1,255}", n) for n in names):
+        return False
+    essential = {c["name"]: c.get("essential", True) is not False for c in containers}
+    for container in containers:
+        for dependency in container.get("dependsOn") or []:
+            target, condition = dependency.get("containerName"), dependency.get("condition")
+            if (
+                target not in essential
+                or target == container["name"]
+                or condition not in _DEPENDENCY_CONDITIONS
+            ):
+                return False
+            if condition in ("SUCCESS", "COMPLETE") and essential[target]:
+                return False
+    return len(set(names)) == len(names)
+
+
+ECS_CONTAINERS = Rule(
+    (TASK,),
+    "containerDefinitions",
+    "containers named by 1-255 letters, digits, - and _, each once; dependsOn naming another "
+    "container with START, COMPLETE, SUCCESS or HEALTHY (SUCCESS and COMPLETE on a non-essential one)",
+    Source(
+        "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html; "
+        "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDependency.html",
+        READ,
+    ),
+    _containers_valid,
+)
 ECS_CLUSTER_NAME = Rule(
     (CLUSTER,),
     "name",
@@ -334,6 +386,8 @@ RULES = (
     SECRET_NAME,
     LOG_GROUP_NAME,
     ECS_FAMILY,
+    ECS_VOLUME_NAME,
+    ECS_CONTAINERS,
     ECS_CLUSTER_NAME,
     OAC_NAME,
     CERTIFICATE_DOMAIN,
