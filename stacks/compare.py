@@ -114,7 +114,9 @@ def _place_on_host(config: dict[str, Any], target: str, notes: list[str]) -> Non
     mine = [h for h, spec in hosts.items() if spec.get("target") == target]
     host = mine[0] if mine else "main"
     if not mine:
-        hosts[host] = dict(DEFAULT_HOST, target=target, location=DEFAULT_LOCATION[target])
+        # In the region the stack already gives that provider (DigitalOcean's VPC has one).
+        region = (config.get(target) or {}).get("region") if target == "digitalocean" else None
+        hosts[host] = dict(DEFAULT_HOST, target=target, location=region or DEFAULT_LOCATION[target])
         notes.append(f"host {host} added: {target} runs these services on a VPS (4 vCPU / 8 GB)")
     for svc in config["services"].values():
         if svc.get("target") != target:
