@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from components._lib import types
+from components.api_service import ApiServiceArgs, OnAppPlatform, OnHosts, internet_links
+from components.connection import Link
 from costs.estimate import estimate_plan
 from infra.cli import main
 from infra.mocks import OFFLINE_CA
@@ -233,7 +235,9 @@ def test_the_app_starts_after_the_ca_is_written_and_the_setup_job_succeeded(farg
         {"containerName": "tls-ca", "condition": "SUCCESS"},
         {"containerName": "db-setup", "condition": "SUCCESS"},
     ]
-    assert app["essential"] is True and not found["tls-ca"]["essential"] and not found["db-setup"]["essential"]
+    assert (
+        app["essential"] is True and not found["tls-ca"]["essential"] and not found["db-setup"]["essential"]
+    )
     assert found["db-setup"]["dependsOn"] == [{"containerName": "tls-ca", "condition": "SUCCESS"}]
     # The app and the job read the volume the writer writes; only the writer may write it.
     mounts = {name: c["mountPoints"] for name, c in found.items()}
@@ -279,3 +283,41 @@ def test_without_a_nat_gateway_validate_refuses_each_link_naming_it(tmp_path, ca
         "services.worker.links[0]",
     ]
     assert all("set aws.nat: managed" in line for line in lines)
+
+
+# --- the library's own refusals (components used without the stack) -------------------------
+
+
+class _Linked:
+    """A linkable component reduced to what `internet_links` reads."""
+
+    def __init__(self, link: Link):
+        self.link = link
+
+
+@pytest.mark.parametrize(
+    ("runtime", "link", "refusal"),
+    [
+        (OnHosts(hosts=[]), Link("postgres", target="digitalocean"), "admits no address from hetzner"),
+        (OnAppPlatform(instance_size="apps-s-1vcpu-1gb", region="fra"), Link("redis", target="hetzner"),
+         "without a fixed egress address"),
+    ],
+)  # fmt: skip
+def test_a_link_across_providers_without_a_path_is_refused_by_the_component(runtime, link, refusal):
+    target = "digitalocean" if isinstance(runtime, OnAppPlatform) else "hetzner"
+    args = ApiServiceArgs(
+        target=target, image="ghcr.io/acme/api:1.4.2", runtime=runtime, links={"dep": _Linked(link)}
+    )
+    with pytest.raises(ValueError, match=refusal):
+        internet_links(args)
+
+
+def test_links_on_one_provider_or_to_a_bucket_never_cross():
+    links = {
+        "db": _Linked(Link("postgres", target="hetzner")),
+        "files": _Linked(Link("bucket", target="aws")),
+    }
+    args = ApiServiceArgs(
+        target="hetzner", image="ghcr.io/acme/api:1.4.2", runtime=OnHosts(hosts=[]), links=links
+    )
+    assert internet_links(args) == {}

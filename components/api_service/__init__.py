@@ -233,7 +233,7 @@ def internet_links(args: ApiServiceArgs) -> dict[str, OverInternet]:
         if link.link.internet is None:
             raise ValueError(
                 f"{link_name} is a {kind} on {target} that admits no address from {args.target}; "
-                "pass the hosts' egress_ipv4 as its admit_addresses"
+                "pass the consumers' egress_ipv4 (VpsHost, or Network behind NAT) as its admit_addresses"
             )
         crossing[link_name] = link.link.internet
     return crossing
