@@ -108,8 +108,7 @@ def host_args(built: Built, name: str, fleet: HostFleet, private_ip: str | None)
 def network_args(built: Built) -> NetworkArgs:
     spec = built.spec
     assert spec.aws is not None  # checked
-    nat = spec.aws.nat or ("managed" if spec.environment == "prod" else "none")  # as checks._nat
-    return NetworkArgs(target="aws", nat=nat, tags=built.labels("network"))
+    return NetworkArgs(target="aws", nat=spec.aws_nat, tags=built.labels("network"))
 
 
 # --- data -----------------------------------------------------------------------------

@@ -254,7 +254,7 @@ def _reach(spec: StackSpec) -> list[Problem]:
             if dep is None or dep.target not in LISTENS or svc.target not in supported_targets(svc.kind):
                 continue  # no such service, or a target _targets already refuses
             path = link_path(svc.target, dep.kind, dep.target)
-            if path == INTERNET and svc.target == "aws" and _nat(spec) != "managed":
+            if path == INTERNET and svc.target == "aws" and spec.aws_nat != "managed":
                 problems.append(
                     (
                         f"services.{name}.links[{i}]",
@@ -280,12 +280,6 @@ def _reach(spec: StackSpec) -> list[Problem]:
                 )
             )
     return problems
-
-
-def _nat(spec: StackSpec) -> str:
-    """The stack's AWS NAT mode, defaulted as the network is built (stacks.args.network_args)."""
-    configured = spec.aws.nat if spec.aws else None
-    return configured or ("managed" if spec.environment == "prod" else "none")
 
 
 def _hosts(spec: StackSpec) -> list[Problem]:

@@ -434,6 +434,13 @@ class StackSpec(Model):
                 return host.location
         return self.digitalocean.region if self.digitalocean else None
 
+    @property
+    def aws_nat(self) -> str:
+        """The AWS NAT mode the network is built with: `aws.nat`, else managed in prod and none
+        elsewhere (a NAT gateway is $33/month)."""
+        configured = self.aws.nat if self.aws else None
+        return configured or ("managed" if self.environment == "prod" else "none")
+
     def region_for(self, target: str) -> str | None:
         """The stack-wide region of a cloud target (`aws.region`, the DigitalOcean region);
         None for targets placed per host or per bucket (Hetzner, Cloudflare)."""
