@@ -113,13 +113,17 @@ UNWIRED = "unwired"
 # server's certificate against the provider's CA (docs/links.md). A Hetzner service always runs
 # on hosts, whose primary (and floating) IPv4 addresses are fixed; Fargate tasks leave through
 # the NAT gateway's Elastic IP (so they need `nat: managed`, stacks/checks.py); DigitalOcean's
-# managed clusters admit IPv4 addresses and hand out their CA (`getDatabaseCa`).
+# managed clusters admit IPv4 addresses and hand out their CA (`getDatabaseCa`); a container on
+# a Hetzner host is published on a port its host firewall opens to those addresses alone, with
+# a certificate from a CA of its own (components._lib.private_ca).
 INTERNET_LINKS = frozenset(
     {
         ("hetzner", "postgres", "digitalocean"),
         ("hetzner", "redis", "digitalocean"),
         ("aws", "postgres", "digitalocean"),
         ("aws", "redis", "digitalocean"),
+        ("aws", "postgres", "hetzner"),
+        ("aws", "redis", "hetzner"),
     }
 )
 

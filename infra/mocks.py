@@ -7,6 +7,7 @@ password) so the program runs exactly as under the engine.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,13 @@ SECRET = "[secret]"
 OFFLINE_CA = (
     "-----BEGIN CERTIFICATE-----\nb2ZmbGluZSBwbGFuOiB0aGUgY2x1c3RlcidzIENB\n-----END CERTIFICATE-----\n"
 )
+
+
+def offline_pem(label: str, name: str) -> str:
+    """What an offline plan shows for a key or certificate pulumi-tls makes at deploy time:
+    PEM-shaped, named after its resource, and plainly not real."""
+    body = base64.b64encode(f"offline plan: {name}".encode()).decode()
+    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
 
 
 @dataclass
@@ -287,6 +295,14 @@ class ProviderMocks(pulumi.runtime.Mocks):
             outputs |= {"subdomain": f"{args.inputs.get('name', args.name)}.pages.dev"}
         elif typ == types.REMOTE_COMMAND:
             outputs |= {"stdout": "release applied\n", "stderr": ""}
+        elif typ == types.TLS_PRIVATE_KEY:
+            outputs |= {"privateKeyPem": offline_pem("RSA PRIVATE KEY", args.name)}
+            outputs["privateKeyPemPkcs8"] = outputs["privateKeyPem"]
+            self.secret_values.add(outputs["privateKeyPem"])
+        elif typ == types.TLS_CERT_REQUEST:
+            outputs |= {"certRequestPem": offline_pem("CERTIFICATE REQUEST", args.name)}
+        elif typ in (types.TLS_SELF_SIGNED_CERT, types.TLS_LOCALLY_SIGNED_CERT):
+            outputs |= {"certPem": offline_pem("CERTIFICATE", args.name)}
         elif typ.startswith("digitalocean:"):
             rid, extra = self._digitalocean(typ, args.name, args.inputs, n)
             outputs |= extra

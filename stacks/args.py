@@ -21,7 +21,7 @@ from components.capabilities import INTERNET, link_path
 from components.connection import Linkable, secret
 from components.contracts import digitalocean as do_contract
 from components.dns import DnsArgs
-from components.host import FleetArgs, HostArgs, HostFleet, VpsHost
+from components.host import Exposure, FleetArgs, HostArgs, HostFleet, VpsHost
 from components.network import Network, NetworkArgs
 from components.object_store import ObjectStoreArgs
 from components.postgres import PostgresArgs, PostgresBackup
@@ -102,7 +102,30 @@ def host_args(built: Built, name: str, fleet: HostFleet, private_ip: str | None)
         labels=built.labels(name),
         fleet=fleet,
         private_ip=private_ip,
+        exposed=exposures(built, name),
     )
+
+
+# The first port a database or cache on a host opens to other providers (the next one of its
+# kind on the same host takes the next port). Redis keeps 6379 for its plain port.
+EXPOSED_PORTS = {"postgres": 5432, "redis": 6380}
+
+
+def exposures(built: Built, host: str) -> list[Exposure]:
+    """The ports the databases and caches on `host` open to consumers on other providers
+    (components.capabilities.INTERNET_LINKS), each admitting those consumers' addresses."""
+    found: list[Exposure] = []
+    for kind, first in EXPOSED_PORTS.items():
+        placed = sorted(
+            name
+            for name, svc in built.spec.services.items()
+            if isinstance(svc, PostgresSpec | RedisSpec) and svc.kind == kind and svc.host == host
+        )
+        exposed = [(name, internet_consumers(built, name)) for name in placed]
+        found += [
+            Exposure(name, first + i, sources) for i, (name, sources) in enumerate(e for e in exposed if e[1])
+        ]
+    return found
 
 
 def network_args(built: Built) -> NetworkArgs:

@@ -1,6 +1,7 @@
 """Compose a validated StackSpec into components. `__main__.py` and `infra plan` both run this.
 
-Order matters only where data flows: hosts first (services are placed on them), then data
+Order matters only where data flows: the AWS network and hosts first (services are placed on
+them; a host's firewall may admit the NAT gateway's address), then data
 components (Postgres, Redis, buckets), then the services that link them, then one release
 per host that ships everything placed on it.
 """
@@ -112,8 +113,10 @@ def build(spec: StackSpec, previous: dict[str, Any] | None = None) -> dict[str, 
     """Register every component of `spec`; returns them by name (hosts included).
     `previous`: what the last deployment exported (previous_outputs)."""
     built = _start(spec, previous or {})
-    _hosts(built)
+    # The network first: a host's firewall admits the NAT gateway's address when its
+    # database is linked from Fargate.
     _network(built)
+    _hosts(built)
     _data(built)
     _services(built)
     _releases(built)

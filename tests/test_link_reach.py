@@ -35,6 +35,8 @@ WIRED_ACROSS = {
     ("hetzner", "redis", "digitalocean"),
     ("aws", "postgres", "digitalocean"),  # behind the NAT gateway (tests/test_internet_links.py)
     ("aws", "redis", "digitalocean"),
+    ("aws", "postgres", "hetzner"),  # published by the host to the NAT address (tests/test_internet_links_hetzner.py)
+    ("aws", "redis", "hetzner"),
 }
 
 

@@ -66,6 +66,12 @@ NOT_DATA: Mapping[str, str] = {
         "replacement is what the guard reports"
     ),
     types.AWS_CLOUDWATCH_LOG_GROUP: "diagnostics with a 14/90-day retention, not application data",
+    # A private CA and the server certificate it signs: a new pair works once the same
+    # release has shipped it to the server and its CA to every consumer.
+    types.TLS_PRIVATE_KEY: "a CA's or a server's key; a new one is shipped with its certificate",
+    types.TLS_SELF_SIGNED_CERT: "a private CA's certificate, shipped to its consumers by the same up",
+    types.TLS_CERT_REQUEST: "derived from a key and the host's addresses",
+    types.TLS_LOCALLY_SIGNED_CERT: "a server certificate, renewed by up and shipped by the release",
     # Compute and releases: stateless by design.
     types.DO_DROPLET: (
         "runs only api/worker containers (components.capabilities.HOST_PLACED); its data volume is listed"

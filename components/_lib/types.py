@@ -124,6 +124,12 @@ CLOUDFLARE_R2_MANAGED_DOMAIN = "cloudflare:index/r2ManagedDomain:R2ManagedDomain
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 RANDOM_STRING = "random:index/randomString:RandomString"
 
+# TLS (pulumi_tls): the private CA of a database or cache reached across providers
+TLS_CERT_REQUEST = "tls:index/certRequest:CertRequest"
+TLS_LOCALLY_SIGNED_CERT = "tls:index/locallySignedCert:LocallySignedCert"
+TLS_PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
+TLS_SELF_SIGNED_CERT = "tls:index/selfSignedCert:SelfSignedCert"
+
 REMOTE_COMMAND = "command:remote:Command"
 
 # The type of every resource of a Python dynamic provider: Hetzner Object Storage buckets

@@ -26,6 +26,7 @@ import re
 import shlex
 import tarfile
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -424,18 +425,42 @@ def caddyfile(sites: list[Site], email: str | None) -> str:
     return _caddy_templates.get_template("Caddyfile.j2").render(sites=checked, email=token)
 
 
-def redis_conf(password: str, memory_mb: int, private: bool = False) -> str:
-    """redis.conf with a password and AOF persistence."""
+def redis_conf(
+    password: str, memory_mb: int, private: bool = False, tls_port: int | None = None, tls_dir: str = ""
+) -> str:
+    """redis.conf with a password and AOF persistence; with `tls_port`, also TLS there, with
+    the key pair and CA certificate in `tls_dir` (clients are not asked for certificates)."""
     if not re.fullmatch(r"[A-Za-z0-9]+", password):
         raise ValueError("the Redis password must be alphanumeric (it is written to redis.conf unquoted)")
+    if tls_port is not None:
+        _integer("redis tls_port", tls_port, 1024, 65535)
+        if not tls_dir.startswith("/") or not _RELATIVE_PATH.fullmatch(tls_dir[1:]):
+            raise ValueError("the Redis TLS directory must be an absolute path of plain segments")
     return _templates.get_template("redis.conf.j2").render(
-        password=password, memory_mb=memory_mb, private=private
+        password=password, memory_mb=memory_mb, private=private, tls_port=tls_port, tls_dir=tls_dir
     )
 
 
-def pg_hba() -> str:
-    """pg_hba.conf: SCRAM everywhere, TLS on every TCP connection."""
-    return _templates.get_template("pg_hba.conf.j2").render()
+def pg_hba(admitted: Sequence[str] | None = None) -> str:
+    """pg_hba.conf: SCRAM everywhere, TLS on every TCP connection.
+
+    With `admitted` (a Postgres published to other providers), TCP is accepted only from the
+    host's own container network (`samenet`) and those networks — the private network's
+    subnet, each remote consumer's address as a /32 — like the firewall in front of it. Each
+    must be an IP network in canonical form: a line of pg_hba.conf is whitespace-separated
+    fields, so anything else could add a field or a rule."""
+    networks = None
+    if admitted is not None:
+        networks = []
+        for value in admitted:
+            try:
+                network = ipaddress.ip_network(value, strict=True)
+            except (TypeError, ValueError):
+                raise ValueError(f"pg_hba: {ascii(value)[:64]} is not an IP network (a.b.c.d/n)") from None
+            if str(network) != value:
+                raise ValueError(f"pg_hba: {ascii(value)[:64]} is not written as {network}")
+            networks.append(value)
+    return _templates.get_template("pg_hba.conf.j2").render(admitted=networks)
 
 
 PG_HBA_PATH = "/etc/postgresql/pg_hba.conf"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -41,6 +41,34 @@ class InboundRule:
     port: str | None
     sources: list[str]
     description: str
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A port a database or cache on this host opens to consumers on another provider (Fargate
+    tasks behind their NAT gateway): the provider firewall admits it from `sources` alone, each
+    a single IPv4 address (`/32`), never a network or the world. The container publishes it on
+    every interface; the server's own rules (pg_hba, TLS) admit the same addresses again."""
+
+    name: str
+    """The dependency (a service of the stack) that listens on `port`."""
+    port: int
+    sources: Sequence[pulumi.Input[str]]
+    """The consumers' egress IPv4 addresses (Network.egress_ipv4, VpsHost.egress_ipv4)."""
+
+    def __post_init__(self) -> None:
+        if not 1024 <= self.port <= 65535:
+            raise ValueError(f"{self.name}: exposed port {self.port} is not an unprivileged port")
+        if not self.sources:
+            raise ValueError(f"{self.name}: an exposed port admits some addresses, never none or all")
+
+    def cidrs(self) -> list[pulumi.Output[str]]:
+        """The sources as the single-address networks a firewall rule takes."""
+        return [pulumi.Output.from_input(a).apply(lambda a: f"{a}/32") for a in self.sources]
+
+    @property
+    def description(self) -> str:
+        return f"{self.name} for consumers on other providers (TLS)"
 
 
 def inbound_rules(admin_cidrs: list[str]) -> list[InboundRule]:
@@ -180,6 +208,9 @@ class HostArgs:
     """Shared resources of the stack's hosts on this provider (SSH keys, network, firewall tag)."""
     private_ip: str | None = None
     """The host's fixed address on the fleet's private network, when it has one."""
+    exposed: list[Exposure] = field(default_factory=list)
+    """Ports its databases and caches open to consumers on other providers (Hetzner hosts:
+    the only VPS target that runs them)."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +277,8 @@ class VpsHost(pulumi.ComponentResource):
         if not args.admin_cidrs:
             raise ValueError(f"host {name}: admin_cidrs must not be empty (releases reach the host over SSH)")
         self.args = args
-        self.workloads = HostWorkloads()
+        # An exposed port is the dependency's; no other service is published on it.
+        self.workloads = HostWorkloads(published_ports={e.port for e in args.exposed})
         backend = backend_for(args.target)
         built = backend.build(self, name, args)
         self.server_id = built.server_id
@@ -265,6 +297,10 @@ class VpsHost(pulumi.ComponentResource):
                 "data_device": self.data_device,
             }
         )
+
+    def exposure(self, name: str) -> Exposure | None:
+        """The port `name` (a database or cache placed here) opens to other providers, if any."""
+        return next((e for e in self.args.exposed if e.name == name), None)
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,8 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
     """Create the DigitalOcean resources of a host."""
     fleet = args.fleet
     assert fleet is not None and fleet.tag is not None  # checked by VpsHost / build_fleet
+    if args.exposed:  # components.capabilities.HOST_PLACED: DigitalOcean's data is managed
+        raise ValueError(f"host {name}: droplets run no database or cache to expose")
     host = _Droplet(parent, name, args, fleet, fleet.tag)
     host_tag, firewall = _tagged_firewall(host)
     reserved = _reserved_ip(host) if args.floating_ip else None

@@ -12,7 +12,7 @@ from components.contracts.hetzner import IMAGES, NETWORK_ZONES
 from components.host import FleetResources, StaticIp, host_resources, inbound_rules, keys_elsewhere, per_key
 
 if TYPE_CHECKING:  # annotations only
-    from components.host import FleetArgs, HostArgs, HostFleet, HostResources, VpsHost
+    from components.host import Exposure, FleetArgs, HostArgs, HostFleet, HostResources, VpsHost
 
 
 def firewall_rules(admin_cidrs: list[str]) -> list[hcloud.FirewallRuleArgs]:
@@ -42,11 +42,21 @@ def build(parent: VpsHost, name: str, args: HostArgs) -> HostResources:
     )
 
 
+def exposure_rules(exposed: list[Exposure]) -> list[hcloud.FirewallRuleArgs]:
+    """A database's or cache's port, open to its consumers on other providers only."""
+    return [
+        hcloud.FirewallRuleArgs(
+            direction="in", protocol="tcp", port=str(e.port), source_ips=e.cidrs(), description=e.description
+        )
+        for e in exposed
+    ]
+
+
 def _firewall(parent: VpsHost, name: str, args: HostArgs) -> hcloud.Firewall:
     # Attached at creation through firewall_ids, so the server never boots unprotected.
     return hcloud.Firewall(
         f"{name}-firewall",
-        rules=firewall_rules(args.admin_cidrs),
+        rules=firewall_rules(args.admin_cidrs) + exposure_rules(args.exposed),
         labels=args.labels,
         opts=pulumi.ResourceOptions(parent=parent),
     )

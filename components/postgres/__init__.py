@@ -107,6 +107,8 @@ class PostgresOutputs:
     setup job grants the application's user what it needs, and creates the extensions)."""
     public_host: pulumi.Output[str] | None = None
     """When it admits addresses from other providers: the name they connect to."""
+    public_port: pulumi.Output[int] | None = None
+    """With `public_host`, when they connect to another port than `port` (a host's published one)."""
     ca_certificate: pulumi.Output[str] | None = None
     """With `public_host`: the PEM of the CA its server certificate is verified against."""
 
@@ -258,7 +260,7 @@ def _over_internet(out: PostgresOutputs, job: SetupJob | None) -> OverInternet |
     def env(ca_path: str) -> dict[str, pulumi.Output[str]]:
         return postgres_env(
             public_host,
-            out.port,
+            out.public_port if out.public_port is not None else out.port,
             out.database,
             out.username,
             out.password,
@@ -270,6 +272,9 @@ def _over_internet(out: PostgresOutputs, job: SetupJob | None) -> OverInternet |
         assert job is not None
         verified = {
             "PGHOST": public_host,
+            "PGPORT": pulumi.Output.from_input(
+                out.public_port if out.public_port is not None else out.port
+            ).apply(str),
             "PGSSLMODE": pulumi.Output.from_input("verify-full"),
             "PGSSLROOTCERT": pulumi.Output.from_input(ca_path),
         }

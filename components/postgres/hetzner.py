@@ -4,6 +4,12 @@ Data lives on the host's volume (/srv/data/<name>/pgdata), so replacing the serv
 nothing. Every connection needs a SCRAM password and every TCP connection TLS (a key pair
 generated on the host at the first release). When the stack has several hosts, the port is
 published on the host's private-network address only, for services on the other hosts.
+
+Consumers on another provider (Fargate tasks behind their NAT gateway) reach it only when the
+stack exposes it (VpsHost.exposure): then the port is published on every interface, the host
+firewall and pg_hba.conf admit their addresses alone, and the server presents a certificate
+for the host's public address signed by a CA of its own (components._lib.private_ca), which
+those consumers verify (`sslmode=verify-full`).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any
 import pulumi
 
 from components._lib.passwords import generated_password
+from components._lib.private_ca import ServerTls, server_tls
 from components._vps.model import POSTGRES_UID, Container, DataDir, File
 from components._vps.render import (
     PG_TLS_DIR,
@@ -25,9 +32,12 @@ from components._vps.render import (
     postgres_settings,
 )
 from components.connection import secret
+from components.host import Exposure, VpsHost
 from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
 
 PORT = 5432
+# Where the certificate signed by its own CA is mounted when the port is exposed.
+CA_SIGNED_TLS_DIR = "/etc/postgresql/ca-signed-tls"
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,10 @@ class _Placement:
     private_ip: str | None
     """The host's private-network address, when the stack has several hosts."""
     port: int
+    exposure: Exposure | None = None
+    """The port it opens to consumers on other providers, if any."""
+    subnet: str | None = None
+    """The private network's subnet, when the stack has several hosts."""
 
 
 def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOutputs:
@@ -53,14 +67,25 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
     # Same host: the compose network, container port. Other hosts: the private address,
     # on a host port of its own (several databases may share a host).
     port = host.workloads.claim_port(PORT) if host.private_ip else PORT
-    at = _Placement(name, args, host.private_ip, port)
+    fleet = host.args.fleet
+    at = _Placement(
+        name,
+        args,
+        host.private_ip,
+        port,
+        host.exposure(name),
+        fleet.args.subnet if fleet is not None and host.private_ip else None,
+    )
     resources: dict[str, pulumi.Resource] = {"password": password}
     host_files: list[File] = []
     backup_password = None
     if args.backup is not None:
         host_files, backup_password = _backup(parent, name, args, container_path(secret_file))
         resources["backup_password"] = backup_password
-    host.workloads.add(_container(at, secret_file, host_files))
+    tls = _exposed_tls(parent, name, host, at.exposure)
+    if tls is not None:
+        resources |= tls.resources
+    host.workloads.add(_container(at, secret_file, host_files, tls))
     return PostgresOutputs(
         host=pulumi.Output.from_input(at.private_ip or name),
         port=pulumi.Output.from_input(port),
@@ -70,16 +95,61 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
         sslmode="require",
         resources=resources,
         backup_password=backup_password.result if backup_password is not None else None,
+        public_host=host.public_ipv4 if tls is not None else None,
+        public_port=pulumi.Output.from_input(at.exposure.port) if at.exposure is not None else None,
+        ca_certificate=tls.ca_certificate if tls is not None else None,
     )
 
 
-def _container(at: _Placement, secret_file: File, host_files: list[File]) -> Container:
+def _exposed_tls(
+    parent: ManagedPostgres, name: str, host: VpsHost, exposure: Exposure | None
+) -> ServerTls | None:
+    """The CA and server certificate of an exposed Postgres: for every public address of the
+    host (its own and its floating IP; remote clients connect to the one DNS would name) and
+    for its name on the compose network."""
+    if exposure is None:
+        return None
+    return server_tls(parent, name, ip_addresses=host.egress_ipv4, dns_names=[name])
+
+
+def _hba(at: _Placement) -> pulumi.Output[str] | str:
+    """pg_hba.conf: any TLS peer with a password, or — exposed — the same peers the firewall
+    admits: this host's containers, the private network, the consumers' addresses."""
+    if at.exposure is None:
+        return pg_hba()
+    networks = [at.subnet] if at.subnet else []
+    return pulumi.Output.all(*at.exposure.cidrs()).apply(lambda cidrs: pg_hba(networks + list(cidrs)))
+
+
+def _container(at: _Placement, secret_file: File, host_files: list[File], tls: ServerTls | None) -> Container:
     name, args = at.name, at.args
-    hba_file = File(f"config/{name}/pg_hba.conf", pg_hba(), mode=0o444)
+    hba_file = File(f"config/{name}/pg_hba.conf", _hba(at), mode=0o444)
+    tls_files = []
+    if tls is not None:
+        tls_files = [
+            File(
+                f"config/{name}/server.crt",
+                tls.certificate,
+                mode=0o444,
+                mount=f"{CA_SIGNED_TLS_DIR}/server.crt",
+            ),
+            # Postgres refuses a key that others may read; it runs as the key's owner.
+            File(
+                f"secrets/{name}/server.key",
+                tls.private_key,
+                mode=0o400,
+                uid=POSTGRES_UID,
+                gid=POSTGRES_UID,
+                mount=f"{CA_SIGNED_TLS_DIR}/server.key",
+            ),
+        ]
+    ports = [f"{at.private_ip}:{at.port}:{PORT}"] if at.private_ip else []
+    if at.exposure is not None:
+        ports.append(f"{at.exposure.port}:{PORT}")
     return Container(
         name=name,
         image=f"postgres:{args.version}",
-        command=_command(hba_file),
+        command=_command(hba_file, CA_SIGNED_TLS_DIR if tls is not None else PG_TLS_DIR),
         env={
             "POSTGRES_USER": args.username,
             "POSTGRES_DB": args.database,
@@ -87,13 +157,13 @@ def _container(at: _Placement, secret_file: File, host_files: list[File]) -> Con
             "POSTGRES_INITDB_ARGS": "--auth-local=scram-sha-256 --auth-host=scram-sha-256",
             "PGDATA": "/var/lib/postgresql/data",
         },
-        files=[secret_file, hba_file],
+        files=[secret_file, hba_file, *tls_files],
         mounts=[
             f"/srv/data/{name}/pgdata:/var/lib/postgresql/data",
             f"/srv/data/{name}/tls:{PG_TLS_DIR}:ro",
         ],
         data_dirs=[DataDir(f"{name}/pgdata", POSTGRES_UID, POSTGRES_UID, 0o700)],
-        ports=[f"{at.private_ip}:{at.port}:{PORT}"] if at.private_ip else [],
+        ports=ports,
         # Runs as the image's postgres user from the start: no root, no capabilities.
         user=f"{POSTGRES_UID}:{POSTGRES_UID}",
         # Shell text: the names are identifiers of the spec's pattern, quoted all the same.
@@ -109,8 +179,8 @@ def _container(at: _Placement, secret_file: File, host_files: list[File]) -> Con
     )
 
 
-def _command(hba_file: File) -> list[str]:
-    settings = postgres_settings(tls_dir=PG_TLS_DIR, hba_file=container_path(hba_file))
+def _command(hba_file: File, tls_dir: str) -> list[str]:
+    settings = postgres_settings(tls_dir=tls_dir, hba_file=container_path(hba_file))
     return ["postgres"] + [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
 
 

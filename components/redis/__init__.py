@@ -71,6 +71,8 @@ class RedisOutputs:
     """Cloud targets: the group linked services are admitted to."""
     public_host: pulumi.Output[str] | None = None
     """When it admits addresses from other providers: the name they connect to."""
+    public_port: pulumi.Output[int] | None = None
+    """With `public_host`, when they connect to another port than `port` (a host's published one)."""
     ca_certificate: pulumi.Output[str] | None = None
     """With `public_host`: the PEM of the CA its server certificate is verified against."""
 
@@ -141,5 +143,13 @@ def _over_internet(out: RedisOutputs) -> OverInternet | None:
         return None
     return OverInternet(
         ca_certificate=ca,
-        env=lambda ca_path: redis_env(public_host, out.port, out.password, out.tls, ca_file=ca_path),
+        # Across the internet always TLS, verified: a Hetzner container speaks it on its
+        # published port only (plain Redis stays on the compose and private networks).
+        env=lambda ca_path: redis_env(
+            public_host,
+            out.public_port if out.public_port is not None else out.port,
+            out.password,
+            True,
+            ca_file=ca_path,
+        ),
     )

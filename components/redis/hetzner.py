@@ -2,6 +2,13 @@
 
 The official image is compiled with protected mode off, so the password is what keeps it
 closed; no port is published except, with several hosts, on the private-network address.
+
+Consumers on another provider (Fargate tasks behind their NAT gateway) reach it only when the
+stack exposes it (VpsHost.exposure): then it also listens with TLS on the exposed port,
+published on every interface and admitted by the host firewall from their addresses alone,
+with a certificate for the host's public address signed by a CA of its own
+(components._lib.private_ca) that those consumers verify (`rediss://`). Its plain port stays
+on the compose and private networks, where it always was.
 """
 
 from __future__ import annotations
@@ -9,11 +16,13 @@ from __future__ import annotations
 import pulumi
 
 from components._lib.passwords import generated_password
+from components._lib.private_ca import server_tls
 from components._vps.model import REDIS_UID, Container, DataDir, File
 from components._vps.render import container_path, redis_conf
 from components.redis import Redis, RedisArgs, RedisOutputs
 
 PORT = 6379
+TLS_DIR = "/etc/redis/tls"
 
 
 def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
@@ -24,9 +33,31 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
     password = generated_password(parent, name, protect=args.protect)
     private = host.private_ip is not None
     port = host.workloads.claim_port(PORT) if private else PORT
+    exposure = host.exposure(name)
+    resources: dict[str, pulumi.Resource] = {"password": password}
+    tls_files: list[File] = []
+    tls = None
+    if exposure is not None:
+        tls = server_tls(parent, name, ip_addresses=host.egress_ipv4, dns_names=[name])
+        resources |= tls.resources
+        tls_files = [
+            File(f"config/{name}/server.crt", tls.certificate, mode=0o444, mount=f"{TLS_DIR}/server.crt"),
+            File(f"config/{name}/ca.crt", tls.ca_certificate, mode=0o444, mount=f"{TLS_DIR}/ca.crt"),
+            File(
+                f"secrets/{name}/server.key",
+                tls.private_key,
+                mode=0o400,
+                uid=REDIS_UID,
+                gid=REDIS_UID,
+                mount=f"{TLS_DIR}/server.key",
+            ),
+        ]
+    tls_port = exposure.port if exposure is not None else None
     conf = File(
         f"secrets/{name}/redis.conf",
-        password.result.apply(lambda pw: redis_conf(pw, args.memory_mb, private=private)),
+        password.result.apply(
+            lambda pw: redis_conf(pw, args.memory_mb, private=private, tls_port=tls_port, tls_dir=TLS_DIR)
+        ),
         mode=0o400,
         uid=REDIS_UID,
         gid=REDIS_UID,
@@ -39,10 +70,13 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
             name=name,
             image=f"valkey/valkey:{args.version}" if args.engine == "valkey" else f"redis:{args.version}",
             command=[f"{cli_prefix}-server", conf_path],
-            files=[conf],
+            files=[conf, *tls_files],
             mounts=[f"/srv/data/{name}:/data"],
             data_dirs=[DataDir(name, REDIS_UID, REDIS_UID, 0o700)],
-            ports=[f"{host.private_ip}:{port}:{PORT}"] if private else [],
+            ports=[
+                *([f"{host.private_ip}:{port}:{PORT}"] if private else []),
+                *([f"{tls_port}:{tls_port}"] if tls_port is not None else []),
+            ],
             user=f"{REDIS_UID}:{REDIS_UID}",
             # The password is read from the config file inside the container, so it is not
             # visible in compose.yaml or `docker inspect`.
@@ -60,5 +94,8 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
         port=pulumi.Output.from_input(port),
         password=password.result,
         tls=False,
-        resources={"password": password},
+        resources=resources,
+        public_host=host.public_ipv4 if tls is not None else None,
+        public_port=pulumi.Output.from_input(tls_port) if tls_port is not None else None,
+        ca_certificate=tls.ca_certificate if tls is not None else None,
     )

@@ -20,7 +20,18 @@ from costs.pricers.base import (
 )
 
 PRICERS = Pricers()
-FREE = frozenset({types.RANDOM_PASSWORD, types.RANDOM_STRING, types.REMOTE_COMMAND})
+FREE = frozenset(
+    {
+        types.RANDOM_PASSWORD,
+        types.RANDOM_STRING,
+        types.REMOTE_COMMAND,
+        # Keys and certificates made inside the engine (a private CA): no provider bills them.
+        types.TLS_CERT_REQUEST,
+        types.TLS_LOCALLY_SIGNED_CERT,
+        types.TLS_PRIVATE_KEY,
+        types.TLS_SELF_SIGNED_CERT,
+    }
+)
 
 
 def volume(provider: str) -> Pricer:
