@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from components._lib import private_ca, types
 from components._vps.render import pg_hba
+from components.contracts import breaks
 from components.host import Exposure
 from infra.cli import main
 from infra.mocks import offline_pem
@@ -236,3 +237,31 @@ def _canonical(value: str) -> bool:
         return str(ipaddress.ip_network(value, strict=True)) == value
     except ValueError:
         return False
+
+
+# --- what the TLS provider accepts -------------------------------------------------------------
+
+
+def test_the_private_ca_sends_what_the_tls_provider_accepts(example):
+    sent = [r for r in example.registrations if r.type.startswith("tls:")]
+    assert len(sent) == 10  # five for each of db and cache
+    assert all(breaks(r.type, r.name, r.raw_inputs) == [] for r in sent)
+
+
+@pytest.mark.parametrize(
+    ("type_token", "inputs", "path"),
+    [
+        (
+            types.TLS_LOCALLY_SIGNED_CERT,
+            {"allowedUses": ["serverAuth"]},
+            "allowedUses[0]",
+        ),  # SDK-docs spelling
+        (types.TLS_SELF_SIGNED_CERT, {"allowedUses": ["cert_signing", "keyCertSign"]}, "allowedUses[1]"),
+        (types.TLS_PRIVATE_KEY, {"algorithm": "EC"}, "algorithm"),
+        (types.TLS_CERT_REQUEST, {"ipAddresses": ["203.0.113.7/32"]}, "ipAddresses[0]"),
+        (types.TLS_CERT_REQUEST, {"ipAddresses": ["db.example.com"]}, "ipAddresses[0]"),
+    ],
+)
+def test_what_the_tls_provider_refuses_is_refused(type_token, inputs, path):
+    (found,) = breaks(type_token, "db-x", inputs)
+    assert found.path == path
