@@ -454,6 +454,10 @@ def test_pages_sets_every_source_member_cloudflare_would_otherwise_compute(run_p
 # (first type of the rule, path) → (a value the provider refuses, a value it takes).
 WAITS_FOR_CA = {"containerName": "tls-ca", "condition": "SUCCESS"}
 COUNTERPARTS: dict[tuple[str, str], tuple[Any, Any]] = {
+    # pulumi-tls: the SDK's docs spell key usages in camelCase; the provider knows snake_case only.
+    ("tls:index/privateKey:PrivateKey", "algorithm"): ("EC", "RSA"),
+    ("tls:index/selfSignedCert:SelfSignedCert", "allowedUses[*]"): ("keyCertSign", "cert_signing"),
+    ("tls:index/certRequest:CertRequest", "ipAddresses[*]"): ("203.0.113.7/32", "203.0.113.7"),
     ("aws:ec2/securityGroup:SecurityGroup", "name"): ("sg-api", "api-tasks-1a2b3c4"),
     ("aws:ec2/securityGroup:SecurityGroup", "description"): ("app's", "api tasks"),
     (INGRESS, "description"): ("api → db", "from api to db"),

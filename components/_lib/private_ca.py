@@ -27,9 +27,12 @@ import pulumi
 # the strength NIST SP 800-57 gives for use beyond 2030.
 KEY_ALGORITHM = "RSA"
 RSA_BITS = 3072
-CA_VALIDITY_HOURS = 10 * 365 * 24
-SERVER_VALIDITY_HOURS = 2 * 365 * 24
-RENEW_HOURS = 30 * 24
+# Long lives: a private CA's clients impose no maximum (the 398 days of browsers apply to public
+# CAs), and renewal depends on a `pulumi up` within RENEW_HOURS of the end, which pulumi-tls has
+# had trouble with (pulumi/pulumi-tls#39), so a stack that is rarely deployed must not outlive it.
+CA_VALIDITY_HOURS = 20 * 365 * 24
+SERVER_VALIDITY_HOURS = 10 * 365 * 24
+RENEW_HOURS = 90 * 24
 # Key usages (RFC 5280 key usage and extended key usage, in the provider's spelling):
 # terraform-provider-tls docs/resources/self_signed_cert.md `allowed_uses`, read 2026-12-01.
 CA_USES = ("cert_signing", "crl_signing")

@@ -48,7 +48,8 @@ class Exposure:
     """A port a database or cache on this host opens to consumers on another provider (Fargate
     tasks behind their NAT gateway): the provider firewall admits it from `sources` alone, each
     a single IPv4 address (`/32`), never a network or the world. The container publishes it on
-    every interface; the server's own rules (pg_hba, TLS) admit the same addresses again."""
+    every IPv4 interface (the private network reaches it there too); Postgres's pg_hba.conf
+    admits the same addresses again."""
 
     name: str
     """The dependency (a service of the stack) that listens on `port`."""

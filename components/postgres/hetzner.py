@@ -65,15 +65,20 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
         f"secrets/{name}/password", password.result, mode=0o400, uid=POSTGRES_UID, gid=POSTGRES_UID
     )
     # Same host: the compose network, container port. Other hosts: the private address,
-    # on a host port of its own (several databases may share a host).
-    port = host.workloads.claim_port(PORT) if host.private_ip else PORT
+    # on a host port of its own (several databases may share a host) — or, when it is exposed
+    # to other providers, the exposed port, which every interface of the host publishes.
+    exposure = host.exposure(name)
+    if exposure is not None:
+        port = exposure.port if host.private_ip else PORT
+    else:
+        port = host.workloads.claim_port(PORT) if host.private_ip else PORT
     fleet = host.args.fleet
     at = _Placement(
         name,
         args,
         host.private_ip,
         port,
-        host.exposure(name),
+        exposure,
         fleet.args.subnet if fleet is not None and host.private_ip else None,
     )
     resources: dict[str, pulumi.Resource] = {"password": password}
@@ -145,7 +150,9 @@ def _container(at: _Placement, secret_file: File, host_files: list[File], tls: S
         ]
     ports = [f"{at.private_ip}:{at.port}:{PORT}"] if at.private_ip else []
     if at.exposure is not None:
-        ports.append(f"{at.exposure.port}:{PORT}")
+        # IPv4 only: docker-proxy would forward IPv6 clients from the bridge's gateway, an
+        # address `samenet` admits; the firewall admits IPv4 /32s only anyway.
+        ports = [f"0.0.0.0:{at.exposure.port}:{PORT}"]
     return Container(
         name=name,
         image=f"postgres:{args.version}",

@@ -75,7 +75,8 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
             data_dirs=[DataDir(name, REDIS_UID, REDIS_UID, 0o700)],
             ports=[
                 *([f"{host.private_ip}:{port}:{PORT}"] if private else []),
-                *([f"{tls_port}:{tls_port}"] if tls_port is not None else []),
+                # IPv4 only, as the firewall admits (components/postgres/hetzner.py).
+                *([f"0.0.0.0:{tls_port}:{tls_port}"] if tls_port is not None else []),
             ],
             user=f"{REDIS_UID}:{REDIS_UID}",
             # The password is read from the config file inside the container, so it is not
