@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components._vps.model import File
+
 # What every key and certificate is made with; the integration test makes its own with the
 # same profile (openssl) to start real servers. RSA 3072: what every TLS client accepts, and
 # the strength NIST SP 800-57 gives for use beyond 2030.
@@ -48,6 +50,22 @@ class ServerTls:
     private_key: pulumi.Output[str]
     """Secret."""
     resources: dict[str, pulumi.Resource]
+
+    def files(self, name: str, directory: str, uid: int, with_ca: bool = False) -> list[File]:
+        """What a host's release ships for the server `name`, mounted in `directory`: its
+        certificate (and the CA's, for a server that wants one), and its key, readable by the
+        server's user `uid` alone (Postgres refuses any other key)."""
+        shipped = [
+            File(f"config/{name}/server.crt", self.certificate, mode=0o444, mount=f"{directory}/server.crt")
+        ]
+        if with_ca:
+            shipped.append(
+                File(f"config/{name}/ca.crt", self.ca_certificate, mode=0o444, mount=f"{directory}/ca.crt")
+            )
+        key = File(
+            f"secrets/{name}/server.key", self.private_key, 0o400, uid, uid, mount=f"{directory}/server.key"
+        )
+        return [*shipped, key]
 
 
 def server_tls(

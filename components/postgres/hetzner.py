@@ -129,25 +129,7 @@ def _hba(at: _Placement) -> pulumi.Output[str] | str:
 def _container(at: _Placement, secret_file: File, host_files: list[File], tls: ServerTls | None) -> Container:
     name, args = at.name, at.args
     hba_file = File(f"config/{name}/pg_hba.conf", _hba(at), mode=0o444)
-    tls_files = []
-    if tls is not None:
-        tls_files = [
-            File(
-                f"config/{name}/server.crt",
-                tls.certificate,
-                mode=0o444,
-                mount=f"{CA_SIGNED_TLS_DIR}/server.crt",
-            ),
-            # Postgres refuses a key that others may read; it runs as the key's owner.
-            File(
-                f"secrets/{name}/server.key",
-                tls.private_key,
-                mode=0o400,
-                uid=POSTGRES_UID,
-                gid=POSTGRES_UID,
-                mount=f"{CA_SIGNED_TLS_DIR}/server.key",
-            ),
-        ]
+    tls_files = tls.files(name, CA_SIGNED_TLS_DIR, POSTGRES_UID) if tls is not None else []
     ports = [f"{at.private_ip}:{at.port}:{PORT}"] if at.private_ip else []
     if at.exposure is not None:
         # IPv4 only: docker-proxy would forward IPv6 clients from the bridge's gateway, an

@@ -40,18 +40,7 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
     if exposure is not None:
         tls = server_tls(parent, name, ip_addresses=host.egress_ipv4, dns_names=[name])
         resources |= tls.resources
-        tls_files = [
-            File(f"config/{name}/server.crt", tls.certificate, mode=0o444, mount=f"{TLS_DIR}/server.crt"),
-            File(f"config/{name}/ca.crt", tls.ca_certificate, mode=0o444, mount=f"{TLS_DIR}/ca.crt"),
-            File(
-                f"secrets/{name}/server.key",
-                tls.private_key,
-                mode=0o400,
-                uid=REDIS_UID,
-                gid=REDIS_UID,
-                mount=f"{TLS_DIR}/server.key",
-            ),
-        ]
+        tls_files = tls.files(name, TLS_DIR, REDIS_UID, with_ca=True)
     tls_port = exposure.port if exposure is not None else None
     conf = File(
         f"secrets/{name}/redis.conf",

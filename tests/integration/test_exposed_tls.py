@@ -29,7 +29,15 @@ from infra.offline import Plan, plan
 from tests.conftest import ROOT, one
 from tests.helpers import bundle, compose
 from tests.integration.conftest import stop
-from tests.integration.test_internet_tls import _client_env, _listening, _pg_ready, _psql, _rewired, _wait
+from tests.integration.test_internet_tls import (
+    _client_env,
+    _listening,
+    _pg_ready,
+    _psql,
+    _redis_ping,
+    _rewired,
+    _wait,
+)
 from tests.integration.test_postgres import _server_identity
 
 pytestmark = pytest.mark.integration
@@ -248,36 +256,20 @@ def exposed_redis(example, pki, require_tool, free_port) -> Iterator[int]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _ping(task_env: dict[str, str], host: str, port: int, ca: Path) -> object:
-    """What an app does with the variables (docs/links.md): from_url(REDIS_URL, ssl_ca_certs=REDIS_CA_FILE)."""
-    import redis
-
-    client = redis.Redis.from_url(
-        _rewired(task_env["REDIS_URL"], host, port, "", ca),
-        ssl_ca_certs=str(ca),
-        socket_timeout=5,
-        socket_connect_timeout=5,
-    )
-    try:
-        return client.ping()
-    finally:
-        client.close()
-
-
 def test_the_tasks_redis_url_connects_and_verifies(exposed_redis, task_env, pki):
     assert task_env["REDIS_URL"].startswith("rediss://")
-    assert _ping(task_env, "127.0.0.1", exposed_redis, pki["ca.crt"]) is True
+    assert _redis_ping(task_env, "127.0.0.1", exposed_redis, pki["ca.crt"]) is True
 
 
 def test_redis_signed_by_another_ca_is_refused(exposed_redis, task_env, pki):
     import redis
 
     with pytest.raises(redis.exceptions.ConnectionError, match="certificate verify failed"):
-        _ping(task_env, "127.0.0.1", exposed_redis, pki["other-ca.crt"])
+        _redis_ping(task_env, "127.0.0.1", exposed_redis, pki["other-ca.crt"])
 
 
 def test_redis_certificate_for_another_address_is_refused(exposed_redis, task_env, pki):
     import redis
 
     with pytest.raises(redis.exceptions.ConnectionError, match="certificate verify failed|match"):
-        _ping(task_env, "localhost", exposed_redis, pki["ca.crt"])
+        _redis_ping(task_env, "localhost", exposed_redis, pki["ca.crt"])
