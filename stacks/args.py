@@ -121,10 +121,8 @@ def exposures(built: Built, host: str) -> list[Exposure]:
             for name, svc in built.spec.services.items()
             if isinstance(svc, PostgresSpec | RedisSpec) and svc.kind == kind and svc.host == host
         )
-        exposed = [(name, internet_consumers(built, name)) for name in placed]
-        found += [
-            Exposure(name, first + i, sources) for i, (name, sources) in enumerate(e for e in exposed if e[1])
-        ]
+        exposed = [(name, sources) for name in placed if (sources := internet_consumers(built, name))]
+        found += [Exposure(name, first + i, sources) for i, (name, sources) in enumerate(exposed)]
     return found
 
 

@@ -6,8 +6,8 @@ generated on the host at the first release). When the stack has several hosts, t
 published on the host's private-network address only, for services on the other hosts.
 
 Consumers on another provider (Fargate tasks behind their NAT gateway) reach it only when the
-stack exposes it (VpsHost.exposure): then the port is published on every interface, the host
-firewall and pg_hba.conf admit their addresses alone, and the server presents a certificate
+stack exposes it (VpsHost.exposure): then the port is published on the host's IPv4 interfaces, the
+host firewall and pg_hba.conf admit their addresses alone, and the server presents a certificate
 for the host's public address signed by a CA of its own (components._lib.private_ca), which
 those consumers verify (`sslmode=verify-full`).
 """
@@ -32,7 +32,7 @@ from components._vps.render import (
     postgres_settings,
 )
 from components.connection import secret
-from components.host import Exposure, VpsHost
+from components.host import Exposure
 from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
 
 PORT = 5432
@@ -66,7 +66,7 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
     )
     # Same host: the compose network, container port. Other hosts: the private address,
     # on a host port of its own (several databases may share a host) — or, when it is exposed
-    # to other providers, the exposed port, which every interface of the host publishes.
+    # to other providers, the exposed port, which the host's IPv4 interfaces publish.
     exposure = host.exposure(name)
     if exposure is not None:
         port = exposure.port if host.private_ip else PORT
@@ -87,8 +87,10 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
     if args.backup is not None:
         host_files, backup_password = _backup(parent, name, args, container_path(secret_file))
         resources["backup_password"] = backup_password
-    tls = _exposed_tls(parent, name, host, at.exposure)
-    if tls is not None:
+    tls = None
+    if exposure is not None:
+        # For every public address of the host (its own, its floating IP) and its compose name.
+        tls = server_tls(parent, name, ip_addresses=host.egress_ipv4, dns_names=[name])
         resources |= tls.resources
     host.workloads.add(_container(at, secret_file, host_files, tls))
     return PostgresOutputs(
@@ -104,17 +106,6 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
         public_port=pulumi.Output.from_input(at.exposure.port) if at.exposure is not None else None,
         ca_certificate=tls.ca_certificate if tls is not None else None,
     )
-
-
-def _exposed_tls(
-    parent: ManagedPostgres, name: str, host: VpsHost, exposure: Exposure | None
-) -> ServerTls | None:
-    """The CA and server certificate of an exposed Postgres: for every public address of the
-    host (its own and its floating IP; remote clients connect to the one DNS would name) and
-    for its name on the compose network."""
-    if exposure is None:
-        return None
-    return server_tls(parent, name, ip_addresses=host.egress_ipv4, dns_names=[name])
 
 
 def _hba(at: _Placement) -> pulumi.Output[str] | str:

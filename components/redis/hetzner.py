@@ -5,7 +5,7 @@ closed; no port is published except, with several hosts, on the private-network 
 
 Consumers on another provider (Fargate tasks behind their NAT gateway) reach it only when the
 stack exposes it (VpsHost.exposure): then it also listens with TLS on the exposed port,
-published on every interface and admitted by the host firewall from their addresses alone,
+published on the host's IPv4 interfaces and admitted by the host firewall from their addresses alone,
 with a certificate for the host's public address signed by a CA of its own
 (components._lib.private_ca) that those consumers verify (`rediss://`). Its plain port stays
 on the compose and private networks, where it always was.
