@@ -115,11 +115,17 @@ UNWIRED = "unwired"
 # the NAT gateway's Elastic IP (so they need `nat: managed`, stacks/checks.py); DigitalOcean's
 # managed clusters admit IPv4 addresses and hand out their CA (`getDatabaseCa`); a container on
 # a Hetzner host is published on a port its host firewall opens to those addresses alone, with
-# a certificate from a CA of its own (components._lib.private_ca).
+# a certificate from a CA of its own (components._lib.private_ca); an RDS instance that hosts
+# link is made publicly accessible in the VPC's public subnets, its security group admitting
+# their addresses, verified against the RDS CA bundle. DigitalOcean consumers are droplets only:
+# App Platform apps leave from shared addresses (stacks/checks.py refuses them). ElastiCache
+# cannot be reached from outside its VPC at all.
 INTERNET_LINKS = frozenset(
     {
         ("hetzner", "postgres", "digitalocean"),
         ("hetzner", "redis", "digitalocean"),
+        ("hetzner", "postgres", "aws"),
+        ("digitalocean", "postgres", "aws"),
         ("aws", "postgres", "digitalocean"),
         ("aws", "redis", "digitalocean"),
         ("aws", "postgres", "hetzner"),

@@ -295,6 +295,9 @@ class ProviderMocks(pulumi.runtime.Mocks):
             outputs |= {"subdomain": f"{args.inputs.get('name', args.name)}.pages.dev"}
         elif typ == types.REMOTE_COMMAND:
             outputs |= {"stdout": "release applied\n", "stderr": ""}
+        elif typ == types.LOCAL_COMMAND:  # the RDS CA bundle's download: a bundle of two
+            bundle = offline_pem("CERTIFICATE", f"{args.name} 1") + offline_pem("CERTIFICATE", f"{args.name} 2")
+            outputs |= {"stdout": bundle, "stderr": ""}
         elif typ == types.TLS_PRIVATE_KEY:
             outputs |= {"privateKeyPem": offline_pem("RSA PRIVATE KEY", args.name)}
             outputs["privateKeyPemPkcs8"] = outputs["privateKeyPem"]

@@ -265,6 +265,17 @@ def _reach(spec: StackSpec) -> list[Problem]:
                         ),
                     )
                 )
+            if path == INTERNET and svc.on_app_platform:
+                problems.append(
+                    (
+                        f"services.{name}.links[{i}]",
+                        (
+                            f"{link} is a {dep.kind} on {dep.target}, which admits fixed addresses only: "
+                            f"App Platform apps leave from shared ones; run {name} on the stack's droplets "
+                            f"(runtime: droplet), or put {link} on digitalocean"
+                        ),
+                    )
+                )
             if path != UNWIRED:
                 continue
             across = sorted(t for c, k, t in INTERNET_LINKS if (c, k) == (svc.target, dep.kind))

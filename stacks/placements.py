@@ -19,12 +19,20 @@ STATEFUL_KINDS = ("postgres", "redis", "bucket")
 OUTPUT = "multicloud_placements"
 
 
+# An RDS instance that services on other providers link lives in the VPC's public subnets, and
+# RDS cannot move an instance between subnet groups of one VPC (components/postgres/aws.py):
+# becoming reachable from outside, or private again, is a new instance, so it counts as a move.
+PUBLIC = "public"
+
+
 def placements(spec: StackSpec) -> dict[str, str]:
-    """Where each stateful component lives: `target` or `target/host`."""
+    """Where each stateful component lives: `target`, `target/host`, or `aws/public`."""
     result = {}
     for name, svc in spec.services.items():
         if svc.kind in STATEFUL_KINDS:
             host = getattr(svc, "host", None)
+            if svc.kind == "postgres" and svc.target == "aws" and spec.linked_across(name):
+                host = PUBLIC
             result[name] = f"{svc.target}/{host}" if host else svc.target
     return result
 

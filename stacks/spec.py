@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from components._lib import grammars
+from components.capabilities import INTERNET, link_path
 from costs.usage import UsageSpec
 
 Environment = Literal["dev", "staging", "prod"]
@@ -449,6 +450,18 @@ class StackSpec(Model):
         if target == "digitalocean":
             return self.do_region
         return None
+
+    def linked_across(self, name: str) -> list[str]:
+        """The services that link `name` across the internet from another provider
+        (components.capabilities.INTERNET_LINKS), in config order."""
+        dep = self.services[name]
+        return [
+            consumer
+            for consumer, svc in self.services.items()
+            if isinstance(svc, ApiSpec | WorkerSpec)
+            and name in svc.links
+            and link_path(svc.target, dep.kind, dep.target) == INTERNET
+        ]
 
     def fqdn(self, subdomain: str | None, default: str) -> str:
         """The public name for a subdomain (`@` is the apex)."""

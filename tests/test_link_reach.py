@@ -37,6 +37,9 @@ WIRED_ACROSS = {
     ("aws", "redis", "digitalocean"),
     ("aws", "postgres", "hetzner"),  # published by the host to the NAT address (tests/test_internet_links_hetzner.py)
     ("aws", "redis", "hetzner"),
+    # RDS made publicly accessible, admitting the hosts' addresses (tests/test_internet_links_rds.py)
+    ("hetzner", "postgres", "aws"),
+    ("digitalocean", "postgres", "aws"),  # droplets; App Platform refused below
 }
 
 
@@ -76,8 +79,24 @@ def test_every_pair_is_reachable_or_refused_naming_the_link(consumer, dependency
         assert link_path(target, dep_kind, dep_target) in ("private network", "public endpoint")
 
 
+@pytest.mark.parametrize("kind", ["api", "worker"])
+def test_app_platform_apps_cannot_reach_rds_they_have_no_fixed_address(kind):
+    app = {"kind": kind, "target": "digitalocean", "runtime": "app_platform",
+           "image": "ghcr.io/acme/api:1.4.2", "links": ["dep"]} | ({"port": 8080} if kind == "api" else {})
+    spec = StackSpec.model_validate(
+        {"environment": "dev", "domain": "example.com", "aws": {"region": "us-east-1"},
+         "digitalocean": {"region": "fra1"},
+         "services": {"app": app, "dep": {"kind": "postgres", "target": "aws"}}}
+    )  # fmt: skip
+    refused = [message for path, message in check(spec) if path == "services.app.links[0]"]
+    assert refused == [
+        "dep is a postgres on aws, which admits fixed addresses only: App Platform apps leave from "
+        "shared ones; run app on the stack's droplets (runtime: droplet), or put dep on digitalocean"
+    ]
+
+
 def test_validate_refuses_an_unreachable_link_and_builds_nothing(tmp_path, capsys):
-    """A whole stack file: a Hetzner api linking RDS is exit 2 with the one line, no plan."""
+    """A whole stack file: a Hetzner api linking ElastiCache is exit 2 with the one line, no plan."""
     config = {
         "environment": "dev",
         "domain": "example.com",
@@ -93,11 +112,11 @@ def test_validate_refuses_an_unreachable_link_and_builds_nothing(tmp_path, capsy
         "services": {
             "api": {"kind": "api", "target": "hetzner", "host": "main", "image": "ghcr.io/acme/api:1.4.2",
                     "port": 8080, "links": ["db"]},
-            "db": {"kind": "postgres", "target": "aws", "storage_gb": 20},
+            "db": {"kind": "redis", "target": "aws"},
         },
     }  # fmt: skip
     path = write_stack(tmp_path / "Pulumi.dev.yaml", config)
     assert main(["validate", "--config", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "multicloud:services.api.links[0]: db is a postgres on aws (private in the stack's AWS VPC)" in err
+    assert "multicloud:services.api.links[0]: db is a redis on aws (private in the stack's AWS VPC)" in err
     assert err.count("\n") == 1

@@ -78,6 +78,7 @@ NOT_DATA: Mapping[str, str] = {
     ),
     types.DO_APP: "App Platform containers, rebuilt from the image",
     types.REMOTE_COMMAND: "a release: the compose/env files it writes are rendered again",
+    types.LOCAL_COMMAND: "the RDS CA bundle, downloaded again by the same up",
     types.AWS_ECS_CLUSTER: "compute",
     types.AWS_ECS_SERVICE: "compute",
     types.AWS_ECS_TASK_DEFINITION: "compute",

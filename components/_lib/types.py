@@ -131,6 +131,8 @@ TLS_PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
 TLS_SELF_SIGNED_CERT = "tls:index/selfSignedCert:SelfSignedCert"
 
 REMOTE_COMMAND = "command:remote:Command"
+# A download on the deploying machine: the RDS CA bundle (components/postgres/aws.py).
+LOCAL_COMMAND = "command:local:Command"
 
 # The type of every resource of a Python dynamic provider: Hetzner Object Storage buckets
 # (components/object_store/hetzner_s3.py) are ours, told apart by their endpoint.

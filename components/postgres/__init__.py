@@ -6,7 +6,8 @@ Usage::
     db.connection_env()   # DATABASE_URL, PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD
 
 Backends: `hetzner` (a container on a VpsHost, data on the host's volume, SCRAM auth, TLS),
-`aws` (RDS PostgreSQL: encrypted gp3, private subnets, TLS forced, backups, deletion
+`aws` (RDS PostgreSQL: encrypted gp3, private subnets — public ones, admitting their
+addresses alone, when hosts on other providers link it — TLS forced, backups, deletion
 protection and a final snapshot in prod, Multi-AZ by flag), `digitalocean` (a managed
 cluster in the stack's VPC, extensions such as TimescaleDB created by a `SetupJob`).
 
@@ -78,11 +79,13 @@ class PostgresArgs:
     """DigitalOcean: also trust every address of the stack's VPC, which App Platform apps that
     link the database connect from."""
     region: str | None = None
-    """DigitalOcean: the region of the managed cluster (the droplets' region)."""
+    """DigitalOcean: the region of the managed cluster (the droplets' region); AWS: the
+    stack's region (whose RDS CA bundle consumers on other providers verify with)."""
     admit_addresses: Sequence[pulumi.Input[str]] = ()
-    """DigitalOcean: IPv4 addresses of consumers on other providers (VpsHost.egress_ipv4). Each
-    is admitted by the cluster firewall, and they connect to its public name over TLS they
-    verify (`link.internet`)."""
+    """DigitalOcean and AWS: IPv4 addresses of consumers on other providers (VpsHost.egress_ipv4,
+    Network.egress_ipv4). Each is admitted by the cluster firewall (the RDS security group, the
+    instance then publicly accessible in the public subnets), and they connect to its public
+    name over TLS they verify (`link.internet`)."""
     tags: dict[str, str] = field(default_factory=dict)
 
 

@@ -1,19 +1,39 @@
 """ManagedPostgres on AWS: RDS PostgreSQL, private, encrypted, TLS-only, backed up.
 
 Settings follow the Checkov and Trivy checks for RDS (their IDs in brackets):
-storage_encrypted (CKV_AWS_16), not publicly accessible (CKV_AWS_17), rds.force_ssl
-(CKV2_AWS_69), backup retention ≥ 7 days in prod (CKV_AWS_133 / AWS-0077), deletion
-protection (CKV_AWS_293), final snapshot and automated backups kept on deletion
-(terraform-provider-aws#13257), auto minor version upgrade (CKV_AWS_226), Multi-AZ by flag
-(CKV_AWS_157), log exports in prod (CKV_AWS_129).
+storage_encrypted (CKV_AWS_16), not publicly accessible (CKV_AWS_17) unless services on other
+providers link it (below), rds.force_ssl (CKV2_AWS_69), backup retention ≥ 7 days in prod
+(CKV_AWS_133 / AWS-0077), deletion protection (CKV_AWS_293), final snapshot and automated
+backups kept on deletion (terraform-provider-aws#13257), auto minor version upgrade
+(CKV_AWS_226), Multi-AZ by flag (CKV_AWS_157), log exports in prod (CKV_AWS_129).
+
+Reached from other providers (`admit_addresses`: the IPv4 addresses of Hetzner hosts or
+droplets that link it). RDS rules, read 2026-12-01:
+- A publicly accessible instance needs a subnet group of public subnets, routed to an internet
+  gateway in a VPC with DNS hostnames and resolution on (CreateDBInstance `PubliclyAccessible`;
+  *Working with a DB instance in a VPC*). Its name then resolves to the public address outside
+  the VPC and to the private one inside, so the stack's Fargate tasks still connect privately.
+- A subnet group cannot mix public and private subnets, and RDS does not move an instance to
+  another subnet group of the same VPC (ModifyDBInstance `DBSubnetGroupName` moves between VPCs
+  only; InvalidVPCNetworkStateFault, hashicorp/terraform-provider-aws#512, where terraform plans
+  it as an in-place update). So the instance's subnet group is fixed at creation: a change of it
+  replaces the instance (`replace_on_changes`), and stacks.placements refuses that as a move.
+- Clients verify the server with `sslmode=verify-full` against the region's CA bundle
+  (https://truststore.pki.rds.amazonaws.com/<region>/<region>-bundle.pem, *Using SSL/TLS to
+  encrypt a connection to a DB instance*); the instance's certificate names its endpoint.
+- The security group admits each address as a /32 on 5432, and nothing wider.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import shlex
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_command as command
 
 from components._lib.naming import physical_name
 from components._lib.passwords import generated_password
@@ -21,6 +41,9 @@ from components.network import Network
 from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
 
 PORT = 5432
+# AWS region codes (stacks.spec.AwsSpec.region): what may reach the trust store URL and its shell.
+REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d")
+TRUSTSTORE = "https://truststore.pki.rds.amazonaws.com/{region}/{region}-bundle.pem"
 
 
 @dataclass(frozen=True)
@@ -33,12 +56,18 @@ class _Rds:
     network: Network
 
     @property
+    def public(self) -> bool:
+        """Whether consumers on other providers link it (so it is publicly accessible)."""
+        return bool(self.args.admit_addresses)
+
+    @property
     def child(self) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self.parent)
 
 
 def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOutputs:
-    """Create the subnet group, security group, parameter group and instance."""
+    """Create the subnet group, security group, parameter group and instance; when consumers
+    on other providers link it, the rules admitting them and the CA bundle they verify with."""
     if args.network is None:
         raise ValueError(f"{name}: postgres on aws needs network=")
     rds = _Rds(parent, name, args, args.network)
@@ -47,29 +76,101 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
     security_group = _security_group(rds)
     parameters = _parameter_group(rds)
     instance = _instance(rds, password.result, subnets, security_group, parameters)
+    resources: dict[str, pulumi.Resource] = {
+        "password": password,
+        "subnet_group": subnets,
+        "security_group": security_group,
+        "parameter_group": parameters,
+        "instance": instance,
+    }
+    ca_bundle = None
+    if rds.public:
+        resources |= _admit_outside(rds, security_group)
+        bundle = _ca_bundle(rds)
+        resources["ca_bundle"] = bundle
+        ca_bundle = bundle.stdout.apply(_checked_bundle)
     return PostgresOutputs(
         host=instance.address,
         port=pulumi.Output.from_input(PORT),
         database=pulumi.Output.from_input(args.database),
         username=pulumi.Output.from_input(args.username),
         password=password.result,
-        # Encrypted; verify-full would also need the RDS CA bundle inside the image.
+        # Inside the VPC: encrypted; verify-full would also need the CA bundle inside the image.
         sslmode="require",
-        resources={
-            "password": password,
-            "subnet_group": subnets,
-            "security_group": security_group,
-            "parameter_group": parameters,
-            "instance": instance,
-        },
+        resources=resources,
         security_group_id=security_group.id,
+        # The same name resolves to the public address outside the VPC.
+        public_host=instance.address if rds.public else None,
+        ca_certificate=ca_bundle,
     )
 
 
 def _subnet_group(rds: _Rds) -> aws.rds.SubnetGroup:
+    """The private subnets; the public ones (a group of its own) when it is reached from outside."""
+    if rds.public:
+        return aws.rds.SubnetGroup(
+            f"{rds.name}-public-subnets",
+            subnet_ids=rds.network.public_subnet_ids,
+            tags=rds.args.tags,
+            opts=rds.child,
+        )
     return aws.rds.SubnetGroup(
         f"{rds.name}-subnets", subnet_ids=rds.network.private_subnet_ids, tags=rds.args.tags, opts=rds.child
     )
+
+
+def _admit_outside(rds: _Rds, security_group: aws.ec2.SecurityGroup) -> dict[str, pulumi.Resource]:
+    """One ingress rule per consumer address on another provider: that address alone, on 5432."""
+    return {
+        f"from_outside_{i}": aws.vpc.SecurityGroupIngressRule(
+            f"{rds.name}-from-outside-{i}",
+            security_group_id=security_group.id,
+            cidr_ipv4=pulumi.Output.from_input(address).apply(host_cidr),
+            ip_protocol="tcp",
+            from_port=PORT,
+            to_port=PORT,
+            description="PostgreSQL from a linked service on another provider",
+            tags=rds.args.tags,
+            opts=rds.child,
+        )
+        for i, address in enumerate(rds.args.admit_addresses)
+    }
+
+
+def host_cidr(address: str) -> str:
+    """`address` as the /32 that admits it alone; anything but one IPv4 address is refused."""
+    try:
+        ip = ipaddress.IPv4Address(address)
+    except ValueError:
+        raise ValueError(f"{address!r} is not an IPv4 address: RDS admits consumers by their IPv4") from None
+    return f"{ip}/32"
+
+
+def bundle_url(region: str | None) -> str:
+    """The region's RDS CA bundle (every CA that signs an instance certificate there)."""
+    if region is None or not REGION.fullmatch(region):
+        raise ValueError(f"{region!r} is not an AWS region code (us-east-1, eu-central-1 …)")
+    return TRUSTSTORE.format(region=region)
+
+
+def _ca_bundle(rds: _Rds) -> command.local.Command:
+    """Fetches the CA bundle when the stack deploys, on the machine that runs `pulumi up`, over
+    HTTPS only; kept in state (fetched again when the region changes, or with `--replace`)."""
+    url = bundle_url(rds.args.region)
+    return command.local.Command(
+        f"{rds.name}-rds-ca",
+        create=f"curl --fail --silent --show-error --location --proto =https --tlsv1.2 --retry 3 {shlex.quote(url)}",
+        triggers=[url],
+        logging=command.local.Logging.STDERR,
+        opts=rds.child,
+    )
+
+
+def _checked_bundle(text: str) -> str:
+    """The fetched bundle, refused unless it is PEM certificates (not an error page)."""
+    if "-----BEGIN CERTIFICATE-----" not in text or "-----END CERTIFICATE-----" not in text:
+        raise ValueError("the RDS CA bundle download returned no PEM certificate")
+    return text
 
 
 def _security_group(rds: _Rds) -> aws.ec2.SecurityGroup:
@@ -121,7 +222,7 @@ def _instance(
         db_subnet_group_name=subnets.name,
         vpc_security_group_ids=[security_group.id],
         parameter_group_name=parameters.name,
-        publicly_accessible=False,
+        publicly_accessible=rds.public,
         multi_az=args.multi_az,
         backup_retention_period=args.backup_days,
         copy_tags_to_snapshot=True,
@@ -137,5 +238,8 @@ def _instance(
         allow_major_version_upgrade=False,
         enabled_cloudwatch_logs_exports=["postgresql", "upgrade"] if prod else None,
         tags=args.tags,
-        opts=pulumi.ResourceOptions(parent=rds.parent, protect=prod),
+        # RDS cannot change it in place (module docstring): a new subnet group is a new instance.
+        opts=pulumi.ResourceOptions(
+            parent=rds.parent, protect=prod, replace_on_changes=["dbSubnetGroupName"]
+        ),
     )

@@ -111,7 +111,7 @@ def _rds(res: Resource, ctx: Context) -> list[Line]:
     copies = 2 if res.inputs.get("multiAz") else 1
     suffix = " Multi-AZ" if copies == 2 else ""
     instance = AWS.entries("rds_instance_classes").get(name)
-    return [
+    lines = [
         line(res, f"RDS {name}{suffix}", copies * HOURS, "hour", instance, "hourly")
         if instance
         else AWS.not_in_catalog(res, f"RDS {name}", copies * HOURS, "hour"),
@@ -122,6 +122,31 @@ def _rds(res: Resource, ctx: Context) -> list[Line]:
             "GB-month",
             AWS.entry("rds_storage_gp3"),
             "gb_month",
+        ),
+    ]
+    if res.inputs.get("publiclyAccessible"):
+        lines += _rds_public(res, ctx)
+    return lines
+
+
+def _rds_public(res: Resource, ctx: Context) -> list[Line]:
+    """A publicly accessible instance (linked from other providers, components/postgres/aws.py):
+    its public IPv4 address, and what it sends to the addresses its own rules admit."""
+    rules = ctx.siblings(res, types.AWS_VPC_SECURITY_GROUP_INGRESS_RULE)
+    outside = [r for r in rules if r.inputs.get("cidrIpv4")]
+    ip, transfer, gb = AWS.entry("public_ipv4"), AWS.entry("data_transfer_out"), ctx.usage.link_gb
+    addresses = "1 address" if len(outside) == 1 else f"{len(outside)} addresses"
+    return [
+        line(res, "RDS public IPv4", HOURS, "hour", ip, "hourly"),
+        line(
+            res,
+            f"transfer to {addresses} outside AWS ({gb:g} GB)",
+            gb,
+            "GB",
+            transfer,
+            "gb",
+            usage_based=True,
+            note="the account's first 100 GB a month out are free",
         ),
     ]
 

@@ -25,6 +25,7 @@ FREE = frozenset(
         types.RANDOM_PASSWORD,
         types.RANDOM_STRING,
         types.REMOTE_COMMAND,
+        types.LOCAL_COMMAND,  # a download on the deploying machine
         # Keys and certificates made inside the engine (a private CA): no provider bills them.
         types.TLS_CERT_REQUEST,
         types.TLS_LOCALLY_SIGNED_CERT,
