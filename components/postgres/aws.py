@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_command as command
 
 from components._lib.naming import physical_name
 from components._lib.passwords import generated_password
@@ -153,9 +152,11 @@ def bundle_url(region: str | None) -> str:
     return TRUSTSTORE.format(region=region)
 
 
-def _ca_bundle(rds: _Rds) -> command.local.Command:
+def _ca_bundle(rds: _Rds) -> pulumi.CustomResource:
     """Fetches the CA bundle when the stack deploys, on the machine that runs `pulumi up`, over
     HTTPS only; kept in state (fetched again when the region changes, or with `--replace`)."""
+    import pulumi_command as command  # only stacks with such links load the SDK
+
     url = bundle_url(rds.args.region)
     return command.local.Command(
         f"{rds.name}-rds-ca",

@@ -1,7 +1,10 @@
-"""AWS RDS: encrypted, private, TLS forced; in prod backed up for 7 days, protected from
+"""AWS RDS: encrypted, private (or admitting single addresses), TLS forced; in prod backed up for 7 days, protected from
 deletion, keeping its snapshots when deleted, and (advisory) Multi-AZ."""
 
 from __future__ import annotations
+
+import ipaddress
+from typing import Any
 
 from pulumi_policy import (
     ReportViolation,
@@ -17,15 +20,16 @@ from policies.controls._checks import (
     ADVISORY,
     ENVIRONMENT_SCHEMA,
     MANDATORY,
+    attachments,
     describe,
     in_prod,
     is_true,
-    not_true,
     property_check,
     props_of,
     references,
 )
 from policies.controls._values import MISSING, UNKNOWN, get, items, plain, show
+from policies.controls.aws_security_groups import INBOUND, INGRESS_RULE, SECURITY_GROUP, SECURITY_GROUP_RULE
 
 RDS = types.AWS_RDS_INSTANCE
 RDS_PARAMETER_GROUP = types.AWS_RDS_PARAMETER_GROUP
@@ -39,13 +43,62 @@ ENCRYPTED = property_check(
     "storage is not encrypted: set storageEncrypted=true (possible only when the instance is created)",
 )
 
-NOT_PUBLIC = property_check(
-    "ckv-aws-17-rds-not-public",
-    describe("RDS instances are not publicly accessible (publiclyAccessible is not true)."),
-    RDS,
-    "publiclyAccessible",
-    not_true,
-    "publiclyAccessible is true: keep the database private (publiclyAccessible=false, private subnets)",
+
+def _single_address(source: Any) -> bool:
+    """Whether a rule's source admits one address (a /32 or /128), or is no address range at all
+    (MISSING: a rule from a security group; UNKNOWN: not known until the deployment)."""
+    if source is MISSING or source is UNKNOWN:
+        return True
+    try:
+        network = ipaddress.ip_network(str(source).strip(), strict=False)
+    except ValueError:
+        return False
+    return network.num_addresses == 1
+
+
+def validate_rds_not_public(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    groups = [r for r in args.resources if r.resource_type == SECURITY_GROUP]
+    _, rules, _ = attachments(
+        args.resources, (SECURITY_GROUP,), (INGRESS_RULE, SECURITY_GROUP_RULE), "securityGroupId", "name"
+    )
+    for db in args.resources:
+        if db.resource_type != RDS or get(plain(db.props), "publiclyAccessible") is not True:
+            continue
+        linked = references(db, "vpcSecurityGroupIds", groups, lambda p: get(p, "name"))
+        if not linked:
+            report_violation(
+                f"{db.name}: publiclyAccessible is true and its security groups cannot be told; "
+                "keep the database private (publiclyAccessible=false, private subnets)",
+                db.urn,
+            )
+            continue
+        for group in linked:
+            inbound = list(INBOUND[SECURITY_GROUP](plain(group.props)))
+            for rule in rules.get(group.urn, []):
+                props = plain(rule.props)
+                inbound += INBOUND[rule.resource_type](props)
+                if get(props, "prefixListId") not in (MISSING, UNKNOWN):
+                    inbound.append(("", None, ["a prefix list"]))
+            wide = [str(s) for _, _, sources in inbound for s in sources if not _single_address(s)]
+            if wide:
+                report_violation(
+                    f"{db.name}: publiclyAccessible is true and security group {group.name} admits "
+                    f"{', '.join(wide)}; a public instance may admit single addresses (/32) only, "
+                    "else keep it private (publiclyAccessible=false, private subnets)",
+                    db.urn,
+                )
+
+
+NOT_PUBLIC = StackValidationPolicy(
+    name="ckv-aws-17-rds-not-public",
+    description=describe(
+        "RDS instances are not publicly accessible (publiclyAccessible is not true), unless every "
+        "security group they use admits single addresses only (/32 or /128, or other security "
+        "groups): the instance then answers the consumers it names on other providers and nobody "
+        "else. Stricter than Checkov's CKV_AWS_17 in what it reads, looser in that exception."
+    ),
+    validate=validate_rds_not_public,
+    enforcement_level=MANDATORY,
 )
 
 
