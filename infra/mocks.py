@@ -55,6 +55,8 @@ class Registration:
     """Inputs with every secret replaced by "[secret]"."""
     raw_inputs: dict[str, Any] = field(repr=False)
     """Inputs with secrets unwrapped — for tests that must look inside; never printed."""
+    replace_on_changes: list[str] = field(default_factory=list)
+    """Inputs whose change replaces the resource instead of updating it (`replace_on_changes`)."""
     aliases: list[str] = field(default_factory=list)
     """The URNs this resource had before (its `aliases` option), as the engine resolves them."""
     raw_outputs: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -137,6 +139,7 @@ class RecordingMonitor(MockMonitor):
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     inputs=redact(wire),
                     raw_inputs=unwrap(wire),
+                    replace_on_changes=list(request.replaceOnChanges),
                     aliases=alias_urns(request, response.urn),
                     raw_outputs=unwrap(json_format.MessageToDict(response.object)),
                 )

@@ -85,9 +85,7 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
     ca_bundle = None
     if rds.public:
         resources |= _admit_outside(rds, security_group)
-        bundle = _ca_bundle(rds)
-        resources["ca_bundle"] = bundle
-        ca_bundle = bundle.stdout.apply(_checked_bundle)
+        resources["ca_bundle"], ca_bundle = _ca_bundle(rds)
     return PostgresOutputs(
         host=instance.address,
         port=pulumi.Output.from_input(PORT),
@@ -152,19 +150,20 @@ def bundle_url(region: str | None) -> str:
     return TRUSTSTORE.format(region=region)
 
 
-def _ca_bundle(rds: _Rds) -> pulumi.CustomResource:
+def _ca_bundle(rds: _Rds) -> tuple[pulumi.CustomResource, pulumi.Output[str]]:
     """Fetches the CA bundle when the stack deploys, on the machine that runs `pulumi up`, over
     HTTPS only; kept in state (fetched again when the region changes, or with `--replace`)."""
     import pulumi_command as command  # only stacks with such links load the SDK
 
     url = bundle_url(rds.args.region)
-    return command.local.Command(
+    download = command.local.Command(
         f"{rds.name}-rds-ca",
         create=f"curl --fail --silent --show-error --location --proto =https --tlsv1.2 --retry 3 {shlex.quote(url)}",
         triggers=[url],
         logging=command.local.Logging.STDERR,
         opts=rds.child,
     )
+    return download, download.stdout.apply(_checked_bundle)
 
 
 def _checked_bundle(text: str) -> str:
