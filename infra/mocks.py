@@ -299,7 +299,9 @@ class ProviderMocks(pulumi.runtime.Mocks):
         elif typ == types.REMOTE_COMMAND:
             outputs |= {"stdout": "release applied\n", "stderr": ""}
         elif typ == types.LOCAL_COMMAND:  # the RDS CA bundle's download: a bundle of two
-            bundle = offline_pem("CERTIFICATE", f"{args.name} 1") + offline_pem("CERTIFICATE", f"{args.name} 2")
+            bundle = offline_pem("CERTIFICATE", f"{args.name} 1") + offline_pem(
+                "CERTIFICATE", f"{args.name} 2"
+            )
             outputs |= {"stdout": bundle, "stderr": ""}
         elif typ == types.TLS_PRIVATE_KEY:
             outputs |= {"privateKeyPem": offline_pem("RSA PRIVATE KEY", args.name)}

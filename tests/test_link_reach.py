@@ -90,8 +90,8 @@ def test_app_platform_apps_cannot_reach_rds_they_have_no_fixed_address(kind):
     )  # fmt: skip
     refused = [message for path, message in check(spec) if path == "services.app.links[0]"]
     assert refused == [
-        "dep is a postgres on aws, which admits fixed addresses only: App Platform apps leave from "
-        "shared ones; run app on the stack's droplets (runtime: droplet), or put dep on digitalocean"
+        ("dep is a postgres on aws, which admits fixed addresses only: App Platform apps leave from "
+        "shared ones; run app on the stack's droplets (runtime: droplet), or put dep on digitalocean")
     ]
 
 

@@ -176,8 +176,8 @@ case(
     "ckv-aws-17-rds-not-public",
     "fail-groups-unknown",
     rds(publiclyAccessible=True),
-    ["db: publiclyAccessible is true and its security groups cannot be told; keep the database private "
-     "(publiclyAccessible=false, private subnets)"],
+    [("db: publiclyAccessible is true and its security groups cannot be told; keep the database private "
+     "(publiclyAccessible=false, private subnets)")],
     skips_unknown=False,
 )  # fmt: skip
 
