@@ -150,7 +150,8 @@ BREAKS = [
         RDS,
         "db-db",
         set_input("publiclyAccessible", True),
-        "publiclyAccessible is true: keep the database private (publiclyAccessible=false, private subnets)",
+        "db-db: publiclyAccessible is true and no rule admits an address outside the VPC; "
+        "keep the database private (publiclyAccessible=false, private subnets)",
     ),
     aws(
         "ckv2-aws-69-rds-force-ssl",

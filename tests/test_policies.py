@@ -133,23 +133,44 @@ case("ckv-aws-16-rds-encrypted", "fail-false", rds(storageEncrypted=False), [ENC
 case("ckv-aws-16-rds-encrypted", "fail-unset", rds(storageEncrypted=...), [ENCRYPTED], skips_unknown=False)
 case("ckv-aws-16-rds-encrypted", "other-type-ignored", Res(CACHE, {"storageEncrypted": False}), [])
 
+
 def public_rds(*sources: str, inline: list[str] | None = None, prefix_list: bool = False) -> list[Res]:
     """A publicly accessible instance, its security group (with `inline` ingress CIDRs) and one
     ingress rule per source: a CIDR, or `sg:` for a rule from another security group."""
-    group = Res(SECURITY_GROUP, {"vpcId": "vpc-1", "ingress": [
-        {"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": inline}] if inline else []}, "db-sg")
+    group = Res(
+        SECURITY_GROUP,
+        {
+            "vpcId": "vpc-1",
+            "ingress": [{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": inline}]
+            if inline
+            else [],
+        },
+        "db-sg",
+    )
     instance = rds(publiclyAccessible=True, vpcSecurityGroupIds=["sg-1"])
     instance.deps = {"vpcSecurityGroupIds": "db-sg"}
     rules = []
     for i, source in enumerate(sources):
         where = {"referencedSecurityGroupId": "sg-2"} if source == "sg:" else {"cidrIpv4": source}
-        rule = Res(INGRESS_RULE, {"securityGroupId": "sg-1", "ipProtocol": "tcp", "fromPort": 5432,
-                                  "toPort": 5432, **where}, f"db-from-{i}")
+        rule = Res(
+            INGRESS_RULE,
+            {"securityGroupId": "sg-1", "ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432, **where},
+            f"db-from-{i}",
+        )
         rule.deps = {"securityGroupId": "db-sg"}
         rules.append(rule)
     if prefix_list:
-        rule = Res(INGRESS_RULE, {"securityGroupId": "sg-1", "ipProtocol": "tcp", "fromPort": 5432,
-                                  "toPort": 5432, "prefixListId": "pl-1"}, "db-from-list")
+        rule = Res(
+            INGRESS_RULE,
+            {
+                "securityGroupId": "sg-1",
+                "ipProtocol": "tcp",
+                "fromPort": 5432,
+                "toPort": 5432,
+                "prefixListId": "pl-1",
+            },
+            "db-from-list",
+        )
         rule.deps = {"securityGroupId": "db-sg"}
         rules.append(rule)
     return [group, instance, *rules]  # fmt: skip
@@ -165,12 +186,35 @@ def wide(sources: str) -> str:
 case("ckv-aws-17-rds-not-public", "pass", rds(), [])
 case("ckv-aws-17-rds-not-public", "pass-unset-is-private", rds(publiclyAccessible=...), [])
 # A cross-provider link (components/postgres/aws.py): the consumers' /32s and the tasks' group.
-case("ckv-aws-17-rds-not-public", "pass-single-addresses", public_rds("203.0.113.7/32", "198.51.100.9/32", "sg:"), [])
-case("ckv-aws-17-rds-not-public", "pass-nothing-admitted", public_rds(), [])
-case("ckv-aws-17-rds-not-public", "fail-a-network", public_rds("203.0.113.7/32", "203.0.113.0/24"),
-     [wide("203.0.113.0/24")])
+case(
+    "ckv-aws-17-rds-not-public",
+    "pass-single-addresses",
+    public_rds("203.0.113.7/32", "198.51.100.9/32", "sg:"),
+    [],
+)
+NOBODY_OUTSIDE = (
+    "db: publiclyAccessible is true and no rule admits an address outside the VPC; keep the database "
+    "private (publiclyAccessible=false, private subnets)"
+)
+case(
+    "ckv-aws-17-rds-not-public", "fail-nothing-admitted", public_rds(), [NOBODY_OUTSIDE], skips_unknown=False
+)
+case(
+    "ckv-aws-17-rds-not-public", "fail-groups-only", public_rds("sg:"), [NOBODY_OUTSIDE], skips_unknown=False
+)
+case(
+    "ckv-aws-17-rds-not-public",
+    "fail-a-network",
+    public_rds("203.0.113.7/32", "203.0.113.0/24"),
+    [wide("203.0.113.0/24")],
+)
 case("ckv-aws-17-rds-not-public", "fail-the-world", public_rds("0.0.0.0/0"), [wide("0.0.0.0/0")])
-case("ckv-aws-17-rds-not-public", "fail-inline-range", public_rds(inline=["10.0.0.0/16"]), [wide("10.0.0.0/16")])
+case(
+    "ckv-aws-17-rds-not-public",
+    "fail-inline-range",
+    public_rds(inline=["10.0.0.0/16"]),
+    [wide("10.0.0.0/16")],
+)
 case("ckv-aws-17-rds-not-public", "fail-prefix-list", public_rds(prefix_list=True), [wide("a prefix list")])
 case(
     "ckv-aws-17-rds-not-public",

@@ -72,6 +72,7 @@ def validate_rds_not_public(args: StackValidationArgs, report_violation: ReportV
                 db.urn,
             )
             continue
+        addresses = 0
         for group in linked:
             inbound = list(INBOUND[SECURITY_GROUP](plain(group.props)))
             for rule in rules.get(group.urn, []):
@@ -79,7 +80,9 @@ def validate_rds_not_public(args: StackValidationArgs, report_violation: ReportV
                 inbound += INBOUND[rule.resource_type](props)
                 if get(props, "prefixListId") not in (MISSING, UNKNOWN):
                     inbound.append(("", None, ["a prefix list"]))
-            wide = [str(s) for _, _, sources in inbound for s in sources if not _single_address(s)]
+            sources = [s for _, _, found in inbound for s in found if s is not MISSING]
+            addresses += len(sources)
+            wide = [str(s) for s in sources if not _single_address(s)]
             if wide:
                 report_violation(
                     f"{db.name}: publiclyAccessible is true and security group {group.name} admits "
@@ -87,15 +90,22 @@ def validate_rds_not_public(args: StackValidationArgs, report_violation: ReportV
                     "else keep it private (publiclyAccessible=false, private subnets)",
                     db.urn,
                 )
+        if not addresses:
+            report_violation(
+                f"{db.name}: publiclyAccessible is true and no rule admits an address outside the VPC; "
+                "keep the database private (publiclyAccessible=false, private subnets)",
+                db.urn,
+            )
 
 
 NOT_PUBLIC = StackValidationPolicy(
     name="ckv-aws-17-rds-not-public",
     description=describe(
-        "RDS instances are not publicly accessible (publiclyAccessible is not true), unless every "
-        "security group they use admits single addresses only (/32 or /128, or other security "
-        "groups): the instance then answers the consumers it names on other providers and nobody "
-        "else. Stricter than Checkov's CKV_AWS_17 in what it reads, looser in that exception."
+        "RDS instances are not publicly accessible (publiclyAccessible is not true), unless they "
+        "admit addresses outside the VPC and every security group they use admits single "
+        "addresses only (/32 or /128, or other security groups): the instance then answers the "
+        "consumers it names on other providers and nobody else. Checkov's CKV_AWS_17 with that "
+        "one exception."
     ),
     validate=validate_rds_not_public,
     enforcement_level=MANDATORY,
