@@ -121,7 +121,9 @@ def exposures(built: Built, host: str) -> list[Exposure]:
             for name, svc in built.spec.services.items()
             if isinstance(svc, PostgresSpec | RedisSpec) and svc.kind == kind and svc.host == host
         )
-        exposed = [(name, sources) for name in placed if (sources := internet_consumers(built, name))]
+        exposed = [
+            (name, list(sources.values())) for name in placed if (sources := internet_consumers(built, name))
+        ]
         found += [Exposure(name, first + i, sources) for i, (name, sources) in enumerate(exposed)]
     return found
 
@@ -318,10 +320,11 @@ def cache_node_type(svc: RedisSpec) -> str:
     return ""
 
 
-def internet_consumers(built: Built, name: str) -> list[pulumi.Output[str]]:
+def internet_consumers(built: Built, name: str) -> dict[str, pulumi.Output[str]]:
     """The egress IPv4 addresses of the services that reach `name` over the internet
     (components.capabilities.INTERNET_LINKS) — their hosts', or the NAT gateway's for Fargate
-    tasks: what its firewall admits besides its own provider."""
+    tasks: what its firewall admits besides its own provider. Each under a label that stays
+    the address's own while others come and go (`<host>-server`, `<host>-static`, `nat-<i>`)."""
     spec = built.spec
     dep = spec.services[name]
     consumers = [
@@ -332,9 +335,13 @@ def internet_consumers(built: Built, name: str) -> list[pulumi.Output[str]]:
         and link_path(svc.target, dep.kind, dep.target) == INTERNET
     ]
     hosts = sorted({host for svc in consumers for host in svc.placement})
-    addresses = [address for host in hosts for address in built.hosts[host].egress_ipv4]
+    addresses = {
+        f"{host}-{('server', 'static')[i]}": address
+        for host in hosts
+        for i, address in enumerate(built.hosts[host].egress_ipv4)
+    }
     if built.network is not None and any(svc.target == "aws" for svc in consumers):
-        addresses += built.network.egress_ipv4
+        addresses |= {f"nat-{i}": address for i, address in enumerate(built.network.egress_ipv4)}
     return addresses
 
 

@@ -27,6 +27,7 @@ from components.capabilities import (
     placed_on_host,
     supported_targets,
 )
+from components.contracts.aws import RDS_TRUSTSTORE_REGION
 from components.postgres import setup_job_name
 from stacks.sizing import SizingError, locations, required_volume_gb, resolve_server_type
 from stacks.spec import (
@@ -262,6 +263,23 @@ def _reach(spec: StackSpec) -> list[Problem]:
                             f"{link} is a {dep.kind} on {dep.target}, which admits fixed addresses only: "
                             "Fargate tasks have one behind the NAT gateway alone; set aws.nat: managed "
                             "(its Elastic IP is admitted; infra cost shows the gateway)"
+                        ),
+                    )
+                )
+            region = spec.region_for("aws")  # None: refused for want of aws: already
+            if (
+                path == INTERNET
+                and dep.target == "aws"
+                and region
+                and not RDS_TRUSTSTORE_REGION.fullmatch(region)
+            ):
+                problems.append(
+                    (
+                        f"services.{name}.links[{i}]",
+                        (
+                            f"{link} is a {dep.kind} on aws in {region}, which publishes its RDS CA bundle "
+                            f"outside the commercial partition; {name} on {svc.target} can reach RDS only "
+                            f"in a commercial region (us-east-1, eu-central-1 …), or put {link} on {svc.target}"
                         ),
                     )
                 )

@@ -17,11 +17,13 @@ import subprocess
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components._lib import types
-from components.postgres.aws import TRUSTSTORE, bundle_url, host_cidr
+from components.contracts.aws import RDS_TRUSTSTORE
+from components.postgres.aws import bundle_url, host_cidr
 from costs.estimate import estimate_plan
 from infra.cli import main
 from infra.mocks import offline_pem
@@ -65,6 +67,33 @@ def test_the_security_group_admits_the_hosts_addresses_alone(example):
     assert {(r["ipProtocol"], r["fromPort"], r["toPort"]) for r in rules} == {("tcp", 5432, 5432)}
     assert all(ipaddress.ip_network(r["cidrIpv4"]).num_addresses == 1 for r in rules)
     assert not [r for r in rules if r.get("cidrIpv6") or r.get("prefixListId")]
+
+
+def test_a_host_that_comes_or_goes_moves_no_other_hosts_rule(example, tmp_path):
+    """Each rule is named after whose address it holds: a second host whose name sorts first
+    adds its own rule and leaves the box's alone (EC2 refuses two rules for one address, so
+    rules that shifted their addresses in place would fail the update)."""
+    config = yaml.safe_load(EXAMPLE.read_text())["config"]
+    config["multicloud:hosts"]["app"] = {
+        "target": "hetzner",
+        "size": {"cpu": 2, "memory_gb": 4},
+        "location": "fsn1",
+    }
+    config["multicloud:services"]["worker"]["host"] = "app"
+    path = tmp_path / "Pulumi.prod.yaml"
+    path.write_text(yaml.safe_dump({"config": config}))
+    grown = plan(path, "prod", project_dir=ROOT)
+
+    def rules(result: Plan) -> dict[str, str]:
+        return {
+            r.name: r.raw_inputs["cidrIpv4"] for r in of_type(result, RULE) if r.name.startswith("db-from-")
+        }
+
+    before, after = rules(example), rules(grown)
+    assert set(before) == {"db-from-box-server", "db-from-box-static"}
+    assert {name: after[name] for name in before} == before
+    app = one(grown, types.HCLOUD_SERVER, "app-server").raw_outputs["ipv4Address"]
+    assert set(after) - set(before) == {"db-from-app-server"} and after["db-from-app-server"] == f"{app}/32"
 
 
 def test_the_instance_is_public_in_the_public_subnets(example):
@@ -174,6 +203,18 @@ def test_a_droplet_is_admitted_by_its_own_address(tmp_path):
     assert "us-east-1/us-east-1-bundle.pem" in one(result, types.LOCAL_COMMAND).raw_inputs["create"]
 
 
+@pytest.mark.parametrize("region", ["us-gov-west-1", "cn-north-1"])
+def test_outside_the_commercial_partition_validate_refuses_the_link(region, tmp_path, capsys):
+    config = droplet_config() | {"aws": {"region": region}}
+    assert main(["validate", "--config", str(write_stack(tmp_path / "Pulumi.dev.yaml", config))]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"multicloud:services.api.links[0]: db is a postgres on aws in {region}, which publishes its RDS CA "
+        "bundle outside the commercial partition; api on digitalocean can reach RDS only in a commercial "
+        "region (us-east-1, eu-central-1 …), or put db on digitalocean\n"
+    )
+
+
 def test_validate_accepts_the_example_and_the_droplet_stack(tmp_path, capsys):
     assert main(["validate", "--config", str(EXAMPLE)]) == 0
     assert (
@@ -229,8 +270,8 @@ def test_only_a_region_code_reaches_the_download(value):
     try:
         url = bundle_url(value)
     except ValueError as refused:
-        assert "is not an AWS region code" in str(refused)
+        assert "is not a commercial AWS region code" in str(refused)
         return
-    assert url == TRUSTSTORE.format(region=value)
+    assert url == RDS_TRUSTSTORE.format(region=value)
     assert urlsplit(url).hostname == "truststore.pki.rds.amazonaws.com"
     assert urlsplit(url).path == f"/{value}/{value}-bundle.pem"

@@ -106,6 +106,16 @@ ELASTICACHE_VERSIONS_SOURCE = Source(
     "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/supported-engine-versions.html", READ
 )
 
+# --- RDS: the CA bundle consumers on other providers verify an instance with ----------------
+
+# The regional bundles live at truststore.pki.rds.amazonaws.com/<region>/<region>-bundle.pem for
+# the commercial regions ("Certificate bundles by AWS Region", RDS User Guide, *Using SSL/TLS to
+# encrypt a connection to a DB instance*, read 2026-12-01). AWS GovCloud (us-gov-*) and the China
+# regions (cn-*) publish theirs elsewhere, under other partitions: not wired (stacks/checks.py).
+RDS_TRUSTSTORE = "https://truststore.pki.rds.amazonaws.com/{region}/{region}-bundle.pem"
+RDS_TRUSTSTORE_REGION = re.compile(r"(?!cn-|us-gov-)[a-z]{2}-[a-z]+-\d")
+
+
 # --- EC2: security groups and their rules ---------------------------------------------------
 
 # EC2 takes only these characters in security group and rule descriptions: an apostrophe or

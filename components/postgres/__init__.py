@@ -20,7 +20,7 @@ doubles both.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -81,9 +81,9 @@ class PostgresArgs:
     region: str | None = None
     """DigitalOcean: the region of the managed cluster (the droplets' region); AWS: the
     stack's region (whose RDS CA bundle consumers on other providers verify with)."""
-    admit_addresses: Sequence[pulumi.Input[str]] = ()
+    admit_addresses: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """DigitalOcean and AWS: IPv4 addresses of consumers on other providers (VpsHost.egress_ipv4,
-    Network.egress_ipv4). Each is admitted by the cluster firewall (the RDS security group, the
+    Network.egress_ipv4), by a label of whose address it is (stacks.args.internet_consumers). Each is admitted by the cluster firewall (the RDS security group, the
     instance then publicly accessible in the public subnets), and they connect to its public
     name over TLS they verify (`link.internet`)."""
     tags: dict[str, str] = field(default_factory=dict)

@@ -27,7 +27,6 @@ droplets that link it). RDS rules, read 2026-12-01:
 from __future__ import annotations
 
 import ipaddress
-import re
 import shlex
 from dataclasses import dataclass
 
@@ -36,13 +35,11 @@ import pulumi_aws as aws
 
 from components._lib.naming import physical_name
 from components._lib.passwords import generated_password
+from components.contracts.aws import RDS_TRUSTSTORE, RDS_TRUSTSTORE_REGION
 from components.network import Network
 from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
 
 PORT = 5432
-# AWS region codes (stacks.spec.AwsSpec.region): what may reach the trust store URL and its shell.
-REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d")
-TRUSTSTORE = "https://truststore.pki.rds.amazonaws.com/{region}/{region}-bundle.pem"
 
 
 @dataclass(frozen=True)
@@ -117,10 +114,13 @@ def _subnet_group(rds: _Rds) -> aws.rds.SubnetGroup:
 
 
 def _admit_outside(rds: _Rds, security_group: aws.ec2.SecurityGroup) -> dict[str, pulumi.Resource]:
-    """One ingress rule per consumer address on another provider: that address alone, on 5432."""
+    """One ingress rule per consumer address on another provider (by its label, e.g.
+    `box-server`): that address alone, on 5432."""
     return {
-        f"from_outside_{i}": aws.vpc.SecurityGroupIngressRule(
-            f"{rds.name}-from-outside-{i}",
+        f"from_{label}": aws.vpc.SecurityGroupIngressRule(
+            # Named after whose address it admits: a host that comes or goes adds or removes its
+            # own rules and moves no other (two rules may not hold one address at once).
+            f"{rds.name}-from-{label}",
             security_group_id=security_group.id,
             cidr_ipv4=pulumi.Output.from_input(address).apply(host_cidr),
             ip_protocol="tcp",
@@ -130,7 +130,7 @@ def _admit_outside(rds: _Rds, security_group: aws.ec2.SecurityGroup) -> dict[str
             tags=rds.args.tags,
             opts=rds.child,
         )
-        for i, address in enumerate(rds.args.admit_addresses)
+        for label, address in rds.args.admit_addresses.items()
     }
 
 
@@ -145,9 +145,9 @@ def host_cidr(address: str) -> str:
 
 def bundle_url(region: str | None) -> str:
     """The region's RDS CA bundle (every CA that signs an instance certificate there)."""
-    if region is None or not REGION.fullmatch(region):
-        raise ValueError(f"{region!r} is not an AWS region code (us-east-1, eu-central-1 …)")
-    return TRUSTSTORE.format(region=region)
+    if region is None or not RDS_TRUSTSTORE_REGION.fullmatch(region):
+        raise ValueError(f"{region!r} is not a commercial AWS region code (us-east-1, eu-central-1 …)")
+    return RDS_TRUSTSTORE.format(region=region)
 
 
 def _ca_bundle(rds: _Rds) -> tuple[pulumi.CustomResource, pulumi.Output[str]]:

@@ -44,7 +44,9 @@ def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOut
             "cluster": cluster,
             "database": database,
             "user": user,
-            "firewall": database_firewall(parent, name, cluster, fleet, args.admit_vpc, args.admit_addresses),
+            "firewall": database_firewall(
+                parent, name, cluster, fleet, args.admit_vpc, list(args.admit_addresses.values())
+            ),
         },
         admin_env=_admin_env(cluster, database),
         public_host=cluster.host if outside else None,

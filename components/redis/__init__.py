@@ -15,7 +15,7 @@ us-east-1; Redis OSS costs 25 % more).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -52,9 +52,10 @@ class RedisArgs:
     link the database connect from."""
     region: str | None = None
     """DigitalOcean: the region of the managed cluster (the droplets' region)."""
-    admit_addresses: Sequence[pulumi.Input[str]] = ()
-    """DigitalOcean: IPv4 addresses of consumers on other providers (VpsHost.egress_ipv4),
-    admitted by the cluster firewall; they connect to its public name over verified TLS."""
+    admit_addresses: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """DigitalOcean: IPv4 addresses of consumers on other providers (VpsHost.egress_ipv4), by a
+    label of whose address it is, admitted by the cluster firewall; they connect to its public
+    name over verified TLS."""
     tags: dict[str, str] = field(default_factory=dict)
 
 

@@ -45,7 +45,9 @@ def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:
         tls=True,
         resources={
             "cluster": cluster,
-            "firewall": database_firewall(parent, name, cluster, fleet, args.admit_vpc, args.admit_addresses),
+            "firewall": database_firewall(
+                parent, name, cluster, fleet, args.admit_vpc, list(args.admit_addresses.values())
+            ),
         },
         public_host=cluster.host if outside else None,
         ca_certificate=database_ca(parent, cluster) if outside else None,

@@ -58,14 +58,16 @@ def _single_address(source: Any) -> bool:
 
 def validate_rds_not_public(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     groups = [r for r in args.resources if r.resource_type == SECURITY_GROUP]
-    _, rules, _ = attachments(
+    _, rules, undetermined = attachments(
         args.resources, (SECURITY_GROUP,), (INGRESS_RULE, SECURITY_GROUP_RULE), "securityGroupId", "name"
     )
     for db in args.resources:
         if db.resource_type != RDS or get(plain(db.props), "publiclyAccessible") is not True:
             continue
         linked = references(db, "vpcSecurityGroupIds", groups, lambda p: get(p, "name"))
-        if not linked:
+        listed = get(plain(db.props), "vpcSecurityGroupIds")
+        unseen = linked is not None and listed is not UNKNOWN and len(items(listed)) > len(linked)
+        if not linked or unseen or undetermined:
             report_violation(
                 f"{db.name}: publiclyAccessible is true and its security groups cannot be told; "
                 "keep the database private (publiclyAccessible=false, private subnets)",
