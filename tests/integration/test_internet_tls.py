@@ -18,7 +18,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -45,16 +45,7 @@ def shipped() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def pki(require_tool) -> Iterator[dict[str, Path]]:
     """Two CAs; a server key pair for `localhost` signed by the first (readable by the server)."""
-    openssl = require_tool("openssl")
-    work = Path(tempfile.mkdtemp(prefix="multicloud-pki-"))
-    work.chmod(0o755)
-
-    def run(*args: str) -> None:
-        done = subprocess.run(
-            [openssl, *args], cwd=work, capture_output=True, text=True, timeout=60, check=False
-        )
-        assert done.returncode == 0, done.stderr
-
+    work, run = openssl_in(require_tool("openssl"), "multicloud-pki-")
     for ca in ("ca", "other-ca"):
         run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={ca}",
             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
@@ -70,6 +61,20 @@ def pki(require_tool) -> Iterator[dict[str, Path]]:
         yield {name: work / f"{name}" for name in ("ca.crt", "other-ca.crt", "server.crt", "server.key")}
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def openssl_in(openssl: str, prefix: str) -> tuple[Path, Callable[..., None]]:
+    """A fresh directory others may read, and `run(*args)`: openssl there, asserted to succeed."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    work.chmod(0o755)
+
+    def run(*args: str) -> None:
+        done = subprocess.run(
+            [openssl, *args], cwd=work, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stderr
+
+    return work, run
 
 
 def _rewired(url: str, host: str, port: int, ca_key: str, ca_path: Path) -> str:

@@ -15,8 +15,6 @@ instance and a server without TLS are refused.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -26,7 +24,7 @@ import pytest
 from infra.offline import plan
 from tests.conftest import ROOT
 from tests.helpers import env_of
-from tests.integration.test_internet_tls import _client_env, _postgres, _psql, _rewired
+from tests.integration.test_internet_tls import _client_env, _postgres, _psql, _rewired, openssl_in
 
 pytestmark = pytest.mark.integration
 
@@ -43,16 +41,7 @@ def shipped() -> dict[str, str]:
 def pki(require_tool, shipped) -> Iterator[dict[str, Path]]:
     """A regional bundle of two CAs; the server's pair for the shipped endpoint, signed by the
     second; a pair for another instance's endpoint; a bundle that lacks the signing CA."""
-    openssl = require_tool("openssl")
-    work = Path(tempfile.mkdtemp(prefix="multicloud-rds-pki-"))
-    work.chmod(0o755)
-
-    def run(*args: str) -> None:
-        done = subprocess.run(
-            [openssl, *args], cwd=work, capture_output=True, text=True, timeout=60, check=False
-        )
-        assert done.returncode == 0, done.stderr
-
+    work, run = openssl_in(require_tool("openssl"), "multicloud-rds-pki-")
     ca_ext = ("-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Test RDS Root CA RSA2048",
         *ca_ext, "-keyout", "rsa.key", "-out", "rsa.crt")  # fmt: skip
