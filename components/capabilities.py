@@ -21,6 +21,12 @@ BACKENDS: dict[str, dict[str, str]] = {
         "digitalocean": "components.api_service.digitalocean",
         "hetzner": "components.api_service.hetzner",
     },
+    # A container run on a schedule: a systemd timer on the stack's hosts. Fargate (EventBridge
+    # Scheduler) and App Platform have no job backend yet; validate says so.
+    "job": {
+        "digitalocean": "components.api_service.digitalocean",
+        "hetzner": "components.api_service.hetzner",
+    },
     "postgres": {
         "aws": "components.postgres.aws",
         "digitalocean": "components.postgres.digitalocean",
@@ -58,8 +64,8 @@ AWS_NETWORKED_KINDS = frozenset({"api", "worker", "postgres", "redis"})
 # Kinds that run on a host, per VPS provider. DigitalOcean's databases and caches are managed
 # clusters; Hetzner has none, so they run as containers there.
 HOST_PLACED: dict[str, frozenset[str]] = {
-    "hetzner": frozenset({"api", "worker", "postgres", "redis"}),
-    "digitalocean": frozenset({"api", "worker"}),
+    "hetzner": frozenset({"api", "worker", "job", "postgres", "redis"}),
+    "digitalocean": frozenset({"api", "worker", "job"}),
 }
 
 

@@ -437,12 +437,24 @@ def _tree_label(reg: Any, result: Plan, costs: Estimate) -> Any:
             label.append(" + its hosts", style="dim")
         else:
             label.append("  (priced on its host)", style="dim")
+        if svc is not None and svc.kind == "job":
+            label.append(f"  {printable(_next_runs(svc))}", style="dim")
     detail = _summary(reg)
     if detail:
         label.append(f"  {printable(detail)}", style="dim")
     if reg.protect:
         label.append("  protected", style="yellow")
     return label
+
+
+def _next_runs(svc: Any) -> str:
+    """A job's schedule and its next three runs from now, in UTC."""
+    from datetime import UTC, datetime
+
+    from components._lib.schedule import parse
+
+    runs = parse(svc.schedule).next_runs(datetime.now(UTC), 3)
+    return f"cron {svc.schedule} (UTC), next: " + ", ".join(f"{r:%Y-%m-%d %H:%M}" for r in runs)
 
 
 _ORDER = {
@@ -457,6 +469,7 @@ _ORDER = {
             "ObjectStore",
             "ApiService",
             "Worker",
+            "Job",
             "StaticFrontend",
         ]
     )

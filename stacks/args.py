@@ -13,6 +13,7 @@ from typing import Any
 
 import pulumi
 
+from components._lib import schedule
 from components._lib.naming import labels as make_labels
 from components._lib.naming import physical_name
 from components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
@@ -29,7 +30,16 @@ from components.redis import RedisArgs
 from components.static_frontend import StaticFrontendArgs
 from stacks.providers import Providers
 from stacks.sizing import resolve_server_type, volume_gb
-from stacks.spec import ApiSpec, BucketSpec, PostgresSpec, RedisSpec, StackSpec, StaticSiteSpec, WorkerSpec
+from stacks.spec import (
+    ApiSpec,
+    BucketSpec,
+    ContainerService,
+    JobSpec,
+    PostgresSpec,
+    RedisSpec,
+    StackSpec,
+    StaticSiteSpec,
+)
 from stacks.targets.aws import elasticache_node_type, fargate_size, rds_instance_class
 from stacks.targets.digitalocean import do_database_size, do_storage_gb, service_app_size
 
@@ -241,7 +251,7 @@ def site_args(built: Built, name: str, svc: StaticSiteSpec) -> StaticFrontendArg
     )
 
 
-def service_args(built: Built, name: str, svc: ApiSpec | WorkerSpec) -> ApiServiceArgs:
+def service_args(built: Built, name: str, svc: ContainerService) -> ApiServiceArgs:
     spec = built.spec
     api = svc if isinstance(svc, ApiSpec) else None
     cpu, memory_gb = (svc.size.cpu, svc.size.memory_gb) if svc.size else (None, None)
@@ -267,11 +277,13 @@ def service_args(built: Built, name: str, svc: ApiSpec | WorkerSpec) -> ApiServi
         tags=built.labels(name),
         dns=built.dns,
         proxied=api.proxied if api else False,
+        schedule=schedule.parse(svc.schedule) if isinstance(svc, JobSpec) else None,
+        timeout_seconds=svc.timeout_seconds if isinstance(svc, JobSpec) else None,
         registry_credentials=built.registry_credentials,
     )
 
 
-def service_runtime(built: Built, name: str, svc: ApiSpec | WorkerSpec) -> Runtime:
+def service_runtime(built: Built, name: str, svc: ContainerService) -> Runtime:
     """Where the containers run: AWS Fargate, DigitalOcean App Platform, or the stack's hosts."""
     region = built.spec.region_for(svc.target)
     if svc.target == "aws":
@@ -330,7 +342,7 @@ def internet_consumers(built: Built, name: str) -> dict[str, pulumi.Output[str]]
     consumers = [
         svc
         for svc in spec.services.values()
-        if isinstance(svc, ApiSpec | WorkerSpec)
+        if isinstance(svc, ContainerService)
         and name in svc.links
         and link_path(svc.target, dep.kind, dep.target) == INTERNET
     ]
@@ -348,7 +360,7 @@ def internet_consumers(built: Built, name: str) -> dict[str, pulumi.Output[str]]
 def linked_from_app_platform(spec: StackSpec, name: str) -> bool:
     """Whether an App Platform service links `name` (its firewall then trusts the VPC)."""
     return any(
-        isinstance(s, ApiSpec | WorkerSpec) and s.on_app_platform and name in s.links
+        isinstance(s, ContainerService) and s.on_app_platform and name in s.links
         for s in spec.services.values()
     )
 

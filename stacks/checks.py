@@ -33,11 +33,12 @@ from stacks.sizing import SizingError, locations, required_volume_gb, resolve_se
 from stacks.spec import (
     ApiSpec,
     BucketSpec,
+    ContainerService,
+    JobSpec,
     PostgresSpec,
     Problem,
     StackSpec,
     StaticSiteSpec,
-    WorkerSpec,
 )
 from stacks.targets import check as target_checks
 
@@ -50,6 +51,7 @@ def check(spec: StackSpec) -> list[Problem]:
         *_placement(spec),
         *_links(spec),
         *_reach(spec),
+        *_jobs(spec),
         *_hosts(spec),
         *_admin(spec),
         *_backups(spec),
@@ -186,7 +188,7 @@ def _links(spec: StackSpec) -> list[Problem]:
     problems = []
     linkable = sorted(LINK_ENV)
     for name, svc in spec.services.items():
-        if not isinstance(svc, ApiSpec | WorkerSpec):
+        if not isinstance(svc, ContainerService):
             continue
         seen = set()
         for i, link in enumerate(svc.links):
@@ -235,7 +237,7 @@ def _links(spec: StackSpec) -> list[Problem]:
     return problems
 
 
-def _internet_kinds(spec: StackSpec, svc: ApiSpec | WorkerSpec) -> list[str]:
+def _internet_kinds(spec: StackSpec, svc: ContainerService) -> list[str]:
     """The kinds `svc` links across the internet (they add the variables of LINK_TLS_ENV)."""
     deps = [spec.services[link] for link in svc.links if link in spec.services]
     return [d.kind for d in deps if link_path(svc.target, d.kind, d.target) == INTERNET]
@@ -248,7 +250,7 @@ def _reach(spec: StackSpec) -> list[Problem]:
     validating and failing at runtime."""
     problems: list[Problem] = []
     for name, svc in spec.services.items():
-        if not isinstance(svc, ApiSpec | WorkerSpec):
+        if not isinstance(svc, ContainerService):
             continue
         for i, link in enumerate(svc.links):
             dep = spec.services.get(link)
@@ -308,6 +310,31 @@ def _reach(spec: StackSpec) -> list[Problem]:
                     ),
                 )
             )
+    return problems
+
+
+def _jobs(spec: StackSpec) -> list[Problem]:
+    """A job runs on one host, one container at a time, by a systemd timer: what a host
+    cannot honour is refused, and so is App Platform, for which no job backend exists."""
+    problems: list[Problem] = []
+    for name, svc in spec.services.items():
+        if not isinstance(svc, JobSpec):
+            continue
+        if svc.on_app_platform:
+            problems.append(
+                (
+                    f"services.{name}.runtime",
+                    (
+                        "App Platform jobs are not supported yet; run it on a droplet (runtime: droplet) "
+                        "or on a hetzner host"
+                    ),
+                )
+            )
+        if svc.hosts is not None:
+            problems.append((f"services.{name}.hosts", "a job runs on one host: set host instead"))
+        for field in ("replicas", "max_replicas", "instance_size"):
+            if field in svc.model_fields_set:
+                problems.append((f"services.{name}.{field}", "a job runs one container at a time: remove it"))
     return problems
 
 

@@ -14,7 +14,7 @@ import pulumi
 
 from components._lib.grammars import printable
 from components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
-from components.api_service import ApiService, Worker
+from components.api_service import ApiService, Job, Worker
 from components.capabilities import AWS_NETWORKED_KINDS
 from components.contracts import preflight
 from components.dns import DnsArgs
@@ -40,7 +40,17 @@ from stacks.loader import NAMESPACE, ConfigError, configured_registries, parse, 
 from stacks.placements import OUTPUT as PLACEMENTS_OUTPUT
 from stacks.placements import placement_problems, placements
 from stacks.providers import Providers
-from stacks.spec import ApiSpec, BucketSpec, PostgresSpec, RedisSpec, StackSpec, StaticSiteSpec, WorkerSpec
+from stacks.spec import (
+    ApiSpec,
+    BucketSpec,
+    ContainerService,
+    JobSpec,
+    PostgresSpec,
+    RedisSpec,
+    StackSpec,
+    StaticSiteSpec,
+    WorkerSpec,
+)
 
 
 def run() -> None:
@@ -198,6 +208,8 @@ def _services(built: Built) -> None:
             built.components[name] = StaticFrontend(
                 name, site_args(built, name, svc), opts=built.opts(svc.target)
             )
+        elif isinstance(svc, JobSpec):
+            built.components[name] = Job(name, service_args(built, name, svc), opts=built.opts(svc.target))
         elif isinstance(svc, ApiSpec | WorkerSpec):
             args = service_args(built, name, svc)
             kind = ApiService if isinstance(svc, ApiSpec) else Worker
@@ -237,8 +249,7 @@ def _vpc_only_fleets(spec: StackSpec) -> set[str]:
     needs = any(
         s.target == "digitalocean"
         and (
-            isinstance(s, PostgresSpec | RedisSpec)
-            or (isinstance(s, ApiSpec | WorkerSpec) and s.on_app_platform)
+            isinstance(s, PostgresSpec | RedisSpec) or (isinstance(s, ContainerService) and s.on_app_platform)
         )
         for s in spec.services.values()
     )

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from components._lib import grammars
+from components._lib import grammars, schedule
 from components.capabilities import INTERNET, link_path
 from costs.usage import UsageSpec
 
@@ -250,6 +250,7 @@ class ContainerService(PlacedService):
         "pulumi config set --path --secret multicloud:secrets.NAME …",
     )
     links: list[Name] = Field(default_factory=list)
+    read_only: bool = Field(default=False, description="read-only root filesystem for the container")
 
     @property
     def placement(self) -> list[str]:
@@ -267,7 +268,6 @@ class ApiSpec(ContainerService):
     port: int = Field(ge=1, le=65535)
     health_path: UrlPath = "/health"
     subdomain: str | None = Field(default=None, pattern=r"^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$")
-    read_only: bool = Field(default=False, description="read-only root filesystem for the container")
     proxied: bool = Field(default=False, description="put the DNS record behind the Cloudflare proxy")
     load_balancer: bool = Field(
         default=False,
@@ -289,7 +289,35 @@ class WorkerSpec(ContainerService):
     """A background process: same image contract as an API, no port, no DNS."""
 
     kind: Literal["worker"]
-    read_only: bool = False
+
+
+class JobSpec(ContainerService):
+    """A container run to completion on a schedule (five cron fields, UTC), on one host."""
+
+    kind: Literal["job"]
+    schedule: str = Field(description="five cron fields in UTC, e.g. '0 */6 * * *' (every six hours)")
+    timeout: str | None = Field(
+        default=None,
+        pattern=r"^[1-9][0-9]{0,5}[smh]$",
+        description="stop a run after this long, e.g. 30m; no limit when unset",
+    )
+    concurrency: Literal["forbid"] = Field(
+        default="forbid", description="a run that finds the previous one still going is skipped"
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            return schedule.parse(value).text
+        except schedule.ScheduleError as refused:
+            raise ValueError(str(refused)) from None
+
+    @property
+    def timeout_seconds(self) -> int | None:
+        if self.timeout is None:
+            return None
+        return int(self.timeout[:-1]) * {"s": 1, "m": 60, "h": 3600}[self.timeout[-1]]
 
 
 class BackupSpec(Model):
@@ -394,10 +422,10 @@ class StaticSiteSpec(ServiceBase):
 
 
 ServiceSpec = Annotated[
-    ApiSpec | WorkerSpec | PostgresSpec | RedisSpec | BucketSpec | StaticSiteSpec,
+    ApiSpec | WorkerSpec | JobSpec | PostgresSpec | RedisSpec | BucketSpec | StaticSiteSpec,
     Field(discriminator="kind"),
 ]
-KINDS = ("api", "worker", "postgres", "redis", "bucket", "static_site")
+KINDS = ("api", "worker", "job", "postgres", "redis", "bucket", "static_site")
 
 
 class StackSpec(Model):
@@ -458,7 +486,7 @@ class StackSpec(Model):
         return [
             consumer
             for consumer, svc in self.services.items()
-            if isinstance(svc, ApiSpec | WorkerSpec)
+            if isinstance(svc, ContainerService)
             and name in svc.links
             and link_path(svc.target, dep.kind, dep.target) == INTERNET
         ]

@@ -7,14 +7,24 @@ checks against the facade's Protocol. These tests hold the two equal.
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from components import api_service, dns, host, network, object_store, postgres, redis, static_frontend
 from components.capabilities import BACKENDS
 
+
+class _Jobs:
+    """The api_service facade, asked for the job kind (which has fewer targets than an api)."""
+
+    backend_for = staticmethod(functools.partial(api_service.backend_for, kind="job"))
+
+
 FACADES = {
     "api": api_service,
     "worker": api_service,
+    "job": _Jobs,
     "bucket": object_store,
     "dns": dns,
     "host": host,

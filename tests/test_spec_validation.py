@@ -159,7 +159,7 @@ CORPUS = [
     pytest.param(
         set_("services.api.kind", "queue"),
         "services.api",
-        ["unknown kind", "allowed: api, worker, postgres, redis, bucket, static_site"],
+        ["unknown kind", "allowed: api, worker, job, postgres, redis, bucket, static_site"],
         id="unknown-kind",
     ),
     pytest.param(

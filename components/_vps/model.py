@@ -44,6 +44,18 @@ class DataDir:
 
 
 @dataclass(frozen=True)
+class Scheduled:
+    """When a scheduled job's container runs: a systemd timer on the host (render.job_units)."""
+
+    cron: str
+    """The schedule as the user wrote it (five cron fields, UTC), for the units' descriptions."""
+    on_calendar: str
+    """The same schedule as a systemd calendar event (components._lib.schedule)."""
+    timeout_seconds: int | None = None
+    """Stop a run after this long; None: let it run."""
+
+
+@dataclass(frozen=True)
 class Container:
     """One compose service.
 
@@ -86,6 +98,8 @@ class Container:
     job: bool = False
     """A one-shot container (database setup) the release runs to completion before it
     starts the services; never started by `compose up`."""
+    schedule: Scheduled | None = None
+    """A scheduled job: never started by `compose up` or the release; its timer runs it."""
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ import yaml
 
 from components._lib.grammars import env_name_problem, url_path_problem
 from components._lib.images import registry_host
-from components._vps.model import APP_DIR, DATA_DIR, Container, File, HostWorkloads, Site
+from components._vps.model import APP_DIR, DATA_DIR, Container, File, HostWorkloads, Scheduled, Site
 
 ADMIN_USER = "deploy"
 CADDY_IMAGE = "caddy:2.10"
@@ -568,10 +568,14 @@ def _compose_service(c: Container, name: str) -> dict:
     """The compose service of container `c` (named `name`), before `compose_literal`."""
     if not _string(f"services.{name}.image", c.image):
         raise ValueError(f"services.{name}.image is empty")
-    svc: dict = {"image": c.image, "restart": "no" if c.job else "unless-stopped"}
+    one_shot = c.job or c.schedule is not None
+    svc: dict = {"image": c.image, "restart": "no" if one_shot else "unless-stopped"}
     if c.job:
         # Outside the default profile: `compose up` leaves it alone, the release runs it.
         svc["profiles"] = ["jobs"]
+    elif c.schedule is not None:
+        # Likewise; its timer runs it (bin/run-job.sh).
+        svc["profiles"] = ["scheduled"]
     if c.command:
         svc["command"] = list(c.command)
     if c.env:
@@ -756,6 +760,7 @@ def _host_files(
             for name in (
                 "rollout.sh",
                 "run-jobs.sh",
+                "run-job.sh",
                 "backup-postgres.sh",
                 "restore-postgres.sh",
                 "verify-backup.sh",
@@ -888,6 +893,39 @@ def backup_units(service: str, on_calendar: str) -> list[File]:
         File(
             f"systemd/multicloud-verify-{service}.timer",
             _templates.get_template("verify.timer.j2").render(values),
+            0o644,
+        ),
+    ]
+
+
+def job_units(name: str, scheduled: Scheduled) -> list[File]:
+    """The systemd service that runs job `name` once (bin/run-job.sh) and the timer that
+    starts it on schedule. The schedule reaches the timer as an event of plain lists
+    (components._lib.schedule), and the descriptions quote the cron text, which a unit file
+    would read `%` in as a specifier: both are checked."""
+    service_name("job", name)
+    for what, value in (("cron", scheduled.cron), ("on_calendar", scheduled.on_calendar)):
+        if len(_string(f"job {what}", value)) > 300 or not _CALENDAR.fullmatch(value):
+            raise ValueError(f"job {name}: {what} {value!r} cannot be written in a unit file")
+    timeout = scheduled.timeout_seconds
+    if timeout is not None and not (isinstance(timeout, int) and 0 < timeout <= 7 * 86400):
+        raise ValueError(f"job {name}: timeout must be 1 second to 7 days")
+    values = {
+        "name": name,
+        "cron": scheduled.cron,
+        "on_calendar": scheduled.on_calendar,
+        "timeout": f"{timeout}s" if timeout else "infinity",
+        "app_dir": APP_DIR,
+    }
+    return [
+        File(
+            f"systemd/multicloud-job-{name}.service",
+            _templates.get_template("job.service.j2").render(values),
+            0o644,
+        ),
+        File(
+            f"systemd/multicloud-job-{name}.timer",
+            _templates.get_template("job.timer.j2").render(values),
             0o644,
         ),
     ]

@@ -33,13 +33,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pulumi
 
 from components._lib.backends import unsupported
-from components.capabilities import PRIVATE_KINDS
+from components.capabilities import BACKENDS, PRIVATE_KINDS
 from components.connection import SECRET_VARS, Linkable, OverInternet, ca_file, secret
 from components.dns import DnsArgs
 from components.host import HostFleet, VpsHost
 from components.network import Network
 
 if TYPE_CHECKING:  # components.postgres is a link, not a dependency of this module
+    from components._lib.schedule import Schedule
     from components.postgres import SetupJob
 
 
@@ -123,6 +124,10 @@ class ApiServiceArgs:
     """Cloudflare DNS: the records go through Cloudflare's proxy."""
     protect: bool = False
     """Prod: deletion protection on the load balancer, longer log retention."""
+    schedule: Schedule | None = None
+    """Job only: when it runs (components._lib.schedule, five cron fields in UTC)."""
+    timeout_seconds: int | None = None
+    """Job only: stop a run after this long (None: no limit)."""
     registry_credentials: pulumi.Input[str] | None = None
     """JSON `{"ghcr.io": "user:token", …}` (a stack secret): logins for private images
     (App Platform and AWS; on hosts the release ships them)."""
@@ -152,9 +157,12 @@ class ApiServiceBackend(Protocol):
     ) -> ApiServiceOutputs: ...
 
 
-def backend_for(target: str) -> ApiServiceBackend:
-    """The api backend for `target`, checked by mypy against ApiServiceBackend; its provider
-    SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
+def backend_for(target: str, kind: str = "api") -> ApiServiceBackend:
+    """The backend of an api, worker or job (`kind`) for `target`, checked by mypy against
+    ApiServiceBackend; its provider SDK is imported only now. The targets are the capability
+    matrix's (components.capabilities): a job has fewer than an api."""
+    if target not in BACKENDS.get(kind, {}):
+        raise unsupported(kind, target)
     if target == "aws":
         from components.api_service import aws
 
@@ -254,7 +262,7 @@ class ApiService(pulumi.ComponentResource):
         self._validate(name, args)
         env = service_env(args)
         self.env_names = sorted(env)
-        backend = backend_for(args.target)
+        backend = backend_for(args.target, self._kind)
         out = backend.build(self, name, args, env)
         self.url = out.url
         self.resources = out.resources
@@ -281,3 +289,26 @@ class Worker(ApiService):
             raise ValueError(f"{name}: a Worker has no port or fqdn; use ApiService")
         if args.replicas < 1:
             raise ValueError(f"{name}: replicas must be at least 1")
+
+
+class Job(ApiService):
+    """A container run to completion on a schedule: an ApiService without port, domain or
+    DNS, with `schedule`. On VPS hosts a systemd timer runs it (components/_vps: the
+    `multicloud-job-<name>` service and timer, bin/run-job.sh): missed runs happen when the
+    host is back, runs never overlap, output goes to the journal. It runs on one host, and
+    costs nothing beyond that host. Other targets have no job backend yet."""
+
+    _type = "multicloud:index:Job"
+    _kind = "job"
+
+    def _validate(self, name: str, args: ApiServiceArgs) -> None:
+        if args.port is not None or args.fqdn is not None:
+            raise ValueError(f"{name}: a Job has no port or fqdn")
+        if args.schedule is None:
+            raise ValueError(f"{name}: a Job needs a schedule")
+        if not isinstance(args.runtime, OnHosts) or len(args.runtime.hosts) != 1:
+            raise ValueError(
+                f"{name}: a Job runs on one VPS host (a systemd timer); pass runtime=OnHosts([host])"
+            )
+        if args.replicas != 1 or args.max_replicas is not None:
+            raise ValueError(f"{name}: a Job runs one container at a time")

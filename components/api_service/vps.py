@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pulumi
 
-from components._vps.model import Container, File, Site
-from components._vps.render import check_site, service_name
+from components._vps.model import Container, File, Scheduled, Site
+from components._vps.render import check_site, job_units, service_name
 from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, internet_links, setup_jobs
 from components.connection import ca_file
 from components.dns import Record, create_record
@@ -62,6 +62,11 @@ def place(
                     job=True,
                 )
             )
+        scheduled = (
+            Scheduled(args.schedule.text, args.schedule.on_calendar, args.timeout_seconds)
+            if args.schedule is not None
+            else None
+        )
         host.workloads.add(
             Container(
                 name=name,
@@ -69,6 +74,8 @@ def place(
                 command=args.command,
                 env=dict(env),
                 files=ca_files(name, args),
+                schedule=scheduled,
+                host_files=job_units(name, scheduled) if scheduled is not None else [],
                 replicas=args.replicas,
                 cpus=args.cpu,
                 memory_mb=int(args.memory_gb * 1024) if args.memory_gb else None,

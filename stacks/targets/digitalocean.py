@@ -18,6 +18,7 @@ from stacks.sizing import SizingError, locations, size_problems
 from stacks.spec import (
     ApiSpec,
     BucketSpec,
+    ContainerService,
     PostgresSpec,
     Problem,
     RedisSpec,
@@ -340,7 +341,7 @@ def app_sizes() -> dict[str, dict]:
     return {s["name"]: s for s in load("digitalocean")["app_sizes"]}
 
 
-def service_app_size(svc: ApiSpec | WorkerSpec) -> str:
+def service_app_size(svc: ContainerService) -> str:
     """An App Platform service's instance size: explicit, else the cheapest that fits its
     neutral size, its replicas, and autoscaling (dedicated sizes only)."""
     return svc.instance_size or app_instance_size(
