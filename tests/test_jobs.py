@@ -1,0 +1,145 @@
+"""`kind: job` on VPS hosts, read from the plan: a compose service no `up` starts, run by a
+systemd timer at the schedule's times with the same connection variables a worker gets; and
+what validate refuses, one line each. tests/integration/test_job_units.py verifies the units
+with systemd-analyze and runs bin/run-job.sh."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+import yaml
+
+from components._lib import types
+from infra.cli import main
+from infra.offline import Plan, plan
+from tests.conftest import ROOT, one, write_stack
+from tests.helpers import bundle, compose, env_of
+
+EXAMPLE = ROOT / "examples" / "infrar.yaml"
+SERVICE, TIMER = "systemd/multicloud-job-pricing-sync.service", "systemd/multicloud-job-pricing-sync.timer"
+
+
+@pytest.fixture(scope="module")
+def example() -> Plan:
+    return plan(EXAMPLE, "prod", project_dir=ROOT)
+
+
+def example_config() -> dict:
+    doc = yaml.safe_load(EXAMPLE.read_text())["config"]
+    return {k.removeprefix("multicloud:"): v for k, v in doc.items()}
+
+
+def test_the_job_is_a_component_of_its_own(example):
+    job = one(example, f"{types.COMPONENT_PREFIX}Job", "pricing-sync")
+    assert job.parent == "urn:pulumi:prod::multicloud::pulumi:pulumi:Stack::multicloud-prod"
+
+
+def test_compose_never_starts_it(example):
+    service = compose(example, "box")["services"]["pricing-sync"]
+    assert service["profiles"] == ["scheduled"] and service["restart"] == "no"
+    assert service["command"] == ["infrar", "pricing", "sync"]
+    assert "pricing-sync" not in bundle(example, "box")["jobs.txt"].text.split()
+
+
+def test_it_gets_the_variables_a_worker_linking_the_same_would(example, tmp_path):
+    as_worker = example_config()
+    job = as_worker["services"]["pricing-sync"]
+    for field in ("schedule", "timeout"):
+        job.pop(field)
+    job["kind"] = "worker"
+    worker_plan = plan(write_stack(tmp_path / "Pulumi.prod.yaml", as_worker), "prod", project_dir=ROOT)
+    assert env_of(example, "box", "pricing-sync") == env_of(worker_plan, "box", "pricing-sync")
+    assert {"DATABASE_URL", "PGHOST", "S3_BUCKET"} <= set(env_of(example, "box", "pricing-sync"))
+
+
+def test_the_timer_runs_the_service_at_the_schedules_times(example):
+    files = bundle(example, "box")
+    timer, service = files[TIMER].text, files[SERVICE].text
+    assert "OnCalendar=*-*-* 00,06,12,18:00:00 UTC" in timer.splitlines()
+    assert "Persistent=true" in timer.splitlines()
+    assert "ExecStart=/srv/app/bin/run-job.sh pricing-sync" in service.splitlines()
+    assert "TimeoutStartSec=1800s" in service.splitlines()  # timeout: 30m
+    assert files["bin/run-job.sh"].mode == 0o755
+    assert files[TIMER].mode == files[SERVICE].mode == 0o644
+
+
+def test_without_a_timeout_a_run_is_not_cut_short(tmp_path):
+    config = example_config()
+    config["services"]["pricing-sync"].pop("timeout")
+    result = plan(write_stack(tmp_path / "Pulumi.infrar.yaml", config), "infrar", project_dir=ROOT)
+    assert "TimeoutStartSec=infinity" in bundle(result, "box")[SERVICE].text.splitlines()
+
+
+def test_plan_shows_the_next_three_runs(capsys):
+    assert main(["plan", "--config", str(EXAMPLE)]) == 0
+    (line,) = [ln for ln in capsys.readouterr().out.splitlines() if "Job pricing-sync" in ln]
+    runs = re.findall(r"\d{4}-\d\d-\d\d (\d\d):00", line)
+    assert "cron 0 */6 * * * (UTC)" in line and len(runs) == 3
+    assert {hour for hour in runs} <= {"00", "06", "12", "18"}
+
+
+def test_a_job_on_a_droplet_plans_too(tmp_path):
+    config = {
+        "environment": "dev",
+        "domain": "example.com",
+        "admin": {"ssh_public_keys": [example_config()["admin"]["ssh_public_keys"][0]], "cidrs": ["203.0.113.0/24"]},
+        "hosts": {"web": {"target": "digitalocean", "location": "fra1", "size": {"cpu": 1, "memory_gb": 2}}},
+        "services": {
+            "report": {"kind": "job", "target": "digitalocean", "host": "web", "image": "ghcr.io/acme/report:2",
+                       "schedule": "30 2 * * mon", "links": ["db"]},
+            "db": {"kind": "postgres", "target": "digitalocean"},
+        },
+    }  # fmt: skip
+    result = plan(write_stack(tmp_path / "Pulumi.dev.yaml", config), "dev", project_dir=ROOT)
+    files = bundle(result, "web")
+    assert (
+        "OnCalendar=Mon *-*-* 02:30:00 UTC" in files["systemd/multicloud-job-report.timer"].text.splitlines()
+    )
+    assert compose(result, "web")["services"]["report"]["profiles"] == ["scheduled"]
+
+
+# --- refused at validate ------------------------------------------------------------------------
+
+
+def _refusals(tmp_path, capsys, change) -> str:
+    config = copy.deepcopy(example_config())
+    change(config["services"]["pricing-sync"], config)
+    assert main(["validate", "--config", str(write_stack(tmp_path / "Pulumi.infrar.yaml", config))]) == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda job, _: job.update(schedule="0 0 1 * mon"),
+         "multicloud:services.pricing-sync.schedule: restricts both the day of the month and the day of the week"),
+        (lambda job, _: job.update(schedule="@hourly"),
+         "multicloud:services.pricing-sync.schedule: '@hourly' must be five cron fields"),
+        (lambda job, _: job.update(timeout="30 minutes"), "multicloud:services.pricing-sync.timeout:"),
+        (lambda job, _: job.update(replicas=2),
+         "multicloud:services.pricing-sync.replicas: a job runs one container at a time: remove it"),
+        (lambda job, _: job.update(concurrency="allow"), "multicloud:services.pricing-sync.concurrency:"),
+        (lambda job, config: (job.update(target="aws"), job.pop("host"), config.update(aws={"region": "eu-central-1"})),
+         "multicloud:services.pricing-sync.target: job cannot run on aws; supported targets: digitalocean, hetzner"),
+    ],
+)  # fmt: skip
+def test_what_a_host_cannot_run_is_refused_naming_the_field(tmp_path, capsys, change, expected):
+    err = _refusals(tmp_path, capsys, change)
+    assert expected in err
+    assert "Traceback" not in err
+
+
+def test_app_platform_is_refused_with_the_way_out(tmp_path, capsys):
+    def to_app_platform(job, config):
+        job.update(target="digitalocean", runtime="app_platform")
+        job.pop("host")
+        job["links"] = []
+        config["digitalocean"] = {"region": "fra1"}
+
+    err = _refusals(tmp_path, capsys, to_app_platform)
+    assert (
+        "multicloud:services.pricing-sync.runtime: App Platform jobs are not supported yet; run it on a droplet "
+        "(runtime: droplet) or on a hetzner host"
+    ) in err
