@@ -39,7 +39,9 @@ def _name(stem: str) -> str:
     return (stem + "-" + LONG)[:32].rstrip("-")
 
 
-API, WORKER, DB, CACHE, FILES, WEB = (_name(s) for s in ("api", "worker", "db", "cache", "files", "web"))
+API, WORKER, JOB, DB, CACHE, FILES, WEB = (
+    _name(s) for s in ("api", "worker", "job", "db", "cache", "files", "web")
+)
 
 
 def _admin() -> dict[str, Any]:
@@ -92,6 +94,8 @@ def hetzner_stack(environment: str, location: str) -> dict[str, Any]:
         },
         "services": {
             **_containers("hetzner", api={"host": HOST}, worker={"hosts": [HOST, "d"]}),
+            JOB: {"kind": "job", "target": "hetzner", "host": "d", "image": "ghcr.io/acme/api:1.4.2",
+                  "schedule": "15 3 * * *", "timeout": "2h", "links": [DB, CACHE, FILES]},
             DB: {"kind": "postgres", "target": "hetzner", "host": "d", "backup": {"bucket": FILES}},
             CACHE: {"kind": "redis", "target": "hetzner", "host": "d"},
             FILES: {"kind": "bucket", "target": "hetzner", "location": location, "versioning": True},
@@ -118,6 +122,8 @@ def droplet_stack(environment: str, region: str) -> dict[str, Any]:
         },
         "services": {
             **_containers("digitalocean", api={"hosts": [HOST, "b"]}, worker={"host": "b"}),
+            JOB: {"kind": "job", "target": "digitalocean", "host": HOST, "image": "ghcr.io/acme/api:1.4.2",
+                  "schedule": "*/30 * * * mon-fri", "links": [DB, CACHE]},
             DB: {"kind": "postgres", "target": "digitalocean", "multi_az": True, "storage_gb": 30,
                  "extensions": ["timescaledb"]},
             CACHE: {"kind": "redis", "target": "digitalocean"},
@@ -131,7 +137,7 @@ def droplet_stack(environment: str, region: str) -> dict[str, Any]:
 def app_platform_stack(environment: str, region: str) -> dict[str, Any]:
     """DigitalOcean without droplets: api and worker on App Platform (the api autoscaling)."""
     config = droplet_stack(environment, region)
-    del config["hosts"], config["admin"]
+    del config["hosts"], config["admin"], config["services"][JOB]  # App Platform runs no jobs
     config["digitalocean"] = {"region": region}
     for name, scaling in ((API, {"replicas": 2, "max_replicas": 4}), (WORKER, {})):
         svc = config["services"][name]
