@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
+import subprocess
 
 import pytest
 import yaml
@@ -40,7 +41,21 @@ def test_compose_never_starts_it(example):
     service = compose(example, "box")["services"]["pricing-sync"]
     assert service["profiles"] == ["scheduled"] and service["restart"] == "no"
     assert service["command"] == ["infrar", "pricing", "sync"]
-    assert "pricing-sync" not in bundle(example, "box")["jobs.txt"].text.split()
+    files = bundle(example, "box")
+    assert "pricing-sync" not in files["jobs.txt"].text.split()
+    # release.sh starts every service but those it reads from rollout.txt, jobs.txt and this.
+    assert files["scheduled.txt"].text == "pricing-sync\n"
+
+
+def test_the_release_leaves_the_job_to_its_timer(example, tmp_path):
+    """release.sh's own line (run by bash here) lists what it must not `compose up`."""
+    script = (ROOT / "components/_vps/scripts/release.sh").read_text()
+    (line,) = [ln for ln in script.splitlines() if ln.startswith("mapfile -t not_started_here")]
+    for name in ("rollout.txt", "jobs.txt", "scheduled.txt"):
+        (tmp_path / name).write_text(bundle(example, "box")[name].text)
+    done = subprocess.run(["bash", "-c", f"{line}\nprintf '%s\\n' \"${{not_started_here[@]}}\""],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=30, check=True)  # fmt: skip
+    assert "pricing-sync" in done.stdout.split() and "platform" in done.stdout.split()
 
 
 def test_it_gets_the_variables_a_worker_linking_the_same_would(example, tmp_path):

@@ -712,8 +712,8 @@ def bundle_files(
 ) -> list[File]:
     """Every file of a host release, secrets included (the caller resolved all Outputs).
 
-    The line-based files release.sh reads (`rollout.txt`, `jobs.txt`, `data-dirs.txt`,
-    `prepare.txt`, `authorized_keys`) get only checked words: a name, a number, a path with
+    The line-based files release.sh reads (`rollout.txt`, `jobs.txt`, `scheduled.txt`,
+    `data-dirs.txt`, `prepare.txt`, `authorized_keys`) get only checked words: a name, a number, a path with
     no space or line break in it, so a value can neither add a line nor shift a column."""
     if not authorized_keys:
         raise ValueError("a release needs at least one admin SSH key, or it would lock everyone out")
@@ -799,6 +799,9 @@ def _release_lists(
         ),
         # One-shot jobs (database setup), run to completion before anything starts.
         File("jobs.txt", "".join(f"{c.name}\n" for c in workloads.containers if c.job), 0o644),
+        # Scheduled jobs: never started by the release (naming one to `compose up` would run
+        # it); their timers do.
+        File("scheduled.txt", "".join(f"{c.name}\n" for c in workloads.containers if c.schedule), 0o644),
         File("data-dirs.txt", "".join(f"{p} {u} {g} {m}\n" for p, u, g, m in dirs), 0o644),
         File("prepare.txt", "".join(f"{line}\n" for line in prepare), 0o644),
     ]

@@ -103,8 +103,8 @@ fail() {
 # Services with a health path are rolled out one by one, health-gated (bin/rollout.sh):
 # the new containers start beside the old ones and the old ones go only when the new ones
 # answer. Everything else (data services, Caddy, workers; not the jobs, which ran before the
-# swap) is started first, as compose does.
-mapfile -t not_started_here < <(awk 'NF {print $1}' rollout.txt jobs.txt)
+# swap, nor the scheduled jobs, which their timers run) is started first, as compose does.
+mapfile -t not_started_here < <(awk 'NF {print $1}' rollout.txt jobs.txt scheduled.txt)
 mapfile -t others < <(docker compose -p "$COMPOSE_PROJECT" -f compose.yaml config --services \
   | grep -vxF -f <(printf '%s\n' "${not_started_here[@]}" | sed '/^$/d') || true)
 if [ "${#others[@]}" -gt 0 ]; then  # an empty list would mean "every service"
