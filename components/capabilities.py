@@ -21,9 +21,10 @@ BACKENDS: dict[str, dict[str, str]] = {
         "digitalocean": "components.api_service.digitalocean",
         "hetzner": "components.api_service.hetzner",
     },
-    # A container run on a schedule: a systemd timer on the stack's hosts. Fargate (EventBridge
-    # Scheduler) and App Platform have no job backend yet; validate says so.
+    # A container run on a schedule: a systemd timer on the stack's hosts, EventBridge Scheduler
+    # starting a Fargate task on AWS. App Platform has no job backend; validate says so.
     "job": {
+        "aws": "components.api_service.aws",
         "digitalocean": "components.api_service.digitalocean",
         "hetzner": "components.api_service.hetzner",
     },
@@ -59,7 +60,7 @@ BACKENDS: dict[str, dict[str, str]] = {
 VPS_TARGETS = frozenset({"hetzner", "digitalocean"})
 
 # Kinds that need the stack's private network on AWS (a VPC).
-AWS_NETWORKED_KINDS = frozenset({"api", "worker", "postgres", "redis"})
+AWS_NETWORKED_KINDS = frozenset({"api", "worker", "job", "postgres", "redis"})
 
 # Kinds that run on a host, per VPS provider. DigitalOcean's databases and caches are managed
 # clusters; Hetzner has none, so they run as containers there.

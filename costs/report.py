@@ -29,7 +29,8 @@ def usage_note(est: Estimate) -> str:
     return (
         f"usage assumed (multicloud:usage): {u.storage_gb:g} GB per bucket, {u.egress_gb:g} GB egress, "
         f"{u.nat_gb:g} GB through NAT, {u.link_gb:g} GB per database reached across the internet, "
-        f"{u.alb_lcu:g} LCU per load balancer, {u.log_gb:g} GB logs per service"
+        f"{u.alb_lcu:g} LCU per load balancer, {u.log_gb:g} GB logs per service, "
+        f"{u.job_minutes:g} min per job run"
     )
 
 

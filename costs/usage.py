@@ -25,3 +25,4 @@ class UsageSpec(BaseModel):
     )
     alb_lcu: float = Field(default=1, ge=0, description="average load balancer capacity units")
     log_gb: float = Field(default=1, ge=0, description="log ingestion per service per month, GB")
+    job_minutes: float = Field(default=5, ge=0, description="how long one run of a job takes, minutes")

@@ -379,6 +379,12 @@ class ProviderMocks(pulumi.runtime.Mocks):
             }
         elif typ == types.AWS_LB_LOAD_BALANCER:
             out |= {"dnsName": f"{name}-{n}.{region}.elb.amazonaws.com", "zoneId": "Z35SXDOTRQ7X7K"}
+        elif typ == types.AWS_ECS_TASK_DEFINITION:
+            family = inputs.get("family", name)
+            out |= {
+                "arn": f"arn:aws:ecs:{region}:123456789012:task-definition/{family}:1",
+                "arnWithoutRevision": f"arn:aws:ecs:{region}:123456789012:task-definition/{family}",
+            }
         elif typ == types.AWS_RDS_INSTANCE:
             out |= {
                 "address": f"{name}.c{n}.{region}.rds.amazonaws.com",

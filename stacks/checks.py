@@ -98,6 +98,9 @@ TARGET_FIELDS: dict[tuple[str, str], set[str]] = {
     ("worker", "hosts"): {"digitalocean", "hetzner"},
     ("api", "arch"): {"aws"},
     ("worker", "arch"): {"aws"},
+    ("job", "arch"): {"aws"},
+    # Fargate has no limit on a task's run time (a host's systemd stops the run).
+    ("job", "timeout"): {"digitalocean", "hetzner"},
     ("postgres", "size"): {"aws", "digitalocean"},
     ("postgres", "instance_class"): {"aws"},
     ("postgres", "multi_az"): {"aws", "digitalocean"},
@@ -332,6 +335,16 @@ def _jobs(spec: StackSpec) -> list[Problem]:
             )
         if svc.hosts is not None:
             problems.append((f"services.{name}.hosts", "a job runs on one host: set host instead"))
+        if svc.target == "aws" and svc.concurrency == "forbid":
+            problems.append(
+                (
+                    f"services.{name}.concurrency",
+                    (
+                        "on aws EventBridge Scheduler starts every run on time, so a long run can "
+                        "overlap the next; set concurrency: allow, or run the job on a host"
+                    ),
+                )
+            )
         for field in ("replicas", "max_replicas", "instance_size"):
             if field in svc.model_fields_set:
                 problems.append((f"services.{name}.{field}", "a job runs one container at a time: remove it"))

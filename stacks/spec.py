@@ -301,8 +301,10 @@ class JobSpec(ContainerService):
         pattern=r"^[1-9][0-9]{0,5}[smh]$",
         description="stop a run after this long, e.g. 30m; no limit when unset",
     )
-    concurrency: Literal["forbid"] = Field(
-        default="forbid", description="a run that finds the previous one still going is skipped"
+    concurrency: Literal["forbid", "allow"] = Field(
+        default="forbid",
+        description="forbid: a run that finds the previous one still going is skipped (hosts); "
+        "allow: runs may overlap (aws, where EventBridge starts each on time)",
     )
 
     @field_validator("schedule")

@@ -70,6 +70,8 @@ def aws_stack(environment: str, region: str) -> dict[str, Any]:
         "aws": {"region": region},
         "services": {
             **_containers("aws", api={"max_replicas": 3}),
+            JOB: {"kind": "job", "target": "aws", "image": "ghcr.io/acme/api:1.4.2", "schedule": "0 4 * * sun",
+                  "concurrency": "allow", "links": [DB, FILES]},
             DB: {"kind": "postgres", "target": "aws", "storage_gb": 20},
             CACHE: {"kind": "redis", "target": "aws"},
             FILES: {"kind": "bucket", "target": "aws", "versioning": True,

@@ -15,7 +15,7 @@ import yaml
 from components._lib import types
 from infra.cli import main
 from infra.offline import Plan, plan
-from tests.conftest import ROOT, one, write_stack
+from tests.conftest import ROOT, of_type, one, write_stack
 from tests.helpers import bundle, compose, env_of
 
 EXAMPLE = ROOT / "examples" / "infrar.yaml"
@@ -135,9 +135,6 @@ def _refusals(tmp_path, capsys, change) -> str:
         (lambda job, _: job.update(timeout="30 minutes"), "multicloud:services.pricing-sync.timeout:"),
         (lambda job, _: job.update(replicas=2),
          "multicloud:services.pricing-sync.replicas: a job runs one container at a time: remove it"),
-        (lambda job, _: job.update(concurrency="allow"), "multicloud:services.pricing-sync.concurrency:"),
-        (lambda job, config: (job.update(target="aws"), job.pop("host"), config.update(aws={"region": "eu-central-1"})),
-         "multicloud:services.pricing-sync.target: job cannot run on aws; supported targets: digitalocean, hetzner"),
     ],
 )  # fmt: skip
 def test_what_a_host_cannot_run_is_refused_naming_the_field(tmp_path, capsys, change, expected):
@@ -158,3 +155,107 @@ def test_app_platform_is_refused_with_the_way_out(tmp_path, capsys):
         "multicloud:services.pricing-sync.runtime: App Platform jobs are not supported yet; run it on a droplet "
         "(runtime: droplet) or on a hetzner host"
     ) in err
+
+
+# --- on AWS: EventBridge Scheduler starts the task on Fargate -----------------------------------
+
+
+def aws_job_config(**job: object) -> dict:
+    return {
+        "environment": "prod",
+        "domain": "example.com",
+        "aws": {"region": "eu-central-1", "nat": "managed"},
+        "dns": {"provider": "route53", "zone_id": "Z0123456789ABCDEFGHIJ"},
+        "services": {
+            "report": {"kind": "job", "target": "aws", "image": "ghcr.io/acme/report:2.0.1",
+                       "command": ["report", "nightly"], "schedule": "30 2 * * *", "concurrency": "allow",
+                       "links": ["db"], **job},
+            "db": {"kind": "postgres", "target": "aws"},
+        },
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def on_aws(tmp_path_factory) -> Plan:
+    path = write_stack(tmp_path_factory.mktemp("aws-job") / "Pulumi.prod.yaml", aws_job_config())
+    return plan(path, "prod", project_dir=ROOT)
+
+
+def test_the_schedule_starts_one_fargate_task_of_the_job_in_the_private_subnets(on_aws):
+    schedule = one(on_aws, types.AWS_SCHEDULER_SCHEDULE).raw_inputs
+    assert schedule["scheduleExpression"] == "cron(30 2 * * ? *)"
+    assert schedule["scheduleExpressionTimezone"] == "UTC"
+    assert schedule["flexibleTimeWindow"] == {"mode": "OFF"}
+    target = schedule["target"]
+    cluster = one(on_aws, types.AWS_ECS_CLUSTER)
+    task = one(on_aws, types.AWS_ECS_TASK_DEFINITION)
+    assert target["arn"] == cluster.raw_outputs["arn"]
+    ecs = target["ecsParameters"]
+    assert (ecs["taskDefinitionArn"], ecs["launchType"], ecs["taskCount"]) == (
+        task.raw_outputs["arn"],
+        "FARGATE",
+        1,
+    )
+    private = {r.id for r in of_type(on_aws, types.AWS_EC2_SUBNET) if "-private-" in r.name}
+    tasks_group = one(on_aws, types.AWS_EC2_SECURITY_GROUP, "report-tasks").id
+    network = ecs["networkConfiguration"]
+    assert set(network["subnets"]) == private and network["securityGroups"] == [tasks_group]
+    assert network["assignPublicIp"] is False  # behind the NAT gateway
+    assert not of_type(on_aws, types.AWS_ECS_SERVICE), "a job has no service"
+
+
+def test_a_run_that_cannot_start_is_retried_then_kept(on_aws):
+    target = one(on_aws, types.AWS_SCHEDULER_SCHEDULE).raw_inputs["target"]
+    queue = one(on_aws, types.AWS_SQS_QUEUE)
+    assert target["deadLetterConfig"] == {"arn": queue.raw_outputs["arn"]}
+    assert target["retryPolicy"] == {"maximumRetryAttempts": 3, "maximumEventAgeInSeconds": 3600}
+    assert queue.raw_inputs["sqsManagedSseEnabled"] is True
+    assert queue.raw_inputs["messageRetentionSeconds"] == 14 * 24 * 3600
+
+
+def test_the_scheduler_may_run_this_task_pass_its_roles_and_report_nothing_else(on_aws):
+    import json
+
+    role = one(on_aws, types.AWS_IAM_ROLE, "report-scheduler")
+    trust = json.loads(role.raw_inputs["assumeRolePolicy"])
+    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "scheduler.amazonaws.com"}]
+    assert (
+        one(on_aws, types.AWS_SCHEDULER_SCHEDULE).raw_inputs["target"]["roleArn"] == role.raw_outputs["arn"]
+    )
+    policy = json.loads(one(on_aws, types.AWS_IAM_ROLE_POLICY, "report-scheduler-run").raw_inputs["policy"])
+    task = one(on_aws, types.AWS_ECS_TASK_DEFINITION).raw_outputs
+    roles = {
+        one(on_aws, types.AWS_IAM_ROLE, n).raw_outputs["arn"] for n in ("report-execution", "report-task")
+    }
+    by_action = {tuple(s["Action"]): s for s in policy["Statement"]}
+    assert set(by_action) == {("ecs:RunTask",), ("iam:PassRole",), ("sqs:SendMessage",)}
+    assert by_action[("ecs:RunTask",)]["Resource"] == [f"{task['arnWithoutRevision']}:*"]
+    assert set(by_action[("iam:PassRole",)]["Resource"]) == roles
+    assert by_action[("sqs:SendMessage",)]["Resource"] == [
+        one(on_aws, types.AWS_SQS_QUEUE).raw_outputs["arn"]
+    ]
+
+
+def test_on_aws_it_costs_its_runs(on_aws):
+    from costs.estimate import estimate_plan
+
+    lines = {ln.name: ln for ln in estimate_plan(on_aws).components["report"].lines}
+    vcpu = lines["Fargate vCPU (30 runs × 5 min, 0.25 vCPU / 0.5 GB x86)"]
+    assert vcpu.usage_based and vcpu.quantity == pytest.approx(0.25 * 365 / 12 * 5 / 60)
+    assert not [n for n in lines if "Fargate" in n and "runs" not in n], (
+        "never priced as a task running all month"
+    )
+
+
+@pytest.mark.parametrize(
+    ("job", "expected"),
+    [
+        ({"concurrency": "forbid"},
+         "multicloud:services.report.concurrency: on aws EventBridge Scheduler starts every run on time"),
+        ({"timeout": "30m"}, "multicloud:services.report.timeout: not supported on aws; only on: digitalocean, hetzner"),
+    ],
+)  # fmt: skip
+def test_what_aws_cannot_honour_is_refused(tmp_path, capsys, job, expected):
+    path = write_stack(tmp_path / "Pulumi.prod.yaml", aws_job_config(**job))
+    assert main(["validate", "--config", str(path)]) == 2
+    assert expected in capsys.readouterr().err

@@ -454,6 +454,12 @@ def test_pages_sets_every_source_member_cloudflare_would_otherwise_compute(run_p
 # (first type of the rule, path) → (a value the provider refuses, a value it takes).
 WAITS_FOR_CA = {"containerName": "tls-ca", "condition": "SUCCESS"}
 COUNTERPARTS: dict[tuple[str, str], tuple[Any, Any]] = {
+    # EventBridge refuses both day fields set (cron's OR) and a five-field cron.
+    ("aws:scheduler/schedule:Schedule", "scheduleExpression"): ("cron(0 3 1 * MON *)", "cron(0 3 ? * MON *)"),
+    ("aws:scheduler/schedule:Schedule", "description"): (
+        "x" * 513,
+        "multicloud job report: cron 30 2 * * * (UTC)",
+    ),
     # pulumi-tls: the SDK's docs spell key usages in camelCase; the provider knows snake_case only.
     ("tls:index/privateKey:PrivateKey", "algorithm"): ("EC", "RSA"),
     ("tls:index/selfSignedCert:SelfSignedCert", "allowedUses[*]"): ("keyCertSign", "cert_signing"),

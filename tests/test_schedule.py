@@ -4,11 +4,17 @@ runs what is accepted when cron would."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from croniter import croniter
 from hypothesis import given, settings
 
-from components._lib.schedule import ScheduleError, parse
+from components._lib import types
+from components._lib.schedule import ScheduleError, from_eventbridge, parse
+from components.contracts import breaks
 from tests.hostile_strings import hostile
+from tests.integration.test_schedule_systemd import CRON
 
 
 @pytest.mark.parametrize(
@@ -62,3 +68,39 @@ def test_anything_accepted_is_plain_cron_and_a_plain_event(text):
         return
     assert all(c.isalnum() or c in " *,:-" for c in schedule.on_calendar)
     assert schedule.text == " ".join(text.split())
+
+
+# --- EventBridge Scheduler (AWS) ----------------------------------------------------------------
+
+
+def _fields(schedule):
+    return (schedule.minutes, schedule.hours, schedule.days, schedule.months, schedule.weekdays)
+
+
+@settings(max_examples=150, deadline=None)
+@given(CRON)
+def test_the_eventbridge_expression_obeys_its_grammar_and_means_the_same(text):
+    try:
+        schedule = parse(text)
+    except ScheduleError:
+        return
+    expression = schedule.eventbridge
+    assert not breaks(types.AWS_SCHEDULER_SCHEDULE, "s", {"scheduleExpression": expression}), expression
+    assert _fields(from_eventbridge(expression)) == _fields(schedule)
+    # Read back as cron, croniter runs it when it runs the original.
+    back = from_eventbridge(expression)
+    start = datetime(2026, 12, 1, 17, 3, tzinfo=UTC)
+    assert back.next_runs(start, 3) == schedule.next_runs(start, 3)
+
+
+@pytest.mark.parametrize(
+    "text", ["0 */6 * * *", "30 3 * * mon-fri", "*/15 * 1,15 * *", "0 0 29 2 *", "5 4 * jan,jul sun"]
+)
+def test_runs_a_month_are_a_years_runs_by_croniter_over_twelve(text):
+    schedule = parse(text)
+    start, end = datetime(2026, 12, 31, 23, 59, tzinfo=UTC), datetime(2027, 12, 31, 23, 59, tzinfo=UTC)
+    runs = croniter(text, start)
+    count = 0
+    while runs.get_next(datetime) <= end:
+        count += 1
+    assert schedule.runs_per_month() == pytest.approx(count / 12)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -63,6 +63,34 @@ class Schedule:
 
         weekday = "" if self.weekdays is None else ",".join(SYSTEMD_WEEKDAYS[d] for d in self.weekdays) + " "
         return f"{weekday}*-{listed(self.months)}-{listed(self.days)} {listed(self.hours)}:{listed(self.minutes)}:00 UTC"
+
+    @property
+    def eventbridge(self) -> str:
+        """The EventBridge Scheduler cron expression with the same runs (its timezone UTC):
+        `cron(minutes hours day-of-month month day-of-week year)`, `?` in whichever day field
+        is unrestricted (EventBridge needs one), weekdays by name (EventBridge counts them 1-7
+        from Sunday, not 0-6), every list written out."""
+
+        def listed(values: tuple[int, ...] | None) -> str:
+            return "*" if values is None else ",".join(str(v) for v in values)
+
+        weekday = "?" if self.weekdays is None else ",".join(WEEKDAYS[d].upper() for d in self.weekdays)
+        day = "?" if self.weekdays is not None else listed(self.days)
+        return f"cron({listed(self.minutes)} {listed(self.hours)} {day} {listed(self.months)} {weekday} *)"
+
+    def runs_per_month(self) -> float:
+        """How many times it runs in an average month (a 365-day year's runs / 12)."""
+        per_day = len(self.minutes or range(60)) * len(self.hours or range(24))
+        start = date(2027, 1, 1)
+        days = [start + timedelta(days=i) for i in range(365)]
+        matching = [
+            d
+            for d in days
+            if (self.months is None or d.month in self.months)
+            and (self.days is None or d.day in self.days)
+            and (self.weekdays is None or d.isoweekday() % 7 in self.weekdays)
+        ]
+        return per_day * len(matching) / 12
 
     def next_runs(self, after: datetime, count: int = 3) -> list[datetime]:
         """The next `count` runs strictly after `after` (an aware datetime), from croniter."""
@@ -143,3 +171,16 @@ def _value(word: str, name: str, low: int, high: int, names: tuple[str, ...]) ->
 def _some_month_has(days: tuple[int, ...], months: tuple[int, ...]) -> bool:
     longest = {2: 29, 4: 30, 6: 30, 9: 30, 11: 30}
     return any(day <= longest.get(month, 31) for day in days for month in months)
+
+
+_EVENTBRIDGE = re.compile(r"cron\(([^ ()]+) ([^ ()]+) ([^ ()]+) ([^ ()]+) ([^ ()]+) \*\)")
+
+
+def from_eventbridge(expression: str) -> Schedule:
+    """The schedule an expression of `Schedule.eventbridge`'s form stands for (the cost
+    engine reads a planned EventBridge schedule back with it); ScheduleError otherwise."""
+    match = _EVENTBRIDGE.fullmatch(expression)
+    if match is None:
+        raise ScheduleError(f"{expression!r} is not a cron(...) expression this toolkit writes")
+    minutes, hours, day, month, weekday = (field.replace("?", "*") for field in match.groups())
+    return parse(f"{minutes} {hours} {day} {month} {weekday.lower()}")

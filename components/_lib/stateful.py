@@ -82,6 +82,8 @@ NOT_DATA: Mapping[str, str] = {
     types.AWS_ECS_CLUSTER: "compute",
     types.AWS_ECS_SERVICE: "compute",
     types.AWS_ECS_TASK_DEFINITION: "compute",
+    types.AWS_SCHEDULER_SCHEDULE: "when a job runs",
+    types.AWS_SQS_QUEUE: "a job's missed runs (a dead-letter queue): a record, not the application's data",
     types.AWS_APPAUTOSCALING_POLICY: "compute",
     types.AWS_APPAUTOSCALING_TARGET: "compute",
     # Storage settings: an update, never the objects themselves.

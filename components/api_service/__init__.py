@@ -295,8 +295,10 @@ class Job(ApiService):
     """A container run to completion on a schedule: an ApiService without port, domain or
     DNS, with `schedule`. On VPS hosts a systemd timer runs it (components/_vps: the
     `multicloud-job-<name>` service and timer, bin/run-job.sh): missed runs happen when the
-    host is back, runs never overlap, output goes to the journal. It runs on one host, and
-    costs nothing beyond that host. Other targets have no job backend yet."""
+    host is back, runs never overlap, output goes to the journal; it runs on one host and
+    costs nothing beyond it. On AWS, EventBridge Scheduler starts the task on Fargate
+    (components/api_service/aws_schedule.py), with retries and a dead-letter queue; it costs
+    its runs. App Platform has no job backend."""
 
     _type = "multicloud:index:Job"
     _kind = "job"
@@ -306,9 +308,10 @@ class Job(ApiService):
             raise ValueError(f"{name}: a Job has no port or fqdn")
         if args.schedule is None:
             raise ValueError(f"{name}: a Job needs a schedule")
-        if not isinstance(args.runtime, OnHosts) or len(args.runtime.hosts) != 1:
+        on_one_host = isinstance(args.runtime, OnHosts) and len(args.runtime.hosts) == 1
+        if not on_one_host and not isinstance(args.runtime, OnFargate):
             raise ValueError(
-                f"{name}: a Job runs on one VPS host (a systemd timer); pass runtime=OnHosts([host])"
+                f"{name}: a Job runs on one VPS host or on Fargate; pass runtime=OnHosts([host])"
             )
         if args.replicas != 1 or args.max_replicas is not None:
             raise ValueError(f"{name}: a Job runs one container at a time")

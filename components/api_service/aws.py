@@ -217,6 +217,17 @@ def build(
     cluster = _cluster(ctx)
     task = _task_definition(ctx, environment, roles, log_group, inits)
     task_sg = _task_security_group(ctx)
+    if args.schedule is not None:  # a Job: runs started by EventBridge Scheduler, no service
+        from components.api_service.aws_schedule import scheduled_runs
+
+        network = aws.scheduler.ScheduleTargetEcsParametersNetworkConfigurationArgs(
+            subnets=ctx.network.task_subnet_ids,
+            security_groups=[task_sg.id],
+            assign_public_ip=ctx.network.nat == "none",
+        )
+        runs = scheduled_runs(parent, name, args, cluster, task, [roles.execution, roles.task], network)
+        ctx.resources.update(runs)
+        return ApiServiceOutputs(url=None, resources=ctx.resources)
     entry = _load_balancer(ctx, task_sg) if args.port is not None else None
     service = _service(ctx, cluster, task, task_sg, entry)
     if _autoscales(args):

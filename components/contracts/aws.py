@@ -116,6 +116,24 @@ RDS_TRUSTSTORE = "https://truststore.pki.rds.amazonaws.com/{region}/{region}-bun
 RDS_TRUSTSTORE_REGION = re.compile(r"(?!cn-|us-gov-)[a-z]{2}-[a-z]+-\d")
 
 
+# --- EventBridge Scheduler: a job's schedule ----------------------------------------------------
+
+# `cron(minutes hours day-of-month month day-of-week year)`: six fields, one of the two day
+# fields `?`, weekdays 1-7 from Sunday or SUN-SAT; the description at most 512 characters
+# (*Schedule types on EventBridge Scheduler*; API `CreateSchedule`, read 2026-12-01).
+_CRON_FIELD = r"[0-9A-Z*,/-]+"
+SCHEDULE_EXPRESSION = (
+    rf"cron\({_CRON_FIELD} {_CRON_FIELD} (\?|{_CRON_FIELD}) {_CRON_FIELD} (\?|{_CRON_FIELD}) {_CRON_FIELD}\)"
+)
+SCHEDULER_SOURCE = Source("https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html", READ)
+
+
+def _one_day_field_open(value: Any) -> bool:
+    """Exactly one of the day-of-month and day-of-week fields is `?`."""
+    fields = value[len("cron(") : -1].split(" ") if isinstance(value, str) else []
+    return len(fields) == 6 and (fields[2] == "?") != (fields[4] == "?")
+
+
 # --- EC2: security groups and their rules ---------------------------------------------------
 
 # EC2 takes only these characters in security group and rule descriptions: an apostrophe or
@@ -361,6 +379,20 @@ TAG_SOURCE = Source(
 )
 
 RULES = (
+    Rule(
+        (types.AWS_SCHEDULER_SCHEDULE,),
+        "scheduleExpression",
+        "cron( six fields ) with ? in exactly one of day-of-month and day-of-week",
+        SCHEDULER_SOURCE,
+        _all(text(SCHEDULE_EXPRESSION, 256), _one_day_field_open),
+    ),
+    Rule(
+        (types.AWS_SCHEDULER_SCHEDULE,),
+        "description",
+        "at most 512 characters",
+        SCHEDULER_SOURCE,
+        text(r"(?s).*", 512, 0),
+    ),
     SG_NAME,
     Rule((SG,), "description", EC2_TEXT_SAYS, SG_SOURCE, text(EC2_TEXT, 255)),
     Rule(

@@ -5,7 +5,10 @@ tasks are priced on the task definition) are free."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from components._lib import types
+from components._lib.schedule import ScheduleError, from_eventbridge
 from costs.pricers.base import HOURS, Catalog, Context, Line, Pricers, Resource, line, num
 
 AWS = Catalog("aws")
@@ -48,6 +51,11 @@ FREE = frozenset(
         types.AWS_S3_BUCKET_VERSIONING,
         types.AWS_S3_BUCKET_LIFECYCLE_CONFIGURATION,
         types.AWS_CLOUDFRONT_ORIGIN_ACCESS_CONTROL,
+        # A job's schedule and its dead-letter queue: EventBridge Scheduler's first 14 million
+        # invocations a month and SQS's first million requests are free; the runs are priced
+        # on the task definition.
+        types.AWS_SCHEDULER_SCHEDULE,
+        types.AWS_SQS_QUEUE,
     }
 )
 
@@ -57,6 +65,9 @@ def _fargate(res: Resource, ctx: Context) -> list[Line]:
     arch = ((res.inputs.get("runtimePlatform") or {}).get("cpuArchitecture") or "X86_64").upper()
     rates = AWS.entry("fargate", "arm64" if arch == "ARM64" else "x86")
     vcpu, gb = num(res.inputs.get("cpu"), 256) / 1024, num(res.inputs.get("memory"), 512) / 1024
+    schedules = ctx.siblings(res, types.AWS_SCHEDULER_SCHEDULE)
+    if schedules:
+        return _scheduled_runs(res, ctx, schedules[0], rates, vcpu, gb, arch)
     services = ctx.siblings(res, types.AWS_ECS_SERVICE)
     tasks = sum(num(s.inputs.get("desiredCount"), 1) for s in services) if services else 1
     label = f"{tasks:g} × {vcpu:g} vCPU / {gb:g} GB {'ARM' if arch == 'ARM64' else 'x86'}"
@@ -70,6 +81,23 @@ def _fargate(res: Resource, ctx: Context) -> list[Line]:
         ip = AWS.entry("public_ipv4")
         lines.append(line(res, "public IPv4 per task", count * HOURS, "hour", ip, "hourly"))
     return lines
+
+
+def _scheduled_runs(
+    res: Resource, ctx: Context, schedule: Resource, rates: Any, vcpu: float, gb: float, arch: str
+) -> list[Line]:
+    """A job's task (components/api_service/aws_schedule.py): its runs a month, each
+    `usage.job_minutes` long (Fargate bills a minute at least), not a task running all month."""
+    try:
+        runs = from_eventbridge(str(schedule.inputs.get("scheduleExpression"))).runs_per_month()
+    except ScheduleError:
+        return [AWS.not_in_catalog(res, "Fargate runs of an unreadable schedule", 1, "month")]
+    hours = runs * max(ctx.usage.job_minutes, 1) / 60
+    label = f"{runs:,.0f} runs × {ctx.usage.job_minutes:g} min, {vcpu:g} vCPU / {gb:g} GB {'ARM' if arch == 'ARM64' else 'x86'}"
+    return [
+        line(res, f"Fargate vCPU ({label})", vcpu * hours, "vCPU-hour", rates, "vcpu_hour", usage_based=True),
+        line(res, f"Fargate memory ({label})", gb * hours, "GB-hour", rates, "gb_hour", usage_based=True),
+    ]
 
 
 @PRICERS.register(types.AWS_SECRETSMANAGER_SECRET)

@@ -16,12 +16,12 @@ from stacks.sizing import SizingError, size_problems
 from stacks.spec import (
     ApiSpec,
     BucketSpec,
+    ContainerService,
     PostgresSpec,
     Problem,
     RedisSpec,
     StackSpec,
     StaticSiteSpec,
-    WorkerSpec,
 )
 from stacks.targets._raw import services_on as _here
 
@@ -60,7 +60,7 @@ def check(spec: StackSpec) -> list[Problem]:
                         f"AWS buckets live in the stack's region {spec.aws.region}; remove location",
                     )
                 )
-        elif isinstance(svc, ApiSpec | WorkerSpec):
+        elif isinstance(svc, ContainerService):
             problems += _fargate(path, svc)
     return problems
 
@@ -92,7 +92,7 @@ def _elasticache(path: str, svc: RedisSpec) -> list[Problem]:
     return problems
 
 
-def _fargate(path: str, svc: ApiSpec | WorkerSpec) -> list[Problem]:
+def _fargate(path: str, svc: ContainerService) -> list[Problem]:
     cpu, memory = (svc.size.cpu, svc.size.memory_gb) if svc.size else (None, None)
     problems = size_problems(f"{path}.size", lambda: fargate_size(cpu, memory))
     if svc.max_replicas is not None and svc.max_replicas < svc.replicas:
