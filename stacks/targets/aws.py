@@ -156,7 +156,8 @@ def elasticache_node_type(memory_mb: int) -> str:
 
 def moved_here(config: dict[str, Any], notes: list[str]) -> None:
     """Adjust a raw config whose components `--compare` just moved onto AWS:
-    the stack's region, RDS's minimum storage, ElastiCache's own versions, and the stack's region for buckets."""
+    the stack's region, RDS's minimum storage, ElastiCache's own versions, the stack's region
+    for buckets, and jobs whose runs may overlap."""
     config.setdefault("aws", {"region": "us-east-1"})
     for name, svc in _here(config, "aws"):
         if svc.get("kind") == "postgres" and int(svc.get("storage_gb", 20)) < 20:
@@ -166,3 +167,6 @@ def moved_here(config: dict[str, Any], notes: list[str]) -> None:
             svc.pop("version", None)
         if svc.get("kind") == "bucket":
             svc.pop("location", None)
+        if svc.get("kind") == "job" and svc.get("concurrency", "forbid") != "allow":
+            svc["concurrency"] = "allow"
+            notes.append(f"{name}: concurrency set to allow (EventBridge starts every run on time)")
