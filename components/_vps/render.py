@@ -877,27 +877,20 @@ def backup_units(service: str, on_calendar: str) -> list[File]:
     if len(_string("backup on_calendar", on_calendar)) > 200 or not _CALENDAR.fullmatch(on_calendar):
         raise ValueError("backup on_calendar must be a systemd calendar event such as '*-*-* 03:00:00'")
     values = {"service": service, "on_calendar": on_calendar, "app_dir": APP_DIR}
+    return _unit_files(
+        values,
+        (f"multicloud-backup-{service}.service", "backup.service.j2"),
+        (f"multicloud-backup-{service}.timer", "backup.timer.j2"),
+        (f"multicloud-verify-{service}.service", "verify.service.j2"),
+        (f"multicloud-verify-{service}.timer", "verify.timer.j2"),
+    )
+
+
+def _unit_files(values: dict[str, str], *units: tuple[str, str]) -> list[File]:
+    """Each (unit file name, template) rendered with `values`, shipped under systemd/."""
     return [
-        File(
-            f"systemd/multicloud-backup-{service}.service",
-            _templates.get_template("backup.service.j2").render(values),
-            0o644,
-        ),
-        File(
-            f"systemd/multicloud-backup-{service}.timer",
-            _templates.get_template("backup.timer.j2").render(values),
-            0o644,
-        ),
-        File(
-            f"systemd/multicloud-verify-{service}.service",
-            _templates.get_template("verify.service.j2").render(values),
-            0o644,
-        ),
-        File(
-            f"systemd/multicloud-verify-{service}.timer",
-            _templates.get_template("verify.timer.j2").render(values),
-            0o644,
-        ),
+        File(f"systemd/{unit}", _templates.get_template(template).render(values), 0o644)
+        for unit, template in units
     ]
 
 
@@ -920,18 +913,11 @@ def job_units(name: str, scheduled: Scheduled) -> list[File]:
         "timeout": f"{timeout}s" if timeout else "infinity",
         "app_dir": APP_DIR,
     }
-    return [
-        File(
-            f"systemd/multicloud-job-{name}.service",
-            _templates.get_template("job.service.j2").render(values),
-            0o644,
-        ),
-        File(
-            f"systemd/multicloud-job-{name}.timer",
-            _templates.get_template("job.timer.j2").render(values),
-            0o644,
-        ),
-    ]
+    return _unit_files(
+        values,
+        (f"multicloud-job-{name}.service", "job.service.j2"),
+        (f"multicloud-job-{name}.timer", "job.timer.j2"),
+    )
 
 
 def sh_single_quoted(value: str) -> str:
