@@ -311,9 +311,25 @@ class JobSpec(ContainerService):
     @classmethod
     def _cron(cls, value: str) -> str:
         try:
-            return schedule.parse(value).text
+            parsed = schedule.parse(value)
         except schedule.ScheduleError as refused:
             raise ValueError(str(refused)) from None
+        # Written out as lists: a unit file line and an EventBridge expression have limits.
+        if (
+            len(parsed.on_calendar) > schedule.MAX_ON_CALENDAR
+            or len(parsed.eventbridge) > schedule.MAX_EVENTBRIDGE
+        ):
+            raise ValueError(
+                "lists too many values to write out for systemd or EventBridge; use a step or fewer values"
+            )
+        return parsed.text
+
+    @field_validator("timeout")
+    @classmethod
+    def _at_most_a_week(cls, value: str | None) -> str | None:
+        if value is not None and int(value[:-1]) * {"s": 1, "m": 60, "h": 3600}[value[-1]] > 7 * 86400:
+            raise ValueError("at most 7 days (168h)")
+        return value
 
     @property
     def timeout_seconds(self) -> int | None:

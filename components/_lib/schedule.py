@@ -25,6 +25,9 @@ from datetime import date, datetime, timedelta
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 SYSTEMD_WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+# The longest forms a host's timer (components/_vps/render.job_units) and EventBridge
+# (ScheduleExpression, 1-256 characters, API CreateSchedule) take.
+MAX_ON_CALENDAR, MAX_EVENTBRIDGE = 300, 256
 
 # (name, lowest, highest, names for 0- or 1-based values)
 FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (

@@ -36,6 +36,7 @@ import yaml
 
 from components._lib.grammars import env_name_problem, url_path_problem
 from components._lib.images import registry_host
+from components._lib.schedule import MAX_ON_CALENDAR
 from components._vps.model import APP_DIR, DATA_DIR, Container, File, HostWorkloads, Scheduled, Site
 
 ADMIN_USER = "deploy"
@@ -901,7 +902,7 @@ def job_units(name: str, scheduled: Scheduled) -> list[File]:
     would read `%` in as a specifier: both are checked."""
     service_name("job", name)
     for what, value in (("cron", scheduled.cron), ("on_calendar", scheduled.on_calendar)):
-        if len(_string(f"job {what}", value)) > 300 or not _CALENDAR.fullmatch(value):
+        if len(_string(f"job {what}", value)) > MAX_ON_CALENDAR or not _CALENDAR.fullmatch(value):
             raise ValueError(f"job {name}: {what} {value!r} cannot be written in a unit file")
     timeout = scheduled.timeout_seconds
     if timeout is not None and not (isinstance(timeout, int) and 0 < timeout <= 7 * 86400):

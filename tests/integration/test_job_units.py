@@ -86,6 +86,8 @@ FAKE_DOCKER = """#!/usr/bin/env bash
 # (SLEEP seconds) and exits 0 when stopped by `docker stop`.
 echo "$*" >> "$CALLS"
 case " $* " in
+  *" ps "*)
+    if [ -e "$STARTING" ] && [ ! -e "$HEALTHY" ]; then echo 0123abcd; fi ;;
   *" run "*)
     echo $$ > "$RUNNING"
     trap 'exit 143' TERM
@@ -115,14 +117,18 @@ def job_env(tmp_path, shipped, require_tool) -> dict[str, str]:
         "CALLS": str(tmp_path / "calls"),
         "RUNNING": str(tmp_path / "running"),
         "STOPPED": str(tmp_path / "stopped"),
+        "STARTING": str(tmp_path / "starting"),
+        "HEALTHY": str(tmp_path / "healthy"),
         "SLEEP": "0",
+        "HEALTH_POLL": "0.1",
     }
 
 
-def _run(env: dict[str, str], *args: str, sleep: str = "0") -> subprocess.Popen:
+def _run(env: dict[str, str], *args: str, sleep: str = "0", health_wait: str = "300") -> subprocess.Popen:
     return subprocess.Popen(
         [f"{env['APP_DIR']}/bin/run-job.sh", *args],
-        env={**env, "SLEEP": sleep}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**env, "SLEEP": sleep, "HEALTH_WAIT": health_wait}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
     )  # fmt: skip
 
 
@@ -144,12 +150,33 @@ def test_a_run_starts_the_jobs_compose_service_once_under_a_fixed_name(job_env):
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert _calls(job_env) == [
-        "rm -f multicloud-job-pricing-sync",
+        "rm -f multicloud_job_pricing-sync",
+        "ps -q --filter label=com.docker.compose.project=multicloud --filter health=starting",
         (
             "compose -p multicloud -f compose.yaml --profile scheduled run --rm --no-deps "
-            "--name multicloud-job-pricing-sync pricing-sync"
+            "--name multicloud_job_pricing-sync pricing-sync"
         ),
     ]
+
+
+def test_a_run_waits_while_the_projects_containers_are_starting(job_env):
+    """After a reboot the caught-up run starts before Postgres answers: it waits for it."""
+    Path(job_env["STARTING"]).touch()
+    proc = _run(job_env, "pricing-sync")
+    time.sleep(1)
+    assert proc.poll() is None and not [c for c in _calls(job_env) if c.startswith("compose")]
+    Path(job_env["HEALTHY"]).touch()
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert _calls(job_env)[-1].startswith("compose ")
+
+
+def test_the_wait_is_bounded(job_env):
+    Path(job_env["STARTING"]).touch()  # never healthy
+    proc = _run(job_env, "pricing-sync", health_wait="1")
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert _calls(job_env)[-1].startswith("compose ")
 
 
 def test_a_run_while_the_previous_one_goes_on_is_skipped(job_env):
@@ -160,7 +187,7 @@ def test_a_run_while_the_previous_one_goes_on_is_skipped(job_env):
         _, err = second.communicate(timeout=30)
         assert second.returncode == 0
         assert "still running from its previous start; this run is skipped" in err
-        assert [c for c in _calls(job_env) if " run " in f" {c} "] == [_calls(job_env)[1]]
+        assert len([c for c in _calls(job_env) if c.startswith("compose ")]) == 1
     finally:
         Path(job_env["STOPPED"]).touch()  # ends the stand-in's sleep
         first.communicate(timeout=30)
@@ -171,7 +198,7 @@ def test_stopping_the_run_stops_the_container(job_env):
     _wait_for(job_env["RUNNING"], proc)
     proc.send_signal(signal.SIGTERM)  # what systemd sends at TimeoutStartSec or `systemctl stop`
     proc.communicate(timeout=30)
-    assert "stop --time 30 multicloud-job-pricing-sync" in _calls(job_env)
+    assert "stop --time 30 multicloud_job_pricing-sync" in _calls(job_env)
     assert proc.returncode != 0
 
 
@@ -181,3 +208,23 @@ def test_a_bad_job_name_is_refused_before_anything_runs(job_env, name):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 2 and "invalid job name" in err
     assert _calls(job_env) == []
+
+
+def test_a_release_removes_the_long_running_container_of_a_service_that_became_a_job(job_env, tmp_path):
+    """release.sh's own loop (run by bash): the worker's old container goes; compose would keep it."""
+    script = (ROOT / "components/_vps/scripts/release.sh").read_text()
+    start = script.index("while read -r job; do")
+    loop = script[start : script.index("done < scheduled.txt", start) + len("done < scheduled.txt")]
+    (tmp_path / "scheduled.txt").write_text("pricing-sync\n")
+    fake = Path(job_env["PATH"].split(":")[0]) / "docker"
+    fake.write_text(FAKE_DOCKER.replace('  *" ps "*)', '  *" ps -aq "*) echo c0ffee ;;\n  *" ps "*)'))
+    done = subprocess.run(["bash", "-c", f"set -euo pipefail\nCOMPOSE_PROJECT=multicloud\n{loop}"], cwd=tmp_path,
+                          env=job_env, capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _calls(job_env) == [
+        (
+            "ps -aq --filter label=com.docker.compose.project=multicloud --filter "
+            "label=com.docker.compose.service=pricing-sync --filter label=com.docker.compose.oneoff=False"
+        ),
+        "rm -f c0ffee",
+    ]

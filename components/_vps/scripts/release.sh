@@ -100,6 +100,16 @@ fail() {
   exit 1
 }
 
+# A service that became a scheduled job keeps no long-running container beside its timer:
+# compose counts a service of an inactive profile as no orphan, so remove it here (one-off
+# runs, which the timer starts, are left alone).
+while read -r job; do
+  [ -n "$job" ] || continue
+  docker ps -aq --filter "label=com.docker.compose.project=$COMPOSE_PROJECT" \
+    --filter "label=com.docker.compose.service=$job" --filter "label=com.docker.compose.oneoff=False" \
+    | xargs -r docker rm -f >/dev/null
+done < scheduled.txt
+
 # Services with a health path are rolled out one by one, health-gated (bin/rollout.sh):
 # the new containers start beside the old ones and the old ones go only when the new ones
 # answer. Everything else (data services, Caddy, workers; not the jobs, which ran before the

@@ -5,7 +5,8 @@
 #   run-job.sh <job>
 #
 # Runs never overlap: a run that finds the previous one still going is skipped (exit 0, a
-# line in the journal), and the container has a fixed name. When systemd stops the run (the
+# line in the journal), and the container has a fixed name. A run waits for the project's
+# containers that are still starting (a database after a reboot). When systemd stops the run (the
 # job's timeout, or `systemctl stop`), the container is stopped too, not left running. The
 # job's output goes to the journal: `journalctl -u multicloud-job-<job>`.
 set -euo pipefail
@@ -20,13 +21,23 @@ if [ -f "$APP_DIR/docker/config.json" ]; then
   export DOCKER_CONFIG="$APP_DIR/docker"
 fi
 
-container="$COMPOSE_PROJECT-job-$job"
+# Underscores: compose v2 names its containers <project>-<service>-<n>, never like this, so
+# removing a stale one below can never hit a service's container.
+container="${COMPOSE_PROJECT}_job_$job"
 exec 9>"$LOCK_DIR/$container.lock"
 if ! flock --nonblock 9; then
   echo "run-job: $job is still running from its previous start; this run is skipped" >&2
   exit 0
 fi
 docker rm -f "$container" >/dev/null 2>&1 || true
+
+# The run a timer catches up at boot may come before the stack's databases answer: wait (at
+# most HEALTH_WAIT seconds) while any of the project's containers is still starting.
+deadline=$((SECONDS + ${HEALTH_WAIT:-300}))
+while [ -n "$(docker ps -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT" \
+  --filter health=starting)" ] && [ "$SECONDS" -lt "$deadline" ]; do
+  sleep "${HEALTH_POLL:-5}"
+done
 
 # shellcheck disable=SC2317  # called by the trap
 stop_container() {
