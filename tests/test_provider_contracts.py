@@ -460,6 +460,9 @@ COUNTERPARTS: dict[tuple[str, str], tuple[Any, Any]] = {
         "x" * 513,
         "multicloud job report: cron 30 2 * * * (UTC)",
     ),
+    ("aws:scheduler/schedule:Schedule", "target.retryPolicy.maximumRetryAttempts"): (2.5, 3),
+    ("aws:scheduler/schedule:Schedule", "target.retryPolicy.maximumEventAgeInSeconds"): (30, 3600),
+    ("aws:sqs/queue:Queue", "messageRetentionSeconds"): (30 * 24 * 3600, 14 * 24 * 3600),
     # pulumi-tls: the SDK's docs spell key usages in camelCase; the provider knows snake_case only.
     ("tls:index/privateKey:PrivateKey", "algorithm"): ("EC", "RSA"),
     ("tls:index/selfSignedCert:SelfSignedCert", "allowedUses[*]"): ("keyCertSign", "cert_signing"),

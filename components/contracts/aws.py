@@ -128,6 +128,13 @@ SCHEDULE_EXPRESSION = (
 SCHEDULER_SOURCE = Source("https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html", READ)
 
 
+def _whole_between(low: int, high: int) -> Callable[[Any], bool]:
+    """A whole number from `low` to `high` (the engine carries numbers as floats)."""
+    return lambda v: (
+        isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer() and low <= v <= high
+    )
+
+
 def _one_day_field_open(value: Any) -> bool:
     """Exactly one of the day-of-month and day-of-week fields is `?`."""
     fields = value[len("cron(") : -1].split(" ") if isinstance(value, str) else []
@@ -392,6 +399,30 @@ RULES = (
         "at most 512 characters",
         SCHEDULER_SOURCE,
         text(r"(?s).*", 512, 0),
+    ),
+    Rule(
+        (types.AWS_SCHEDULER_SCHEDULE,),
+        "target.retryPolicy.maximumRetryAttempts",
+        "0 to 185",
+        Source("https://docs.aws.amazon.com/scheduler/latest/APIReference/API_RetryPolicy.html", READ),
+        _whole_between(0, 185),
+    ),
+    Rule(
+        (types.AWS_SCHEDULER_SCHEDULE,),
+        "target.retryPolicy.maximumEventAgeInSeconds",
+        "60 to 86400 seconds",
+        Source("https://docs.aws.amazon.com/scheduler/latest/APIReference/API_RetryPolicy.html", READ),
+        _whole_between(60, 86400),
+    ),
+    Rule(
+        (types.AWS_SQS_QUEUE,),
+        "messageRetentionSeconds",
+        "60 seconds to 14 days (1209600)",
+        Source(
+            "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html",
+            READ,
+        ),
+        _whole_between(60, 1_209_600),
     ),
     SG_NAME,
     Rule((SG,), "description", EC2_TEXT_SAYS, SG_SOURCE, text(EC2_TEXT, 255)),
