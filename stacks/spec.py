@@ -327,15 +327,18 @@ class JobSpec(ContainerService):
     @field_validator("timeout")
     @classmethod
     def _at_most_a_week(cls, value: str | None) -> str | None:
-        if value is not None and int(value[:-1]) * {"s": 1, "m": 60, "h": 3600}[value[-1]] > 7 * 86400:
+        if value is not None and _seconds(value) > 7 * 86400:
             raise ValueError("at most 7 days (168h)")
         return value
 
     @property
     def timeout_seconds(self) -> int | None:
-        if self.timeout is None:
-            return None
-        return int(self.timeout[:-1]) * {"s": 1, "m": 60, "h": 3600}[self.timeout[-1]]
+        return _seconds(self.timeout) if self.timeout is not None else None
+
+
+def _seconds(duration: str) -> int:
+    """`90s`, `30m`, `2h` (the pattern checked) in seconds."""
+    return int(duration[:-1]) * {"s": 1, "m": 60, "h": 3600}[duration[-1]]
 
 
 class BackupSpec(Model):

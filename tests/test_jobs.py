@@ -10,11 +10,11 @@ import re
 import subprocess
 
 import pytest
-import yaml
 
 from components._lib import types
 from infra.cli import main
 from infra.offline import Plan, plan
+from tests.aws_plans import example_config
 from tests.conftest import ROOT, of_type, one, write_stack
 from tests.helpers import bundle, compose, env_of
 
@@ -27,9 +27,8 @@ def example() -> Plan:
     return plan(EXAMPLE, "prod", project_dir=ROOT)
 
 
-def example_config() -> dict:
-    doc = yaml.safe_load(EXAMPLE.read_text())["config"]
-    return {k.removeprefix("multicloud:"): v for k, v in doc.items()}
+def infrar() -> dict:
+    return example_config("infrar.yaml")
 
 
 def test_the_job_is_a_component_of_its_own(example):
@@ -59,7 +58,7 @@ def test_the_release_leaves_the_job_to_its_timer(example, tmp_path):
 
 
 def test_it_gets_the_variables_a_worker_linking_the_same_would(example, tmp_path):
-    as_worker = example_config()
+    as_worker = infrar()
     job = as_worker["services"]["pricing-sync"]
     for field in ("schedule", "timeout"):
         job.pop(field)
@@ -81,7 +80,7 @@ def test_the_timer_runs_the_service_at_the_schedules_times(example):
 
 
 def test_without_a_timeout_a_run_is_not_cut_short(tmp_path):
-    config = example_config()
+    config = infrar()
     config["services"]["pricing-sync"].pop("timeout")
     result = plan(write_stack(tmp_path / "Pulumi.infrar.yaml", config), "infrar", project_dir=ROOT)
     assert "TimeoutStartSec=infinity" in bundle(result, "box")[SERVICE].text.splitlines()
@@ -99,7 +98,7 @@ def test_a_job_on_a_droplet_plans_too(tmp_path):
     config = {
         "environment": "dev",
         "domain": "example.com",
-        "admin": {"ssh_public_keys": [example_config()["admin"]["ssh_public_keys"][0]], "cidrs": ["203.0.113.0/24"]},
+        "admin": {"ssh_public_keys": [infrar()["admin"]["ssh_public_keys"][0]], "cidrs": ["203.0.113.0/24"]},
         "hosts": {"web": {"target": "digitalocean", "location": "fra1", "size": {"cpu": 1, "memory_gb": 2}}},
         "services": {
             "report": {"kind": "job", "target": "digitalocean", "host": "web", "image": "ghcr.io/acme/report:2",
@@ -119,7 +118,7 @@ def test_a_job_on_a_droplet_plans_too(tmp_path):
 
 
 def _refusals(tmp_path, capsys, change) -> str:
-    config = copy.deepcopy(example_config())
+    config = copy.deepcopy(infrar())
     change(config["services"]["pricing-sync"], config)
     assert main(["validate", "--config", str(write_stack(tmp_path / "Pulumi.infrar.yaml", config))]) == 2
     return capsys.readouterr().err
