@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -266,8 +267,8 @@ class ProviderMocks(pulumi.runtime.Mocks):
         n = self._number(args.typ, args.name)
         rid = f"{args.name}-id"
         typ = args.typ
-        if typ.startswith("hcloud:"):
-            rid = str(n)  # Hetzner IDs are integers
+        if typ.startswith(("hcloud:", "checkly:")):
+            rid = str(n)  # Hetzner's and Checkly's IDs are integers
         if typ == "pulumi:pulumi:StackReference":
             return args.inputs.get("name"), {
                 "name": args.inputs.get("name"),
@@ -280,6 +281,10 @@ class ProviderMocks(pulumi.runtime.Mocks):
                 "ipv6Address": f"2001:db8:{n:x}::1",
                 "status": "running",
             }
+        elif typ == types.HEALTHCHECKS_CHECK:  # what Healthchecks.io answers a create
+            rid = str(uuid.UUID(_digest("check", args.name)[:32]))
+            outputs |= {"uuid": rid, "ping_url": f"https://hc-ping.com/{rid}"}
+            self.secret_values.add(outputs["ping_url"])
         elif typ == types.HCLOUD_FLOATING_IP:
             outputs |= {"ipAddress": f"198.51.100.{n % 250 + 1}"}
         elif typ == types.HCLOUD_VOLUME:

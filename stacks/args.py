@@ -17,7 +17,8 @@ from components._lib import schedule
 from components._lib.naming import labels as make_labels
 from components._lib.naming import physical_name
 from components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
-from components.api_service import ApiServiceArgs, OnAppPlatform, OnFargate, OnHosts, Runtime
+from components.alerts import AlertsArgs, Endpoint
+from components.api_service import ApiService, ApiServiceArgs, OnAppPlatform, OnFargate, OnHosts, Runtime
 from components.capabilities import INTERNET, link_path
 from components.connection import Linkable, secret
 from components.contracts import digitalocean as do_contract
@@ -25,7 +26,7 @@ from components.dns import DnsArgs
 from components.host import Exposure, FleetArgs, HostArgs, HostFleet, VpsHost
 from components.network import Network, NetworkArgs
 from components.object_store import ObjectStoreArgs
-from components.postgres import PostgresArgs, PostgresBackup
+from components.postgres import BackupHeartbeat, PostgresArgs, PostgresBackup
 from components.redis import RedisArgs
 from components.static_frontend import StaticFrontendArgs
 from stacks.providers import Providers
@@ -72,6 +73,42 @@ class Built:
 
     def labels(self, name: str) -> dict[str, str]:
         return make_labels(self.project, self.stack, name)
+
+
+# --- alerts ---------------------------------------------------------------------------
+
+
+def alerts_args(built: Built) -> AlertsArgs:
+    """Every public api, watched from outside by its provider's uptime service (or Checkly)."""
+    spec = built.spec
+    assert spec.alerts is not None
+    alerts = spec.alerts
+    endpoints = []
+    for name in spec.public_apis():
+        svc = spec.services[name]
+        assert isinstance(svc, ApiSpec)
+        component = built.components[name]
+        assert isinstance(component, ApiService)
+        endpoints.append(
+            Endpoint(
+                name=name,
+                target=svc.target,
+                fqdn=spec.fqdn(svc.subdomain, name),
+                health_path=svc.health_path,
+                certificate_arn=component.certificate_arn,
+            )
+        )
+    return AlertsArgs(
+        emails=list(alerts.emails),
+        prefix=f"{built.project}-{built.stack}",
+        endpoints=endpoints,
+        slack_channel=alerts.slack_channel,
+        slack_webhook=built.config.require_secret("alerts_slack_webhook") if alerts.slack_channel else None,
+        tls_warning_days=alerts.tls_warning_days,
+        tags=built.labels("alerts"),
+        aws_region=spec.aws.region if spec.aws else None,
+        aws_us_east_1=built.providers.aws_us_east_1 if any(e.target == "aws" for e in endpoints) else None,
+    )
 
 
 # --- hosts ----------------------------------------------------------------------------
@@ -172,6 +209,12 @@ def postgres_args(built: Built, name: str, svc: PostgresSpec) -> PostgresArgs:
             keep_daily=svc.backup.keep_daily,
             keep_weekly=svc.backup.keep_weekly,
             keep_monthly=svc.backup.keep_monthly,
+            heartbeat=BackupHeartbeat(
+                api_key=built.config.require_secret("healthchecks_api_key"),
+                prefix=f"{built.project}-{built.stack}",
+            )
+            if spec.alerts is not None
+            else None,
         )
         if svc.backup
         else None,

@@ -556,4 +556,35 @@ def warnings(spec: StackSpec) -> list[Problem]:
                         ),
                     )
                 )
+    found.extend(alert_warnings(spec))
     return found
+
+
+def alert_warnings(spec: StackSpec) -> list[Problem]:
+    """A prod stack nobody is told about, and alert routes a target cannot deliver."""
+    apis, backups = spec.public_apis(), spec.backed_up_on_hosts()
+    if spec.alerts is None:
+        if spec.environment != "prod" or not (apis or backups):
+            return []
+        unwatched = [f"api {name} (uptime, certificate expiry)" for name in apis]
+        unwatched += [f"the backups of {name}" for name in backups]
+        return [
+            (
+                "alerts",
+                "not set in a prod stack, so nothing tells anyone when these fail: "
+                + "; ".join(unwatched)
+                + "; set alerts: {emails: [you@example.com]}",
+            )
+        ]
+    aws_apis = [name for name in apis if spec.services[name].target == "aws"]
+    if spec.alerts.slack_channel and aws_apis:
+        return [
+            (
+                "alerts.slack_channel",
+                (
+                    f"AWS alarms of {', '.join(aws_apis)} go to the e-mail addresses only "
+                    "(SNS cannot post to a Slack incoming webhook)"
+                ),
+            )
+        ]
+    return []

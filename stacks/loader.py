@@ -33,7 +33,12 @@ CREDENTIALS = {
     "hetzner_s3_secret_key": "the secret key that belongs to hetzner_s3_access_key",
     "registry_credentials": 'logins for private images, JSON {"ghcr.io": "user:token", …}',
     "secrets": "the application's own secrets by name (services' `secrets:`)",
+    "alerts_slack_webhook": "a Slack incoming webhook URL for alerts.slack_channel (https://hooks.slack.com/services/…)",
+    "healthchecks_api_key": "a Healthchecks.io project API key (Project Settings → API Access) for backup heartbeats",
 }
+
+# A Slack incoming webhook (https://api.slack.com/messaging/webhooks): three IDs after /services/.
+SLACK_WEBHOOK = re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9]+/[A-Za-z0-9]+/[A-Za-z0-9]+")
 
 
 def _secure_map(value: Any) -> bool:
@@ -119,6 +124,20 @@ def registry_credential_problems(value: Any) -> list[Problem]:
         elif not isinstance(login, str) or not re.fullmatch(r"[^:\s]+:\S+", login):
             problems.append((f"registry_credentials.{registry}", "expected user:token"))
     return problems
+
+
+def secret_shape_problems(key: str, value: Any) -> list[Problem]:
+    """Problems of a credential with a known shape, never echoing it. A stack file's ciphertext
+    and the offline placeholder cannot be checked and pass (the engine's run checks them)."""
+    if (isinstance(value, dict) and set(value) == {"secure"}) or value == OFFLINE_PLACEHOLDER:
+        return []
+    if key == "alerts_slack_webhook" and not (isinstance(value, str) and SLACK_WEBHOOK.fullmatch(value)):
+        return [(key, "is not a Slack incoming webhook URL (https://hooks.slack.com/services/T…/B…/…)")]
+    if key == "healthchecks_api_key" and not (
+        isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-]{16,64}", value)
+    ):
+        return [(key, "is not a Healthchecks.io API key (letters, digits, - and _)")]
+    return []
 
 
 class ConfigError(Exception):
@@ -385,6 +404,9 @@ def parse(raw: RawConfig) -> StackSpec:
         problems.extend(registry_credential_problems(raw.values["registry_credentials"]))
     if "secrets" in raw.values and "secrets" in raw.secret_keys:
         problems.extend(app_secret_problems(raw.values["secrets"], spec))
+    for key in ("alerts_slack_webhook", "healthchecks_api_key"):
+        if key in raw.values and key in raw.secret_keys:
+            problems.extend(secret_shape_problems(key, raw.values[key]))
     for key in sorted(required_credentials(spec) - set(raw.values)):
         how = (
             f"--path --secret {NAMESPACE}:secrets.NAME" if key == "secrets" else f"--secret {NAMESPACE}:{key}"
@@ -404,6 +426,10 @@ def required_credentials(spec: StackSpec) -> set[str]:
         needed |= {"hetzner_s3_access_key", "hetzner_s3_secret_key"}
     if any(getattr(s, "secrets", None) for s in spec.services.values()):
         needed.add("secrets")
+    if spec.alerts is not None and spec.alerts.slack_channel is not None:
+        needed.add("alerts_slack_webhook")
+    if spec.alerts is not None and spec.backed_up_on_hosts():
+        needed.add("healthchecks_api_key")
     return needed
 
 

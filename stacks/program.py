@@ -14,6 +14,7 @@ import pulumi
 
 from components._lib.grammars import printable
 from components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
+from components.alerts import Alerts
 from components.api_service import ApiService, Job, Worker
 from components.capabilities import AWS_NETWORKED_KINDS
 from components.contracts import preflight
@@ -26,6 +27,7 @@ from components.redis import Redis
 from components.static_frontend import StaticFrontend
 from stacks.args import (
     Built,
+    alerts_args,
     bucket_args,
     fleet_args,
     host_args,
@@ -129,6 +131,7 @@ def build(spec: StackSpec, previous: dict[str, Any] | None = None) -> dict[str, 
     _hosts(built)
     _data(built)
     _services(built)
+    _alerts(built)
     _releases(built)
     _export(built)
     return built.components
@@ -220,6 +223,15 @@ def _services(built: Built) -> None:
                     f"{', '.join(svc.placement)} yourself "
                     "(Caddy needs it to obtain the certificate)"
                 )
+
+
+def _alerts(built: Built) -> None:
+    """Uptime checks on the public apis, when the stack says whom to tell (host backups report
+    to their heartbeats from the Postgres component)."""
+    spec = built.spec
+    if spec.alerts is None or not spec.public_apis():
+        return
+    Alerts("alerts", alerts_args(built), opts=pulumi.ResourceOptions(providers=built.providers.for_alerts()))
 
 
 def _releases(built: Built) -> None:

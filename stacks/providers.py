@@ -89,6 +89,29 @@ class Providers:
             default_tags=_aws_tags(aws),
         )
 
+    @cached_property
+    def checkly(self) -> pulumi.ProviderResource:
+        """Checkly, which watches the apis on Hetzner hosts (components.alerts.checkly):
+        `checkly:apiKey` (secret) and `checkly:accountId`, else CHECKLY_API_KEY/CHECKLY_ACCOUNT_ID."""
+        import pulumi_checkly as checkly
+
+        config = pulumi.Config("checkly")
+        return checkly.Provider(
+            "checkly", api_key=config.get_secret("apiKey"), account_id=config.get("accountId")
+        )
+
+    def for_alerts(self) -> list[pulumi.ProviderResource]:
+        """Providers the alerts need: each target's own uptime service for its public apis."""
+        targets = {self.spec.services[name].target for name in self.spec.public_apis()}
+        providers = []
+        if "aws" in targets:
+            providers.append(self.aws)
+        if "digitalocean" in targets:
+            providers.append(self.digitalocean)
+        if "hetzner" in targets:
+            providers.append(self.checkly)
+        return providers
+
     def for_target(self, target: str) -> list[pulumi.ProviderResource]:
         """Providers a component on `target` needs (its own, plus DNS when that differs)."""
         providers = []

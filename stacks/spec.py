@@ -200,6 +200,25 @@ class BudgetSpec(Model):
     )
 
 
+class AlertsSpec(Model):
+    """Where alerts go: uptime checks on every public api, heartbeats of every host backup."""
+
+    emails: list[Email] = Field(
+        min_length=1,
+        max_length=10,
+        description="addresses that receive alerts (AWS sends each a confirmation email first)",
+    )
+    slack_channel: str | None = Field(
+        default=None,
+        pattern=r"^#[a-z0-9][a-z0-9._-]{0,79}$",
+        description="also post to this Slack channel, e.g. '#ops' (lowercase, at most 80 characters); "
+        "the incoming webhook URL is a secret: pulumi config set --secret multicloud:alerts_slack_webhook …",
+    )
+    tls_warning_days: int = Field(
+        default=14, ge=1, le=30, description="warn this many days before a certificate expires"
+    )
+
+
 class ServiceBase(Model):
     """Fields every component shares."""
 
@@ -463,6 +482,9 @@ class StackSpec(Model):
     digitalocean: DigitalOceanSpec | None = None
     admin: AdminSpec | None = None
     budget: BudgetSpec | None = None
+    alerts: AlertsSpec | None = Field(
+        default=None, description="uptime checks and backup heartbeats, and who hears about them"
+    )
     usage: UsageSpec = Field(default_factory=UsageSpec)
     hosts: dict[Name, HostSpec] = Field(default_factory=dict)
     services: dict[Name, ServiceSpec] = Field(min_length=1)
@@ -511,6 +533,18 @@ class StackSpec(Model):
             and name in svc.links
             and link_path(svc.target, dep.kind, dep.target) == INTERNET
         ]
+
+    def backed_up_on_hosts(self) -> list[str]:
+        """The Postgres services on VPS hosts with off-host backups, in config order."""
+        return [
+            name
+            for name, svc in self.services.items()
+            if isinstance(svc, PostgresSpec) and svc.backup is not None and svc.placement
+        ]
+
+    def public_apis(self) -> list[str]:
+        """The api services, in config order: each is published over HTTPS at its fqdn."""
+        return [name for name, svc in self.services.items() if isinstance(svc, ApiSpec)]
 
     def fqdn(self, subdomain: str | None, default: str) -> str:
         """The public name for a subdomain (`@` is the apex)."""

@@ -763,6 +763,8 @@ def _host_files(
                 "run-jobs.sh",
                 "run-job.sh",
                 "backup-postgres.sh",
+                "backup-settings.sh",
+                "heartbeat.sh",
                 "restore-postgres.sh",
                 "verify-backup.sh",
                 "backup-status.sh",

@@ -147,6 +147,8 @@ class ApiServiceOutputs:
     resources: dict[str, pulumi.Resource]
     stored_secrets: pulumi.Output[dict[str, Any]] | None = None
     """App Platform: the record of what DigitalOcean stored of the secrets sent."""
+    certificate_arn: pulumi.Output[str] | None = None
+    """AWS: the ACM certificate the api's load balancer serves (alerts watch its expiry)."""
 
 
 class ApiServiceBackend(Protocol):
@@ -267,6 +269,7 @@ class ApiService(pulumi.ComponentResource):
         self.url = out.url
         self.resources = out.resources
         self.stored_secrets = out.stored_secrets
+        self.certificate_arn = out.certificate_arn
         self.register_outputs({"url": self.url, "env_names": self.env_names})
 
     def _validate(self, name: str, args: ApiServiceArgs) -> None:

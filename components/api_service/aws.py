@@ -233,7 +233,13 @@ def build(
     if _autoscales(args):
         _autoscaling(ctx, cluster, service)
     url = pulumi.Output.from_input(f"https://{args.fqdn}") if entry is not None else None
-    return ApiServiceOutputs(url=url, resources=ctx.resources)
+    listener = ctx.resources.get("https_listener")
+    certificate_arn = (
+        listener.certificate_arn.apply(lambda arn: arn or "")
+        if isinstance(listener, aws.lb.Listener)
+        else None
+    )
+    return ApiServiceOutputs(url=url, resources=ctx.resources, certificate_arn=certificate_arn)
 
 
 @dataclass(frozen=True)

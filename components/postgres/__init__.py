@@ -45,6 +45,20 @@ class PostgresBackup:
     keep_daily: int = 7
     keep_weekly: int = 4
     keep_monthly: int = 6
+    heartbeat: BackupHeartbeat | None = None
+    """Report every backup and verification to a heartbeat (alerts set); None: unreported."""
+
+
+@dataclass(frozen=True)
+class BackupHeartbeat:
+    """Where backups report their runs: a Healthchecks.io project (components.alerts.healthchecks)."""
+
+    api_key: pulumi.Input[str]
+    """The project's read-write API key (a secret)."""
+    prefix: str
+    """Starts the checks' names (project and stack), unique within the Healthchecks.io project."""
+    api_url: str | None = None
+    """A self-hosted Healthchecks instance; None: healthchecks.io."""
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from components._vps.render import (
 )
 from components.connection import secret
 from components.host import Exposure
-from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
+from components.postgres import ManagedPostgres, PostgresArgs, PostgresBackup, PostgresOutputs
 
 PORT = 5432
 # Where the certificate signed by its own CA is mounted when the port is exposed.
@@ -164,6 +164,43 @@ def _command(hba_file: File, tls_dir: str) -> list[str]:
     return ["postgres"] + [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
 
 
+# How long a heartbeat waits for the next success: the timer's period, then a grace for the
+# timer's randomized delay (20 min for backups, 1 h for verifications) and the run itself.
+BACKUP_GRACE_SECONDS = {"hourly": 3600}
+DEFAULT_BACKUP_GRACE_SECONDS = 2 * 3600
+VERIFY_PERIOD_SECONDS, VERIFY_GRACE_SECONDS = 7 * 86400, 4 * 3600
+
+
+def _heartbeats(parent: ManagedPostgres, name: str, backup: PostgresBackup) -> list[pulumi.Output[str]]:
+    """The ping URLs of the backup's and the verification's heartbeats (none without alerts)."""
+    if backup.heartbeat is None:
+        return []
+    from components.alerts.healthchecks import Heartbeat
+
+    beat = backup.heartbeat
+    period = 3600 if backup.on_calendar == "hourly" else 86400
+    runs = {
+        "backup": (period, BACKUP_GRACE_SECONDS.get(backup.on_calendar, DEFAULT_BACKUP_GRACE_SECONDS)),
+        "verify": (VERIFY_PERIOD_SECONDS, VERIFY_GRACE_SECONDS),
+    }
+    urls = []
+    for run, (timeout, grace) in runs.items():
+        props: dict[str, Any] = {
+            "name": f"{beat.prefix}-{name}-{run}",
+            "desc": f"PostgreSQL {name}: the {'backup' if run == 'backup' else 'weekly backup verification'} "
+            "reports every run here (multicloud)",
+            "tags": f"multicloud {name}",
+            "timeout": timeout,
+            "grace": grace,
+            "api_key": secret(beat.api_key),
+        }
+        if beat.api_url is not None:
+            props["api_url"] = beat.api_url
+        check = Heartbeat.create(f"{name}-{run}-heartbeat", props, pulumi.ResourceOptions(parent=parent))
+        urls.append(secret(check.ping_url))
+    return urls
+
+
 def _backup(
     parent: ManagedPostgres, name: str, args: PostgresArgs, password_file: str
 ) -> tuple[list[File], Any]:
@@ -174,8 +211,15 @@ def _backup(
     # and exported as a secret stack output (`<name>_backup_password`).
     key = generated_password(parent, f"{name}-backup", protect=args.protect)
     store = backup.store
+    pings = _heartbeats(parent, name, backup)
     env = pulumi.Output.all(
-        store.endpoint, store.bucket, store.region, store.access_key_id, store.secret_access_key, key.result
+        store.endpoint,
+        store.bucket,
+        store.region,
+        store.access_key_id,
+        store.secret_access_key,
+        key.result,
+        *pings,
     ).apply(
         lambda v: backup_env(
             {
@@ -193,6 +237,8 @@ def _backup(
                 "KEEP_WEEKLY": str(backup.keep_weekly),
                 "KEEP_MONTHLY": str(backup.keep_monthly),
             }
+            # heartbeat.sh reads these; each run of the units reports to its check.
+            | ({"HEARTBEAT_URL": v[6], "VERIFY_HEARTBEAT_URL": v[7]} if pings else {})
         )
     )
     files = [File(f"backup/{name}.env", secret(env), mode=0o600), *backup_units(name, backup.on_calendar)]

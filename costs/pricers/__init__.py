@@ -19,13 +19,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from components._lib import types
-from costs.pricers import aws, cloudflare, digitalocean, hetzner, shared
+from costs.pricers import aws, cloudflare, digitalocean, hetzner, monitoring, shared
 from costs.pricers.base import Context, Line, Pricer, Resource
 from costs.usage import UsageSpec
 
 __all__ = ["FREE", "PRICERS", "Line", "Priced", "Resource", "price"]
 
-PROVIDERS = (hetzner, digitalocean, aws, cloudflare, shared)
+PROVIDERS = (hetzner, digitalocean, aws, cloudflare, monitoring, shared)
 PRICERS: dict[str, Pricer] = {token: fn for module in PROVIDERS for token, fn in module.PRICERS.items()}
 # Types that cost nothing by themselves (their cost, if any, is priced on another resource).
 FREE: frozenset[str] = frozenset().union(*(module.FREE for module in PROVIDERS))

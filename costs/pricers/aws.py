@@ -56,6 +56,9 @@ FREE = frozenset(
         # on the task definition.
         types.AWS_SCHEDULER_SCHEDULE,
         types.AWS_SQS_QUEUE,
+        # Alert e-mail: SNS sends the first 1,000 a month free; alarms are rare.
+        types.AWS_SNS_TOPIC,
+        types.AWS_SNS_TOPIC_SUBSCRIPTION,
     }
 )
 
@@ -213,3 +216,19 @@ def _logs(res: Resource, ctx: Context) -> list[Line]:
     free = logs["free_gb"] if ctx.first_time("cloudwatch-free-tier") else 0
     name = f"CloudWatch Logs ingestion ({ingested:g} GB, {free:g} GB free)"
     return [line(res, name, max(0.0, ingested - free), "GB", logs, "gb_ingested", usage_based=True)]
+
+
+@PRICERS.register(types.AWS_ROUTE53_HEALTH_CHECK)
+def _health_check(res: Resource, ctx: Context) -> list[Line]:
+    """An HTTPS health check of the api's load balancer, an endpoint in AWS."""
+    check = AWS.entry("route53_health_check")
+    https = str(res.inputs.get("type", "")).startswith("HTTPS")
+    lines = [line(res, "Route 53 health check (AWS endpoint)", 1, "month", check, "aws_endpoint_monthly")]
+    if https:
+        lines.append(line(res, "Route 53 health check HTTPS option", 1, "month", check, "https_aws_monthly"))
+    return lines
+
+
+@PRICERS.register(types.AWS_CLOUDWATCH_METRIC_ALARM)
+def _alarm(res: Resource, ctx: Context) -> list[Line]:
+    return [line(res, "CloudWatch alarm (standard resolution)", 1, "month", AWS.entry("cloudwatch_alarm"))]

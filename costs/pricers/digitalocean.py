@@ -25,6 +25,7 @@ FREE = frozenset(
         types.DO_SPACES_KEY,
         types.DO_CERTIFICATE,
         types.DO_DNS_RECORD,
+        types.DO_UPTIME_ALERT,  # alerts are free; the check is priced
     }
 )
 PRICERS[types.DO_VOLUME] = shared.volume("digitalocean")
@@ -124,3 +125,8 @@ def _app_component(res: Resource, component: dict) -> Line:
         return DIGITALOCEAN.not_in_catalog(res, name, count, "instance-month")
     note = f"autoscales to {scaling.get('maxInstanceCount')}" if scaling else ""
     return line(res, name, count, "instance-month", size, note=note)
+
+
+@PRICERS.register(types.DO_UPTIME_CHECK)
+def _uptime_check(res: Resource, ctx: Context) -> list[Line]:
+    return [line(res, "Uptime check", 1, "month", DIGITALOCEAN.entry("uptime_check"))]

@@ -1,0 +1,68 @@
+"""Uptime of an api on DigitalOcean (droplets or App Platform): a DigitalOcean Uptime check.
+
+Per endpoint:
+- `<api>-uptime`: an HTTPS check of the health URL from every region DigitalOcean checks
+  from (us_east, us_west, eu_west, se_asia); a check costs the same from one region or four.
+- `<api>-down`: a `down_global` alert — every region failed for two minutes — so one region's
+  bad route does not wake anyone.
+- `<api>-certificate-expiry`: an `ssl_expiry` alert when the certificate has fewer than
+  `tls_warning_days` days left.
+
+Both alerts mail the addresses and post to Slack when configured. DigitalOcean only delivers
+to e-mail addresses of members of the team that owns the check (docs/alerts.md).
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_digitalocean as do
+
+from components.alerts import Alerts, AlertsArgs, Endpoint
+
+REGIONS = ["us_east", "us_west", "eu_west", "se_asia"]
+DOWN_PERIOD = "2m"
+
+
+def build(parent: Alerts, args: AlertsArgs, endpoints: list[Endpoint]) -> dict[str, pulumi.Resource]:
+    """A check and its two alerts per endpoint."""
+    opts = pulumi.ResourceOptions(parent=parent)
+    slacks = (
+        [do.UptimeAlertNotificationSlackArgs(channel=args.slack_channel, url=args.slack_webhook)]
+        if args.slack_channel is not None and args.slack_webhook is not None
+        else None
+    )
+    notify = [do.UptimeAlertNotificationArgs(emails=list(args.emails), slacks=slacks)]
+    resources: dict[str, pulumi.Resource] = {}
+    for endpoint in endpoints:
+        name = endpoint.name
+        check = do.UptimeCheck(
+            f"{name}-uptime",
+            name=f"{args.prefix}-{name}",
+            target=endpoint.url,
+            type="https",
+            regions=REGIONS,
+            enabled=True,
+            opts=opts,
+        )
+        resources[f"{name}-uptime"] = check
+        resources[f"{name}-down"] = do.UptimeAlert(
+            f"{name}-down",
+            check_id=check.id,
+            name=f"{args.prefix}-{name} down",
+            type="down_global",
+            period=DOWN_PERIOD,
+            notifications=notify,
+            opts=opts,
+        )
+        resources[f"{name}-certificate-expiry"] = do.UptimeAlert(
+            f"{name}-certificate-expiry",
+            check_id=check.id,
+            name=f"{args.prefix}-{name} certificate expiry",
+            type="ssl_expiry",
+            comparison="less_than",
+            threshold=args.tls_warning_days,
+            period=DOWN_PERIOD,
+            notifications=notify,
+            opts=opts,
+        )
+    return resources
