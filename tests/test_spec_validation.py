@@ -125,7 +125,7 @@ CORPUS = [
         "colour",
         [
             "unknown key",
-            "allowed keys: admin, allow_data_replacement, aws, budget, cloudflare, digitalocean, dns, domain, environment, hosts, services, usage",
+            "allowed keys: admin, alerts, allow_data_replacement, aws, budget, cloudflare, digitalocean, dns, domain, environment, hosts, services, usage",
         ],
         id="unknown-top-level-key",
     ),

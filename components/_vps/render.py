@@ -756,22 +756,23 @@ def _host_files(
         File("host.env", f"DATA_DEVICE={shlex.quote(single_line('data_device', data_device))}\n", 0o600),
         File("bin/mount-data.sh", script("mount-data.sh"), 0o755),
         File("bin/prepare-postgres.sh", script("prepare-postgres.sh"), 0o755),
-        *[
-            File(f"bin/{name}", script(name), 0o755)
-            for name in (
-                "rollout.sh",
-                "run-jobs.sh",
-                "run-job.sh",
-                "backup-postgres.sh",
-                "backup-settings.sh",
-                "heartbeat.sh",
-                "restore-postgres.sh",
-                "verify-backup.sh",
-                "backup-status.sh",
-            )
-            if resources.files("components._vps").joinpath("scripts", name).is_file()
-        ],
+        *[File(f"bin/{name}", script(name), 0o755) for name in SHIPPED_SCRIPTS],
     ]
+
+
+# The scripts every release ships to bin/ (besides mount-data.sh and prepare-postgres.sh):
+# the units and release.sh run them, and they source each other from there.
+SHIPPED_SCRIPTS = (
+    "rollout.sh",
+    "run-jobs.sh",
+    "run-job.sh",
+    "backup-postgres.sh",
+    "backup-settings.sh",
+    "heartbeat.sh",
+    "restore-postgres.sh",
+    "verify-backup.sh",
+    "backup-status.sh",
+)
 
 
 def _data_dirs(c: Container, name: str) -> list[tuple[str, int, int, str]]:

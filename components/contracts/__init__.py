@@ -254,9 +254,16 @@ def _shown(value: Any) -> str:
 
 def contracts() -> tuple[Contract, ...]:
     """Every provider's contract (each module is plain data, no provider SDK is imported)."""
-    from components.contracts import aws, cloudflare, digitalocean, hetzner, tls
+    from components.contracts import aws, checkly, cloudflare, digitalocean, hetzner, tls
 
-    return (aws.CONTRACT, digitalocean.CONTRACT, hetzner.CONTRACT, cloudflare.CONTRACT, tls.CONTRACT)
+    return (
+        aws.CONTRACT,
+        digitalocean.CONTRACT,
+        hetzner.CONTRACT,
+        cloudflare.CONTRACT,
+        checkly.CONTRACT,
+        tls.CONTRACT,
+    )
 
 
 def breaks(type_token: str, name: str, inputs: Mapping[str, Any], protect: bool = False) -> list[Break]:

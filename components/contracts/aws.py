@@ -14,7 +14,18 @@ from collections.abc import Callable
 from typing import Any
 
 from components._lib import types
-from components.contracts import AutoName, Contract, Protected, Replaces, Rule, Source, StoredAs, Unique, text
+from components.contracts import (
+    AutoName,
+    Contract,
+    Protected,
+    Replaces,
+    Rule,
+    Source,
+    StoredAs,
+    Unique,
+    one_of,
+    text,
+)
 
 READ = "2026-12-01"
 TF = "hashicorp/terraform-provider-aws"
@@ -34,6 +45,9 @@ BUCKET = types.AWS_S3_BUCKET
 PARAMETER = types.AWS_SSM_PARAMETER
 SECRET = types.AWS_SECRETSMANAGER_SECRET
 ROLE = types.AWS_IAM_ROLE
+HEALTH_CHECK = types.AWS_ROUTE53_HEALTH_CHECK
+ALARM = types.AWS_CLOUDWATCH_METRIC_ALARM
+TOPIC = types.AWS_SNS_TOPIC
 USER = types.AWS_IAM_USER
 LOG_GROUP = types.AWS_CLOUDWATCH_LOG_GROUP
 TASK = types.AWS_ECS_TASK_DEFINITION
@@ -489,6 +503,48 @@ RULES = (
 )
 
 # Names Pulumi generates when we leave them out: they must obey the same rules.
+# Uptime of the apis (components/alerts/aws.py). Route 53 health checks: the API's
+# HealthCheckConfig (botocore route53 2013-04-01 model) and terraform-provider-aws
+# internal/service/route53/health_check.go; CloudWatch PutMetricAlarm; SNS CreateTopic.
+HEALTH_CHECK_SOURCE = Source(
+    "https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html; "
+    "hashicorp/terraform-provider-aws internal/service/route53/health_check.go",
+    READ,
+)
+ALARM_SOURCE = Source(
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html", READ
+)
+ALARM_NAME = Rule(
+    (ALARM,),
+    "name",
+    "1 to 255 characters without control characters, unique in the region",
+    ALARM_SOURCE,
+    text(r"[^\x00-\x1f\x7f]+", 255),
+)
+TOPIC_NAME = Rule(
+    (TOPIC,),
+    "name",
+    "1 to 256 ASCII letters, digits, underscores and hyphens",
+    Source("https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html", READ),
+    text(r"[A-Za-z0-9_-]+", 256),
+)
+ALERT_RULES = (
+    Rule((HEALTH_CHECK,), "type", "HTTPS or another Route 53 check type", HEALTH_CHECK_SOURCE,
+         one_of(("HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP", "CALCULATED", "CLOUDWATCH_METRIC"))),
+    Rule((HEALTH_CHECK,), "resourcePath", "a path starting with /, at most 255 characters", HEALTH_CHECK_SOURCE,
+         text(r"/\S*", 255)),
+    Rule((HEALTH_CHECK,), "fqdn", "a domain name of at most 255 characters", HEALTH_CHECK_SOURCE,
+         text(r"[A-Za-z0-9.-]+", 255)),
+    Rule((HEALTH_CHECK,), "requestInterval", "10 or 30 seconds (fixed at creation)", HEALTH_CHECK_SOURCE,
+         lambda v: v in (10, 30) and not isinstance(v, bool)),
+    Rule((HEALTH_CHECK,), "failureThreshold", "1 to 10", HEALTH_CHECK_SOURCE, _whole_between(1, 10)),
+    Rule((ALARM,), "alarmDescription", "at most 1024 characters", ALARM_SOURCE, text(r"(?s).*", 1024, 0)),
+    Rule((ALARM,), "period", "10, 20, 30 or a multiple of 60 seconds", ALARM_SOURCE,
+         lambda v: _whole_between(10, 86400)(v) and (v in (10, 20, 30) or v % 60 == 0)),
+    ALARM_NAME,
+    TOPIC_NAME,
+)  # fmt: skip
+
 AUTO_NAMES = (
     AutoName((LB, TARGET_GROUP), "name", ELB_NAME),
     AutoName((SG,), "name", SG_NAME),
@@ -504,6 +560,8 @@ AUTO_NAMES = (
     AutoName((CLUSTER,), "name", ECS_CLUSTER_NAME),
     AutoName((OAC,), "name", OAC_NAME),
     AutoName((SECRET,), "name", SECRET_NAME),
+    AutoName((ALARM,), "name", ALARM_NAME),
+    AutoName((TOPIC,), "name", TOPIC_NAME),
 )
 
 UNIQUE = (
@@ -562,7 +620,7 @@ STORED_AS = (
 
 CONTRACT = Contract(
     provider="aws",
-    rules=RULES,
+    rules=RULES + ALERT_RULES,
     auto_names=AUTO_NAMES,
     unique=UNIQUE,
     protections=PROTECTIONS,

@@ -32,6 +32,8 @@ SPACES_KEY = types.DO_SPACES_KEY
 SSH_KEY = types.DO_SSH_KEY
 APP = types.DO_APP
 RESERVED_IP = types.DO_RESERVED_IP
+UPTIME_CHECK = types.DO_UPTIME_CHECK
+UPTIME_ALERT = types.DO_UPTIME_ALERT
 
 # --- enumerations we depend on ----------------------------------------------------------------
 
@@ -91,6 +93,26 @@ EXTENSIONS_SOURCE = Source(
 TAG_RULE = "1-255 letters, digits, colons, dashes and underscores"
 TAG_SOURCE = Source(f"{OAPI}/tags/models/tags.yml", READ)
 _tag = text(r"[a-zA-Z0-9_\-:]+", 255)
+
+# Uptime checks and alerts (components/alerts/digitalocean.py): openapi
+# specification/resources/uptime/models/{check,alert}.yml and the provider's
+# digitalocean/uptime/resource_uptime_{check,alert}.go validations.
+UPTIME_SOURCE = Source(f"{OAPI}/uptime/models/check.yml, alert.yml; {TF} digitalocean/uptime", READ)
+UPTIME_REGIONS = ("us_east", "us_west", "eu_west", "se_asia")
+UPTIME_RULES = (
+    Rule((UPTIME_CHECK,), "type", "ping, http or https", UPTIME_SOURCE, one_of(("ping", "http", "https"))),
+    Rule((UPTIME_CHECK,), "regions[*]", f"one of {', '.join(UPTIME_REGIONS)}", UPTIME_SOURCE, one_of(UPTIME_REGIONS)),
+    Rule((UPTIME_CHECK,), "target", "an http(s) URL", UPTIME_SOURCE, text(r"https?://[^\s]+", 2048)),
+    Rule(
+        (UPTIME_ALERT,), "type", "latency, down, down_global or ssl_expiry", UPTIME_SOURCE,
+        one_of(("latency", "down", "down_global", "ssl_expiry")),
+    ),
+    Rule(
+        (UPTIME_ALERT,), "period", "2m, 3m, 5m, 10m, 15m, 30m or 1h", UPTIME_SOURCE,
+        one_of(("2m", "3m", "5m", "10m", "15m", "30m", "1h")),
+    ),
+    Rule((UPTIME_ALERT,), "comparison", "greater_than or less_than", UPTIME_SOURCE, one_of(("greater_than", "less_than"))),
+)  # fmt: skip
 
 RULES = (
     Rule(
@@ -314,5 +336,5 @@ STORED_AS = (
 )
 
 CONTRACT = Contract(
-    provider="digitalocean", rules=RULES, unique=UNIQUE, replaces=REPLACES, stored_as=STORED_AS
+    provider="digitalocean", rules=RULES + UPTIME_RULES, unique=UNIQUE, replaces=REPLACES, stored_as=STORED_AS
 )
