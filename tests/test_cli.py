@@ -53,7 +53,8 @@ def leaked(text: str, result: Plan) -> list[str]:
 
 
 def test_plan_json_lists_every_resource(tmp_path, capsys, plans):
-    assert main(["plan", "--config", str(stack_file(tmp_path)), "--json"]) == 0
+    config = base_config() | {"alerts": {"emails": ["ops@example.com"]}}
+    assert main(["plan", "--config", str(stack_file(tmp_path, config)), "--json"]) == 0
     out, err = capsys.readouterr()
     doc = json.loads(out)
     assert (doc["project"], doc["stack"]) == ("multicloud", "prod")

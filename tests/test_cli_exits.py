@@ -47,7 +47,9 @@ def clean(err: str) -> None:
 
 
 def stack(tmp_path: Path) -> str:
-    return str(write_stack(tmp_path / "Pulumi.prod.yaml", base_config()))
+    # With alerts: a prod stack without them is valid but warned about on stderr.
+    config = base_config() | {"alerts": {"emails": ["ops@example.com"]}}
+    return str(write_stack(tmp_path / "Pulumi.prod.yaml", config))
 
 
 def render(tmp_path: Path, out: str) -> int:

@@ -25,7 +25,12 @@ def example(name: str) -> dict:
 
 
 def validates(values: dict) -> list[str]:
-    secrets = {"ssh_private_key": "x", "hetzner_s3_access_key": "x", "hetzner_s3_secret_key": "x"}
+    secrets = {
+        "ssh_private_key": "x",
+        "hetzner_s3_access_key": "x",
+        "hetzner_s3_secret_key": "x",
+        "healthchecks_api_key": "x" * 32,
+    }
     try:
         parse(RawConfig(values | secrets, frozenset(secrets)))
     except ConfigError as err:

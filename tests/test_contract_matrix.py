@@ -34,6 +34,13 @@ ROUTE53_ZONE = "Z0123456789ABCDEFGHIJ"
 SECOND_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx0bGVzdGtleWZvcnRoZXNlY29uZGFkbWluMDAx ci@example.com"
 
 
+# The longest addresses and the Slack channel name end up in alert routes and check names.
+ALERTS = {
+    "emails": ["ops@example.com", "a" * 64 + "@" + "b" * 60 + ".example.com"],
+    "slack_channel": "#" + "c" * 80,
+}
+
+
 def _name(stem: str) -> str:
     """`stem` padded to the longest legal name."""
     return (stem + "-" + LONG)[:32].rstrip("-")
@@ -65,6 +72,7 @@ def aws_stack(environment: str, region: str) -> dict[str, Any]:
     """Every kind on AWS, Route 53 DNS."""
     return {
         "environment": environment,
+        "alerts": ALERTS,
         "domain": "example.com",
         "dns": {"provider": "route53", "zone_id": ROUTE53_ZONE},
         "aws": {"region": region},
@@ -85,6 +93,7 @@ def hetzner_stack(environment: str, location: str) -> dict[str, Any]:
     """Every kind on Hetzner hosts (two, so the private network too), Cloudflare around them."""
     return {
         "environment": environment,
+        "alerts": ALERTS,
         "domain": "example.com",
         "dns": {"provider": "cloudflare", "zone_id": ZONE},
         "cloudflare": {"account_id": ACCOUNT},
@@ -114,6 +123,7 @@ def droplet_stack(environment: str, region: str) -> dict[str, Any]:
     spaces = {"location": region} if region in ("ams3", "blr1", "fra1", "lon1", "nyc3", "sfo3", "sgp1", "syd1", "tor1") else {"location": "fra1"}  # fmt: skip
     return {
         "environment": environment,
+        "alerts": ALERTS,
         "domain": "example.com",
         "dns": {"provider": "digitalocean"},
         "admin": _admin(),

@@ -51,6 +51,13 @@ QUOTED: dict[tuple[str, str], Callable[[], float]] = {
         load("aws")["alb"]["hourly"]
     ),
     ("api_service", "$3.65/month per public IPv4"): lambda: _monthly(load("aws")["public_ipv4"]["hourly"]),
+    ("alerts", "AWS $1.50/month for the HTTPS health check"): lambda: (
+        load("aws")["route53_health_check"]["aws_endpoint_monthly"]
+        + load("aws")["route53_health_check"]["https_aws_monthly"]
+    ),
+    ("alerts", "plus $0.10 per alarm"): lambda: load("aws")["cloudwatch_alarm"]["monthly"],
+    ("alerts", "DigitalOcean $1/month per check"): lambda: load("digitalocean")["uptime_check"]["monthly"],
+    ("alerts", "Checkly $0.40/month per monitor"): lambda: load("checkly")["uptime_monitor"]["monthly"],
     ("network", "a NAT gateway, $0.045/h"): lambda: load("aws")["nat_gateway"]["hourly"],
     ("network", "≈ $32.85/month plus"): lambda: _monthly(load("aws")["nat_gateway"]["hourly"]),
     ("network", "plus $0.045 per GB processed"): lambda: load("aws")["nat_gateway"]["gb_processed"],

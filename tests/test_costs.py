@@ -36,20 +36,22 @@ def test_hetzner_single_box_matches_the_hand_calculation():
     backups = 0.20 * server  # prod turns on Hetzner backups (+20 %)
     volume = (1 + 30 + 2 * 512 / 1024) * 0.0572  # caddy + db storage_gb + 2× Redis memory, per GB
     object_storage = 4.99  # one base fee per Hetzner project
-    hand = server + ipv4 + backups + volume + object_storage  # = €17.51
+    checkly = 2 * 0.40 / 1.1637  # the api's URL and certificate monitors, USD → EUR
+    hand = server + ipv4 + backups + volume + object_storage + checkly  # = €18.20
     est = plan_estimate(ROOT / "examples" / "hetzner-single-box.yaml", "hetzner-single-box")
     assert est.currency == "EUR"
     assert est.total == pytest.approx(hand, rel=0.05)
-    assert est.total == pytest.approx(17.5084, abs=0.005)
+    assert est.total == pytest.approx(18.1959, abs=0.005)
 
 
 def test_prod_stack_matches_the_hand_calculation():
     host = 8.49 + 0.50 + 0.2 * 8.49 + 43 * 0.0572 + 3.00  # cx33, IPv4, backups, 43 GB volume, floating IP
     backups_bucket = 10 * 0.015 / 1.1637  # second R2 bucket: 10 GB, the free 10 GB went to the first; USD→EUR
-    hand = host + backups_bucket  # = €16.28
+    checkly = 2 * 0.40 / 1.1637  # the api's URL and certificate monitors (alerts), USD → EUR
+    hand = host + backups_bucket + checkly  # = €16.96
     est = plan_estimate(ROOT / "Pulumi.prod.yaml", "prod")
     assert est.total == pytest.approx(hand, rel=0.05)
-    assert est.total == pytest.approx(16.2765, abs=0.005)
+    assert est.total == pytest.approx(16.9640, abs=0.005)
     assert est.components["main"].monthly == pytest.approx(host, abs=0.005)
     # One R2 bucket fits in the account's 10 GB free tier, the other pays; Pages is free, explicitly.
     r2 = est.components["uploads"].monthly + est.components["backups"].monthly
@@ -67,11 +69,12 @@ def test_aws_example_matches_the_hand_calculation():
     rds = 0.032 * HOURS + 40 * 0.115  # db.t4g.small + 40 GB gp3
     cache = 2 * 0.0128 * HOURS  # two cache.t4g.micro Valkey nodes
     buckets = 3 * 10 * 0.023  # uploads, artifacts, the site bucket; CloudFront inside its free TB
-    hand = nat + alb + api_tasks + worker_task + logs + rds + cache + buckets  # = $152.20
+    alerts = 0.50 + 1.00 + 2 * 0.10  # Route 53 HTTPS health check of the ALB, down and certificate alarms
+    hand = nat + alb + api_tasks + worker_task + logs + rds + cache + buckets + alerts  # = $153.90
     est = plan_estimate(ROOT / "examples" / "aws.yaml", "aws")
     assert est.currency == "USD"
     assert est.total == pytest.approx(hand, rel=0.05)
-    assert est.total == pytest.approx(152.198, abs=0.01)
+    assert est.total == pytest.approx(153.898, abs=0.01)
     assert est.components["db"].monthly == pytest.approx(rds, abs=0.005)
     assert est.components["cache"].monthly == pytest.approx(cache, abs=0.005)
     assert est.components["network"].monthly == pytest.approx(nat, abs=0.005)
@@ -87,10 +90,11 @@ def test_digitalocean_example_matches_the_hand_calculation():
     cache = 15.00  # Valkey db-s-1vcpu-1gb for 1024 MB
     spaces = 5.00  # one subscription; 10 GB stored is inside its 250 GiB
     web = 0.00  # App Platform static site: the account's first static-only app is free
-    hand = droplets + backups + volumes + load_balancer + db + cache + spaces + web  # = $241.40
+    uptime = 1.00  # the api's DigitalOcean Uptime check (alerts)
+    hand = droplets + backups + volumes + load_balancer + db + cache + spaces + web + uptime  # = $242.40
     est = plan_estimate(ROOT / "examples" / "digitalocean.yaml", "digitalocean")
     assert (est.currency, est.unpriced) == ("USD", [])
-    assert hand == pytest.approx(241.40)
+    assert hand == pytest.approx(242.40)
     assert est.total == pytest.approx(hand, abs=0.005)
     per_host = 24.00 + 0.20 * 24.00 + 10 * 0.10
     assert {n: c.monthly for n, c in est.components.items() if c.monthly} == pytest.approx(
@@ -102,6 +106,7 @@ def test_digitalocean_example_matches_the_hand_calculation():
             "db": db,
             "cache": cache,
             "files": spaces,
+            "alerts": uptime,
         }
     )
     # The workers are priced on their host; the static site has a line that says it is free.
@@ -119,10 +124,11 @@ def test_digitalocean_app_platform_example_matches_the_hand_calculation():
     cache = 15.00  # Valkey db-s-1vcpu-1gb for 1024 MB
     spaces = 5.00  # one subscription
     web = 0.00  # the first static-only app is free
-    hand = api + collector + db + cache + spaces + web  # = $123.00
+    uptime = 1.00  # the api's DigitalOcean Uptime check (alerts)
+    hand = api + collector + db + cache + spaces + web + uptime  # = $124.00
     est = plan_estimate(ROOT / "examples" / "digitalocean-app-platform.yaml", "digitalocean-app-platform")
     assert (est.currency, est.unpriced) == ("USD", [])
-    assert hand == pytest.approx(123.00)
+    assert hand == pytest.approx(124.00)
     assert est.total == pytest.approx(hand, abs=0.005)
     assert {n: c.monthly for n, c in est.components.items() if c.monthly} == {
         "api": api,
@@ -130,6 +136,7 @@ def test_digitalocean_app_platform_example_matches_the_hand_calculation():
         "db": db,
         "cache": cache,
         "files": spaces,
+        "alerts": uptime,
     }
     ((line,),) = [est.components["api"].lines]
     assert (line.quantity, line.unit_price, line.note) == (2, 34.00, "autoscales to 4")
@@ -137,7 +144,7 @@ def test_digitalocean_app_platform_example_matches_the_hand_calculation():
 
 @pytest.mark.parametrize(
     ("example", "total"),
-    [("digitalocean.yaml", 241.40), ("digitalocean-app-platform.yaml", 123.00)],
+    [("digitalocean.yaml", 242.40), ("digitalocean-app-platform.yaml", 124.00)],
 )
 def test_cli_cost_of_the_digitalocean_examples(example, total, capsys):
     assert main(["cost", "--config", str(ROOT / "examples" / example), "--format", "json"]) == 0
@@ -389,7 +396,7 @@ def test_stack_export_is_priced():
 def test_json_has_the_infracost_shape(capsys):
     assert main(["cost", "--stack", "prod", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["currency"] == "EUR" and float(doc["totalMonthlyCost"]) == pytest.approx(16.2765, abs=0.01)
+    assert doc["currency"] == "EUR" and float(doc["totalMonthlyCost"]) == pytest.approx(16.9640, abs=0.01)
     resource = doc["projects"][0]["breakdown"]["resources"][0]
     assert {"name", "resourceType", "monthlyCost", "costComponents"} <= set(resource)
     assert {"name", "unit", "monthlyQuantity", "price", "monthlyCost"} <= set(resource["costComponents"][0])
@@ -474,7 +481,7 @@ def test_over_budget_exits_3_with_one_line(tmp_path, capsys):
     path.write_text(yaml.safe_dump(doc))
     assert main(["cost", "--config", str(path), "--check-budget", "--format", "json"]) == 3
     (line,) = capsys.readouterr().err.strip().splitlines()
-    assert line == "over budget: estimate €16.28/month exceeds the budget of €10.00 by €6.28"
+    assert line == "over budget: estimate €16.96/month exceeds the budget of €10.00 by €6.96"
 
 
 def test_within_budget_exits_0():
@@ -502,11 +509,11 @@ def test_increase_limits_apply_to_a_change(tmp_path, capsys):
         )
         == 3
     )
-    assert "the change adds 55.3 %; the limit is 20 %" in capsys.readouterr().err
+    assert "the change adds 53.1 %; the limit is 20 %" in capsys.readouterr().err
 
 
 def test_plan_shows_component_costs(capsys):
     assert main(["plan", "--stack", "prod"]) == 0
     out = capsys.readouterr().out
-    assert "€16.28/month estimated" in out.splitlines()[0]
+    assert "€16.96/month estimated" in out.splitlines()[0]
     assert "VpsHost main  €16.15/mo" in out

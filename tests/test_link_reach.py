@@ -35,7 +35,11 @@ WIRED_ACROSS = {
     ("hetzner", "redis", "digitalocean"),
     ("aws", "postgres", "digitalocean"),  # behind the NAT gateway (tests/test_internet_links.py)
     ("aws", "redis", "digitalocean"),
-    ("aws", "postgres", "hetzner"),  # published by the host to the NAT address (tests/test_internet_links_hetzner.py)
+    (
+        "aws",
+        "postgres",
+        "hetzner",
+    ),  # published by the host to the NAT address (tests/test_internet_links_hetzner.py)
     ("aws", "redis", "hetzner"),
     # RDS made publicly accessible, admitting the hosts' addresses (tests/test_internet_links_rds.py)
     ("hetzner", "postgres", "aws"),
@@ -81,8 +85,13 @@ def test_every_pair_is_reachable_or_refused_naming_the_link(consumer, dependency
 
 @pytest.mark.parametrize("kind", ["api", "worker"])
 def test_app_platform_apps_cannot_reach_rds_they_have_no_fixed_address(kind):
-    app = {"kind": kind, "target": "digitalocean", "runtime": "app_platform",
-           "image": "ghcr.io/acme/api:1.4.2", "links": ["dep"]} | ({"port": 8080} if kind == "api" else {})
+    app = {
+        "kind": kind,
+        "target": "digitalocean",
+        "runtime": "app_platform",
+        "image": "ghcr.io/acme/api:1.4.2",
+        "links": ["dep"],
+    } | ({"port": 8080} if kind == "api" else {})
     spec = StackSpec.model_validate(
         {"environment": "dev", "domain": "example.com", "aws": {"region": "us-east-1"},
          "digitalocean": {"region": "fra1"},
@@ -90,8 +99,10 @@ def test_app_platform_apps_cannot_reach_rds_they_have_no_fixed_address(kind):
     )  # fmt: skip
     refused = [message for path, message in check(spec) if path == "services.app.links[0]"]
     assert refused == [
-        ("dep is a postgres on aws, which admits fixed addresses only: App Platform apps leave from "
-        "shared ones; run app on the stack's droplets (runtime: droplet), or put dep on digitalocean")
+        (
+            "dep is a postgres on aws, which admits fixed addresses only: App Platform apps leave from "
+            "shared ones; run app on the stack's droplets (runtime: droplet), or put dep on digitalocean"
+        )
     ]
 
 

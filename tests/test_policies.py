@@ -216,6 +216,8 @@ case(
     [wide("10.0.0.0/16")],
 )
 case("ckv-aws-17-rds-not-public", "fail-prefix-list", public_rds(prefix_list=True), [wide("a prefix list")])
+
+
 def with_default_group() -> list[Res]:
     """The instance also lists a group the stack does not manage (the VPC's default one)."""
     resources = public_rds("203.0.113.7/32")
@@ -234,10 +236,20 @@ CANNOT_TELL = (
     "db: publiclyAccessible is true and its security groups cannot be told; keep the database private "
     "(publiclyAccessible=false, private subnets)"
 )
-case("ckv-aws-17-rds-not-public", "fail-a-group-it-cannot-see", with_default_group(), [CANNOT_TELL],
-     skips_unknown=False)
-case("ckv-aws-17-rds-not-public", "fail-a-rule-of-no-known-group", with_a_stray_rule(), [CANNOT_TELL],
-     skips_unknown=False)
+case(
+    "ckv-aws-17-rds-not-public",
+    "fail-a-group-it-cannot-see",
+    with_default_group(),
+    [CANNOT_TELL],
+    skips_unknown=False,
+)
+case(
+    "ckv-aws-17-rds-not-public",
+    "fail-a-rule-of-no-known-group",
+    with_a_stray_rule(),
+    [CANNOT_TELL],
+    skips_unknown=False,
+)
 case(
     "ckv-aws-17-rds-not-public",
     "fail-groups-unknown",

@@ -52,8 +52,15 @@ KNOWN = {
     types.DO_SPACES_BUCKET: {},
     types.DO_LOAD_BALANCER: {},
     types.DO_APP: {"spec": {"services": [{"name": "api", "instanceSizeSlug": "apps-s-1vcpu-0.5gb"}]}},
+    types.DO_UPTIME_CHECK: {},
+    types.AWS_ROUTE53_HEALTH_CHECK: {"type": "HTTPS"},
+    types.AWS_CLOUDWATCH_METRIC_ALARM: {},
+    types.CHECKLY_URL_MONITOR: {},
+    types.CHECKLY_SSL_MONITOR: {},
+    types.HEALTHCHECKS_CHECK: {"name": "x"},
 }
-CURRENCY = {"hcloud": "hetzner", "pulumi-python": "hetzner"}
+# Whose catalog prices a token: by token, else by its package.
+CURRENCY = {"hcloud": "hetzner", "pulumi-python": "hetzner", types.HEALTHCHECKS_CHECK: "healthchecks"}
 
 
 def test_every_pricer_is_exercised():
@@ -64,7 +71,8 @@ def test_every_pricer_is_exercised():
 def test_every_line_has_its_source_and_its_catalogs_currency(token):
     (res,) = [Resource(f"urn:{token}", token, "x", None, KNOWN[token])]
     lines = price([res]).lines
-    provider = CURRENCY.get(token.split(":")[0], token.split(":")[0])
+    package = token.split(":")[0]
+    provider = CURRENCY.get(token, CURRENCY.get(package, package))
     assert lines
     for line in lines:
         assert line.source and line.source.startswith("https://"), line

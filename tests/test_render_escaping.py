@@ -608,7 +608,12 @@ def test_systemd_units_keep_their_lines(v):
     timer = units[1].content.splitlines()
     assert f"OnCalendar={on_calendar}" in timer
     (exec_start,) = [line for line in units[0].content.splitlines() if line.startswith("ExecStart=")]
-    assert exec_start.split(" ") == ["ExecStart=/srv/app/bin/backup-postgres.sh", service]
+    assert exec_start.split(" ") == [
+        "ExecStart=/srv/app/bin/heartbeat.sh",
+        "HEARTBEAT_URL",
+        "/srv/app/bin/backup-postgres.sh",
+        service,
+    ]
 
 
 # --- the wiring, through a whole offline plan -------------------------------------------------

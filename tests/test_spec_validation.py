@@ -530,9 +530,83 @@ def test_cli_refuses_a_plain_credential_without_echoing_it(tmp_path, capsys):
 
 
 def test_cli_accepts_a_credential_given_as_a_secret(tmp_path, capsys):
+    config = base_config() | {"alerts": {"emails": ["ops@example.com"]}}
+    secrets = {
+        "multicloud:ssh_private_key": {"secure": "v1:abc"},
+        "multicloud:healthchecks_api_key": {"secure": "v1:x"},
+    }
+    path = write_stack(tmp_path / "Pulumi.ok.yaml", config, secrets)
+    code, out, err = cli_validate(path, capsys)
+    assert (code, err) == (0, "")
+    assert "valid" in out
+
+
+def test_a_prod_stack_without_alerts_is_warned_about_what_goes_unwatched(tmp_path, capsys):
     path = write_stack(
         tmp_path / "Pulumi.ok.yaml", base_config(), {"multicloud:ssh_private_key": {"secure": "v1:abc"}}
     )
     code, out, err = cli_validate(path, capsys)
-    assert (code, err) == (0, "")
-    assert "valid" in out
+    assert code == 0 and "valid" in out
+    assert err == (
+        "warning: multicloud:alerts: not set in a prod stack, so nothing tells anyone when these fail: "
+        "api api (uptime, certificate expiry); the backups of db; set alerts: {emails: [you@example.com]}\n"
+    )
+
+
+def test_a_dev_stack_without_alerts_is_not_warned(tmp_path, capsys):
+    config = base_config("dev")
+    config["services"]["db"].pop("backup")
+    path = write_stack(
+        tmp_path / "Pulumi.dev.yaml", config, {"multicloud:ssh_private_key": {"secure": "v1:abc"}}
+    )
+    assert cli_validate(path, capsys)[::2] == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("alerts", "credentials", "expected"),
+    [
+        ({"emails": []}, {}, "multicloud:alerts.emails: "),
+        ({"emails": ["not-an-address"]}, {}, "multicloud:alerts.emails[0]: is not an e-mail address"),
+        ({"emails": ["a@example.com"], "slack_channel": "ops"}, {}, "multicloud:alerts.slack_channel: "),
+        ({"emails": ["a@example.com"], "tls_warning_days": 31}, {}, "multicloud:alerts.tls_warning_days: "),
+        (
+            {"emails": ["a@example.com"], "slack_channel": "#ops"},
+            {},
+            "multicloud:alerts_slack_webhook: not set",
+        ),
+        (
+            {"emails": ["a@example.com"], "slack_channel": "#ops"},
+            {"multicloud:alerts_slack_webhook": "https://hooks.slack.com/services/T0/B0/abc"},
+            "multicloud:alerts_slack_webhook: is a credential and must be a secret",
+        ),
+        ({"emails": ["a@example.com"]}, {}, "multicloud:healthchecks_api_key: not set"),
+    ],
+)
+def test_alert_config_problems_name_their_path(tmp_path, capsys, alerts, credentials, expected):
+    config = base_config() | {"alerts": alerts}
+    extra = {"multicloud:ssh_private_key": {"secure": "v1:abc"}} | credentials
+    if "healthchecks_api_key" not in expected:
+        extra["multicloud:healthchecks_api_key"] = {"secure": "v1:x"}
+    code, _, err = cli_validate(write_stack(tmp_path / "Pulumi.x.yaml", config, extra), capsys)
+    assert code == 2 and expected in err, err
+    assert "hooks.slack.com/services/T0/B0/abc" not in err
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "refused"),
+    [
+        ("alerts_slack_webhook", "https://hooks.slack.com/services/T0/B0/abc", False),
+        ("alerts_slack_webhook", "https://evil.example/services/T0/B0/abc", True),
+        ("alerts_slack_webhook", "http://hooks.slack.com/services/T0/B0/abc", True),
+        ("alerts_slack_webhook", "https://hooks.slack.com/services/T0/B0/abc\n#", True),
+        ("healthchecks_api_key", "Ab3_dEf-GhIjKlMnOpQrStUvWxYz0123", False),
+        ("healthchecks_api_key", "short", True),
+        ("healthchecks_api_key", "has space in it and is long enough", True),
+    ],
+)
+def test_alert_credentials_are_checked_without_being_echoed(key, value, refused):
+    from stacks.loader import secret_shape_problems
+
+    problems = secret_shape_problems(key, value)
+    assert bool(problems) == refused
+    assert all(value not in message for _, message in problems)

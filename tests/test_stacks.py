@@ -101,4 +101,7 @@ def test_prod_plan_imports_only_the_sdks_it_needs() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
     )
-    assert out.stdout.strip() == "['pulumi_cloudflare', 'pulumi_command', 'pulumi_hcloud', 'pulumi_random']"
+    assert (
+        out.stdout.strip()
+        == "['pulumi_checkly', 'pulumi_cloudflare', 'pulumi_command', 'pulumi_hcloud', 'pulumi_random']"
+    )

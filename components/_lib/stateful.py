@@ -84,6 +84,19 @@ NOT_DATA: Mapping[str, str] = {
     types.AWS_ECS_TASK_DEFINITION: "compute",
     types.AWS_SCHEDULER_SCHEDULE: "when a job runs",
     types.AWS_SQS_QUEUE: "a job's missed runs (a dead-letter queue): a record, not the application's data",
+    # Alerts: recreated from config; their history is the monitoring service's, not ours.
+    types.AWS_ROUTE53_HEALTH_CHECK: "an uptime check of an api",
+    types.AWS_CLOUDWATCH_METRIC_ALARM: "an alarm on a health check or a certificate",
+    types.AWS_SNS_TOPIC: "where alarms are sent (its subscriptions are confirmed again when replaced)",
+    types.AWS_SNS_TOPIC_SUBSCRIPTION: "an alert address",
+    types.DO_UPTIME_CHECK: "an uptime check of an api",
+    types.DO_UPTIME_ALERT: "an alert on an uptime check",
+    types.CHECKLY_ALERT_CHANNEL: "an alert address",
+    types.CHECKLY_URL_MONITOR: "an uptime check of an api",
+    types.CHECKLY_SSL_MONITOR: "a certificate-expiry check of an api",
+    types.HEALTHCHECKS_CHECK: (
+        "a backup's heartbeat: a new one has a new ping URL, which the host's next release receives"
+    ),
     types.AWS_APPAUTOSCALING_POLICY: "compute",
     types.AWS_APPAUTOSCALING_TARGET: "compute",
     # Storage settings: an update, never the objects themselves.

@@ -25,8 +25,9 @@ Host backups report to Healthchecks.io instead (components.alerts.healthchecks, 
 Postgres backend), because a dead-man's switch needs a service that waits for pings.
 
 Cost: per api, AWS $1.50/month for the HTTPS health check of an AWS endpoint plus $0.10 per
-alarm; DigitalOcean $1/month per check; Checkly nothing within the Hobby plan's monitors.
-Healthchecks.io's Hobbyist plan (20 checks) is free.
+alarm (two); DigitalOcean $1/month per check; Checkly $0.40/month per monitor (two) at its
+add-on rate, which the free Hobby plan may cover. Healthchecks.io's Hobbyist plan (20 checks)
+is free.
 """
 
 from __future__ import annotations

@@ -50,10 +50,11 @@ def test_timers_follow_the_schedule(run_plan, schedule, calendar):
     assert f"OnCalendar={calendar}\n" in files["systemd/multicloud-backup-db.timer"].text
     assert "Persistent=true" in files["systemd/multicloud-backup-db.timer"].text
     service = files["systemd/multicloud-backup-db.service"].text
-    assert "ExecStart=/srv/app/bin/backup-postgres.sh db\n" in service
+    assert "ExecStart=/srv/app/bin/heartbeat.sh HEARTBEAT_URL /srv/app/bin/backup-postgres.sh db\n" in service
     assert "Environment=BACKUP_ENV=/srv/app/backup/db.env\n" in service
     assert (
-        "ExecStart=/srv/app/bin/verify-backup.sh db\n" in files["systemd/multicloud-verify-db.service"].text
+        "ExecStart=/srv/app/bin/heartbeat.sh VERIFY_HEARTBEAT_URL /srv/app/bin/verify-backup.sh db\n"
+        in files["systemd/multicloud-verify-db.service"].text
     )
     assert "OnCalendar=Sun *-*-* 05:00:00" in files["systemd/multicloud-verify-db.timer"].text
 

@@ -106,7 +106,12 @@ def run_unit(host, released: Path, unit: str, timeout: float = 300):  # noqa: F8
     import subprocess
 
     result = subprocess.run(
-        exec_start(unit, released), capture_output=True, text=True, timeout=timeout, env=host.env(), check=False
+        exec_start(unit, released),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=host.env(),
+        check=False,
     )
     for secret in (RESTIC_PASSWORD, DB_PASSWORD):
         assert secret not in result.stdout + result.stderr
@@ -135,7 +140,11 @@ def test_a_backup_pings_start_then_success(host, source_pg, released, heartbeat)
 
 @pytest.mark.integration
 def test_an_unreachable_repository_reports_the_failure_with_its_cause(
-    host, source_pg, released, heartbeat, free_port  # noqa: F811
+    host,
+    source_pg,
+    released,
+    heartbeat,
+    free_port,  # noqa: F811
 ):
     url, pings = heartbeat
     host.target = source_pg
@@ -161,7 +170,9 @@ def test_the_body_is_bounded(host, released, heartbeat, tmp_path):  # noqa: F811
     url, pings = heartbeat
     host.settings(HEARTBEAT_URL=f"{url}/{CHECK}")
     noisy = tmp_path / "noisy.sh"
-    noisy.write_text("#!/bin/sh\nfor i in $(seq 1 5000); do echo \"line $i $(printf '%0100d' 0)\"; done\nexit 3\n")
+    noisy.write_text(
+        "#!/bin/sh\nfor i in $(seq 1 5000); do echo \"line $i $(printf '%0100d' 0)\"; done\nexit 3\n"
+    )
     noisy.chmod(0o755)
     import subprocess
 
@@ -185,7 +196,9 @@ def test_without_a_url_the_job_runs_unreported(host, source_pg, released, heartb
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("value", ["ftp://example.com/x", "https://hc-ping.com/x\"; rm -rf /", "https://h/$(id)"])
+@pytest.mark.parametrize(
+    "value", ["ftp://example.com/x", 'https://hc-ping.com/x"; rm -rf /', "https://h/$(id)"]
+)
 def test_a_tampered_url_stops_the_job(host, source_pg, released, heartbeat, value):  # noqa: F811
     _, pings = heartbeat
     host.target = source_pg
