@@ -49,6 +49,13 @@ BACKENDS: dict[str, dict[str, str]] = {
         "cloudflare": "components.static_frontend.cloudflare",
         "digitalocean": "components.static_frontend.digitalocean",
     },
+    # Outside checks of a public api (`alerts`), by where the api runs: the provider's own
+    # uptime service, Checkly for Hetzner hosts, which have none.
+    "uptime": {
+        "aws": "components.alerts.aws",
+        "digitalocean": "components.alerts.digitalocean",
+        "hetzner": "components.alerts.checkly",
+    },
     "dns": {
         "cloudflare": "components.dns.cloudflare",
         "digitalocean": "components.dns.digitalocean",

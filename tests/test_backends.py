@@ -11,7 +11,7 @@ import functools
 
 import pytest
 
-from components import api_service, dns, host, network, object_store, postgres, redis, static_frontend
+from components import alerts, api_service, dns, host, network, object_store, postgres, redis, static_frontend
 from components.capabilities import BACKENDS
 
 
@@ -32,6 +32,7 @@ FACADES = {
     "postgres": postgres,
     "redis": redis,
     "static_site": static_frontend,
+    "uptime": alerts,
 }
 EVERY_TARGET = sorted({t for row in BACKENDS.values() for t in row} | {"fly", ""})
 

@@ -198,6 +198,9 @@ def test_every_kind_target_pair_is_planned_in_dev_and_prod(planned):
             seen[("host", host.target)].add(result.spec.environment)
         if result.spec.dns:
             seen[("dns", result.spec.dns.provider)].add(result.spec.environment)
+        if result.spec.alerts:
+            for name in result.spec.public_apis():
+                seen[("uptime", result.spec.services[name].target)].add(result.spec.environment)
     allowed = {
         (kind, target) for kind, targets in BACKENDS.items() if kind != "network" for target in targets
     }

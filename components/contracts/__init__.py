@@ -170,6 +170,13 @@ def text(pattern: str, max_len: int, min_len: int = 1) -> Callable[[Any], bool]:
     return test
 
 
+def whole_between(low: int, high: int) -> Callable[[Any], bool]:
+    """A whole number from `low` to `high` (the engine carries numbers as floats)."""
+    return lambda v: (
+        isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer() and low <= v <= high
+    )
+
+
 def one_of(values: Iterable[str]) -> Callable[[Any], bool]:
     """One of an enumeration (an image slug, a region, a version)."""
     allowed = frozenset(values)

@@ -25,6 +25,7 @@ from components.contracts import (
     Unique,
     one_of,
     text,
+    whole_between,
 )
 
 READ = "2026-12-01"
@@ -140,13 +141,6 @@ SCHEDULE_EXPRESSION = (
     rf"cron\({_CRON_FIELD} {_CRON_FIELD} (\?|{_CRON_FIELD}) {_CRON_FIELD} (\?|{_CRON_FIELD}) {_CRON_FIELD}\)"
 )
 SCHEDULER_SOURCE = Source("https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html", READ)
-
-
-def _whole_between(low: int, high: int) -> Callable[[Any], bool]:
-    """A whole number from `low` to `high` (the engine carries numbers as floats)."""
-    return lambda v: (
-        isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer() and low <= v <= high
-    )
 
 
 def _one_day_field_open(value: Any) -> bool:
@@ -419,14 +413,14 @@ RULES = (
         "target.retryPolicy.maximumRetryAttempts",
         "0 to 185",
         Source("https://docs.aws.amazon.com/scheduler/latest/APIReference/API_RetryPolicy.html", READ),
-        _whole_between(0, 185),
+        whole_between(0, 185),
     ),
     Rule(
         (types.AWS_SCHEDULER_SCHEDULE,),
         "target.retryPolicy.maximumEventAgeInSeconds",
         "60 to 86400 seconds",
         Source("https://docs.aws.amazon.com/scheduler/latest/APIReference/API_RetryPolicy.html", READ),
-        _whole_between(60, 86400),
+        whole_between(60, 86400),
     ),
     Rule(
         (types.AWS_SQS_QUEUE,),
@@ -436,7 +430,7 @@ RULES = (
             "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html",
             READ,
         ),
-        _whole_between(60, 1_209_600),
+        whole_between(60, 1_209_600),
     ),
     SG_NAME,
     Rule((SG,), "description", EC2_TEXT_SAYS, SG_SOURCE, text(EC2_TEXT, 255)),
@@ -537,10 +531,10 @@ ALERT_RULES = (
          text(r"[A-Za-z0-9.-]+", 255)),
     Rule((HEALTH_CHECK,), "requestInterval", "10 or 30 seconds (fixed at creation)", HEALTH_CHECK_SOURCE,
          lambda v: v in (10, 30) and not isinstance(v, bool)),
-    Rule((HEALTH_CHECK,), "failureThreshold", "1 to 10", HEALTH_CHECK_SOURCE, _whole_between(1, 10)),
+    Rule((HEALTH_CHECK,), "failureThreshold", "1 to 10", HEALTH_CHECK_SOURCE, whole_between(1, 10)),
     Rule((ALARM,), "alarmDescription", "at most 1024 characters", ALARM_SOURCE, text(r"(?s).*", 1024, 0)),
     Rule((ALARM,), "period", "10, 20, 30 or a multiple of 60 seconds", ALARM_SOURCE,
-         lambda v: _whole_between(10, 86400)(v) and (v in (10, 20, 30) or v % 60 == 0)),
+         lambda v: whole_between(10, 86400)(v) and (v in (10, 20, 30) or v % 60 == 0)),
     ALARM_NAME,
     TOPIC_NAME,
 )  # fmt: skip

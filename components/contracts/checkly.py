@@ -9,10 +9,8 @@ wrong value would only fail at the API during `up`. Plain data: importing this n
 
 from __future__ import annotations
 
-from typing import Any
-
 from components._lib import types
-from components.contracts import Contract, Rule, Source, one_of, text
+from components.contracts import Contract, Rule, Source, one_of, text, whole_between
 
 READ = "2026-12-01"
 TF = "checkly/terraform-provider-checkly@v1.27.0"
@@ -34,12 +32,6 @@ MONITORS_SOURCE = Source(f"{TF} docs/resources/url_monitor.md, ssl_monitor.md", 
 LOCATIONS_SOURCE = Source("https://www.checklyhq.com/docs/monitoring/global-locations/", READ)
 
 
-def _whole_between(low: int, high: int) -> Any:
-    return lambda v: (
-        isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer() and low <= v <= high
-    )
-
-
 RULES = (
     Rule(
         (URL_MONITOR, SSL_MONITOR), "frequency", f"minutes, one of {', '.join(map(str, FREQUENCIES))}",
@@ -54,8 +46,8 @@ RULES = (
     Rule((URL_MONITOR,), "request.assertions[*].comparison", "EQUALS, NOT_EQUALS, GREATER_THAN or LESS_THAN",
          MONITORS_SOURCE, one_of(("EQUALS", "NOT_EQUALS", "GREATER_THAN", "LESS_THAN"))),
     Rule((URL_MONITOR,), "alertSettings.runBasedEscalations[*].failedRunThreshold", "1 to 5",
-         MONITORS_SOURCE, _whole_between(1, 5)),
-    Rule((SSL_MONITOR,), "request.alertDaysBeforeExpiry", "1 to 365 days", MONITORS_SOURCE, _whole_between(1, 365)),
+         MONITORS_SOURCE, whole_between(1, 5)),
+    Rule((SSL_MONITOR,), "request.alertDaysBeforeExpiry", "1 to 365 days", MONITORS_SOURCE, whole_between(1, 365)),
     Rule((SSL_MONITOR,), "request.hostname", "a host name without scheme or port", MONITORS_SOURCE,
          text(r"[A-Za-z0-9.-]+", 253)),
 )  # fmt: skip

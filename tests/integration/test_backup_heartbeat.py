@@ -140,11 +140,11 @@ def test_a_backup_pings_start_then_success(host, source_pg, released, heartbeat)
 
 @pytest.mark.integration
 def test_an_unreachable_repository_reports_the_failure_with_its_cause(
-    host,
-    source_pg,
+    host,  # noqa: F811
+    source_pg,  # noqa: F811
     released,
     heartbeat,
-    free_port,  # noqa: F811
+    free_port,
 ):
     url, pings = heartbeat
     host.target = source_pg
