@@ -444,6 +444,13 @@ class ProviderMocks(pulumi.runtime.Mocks):
             # Not a certificate: the plan shows where the cluster's CA goes, never a real one.
             cluster = str(args.args.get("clusterId", ""))
             return {"certificate": OFFLINE_CA, "clusterId": cluster, "id": cluster}
+        if args.token == "digitalocean:index/getAccount:getAccount":
+            return {
+                "email": "account-owner@example.com",
+                "emailVerified": True,
+                "status": "active",
+                "id": "account",
+            }
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = ["us-east-1a", "us-east-1b", "us-east-1c"]
             return {"names": names, "zoneIds": ["use1-az1", "use1-az2", "use1-az4"], "id": "us-east-1"}

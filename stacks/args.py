@@ -100,6 +100,7 @@ def alerts_args(built: Built) -> AlertsArgs:
         )
     return AlertsArgs(
         emails=list(alerts.emails),
+        digitalocean_emails=list(alerts.digitalocean_emails) if alerts.digitalocean_emails else None,
         prefix=f"{built.project}-{built.stack}",
         endpoints=endpoints,
         slack_channel=alerts.slack_channel,

@@ -576,9 +576,10 @@ def alert_warnings(spec: StackSpec) -> list[Problem]:
                 + "; set alerts: {emails: [you@example.com]}",
             )
         ]
+    found: list[Problem] = []
     aws_apis = [name for name in apis if spec.services[name].target == "aws"]
     if spec.alerts.slack_channel and aws_apis:
-        return [
+        found.append(
             (
                 "alerts.slack_channel",
                 (
@@ -586,5 +587,30 @@ def alert_warnings(spec: StackSpec) -> list[Problem]:
                     "(SNS cannot post to a Slack incoming webhook)"
                 ),
             )
-        ]
-    return []
+        )
+    do_apis = [name for name in apis if spec.services[name].target == "digitalocean"]
+    if do_apis and not spec.alerts.digitalocean_emails:
+        found.append(
+            (
+                "alerts.digitalocean_emails",
+                (
+                    f"not set: the Uptime alerts of {', '.join(do_apis)} go to the DigitalOcean account's own "
+                    "address (DigitalOcean refuses addresses outside its team); list team members here"
+                ),
+            )
+        )
+    if 2 * len(backups) > HEALTHCHECKS_FREE_CHECKS:
+        found.append(
+            (
+                "alerts",
+                (
+                    f"{2 * len(backups)} backup heartbeats exceed the {HEALTHCHECKS_FREE_CHECKS} checks of "
+                    "Healthchecks.io's free plan; the project needs a paid plan (priced in infra cost)"
+                ),
+            )
+        )
+    return found
+
+
+# Healthchecks.io's free Hobbyist plan (costs/catalog/healthchecks.yaml): its API refuses the 21st check.
+HEALTHCHECKS_FREE_CHECKS = 20

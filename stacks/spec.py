@@ -208,6 +208,12 @@ class AlertsSpec(Model):
         max_length=10,
         description="addresses that receive alerts (AWS sends each a confirmation email first)",
     )
+    digitalocean_emails: list[Email] | None = Field(
+        default=None,
+        max_length=10,
+        description="where DigitalOcean Uptime alerts go: addresses of members of the DigitalOcean team "
+        "(DigitalOcean refuses any other); default: the account's own address",
+    )
     slack_channel: str | None = Field(
         default=None,
         pattern=r"^#[a-z0-9][a-z0-9._-]{0,79}$",

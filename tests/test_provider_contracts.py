@@ -495,6 +495,8 @@ COUNTERPARTS: dict[tuple[str, str], tuple[Any, Any]] = {
         6,
         2,
     ),
+    ("checkly:index/urlMonitor:UrlMonitor", "degradedResponseTime"): (30_001, 10_000),
+    ("checkly:index/urlMonitor:UrlMonitor", "maxResponseTime"): (60_000, 10_000),
     ("checkly:index/sslMonitor:SslMonitor", "request.alertDaysBeforeExpiry"): (0, 14),
     ("checkly:index/sslMonitor:SslMonitor", "request.hostname"): (
         "https://api.example.com",

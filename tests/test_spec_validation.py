@@ -619,3 +619,24 @@ def test_alert_credentials_are_checked_without_being_echoed(key, value, refused)
     problems = secret_shape_problems(key, value)
     assert bool(problems) == refused
     assert all(value not in message for _, message in problems)
+
+
+def test_alert_warnings_name_what_would_not_reach_anyone():
+    from stacks.checks import alert_warnings
+    from stacks.spec import StackSpec
+    from tests.aws_plans import example_config
+
+    do = example_config("digitalocean.yaml") | {
+        "alerts": {"emails": ["ops@example.com"], "slack_channel": "#ops"}
+    }
+    assert [path for path, _ in alert_warnings(StackSpec.model_validate(do))] == [
+        "alerts.digitalocean_emails"
+    ]
+    aws = example_config("aws.yaml") | {"alerts": {"emails": ["ops@example.com"], "slack_channel": "#ops"}}
+    ((path, message),) = alert_warnings(StackSpec.model_validate(aws))
+    assert path == "alerts.slack_channel" and "go to the e-mail addresses only" in message
+    many = base_config() | {"alerts": {"emails": ["ops@example.com"]}}
+    for i in range(10):  # 11 databases, 22 heartbeats: past the free plan's 20
+        many["services"][f"db{i}"] = dict(many["services"]["db"])
+    ((path, message),) = alert_warnings(StackSpec.model_validate(many))
+    assert path == "alerts" and "22 backup heartbeats exceed the 20 checks" in message

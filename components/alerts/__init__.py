@@ -14,7 +14,8 @@ and by Checkly where it has not (components.capabilities.BACKENDS["uptime"]):
   expiry, both to an SNS topic with an e-mail subscription per address. AWS mails each
   address a confirmation link first; until it is followed nothing arrives.
 - `digitalocean` — a DigitalOcean Uptime check of the URL with a `down_global` and an
-  `ssl_expiry` alert to the addresses (and Slack). DigitalOcean only mails members of the team.
+  `ssl_expiry` alert, mailed to members of the DigitalOcean team (`digitalocean_emails`, by
+  default the account's own address: its API refuses any other) and posted to Slack.
 - `hetzner` — a Checkly URL monitor, subscribed to one Checkly alert channel per address
   (and Slack) that also warns before the certificate expires. Hetzner Cloud has no uptime
   service; Checkly was chosen over Grafana Cloud synthetic monitoring and Better Stack for a
@@ -64,6 +65,9 @@ class AlertsArgs:
     """Inputs of Alerts."""
 
     emails: list[str]
+    digitalocean_emails: list[str] | None = None
+    """Where DigitalOcean Uptime alerts go: members of the DigitalOcean team only (its API
+    refuses other addresses at `up`); None: the account's own address."""
     prefix: str = "multicloud"
     """Starts the display names of checks and channels (project and stack), so two stacks in
     one account tell theirs apart."""

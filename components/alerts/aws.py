@@ -90,9 +90,10 @@ def build(parent: Alerts, args: AlertsArgs, endpoints: list[Endpoint]) -> dict[s
                 evaluation_periods=1,
                 threshold=args.tls_warning_days,
                 comparison_operator="LessThanThreshold",
-                # ACM stops publishing the metric once the certificate has expired, so a
-                # missing day is the worst case, not a quiet one.
-                treat_missing_data="breaching",
+                # ACM publishes the metric about daily and stops once the certificate expired:
+                # a gap keeps the alarm where it was — no false alarm before the first point,
+                # and an alarm raised 14 days out stays raised past the expiry.
+                treat_missing_data="ignore",
                 alarm_actions=[topic_here.arn],
                 ok_actions=[topic_here.arn],
                 tags=args.tags,

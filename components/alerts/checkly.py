@@ -1,12 +1,16 @@
 """Uptime of an api on a Hetzner host: a Checkly URL monitor (Hetzner Cloud has no uptime service).
 
 Shared: one Checkly alert channel per e-mail address (`alerts-email-<hash>`) and one for
-Slack when configured (`alerts-slack`); each sends failures and recoveries.
+Slack when configured (`alerts-slack`); each sends failures, recoveries and degradations.
 
-Per endpoint, `<api>-certificate`: an SSL monitor of the api's name on 443 twice a day that
-alerts `tls_warning_days` before the certificate expires. And `<api>-uptime`: a URL monitor of the health URL every 5 minutes from Frankfurt
-and Northern Virginia, in parallel, failing on any status of 400 or more (redirects are not
-followed: a health path that redirects is a misconfiguration), subscribed to every channel.
+Per endpoint, `<api>-certificate`: an SSL monitor of the api's name on 443 twice a day. It
+turns *degraded* `tls_warning_days` before the certificate expires (Checkly's SSL monitor
+construct: `alertDaysBeforeExpiry` raises a degraded alert), which is why the channels send
+degraded alerts. And `<api>-uptime`: a URL monitor of the health URL every 5 minutes from
+Frankfurt and Northern Virginia in turn, failing on any status of 400 or more or an answer
+slower than 10 s (its degraded and failing times are the same, so it never merely degrades;
+redirects are not followed: a health path that redirects is a misconfiguration), subscribed
+to every channel.
 The certificate is verified (`skip_ssl` false), so an expired or wrong one fails at once.
 
 Provider credentials: `pulumi config set --secret checkly:apiKey …` and
@@ -21,6 +25,7 @@ import pulumi_checkly as checkly
 from components.alerts import Alerts, AlertsArgs, Endpoint, address_key
 
 FREQUENCY_MINUTES = 5
+RESPONSE_LIMIT_MS = 10_000
 CERTIFICATE_FREQUENCY_MINUTES = 720  # twice a day: expiry is counted in days
 LOCATIONS = ["eu-central-1", "us-east-1"]
 
@@ -42,7 +47,7 @@ def build(parent: Alerts, args: AlertsArgs, endpoints: list[Endpoint]) -> dict[s
             slack=slack,
             send_failure=True,
             send_recovery=True,
-            send_degraded=False,
+            send_degraded=True,
             opts=opts,
         )
         resources[key] = made
@@ -68,6 +73,10 @@ def build(parent: Alerts, args: AlertsArgs, endpoints: list[Endpoint]) -> dict[s
             frequency=FREQUENCY_MINUTES,
             locations=LOCATIONS,
             run_parallel=False,  # parallel runs need an enterprise plan; round-robin it is
+            # One threshold: a slow answer fails rather than "degrades", so the channels' degraded
+            # alerts (which carry the certificate warning) come from the SSL monitor alone.
+            degraded_response_time=RESPONSE_LIMIT_MS,
+            max_response_time=RESPONSE_LIMIT_MS,
             request=checkly.UrlMonitorRequestArgs(
                 url=endpoint.url,
                 follow_redirects=False,

@@ -8,8 +8,11 @@ Per endpoint:
 - `<api>-certificate-expiry`: an `ssl_expiry` alert when the certificate has fewer than
   `tls_warning_days` days left.
 
-Both alerts mail the addresses and post to Slack when configured. DigitalOcean only delivers
-to e-mail addresses of members of the team that owns the check (docs/alerts.md).
+Both alerts post to Slack when configured, and mail `digitalocean_emails` — or, without
+them, the account's own address (the `getAccount` lookup): DigitalOcean's API refuses an
+address that is not a member of the team owning the check (digitalocean/openapi#830, and the
+provider's acceptance test mails `data.digitalocean_account`'s address), so the stack's
+`alerts.emails` cannot be used here as they are (docs/alerts.md).
 """
 
 from __future__ import annotations
@@ -31,7 +34,14 @@ def build(parent: Alerts, args: AlertsArgs, endpoints: list[Endpoint]) -> dict[s
         if args.slack_channel is not None and args.slack_webhook is not None
         else None
     )
-    notify = [do.UptimeAlertNotificationArgs(emails=list(args.emails), slacks=slacks)]
+    # DigitalOcean refuses an address that is not a member of the team (400 "invalid email",
+    # digitalocean/openapi#830); the account's own address always is one.
+    emails: pulumi.Input[list[str]] = (
+        list(args.digitalocean_emails)
+        if args.digitalocean_emails
+        else do.get_account_output(opts=pulumi.InvokeOutputOptions(parent=parent)).email.apply(lambda e: [e])
+    )
+    notify = [do.UptimeAlertNotificationArgs(emails=emails, slacks=slacks)]
     resources: dict[str, pulumi.Resource] = {}
     for endpoint in endpoints:
         name = endpoint.name

@@ -8,8 +8,8 @@ backups and their weekly verifications report to one each (components/_vps/scrip
 Why Healthchecks.io: it is the one service with a free plan (Hobbyist, 20 checks) that takes a
 failure signal with the log in the ping's body and alerts at once; Checkly's heartbeats only
 know silence and need a paid plan. It has no Pulumi provider, so the check is managed here
-with the four calls it needs: create (idempotent by name, `unique`), update, read-free diff,
-delete. Healthchecks.io is open source; `api_url` may point at a self-hosted instance.
+with the calls it needs: create (idempotent by name, `unique`, then one ping so the check is
+armed), update, read-free diff, delete. Healthchecks.io is open source; `api_url` may point at a self-hosted instance.
 
 Who is alerted: every integration of the project (`channels: "*"`). The API cannot create
 integrations, so each alert address is added once as an e-mail integration in the project
@@ -64,15 +64,27 @@ def call(props: dict[str, Any], method: str, path: str, body: dict[str, Any] | N
         with urllib.request.urlopen(request, timeout=30) as response:
             raw = response.read()
     except urllib.error.HTTPError as err:
+        with err:  # the error is the response: close its connection
+            detail = err.read()[:200].decode("utf-8", "replace")
         if err.code == 401:
             raise HealthchecksError(
                 "Healthchecks.io refused the API key (use a read-write project key)"
             ) from None
-        detail = err.read()[:200].decode("utf-8", "replace")
         raise HealthchecksError(f"Healthchecks.io answered {err.code} to {method} {path}: {detail}") from None
     except urllib.error.URLError as err:
         raise HealthchecksError(f"Healthchecks.io unreachable ({err.reason})") from None
     return json.loads(raw) if raw else {}
+
+
+def arm(ping_url: str) -> None:
+    """One ping at creation. A check that has never been pinged stays "new" and never alerts,
+    so a timer that never runs (never enabled, a host never released) would go unnoticed; from
+    this ping on, silence past the period and grace alerts."""
+    try:
+        with urllib.request.urlopen(ping_url, timeout=30) as response:
+            response.read()
+    except urllib.error.URLError as err:
+        raise HealthchecksError(f"the new check could not be pinged ({err.reason}); run `up` again") from None
 
 
 def _outs(props: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
@@ -90,6 +102,7 @@ class HeartbeatProvider(ResourceProvider):
         # `unique: ["name"]`: a retried create after a lost answer finds the first check.
         answer = call(props, "POST", "checks/", {**check_body(props), "unique": ["name"]})
         outs = _outs(props, answer)
+        arm(outs["ping_url"])
         return CreateResult(id_=outs["uuid"], outs=outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -47,6 +47,8 @@ RULES = (
          MONITORS_SOURCE, one_of(("EQUALS", "NOT_EQUALS", "GREATER_THAN", "LESS_THAN"))),
     Rule((URL_MONITOR,), "alertSettings.runBasedEscalations[*].failedRunThreshold", "1 to 5",
          MONITORS_SOURCE, whole_between(1, 5)),
+    Rule((URL_MONITOR,), "degradedResponseTime", "0 to 30000 ms", MONITORS_SOURCE, whole_between(0, 30_000)),
+    Rule((URL_MONITOR,), "maxResponseTime", "0 to 30000 ms", MONITORS_SOURCE, whole_between(0, 30_000)),
     Rule((SSL_MONITOR,), "request.alertDaysBeforeExpiry", "1 to 365 days", MONITORS_SOURCE, whole_between(1, 365)),
     Rule((SSL_MONITOR,), "request.hostname", "a host name without scheme or port", MONITORS_SOURCE,
          text(r"[A-Za-z0-9.-]+", 253)),

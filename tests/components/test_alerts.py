@@ -73,8 +73,8 @@ def test_the_certificate_alarm_watches_the_listeners_certificate_in_the_stack_re
     assert provider_of(aws_eu, here).inputs["region"] == "eu-central-1"
     assert expiry.inputs["dimensions"] == {"CertificateArn": listener.inputs["certificateArn"]}
     assert (expiry.inputs["metricName"], expiry.inputs["threshold"]) == ("DaysToExpiry", 14)
-    # ACM stops publishing the metric once the certificate expired.
-    assert expiry.inputs["treatMissingData"] == "breaching"
+    # No false alarm before ACM's first data point; still raised once the metric stops at expiry.
+    assert expiry.inputs["treatMissingData"] == "ignore"
     assert expiry.inputs["alarmActions"] == [aws_eu.outputs[here.urn]["arn"]]
 
 
@@ -141,13 +141,21 @@ def test_digitalocean_alerts_when_down_everywhere_and_before_the_certificate_exp
         assert alert.inputs["notifications"] == [{"emails": ["ops@wrdata.example"]}]
 
 
+def test_without_team_addresses_digitalocean_mails_the_accounts_own(run_plan):
+    config = example_config("digitalocean.yaml")
+    config["alerts"] = {"emails": ["someone@elsewhere.example"]}
+    alert = one(run_plan(config), types.DO_UPTIME_ALERT, "api-down")
+    # What the getAccount lookup answers under the mocks; DigitalOcean refuses non-members.
+    assert alert.inputs["notifications"] == [{"emails": ["account-owner@example.com"]}]
+
+
 def test_slack_goes_with_the_webhook_secret(run_plan):
     config = with_alerts(example_config("digitalocean.yaml"), slack_channel="#ops")
     result = run_plan(config, extra={"multicloud:alerts_slack_webhook": {"secure": "v1:AAAA"}})
     alert = one(result, types.DO_UPTIME_ALERT, "api-down")
     # The webhook travels as a secret: never plain in the recorded inputs.
     assert alert.inputs["notifications"] == [
-        {"emails": [EMAIL], "slacks": [{"channel": "#ops", "url": "[secret]"}]}
+        {"emails": ["account-owner@example.com"], "slacks": [{"channel": "#ops", "url": "[secret]"}]}
     ]
 
 
@@ -178,6 +186,19 @@ def test_every_monitor_is_subscribed_to_every_channel(hetzner_example):
         hetzner_example, types.CHECKLY_ALERT_CHANNEL, f"alerts-email-{address_key('ops@financehub.example')}"
     )
     assert channel.inputs["email"] == {"address": "ops@financehub.example"}
+    # The SSL monitor's expiry warning is a *degraded* alert: the channel must send those, and
+    # the URL monitor must never merely degrade (its two thresholds are one).
+    assert (
+        channel.inputs["sendFailure"],
+        channel.inputs["sendRecovery"],
+        channel.inputs["sendDegraded"],
+    ) == (
+        True,
+        True,
+        True,
+    )
+    url = one(hetzner_example, types.CHECKLY_URL_MONITOR, "api-uptime")
+    assert url.inputs["degradedResponseTime"] == url.inputs["maxResponseTime"] == 10_000
     for monitor in (
         *of_type(hetzner_example, types.CHECKLY_URL_MONITOR),
         *of_type(hetzner_example, types.CHECKLY_SSL_MONITOR),

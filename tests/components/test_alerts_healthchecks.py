@@ -61,6 +61,15 @@ def api() -> Iterator[Any]:
         thread.join(timeout=10)
 
 
+@pytest.fixture
+def free_port_here() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def props(api: Any, **overrides: Any) -> dict[str, Any]:
     return {
         "name": "multicloud-prod-db-backup",
@@ -74,10 +83,15 @@ def props(api: Any, **overrides: Any) -> dict[str, Any]:
     } | overrides
 
 
+def answered_here(api: Any) -> dict[str, Any]:
+    """The documented answer, with the ping URL pointing at the stand-in."""
+    return ANSWER | {"ping_url": f"{api.url}/ping/{UUID}"}
+
+
 def test_create_is_idempotent_by_name_and_reads_the_documented_answer(api):
-    api.replies = [(201, ANSWER)]
+    api.replies = [(201, answered_here(api)), (200, None)]
     result = HeartbeatProvider().create(props(api))
-    ((method, path, key, body),) = api.seen
+    (method, path, key, body), arm = api.seen
     assert (method, path, key) == ("POST", "/api/v3/checks/", KEY)
     assert body == {
         "name": "multicloud-prod-db-backup",
@@ -89,7 +103,22 @@ def test_create_is_idempotent_by_name_and_reads_the_documented_answer(api):
         "unique": ["name"],
     }
     assert result.id == UUID
-    assert result.outs["ping_url"] == f"https://hc-ping.com/{UUID}" and result.outs["uuid"] == UUID
+    assert result.outs["ping_url"] == f"{api.url}/ping/{UUID}" and result.outs["uuid"] == UUID
+    # Armed: one ping, without the key, so a timer that never runs is noticed by its silence.
+    assert arm[:3] == ("GET", f"/ping/{UUID}", None)
+
+
+def test_the_documented_answer_gives_the_uuid_and_the_ping_url():
+    from components.alerts.healthchecks import _outs
+
+    outs = _outs({"name": "x"}, ANSWER)
+    assert (outs["uuid"], outs["ping_url"]) == (UUID, f"https://hc-ping.com/{UUID}")
+
+
+def test_a_check_that_cannot_be_armed_fails_the_create(api, free_port_here):
+    api.replies = [(201, ANSWER | {"ping_url": f"http://127.0.0.1:{free_port_here}/{UUID}"})]
+    with pytest.raises(HealthchecksError, match="could not be pinged"):
+        HeartbeatProvider().create(props(api))
 
 
 def test_update_posts_to_the_check(api):

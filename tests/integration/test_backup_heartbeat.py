@@ -7,9 +7,9 @@ test_backup_restore.py), from a bin/ directory holding exactly the scripts a rel
 (render.SHIPPED_SCRIPTS). The heartbeat is a stand-in HTTP server on 127.0.0.1 that records
 what Healthchecks.io would receive.
 
-Proved: a successful backup pings `/start` then the check; a backup whose repository is
-unreachable pings `/start` then `/<exit status>` with the end of its output — restic's own
-error — and nothing secret; the verification reports to its own check; without a URL the
+Proved: a successful backup pings the check; a backup whose repository is unreachable pings
+`/<exit status>` with the end of its output — restic's own error — and nothing secret; a job
+systemd stops (SIGTERM to the unit's processes) reports that it was stopped; the verification reports to its own check; without a URL the
 job runs unreported; a tampered URL stops the job (its silence is the alert); a heartbeat
 that cannot be reached never fails the backup.
 """
@@ -130,12 +130,12 @@ def test_a_backup_pings_start_then_success(host, source_pg, released, heartbeat)
     result = run_unit(host, released, f"multicloud-backup-{SERVICE}.service")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "backed up db as snapshot" in result.stdout  # the output still reaches the journal
-    assert paths(pings) == [f"/{CHECK}/start", f"/{CHECK}"]
+    assert paths(pings) == [f"/{CHECK}"]
     assert len(host.snapshots()) == 1
 
     verify = run_unit(host, released, f"multicloud-verify-{SERVICE}.service")
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    assert paths(pings)[2:] == [f"/{VERIFY_CHECK}/start", f"/{VERIFY_CHECK}"]
+    assert paths(pings)[1:] == [f"/{VERIFY_CHECK}"]
 
 
 @pytest.mark.integration
@@ -155,8 +155,8 @@ def test_an_unreachable_repository_reports_the_failure_with_its_cause(
     )
     result = run_unit(host, released, f"multicloud-backup-{SERVICE}.service")
     assert result.returncode != 0
-    assert paths(pings) == [f"/{CHECK}/start", f"/{CHECK}/{result.returncode}"]
-    failure = pings[1]
+    assert paths(pings) == [f"/{CHECK}/{result.returncode}"]
+    (failure,) = pings
     assert failure.method == "POST"
     assert f"exited with status {result.returncode}" in failure.body
     # restic's own words, as the operator needs them: where it could not connect.
@@ -181,9 +181,9 @@ def test_the_body_is_bounded(host, released, heartbeat, tmp_path):  # noqa: F811
         capture_output=True, text=True, timeout=60, env=host.env(), check=False,
     )  # fmt: skip
     assert result.returncode == 3
-    assert paths(pings) == [f"/{CHECK}/start", f"/{CHECK}/3"]
-    assert len(pings[1].body.encode()) <= 10_200
-    assert "line 5000 " in pings[1].body and "line 1 " not in pings[1].body
+    assert paths(pings) == [f"/{CHECK}/3"]
+    assert len(pings[0].body.encode()) <= 10_200
+    assert "line 5000 " in pings[0].body and "line 1 " not in pings[0].body
 
 
 @pytest.mark.integration
@@ -218,3 +218,36 @@ def test_an_unreachable_heartbeat_never_fails_the_backup(host, source_pg, releas
     assert result.returncode == 0, result.stdout + result.stderr
     assert "could not report" in result.stderr
     assert host.state("last-success").exists()
+
+
+@pytest.mark.integration
+def test_a_job_systemd_stops_reports_the_stop(host, released, heartbeat, tmp_path):  # noqa: F811
+    """systemd stops a unit with SIGTERM to all its processes (KillMode=control-group)."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    url, pings = heartbeat
+    host.settings(HEARTBEAT_URL=f"{url}/{CHECK}")
+    slow = tmp_path / "slow.sh"
+    slow.write_text("#!/bin/sh\necho dumping\nsleep 60\necho never\n")
+    slow.chmod(0o755)
+    with subprocess.Popen(
+        ["bash", str(released / "bin" / "heartbeat.sh"), "HEARTBEAT_URL", str(slow)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=host.env(), start_new_session=True,
+    ) as proc:  # fmt: skip
+        try:
+            assert proc.stdout is not None and proc.stdout.readline() == "dumping\n"
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+    assert proc.returncode == 143
+    deadline = time.monotonic() + 10
+    while not pings and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert paths(pings) == [f"/{CHECK}/143"]
+    assert "slow.sh was stopped (SIGTERM)" in pings[0].body and "dumping" in pings[0].body

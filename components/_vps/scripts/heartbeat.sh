@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Run a backup job and report the run to its heartbeat (a Healthchecks.io check): `/start`
-# before, the ping URL after success, `URL/<exit status>` with the end of the output after a
-# failure, so the failure alerts at once with its cause and a job that stops running alerts
-# by its silence.
+# Run a backup job and report the run to its heartbeat (a Healthchecks.io check): the ping URL
+# after success, `URL/<exit status>` with the end of the output after a failure — also when
+# systemd stops the job (SIGTERM) — so a failure alerts at once with its cause and a job that
+# stops running alerts by its silence. No `/start` ping: Healthchecks.io would then count the
+# run's duration against the grace, and a long dump waiting for the lock would look dead.
 #
 # Usage: heartbeat.sh KEY COMMAND [ARG...]
 # The ping URL is KEY's value in ${BACKUP_ENV} (the service's root-only backup settings,
@@ -51,16 +52,27 @@ ping() {
 
 log=$(mktemp "${TMPDIR:-/tmp}/heartbeat.XXXXXX")
 trap 'rm -f "$log" "$log.body"' EXIT
-ping /start
+# systemd stops a unit by sending SIGTERM to every process of it: the job ends, and bash runs
+# this trap once the pipeline has; the report below then says why.
+stopped=""
+trap 'stopped=TERM' TERM
+trap 'stopped=INT' INT
 
 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+if [ -n "$stopped" ] && [ "$status" -eq 0 ]; then
+  status=143
+fi
 
 if [ "$status" -eq 0 ]; then
   ping ""
 else
   {
-    printf '%s exited with status %s on %s; its last lines:\n' "$1" "$status" "$(hostname)"
+    if [ -n "$stopped" ]; then
+      printf '%s was stopped (SIG%s) on %s; its last lines:\n' "$1" "$stopped" "$(hostname)"
+    else
+      printf '%s exited with status %s on %s; its last lines:\n' "$1" "$status" "$(hostname)"
+    fi
     tail -n "$tail_lines" "$log" | tail -c "$tail_bytes"
   } >"$log.body"
   ping "/$status" --data-binary "@$log.body"
