@@ -518,6 +518,36 @@ def _summary(reg: Any) -> str:
         case types.CLOUDFLARE_PAGES_PROJECT:
             src = i.get("source", {}).get("config", {})
             return f"{src.get('owner')}/{src.get('repoName')}@{i.get('productionBranch')}"
+    return _alert_summary(reg.type, i)
+
+
+def _alert_summary(type_token: str, i: dict[str, Any]) -> str:
+    """What an uptime check watches and where its alerts go (components/alerts)."""
+    match type_token:
+        case types.AWS_ROUTE53_HEALTH_CHECK:
+            return f"{i.get('type')} {i.get('fqdn')}{i.get('resourcePath', '')} every {i.get('requestInterval')} s"
+        case types.AWS_CLOUDWATCH_METRIC_ALARM:
+            return f"{i.get('metricName')} below {i.get('threshold'):g} → SNS"
+        case types.AWS_SNS_TOPIC_SUBSCRIPTION:
+            return f"{i.get('protocol')} {i.get('endpoint')} (confirm the e-mail AWS sends)"
+        case types.DO_UPTIME_CHECK:
+            return f"{i.get('target')} from {', '.join(i.get('regions', []))}"
+        case types.DO_UPTIME_ALERT:
+            (notify,) = i.get("notifications") or [{}]
+            slack = " + Slack" if notify.get("slacks") else ""
+            return f"{i.get('type')} → {', '.join(notify.get('emails') or [])}{slack}"
+        case types.CHECKLY_ALERT_CHANNEL:
+            return i["email"]["address"] if i.get("email") else "Slack"
+        case types.CHECKLY_URL_MONITOR:
+            channels = len(i.get("alertChannelSubscriptions", []))
+            return f"{i.get('request', {}).get('url')} every {i.get('frequency')} min → {channels} channels"
+        case types.CHECKLY_SSL_MONITOR:
+            request = i.get("request", {})
+            return (
+                f"{request.get('hostname')}: warns {request.get('alertDaysBeforeExpiry')} days before expiry"
+            )
+        case types.HEALTHCHECKS_CHECK:
+            return f"a success every {i.get('timeout', 0) / 3600:g} h, {i.get('grace', 0) / 3600:g} h grace"
     return ""
 
 
