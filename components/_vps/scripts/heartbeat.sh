@@ -58,7 +58,12 @@ stopped=""
 trap 'stopped=TERM' TERM
 trap 'stopped=INT' INT
 
-"$@" 2>&1 | tee "$log"
+# tee ignores the stop (an ignored signal stays ignored across exec) and keeps the job's last
+# lines until the job's end closes the pipe.
+"$@" 2>&1 | {
+  trap '' TERM INT
+  tee "$log"
+}
 status=${PIPESTATUS[0]}
 if [ -n "$stopped" ] && [ "$status" -eq 0 ]; then
   status=143
