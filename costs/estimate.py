@@ -7,6 +7,7 @@ component totals and the grand total are converted, with the dated rate in
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from functools import cache
@@ -28,6 +29,10 @@ class Rate:
     rate: float
     date: str
     source: str
+
+    @property
+    def day(self) -> dt.date:
+        return dt.date.fromisoformat(self.date)
 
 
 @cache
@@ -59,6 +64,10 @@ class ComponentCost:
     monthly: float = 0.0
 
 
+# A price read longer ago than this is flagged (`infra cost --max-price-age` overrides it).
+DEFAULT_MAX_PRICE_AGE_DAYS = 120
+
+
 @dataclass
 class Estimate:
     """A priced stack."""
@@ -69,6 +78,42 @@ class Estimate:
     free: int
     usage: UsageSpec
     resource_count: int
+    today: dt.date = field(default_factory=dt.date.today)
+    """The day it was priced (prices effective then; ages counted from it)."""
+    max_price_age_days: int = DEFAULT_MAX_PRICE_AGE_DAYS
+
+    def all_lines(self) -> list[tuple[str, Line]]:
+        """(component, line) for every line."""
+        return [(c.name, line) for c in self.components.values() for line in c.lines]
+
+    def is_stale(self, line: Line) -> bool:
+        """Whether `line`'s price was read more than `max_price_age_days` ago."""
+        return line.price_date is not None and (self.today - line.price_date).days > self.max_price_age_days
+
+    @property
+    def stale_lines(self) -> list[tuple[str, Line]]:
+        return [(name, line) for name, line in self.all_lines() if self.is_stale(line)]
+
+    @property
+    def oldest_price_date(self) -> dt.date | None:
+        """The oldest date a price behind the total was read."""
+        dates = [line.price_date for _, line in self.all_lines() if line.price_date is not None]
+        return min(dates) if dates else None
+
+    @property
+    def newest_price_date(self) -> dt.date | None:
+        dates = [line.price_date for _, line in self.all_lines() if line.price_date is not None]
+        return max(dates) if dates else None
+
+    @property
+    def converted(self) -> bool:
+        """Whether the total converts a line from another currency (the exchange rate is used)."""
+        return any(line.currency != self.currency for _, line in self.all_lines())
+
+    @property
+    def rate_stale(self) -> bool:
+        """Whether the exchange rate the total used is older than `max_price_age_days`."""
+        return self.converted and (self.today - eur_usd().day).days > self.max_price_age_days
 
     @property
     def total(self) -> float:
@@ -93,10 +138,14 @@ def owner(res: Resource, by_urn: dict[str, Resource]) -> Resource | None:
 
 
 def estimate(
-    resources: list[Resource], usage: UsageSpec | None = None, currency: str | None = None
+    resources: list[Resource],
+    usage: UsageSpec | None = None,
+    currency: str | None = None,
+    today: dt.date | None = None,
 ) -> Estimate:
-    """Price `resources` and group the lines by component."""
-    priced: Priced = price(resources, usage)
+    """Price `resources` as of `today` (default: the current date) and group the lines by component."""
+    today = today or dt.date.today()
+    priced: Priced = price(resources, usage, today)
     by_urn = {r.urn: r for r in resources}
     currencies = {line.currency for line in priced.lines}
     currency = currency or ("EUR" if "EUR" in currencies else "USD")
@@ -118,6 +167,7 @@ def estimate(
         free=len(priced.free),
         usage=priced.usage,
         resource_count=sum(1 for r in resources if not r.type.startswith((COMPONENT_PREFIX, "pulumi:"))),
+        today=today,
     )
 
 
@@ -202,6 +252,8 @@ def infracost_json(est: Estimate, project: str, stack: str, before: Estimate | N
                             "monthlyCost": _money(line.monthly),
                             "usageBased": line.usage_based,
                             "source": line.source,
+                            "priceDate": line.price_date.isoformat() if line.price_date else None,
+                            "stalePrice": e.is_stale(line),
                         }
                         for line in c.lines
                     ],
@@ -214,7 +266,10 @@ def infracost_json(est: Estimate, project: str, stack: str, before: Estimate | N
     doc: dict[str, Any] = {
         "version": "0.2",
         "currency": est.currency,
-        "exchangeRate": {"EURUSD": eur_usd().rate, "date": eur_usd().date},
+        "exchangeRate": {"EURUSD": eur_usd().rate, "date": eur_usd().date, "stale": est.rate_stale},
+        "oldestPriceDate": est.oldest_price_date.isoformat() if est.oldest_price_date else None,
+        "maxPriceAgeDays": est.max_price_age_days,
+        "stalePriceLines": len(est.stale_lines),
         "projects": [{"name": f"{project}/{stack}", "breakdown": breakdown(est)}],
         "totalMonthlyCost": _money(est.total),
         "unpricedResources": [{"urn": r.urn, "type": r.type} for r in est.unpriced],

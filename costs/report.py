@@ -34,6 +34,30 @@ def usage_note(est: Estimate) -> str:
     )
 
 
+STALE_MARK = " ‡"
+
+
+def age_note(est: Estimate) -> str:
+    """How old the prices behind the total are, in words: the oldest and newest read dates,
+    the lines read longer ago than the limit (marked ‡), and the exchange rate's date."""
+    oldest, newest = est.oldest_price_date, est.newest_price_date
+    if oldest is None or newest is None:
+        return "no priced line"
+    span = f"prices read {oldest.isoformat()}" + (f" to {newest.isoformat()}" if newest != oldest else "")
+    stale = est.stale_lines
+    if stale:
+        span += (
+            f"; {len(stale)} line{'s' if len(stale) > 1 else ''} priced more than {est.max_price_age_days} days "
+            f"before {est.today.isoformat()} (marked ‡)"
+        )
+    else:
+        span += f"; none older than {est.max_price_age_days} days"
+    if est.converted:
+        rate = eur_usd()
+        span += f"; EUR→USD rate of {rate.date}" + (" (stale)" if est.rate_stale else "")
+    return span
+
+
 def fx_note() -> str:
     """The exchange rate used for totals."""
     r = eur_usd()
@@ -59,7 +83,7 @@ def table(est: Estimate, title: str) -> object:
             Text(fmt(comp.monthly, est.currency), style="bold"),
         )
         for line in comp.lines:
-            mark = " *" if line.usage_based else ""
+            mark = (" *" if line.usage_based else "") + (STALE_MARK if est.is_stale(line) else "")
             t.add_row(
                 "",
                 Text(printable(line.name + mark)),
@@ -82,7 +106,12 @@ def terminal(
         parts.append(change_table(diff(before, est), est.currency, title))
         if ops:
             parts.append(resources_table(resource_changes(ops, before, est), est.currency))
-    parts += [table(est, title), Text(usage_note(est), style="dim"), Text(unpriced_note(est), style="dim")]
+    parts += [
+        table(est, title),
+        Text(usage_note(est), style="dim"),
+        Text(age_note(est), style="yellow" if est.stale_lines or est.rate_stale else "dim"),
+        Text(unpriced_note(est), style="dim"),
+    ]
     return parts
 
 
@@ -147,16 +176,17 @@ def markdown(est: Estimate, title: str) -> str:
     for comp in sorted(est.components.values(), key=lambda c: c.name):
         for line in comp.lines:
             rows.append(
-                f"| {_cell(comp.name)} | {_cell(line.name)}{' *' if line.usage_based else ''} | "
+                f"| {_cell(comp.name)} | {_cell(line.name)}{' *' if line.usage_based else ''}"
+                f"{STALE_MARK if est.is_stale(line) else ''} | "
                 f"{line.quantity:,.4g} {_cell(line.unit)} | {fmt(line.monthly, line.currency)} |"
             )
     rows += [
         "",
-        "\\* usage-based",
+        "\\* usage-based; ‡ price read more than the age limit ago",
         "",
         "</details>",
         "",
-        f"_{usage_note(est)}; {fx_note()}; {unpriced_note(est)}._",
+        f"_{usage_note(est)}; {age_note(est)}; {fx_note()}; {unpriced_note(est)}._",
     ]
     return "\n".join(rows) + "\n"
 
@@ -220,7 +250,7 @@ def diff_markdown(
         lines += ["", "</details>"]
     lines += [
         "",
-        f"_{usage_note(after)}; {fx_note()}; {unpriced_note(after)}._",
+        f"_{usage_note(after)}; {age_note(after)}; {fx_note()}; {unpriced_note(after)}._",
         "",
         "This comment is updated when the estimate changes.",
     ]

@@ -257,6 +257,24 @@ def _cost_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--check-budget", action="store_true", help="exit 3 when the estimate breaks the stack's budget"
     )
+    p.add_argument(
+        "--max-price-age",
+        metavar="DAYS",
+        type=_days,
+        help="flag prices read longer ago than this (default 120)",
+    )
+    p.add_argument(
+        "--strict-prices",
+        action="store_true",
+        help="with --check-budget: also exit 3 when a price (or the exchange rate) is older than --max-price-age",
+    )
+
+
+def _days(text: str) -> int:
+    """A whole number of days, 1 to 3650."""
+    if not text.isdigit() or not 1 <= int(text) <= 3650:
+        raise argparse.ArgumentTypeError("a whole number of days from 1 to 3650")
+    return int(text)
 
 
 def _stack_file(args: argparse.Namespace) -> tuple[Path, str]:
@@ -586,10 +604,33 @@ def _cost(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) 
         if args.base:
             priced.before = _plan_cost(_base_file(args.base, stack_file), stack, priced.current.currency)
     _check_finite(priced.current, priced.before)
+    if args.strict_prices and not args.check_budget:
+        raise UsageError("--strict-prices goes with --check-budget")
+    if args.max_price_age is not None:
+        for each in (priced.current, priced.before):
+            if each is not None:
+                each.max_price_age_days = args.max_price_age
     if args.compare:
         return _compare(args, stack_file, stack, priced.current, out)
     _print_costs(args.format, priced, stack, out)
-    return _check_budget(spec, priced) if args.check_budget else EXIT_OK
+    if not args.check_budget:
+        return EXIT_OK
+    budget = _check_budget(spec, priced)
+    return _check_price_age(priced.current) if args.strict_prices and budget == EXIT_OK else budget
+
+
+def _check_price_age(est: Any) -> int:
+    """`--strict-prices`: exit 3, with one line per stale price, when any is older than the limit."""
+    stale = [f"{name}: {line.name} (price read {line.price_date})" for name, line in est.stale_lines]
+    if est.rate_stale:
+        stale.append(
+            f"the EUR→USD rate ({est.today} is more than {est.max_price_age_days} days after its date)"
+        )
+    for item in stale:
+        _stderr().print(
+            printable(f"stale price, older than {est.max_price_age_days} days: {item}"), markup=False
+        )
+    return EXIT_BUDGET if stale else EXIT_OK
 
 
 def _plan_cost(stack_file: Path, stack: str, currency: str | None) -> Estimate:

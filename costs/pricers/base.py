@@ -48,6 +48,9 @@ class Line:
     usage_based: bool = False
     source: str | None = None
     note: str = ""
+    price_date: dt.date | None = None
+    """When the price was read from its source (the catalog's `read:`); None for a SKU the
+    catalog lacks."""
 
     @property
     def monthly(self) -> float:
@@ -63,6 +66,8 @@ class Entry:
     prices: Mapping[str, Any]
     currency: str
     source: str | None
+    read: dt.date | None = None
+    """The date the source was read."""
 
     def __getitem__(self, key: str) -> Any:
         return self.prices[key]
@@ -77,11 +82,17 @@ def _source_url(node: Mapping[str, Any]) -> str | None:
     return source.get("url") if isinstance(source, dict) else None
 
 
+def _source_read(node: Mapping[str, Any]) -> dt.date | None:
+    source = node.get("source")
+    read = source.get("read") if isinstance(source, dict) else None
+    return read if isinstance(read, dt.date) else None
+
+
 @cache
 def entries(provider: str, key: str) -> dict[str, Entry]:
     """A list of `provider`'s catalog (`rds_instance_classes`, `app_sizes` …) by name."""
     doc = load(provider)
-    return {e["name"]: Entry(e, doc["currency"], _source_url(e)) for e in doc[key]}
+    return {e["name"]: Entry(e, doc["currency"], _source_url(e), _source_read(e)) for e in doc[key]}
 
 
 @cache
@@ -102,7 +113,7 @@ class Catalog:
         node = doc
         for key in path:
             node = node[key]
-        return Entry(node, doc["currency"], _source_url(node))
+        return Entry(node, doc["currency"], _source_url(node), _source_read(node))
 
     def entries(self, key: str) -> dict[str, Entry]:
         """The entries of the list at `key`, by name."""
@@ -120,7 +131,7 @@ class Catalog:
 
 def server_entry(sku: ServerType) -> Entry:
     """A VPS SKU as a catalog entry: its monthly price of today, with that price's source."""
-    return Entry({"monthly": sku.monthly}, sku.currency, sku.source_url)
+    return Entry({"monthly": sku.monthly}, sku.currency, sku.source_url, sku.source_read)
 
 
 def line(
@@ -148,6 +159,7 @@ def line(
         usage_based=usage_based,
         source=priced_by.source,
         note=note,
+        price_date=priced_by.read,
     )
 
 
