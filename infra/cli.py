@@ -81,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with event_loops():
             if args.command == "guard":
                 return int(_guard(args, out))
+            if args.command == "prices":
+                return _prices(args, out)
             stack_file, stack = _stack_file(args)
             return int(args.handler(args, stack_file, stack, out))
     except (ConfigError, ContractBreach) as e:
@@ -233,7 +235,21 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-replace", metavar="URN", action="append", default=[], help="accept losing this resource"
     )
     g.set_defaults(handler=_guard)
+    from infra import prices
+
+    prices.add_arguments(sub)
     return parser
+
+
+def _prices(args: argparse.Namespace, out: Console) -> int:
+    """`infra prices refresh`: a refresh that cannot start or trust its source is one line, exit 2."""
+    from costs.refresh import RefreshError
+    from infra import prices
+
+    try:
+        return prices.run(args, out)
+    except (RefreshError, prices.RefreshUsage) as e:
+        raise UsageError(f"{e}; the catalog is unchanged") from None
 
 
 def _cost_arguments(p: argparse.ArgumentParser) -> None:

@@ -1,0 +1,116 @@
+"""`infra prices refresh`: update a price catalog from the provider's own price source and
+show what changed. The parsers and the catalog edits are in costs/refresh; this module fetches
+(or reads `--from FILE`) and prints."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from components._lib.grammars import printable
+
+MAX_RESPONSE_BYTES = 64 * 2**20
+# Who needs a token, and which environment variable holds it (read-only tokens suffice).
+TOKENS = {"digitalocean": "DIGITALOCEAN_TOKEN"}
+
+
+class RefreshUsage(Exception):
+    """A refresh that cannot start: a missing token, an unreadable file."""
+
+
+def add_arguments(sub: Any) -> None:
+    """`infra prices refresh …`."""
+    help_text = "Refresh price catalogs from the providers' own price sources."
+    prices = sub.add_parser("prices", help=help_text, description=help_text)
+    actions = prices.add_subparsers(dest="prices_command", required=True, metavar="ACTION")
+    refresh_help = "Rewrite one catalog from its provider's price source and print what changed."
+    r = actions.add_parser("refresh", help=refresh_help, description=refresh_help)
+    # The same names as costs.refresh.PROVIDERS (a test holds them equal); spelled here so
+    # building the parser for `plan` never imports the pricing code.
+    r.add_argument("--provider", required=True, choices=("fx", "digitalocean"))
+    r.add_argument(
+        "--from", dest="from_file", metavar="FILE", type=Path, help="a saved response instead of the network"
+    )
+    r.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
+
+
+def run(args: argparse.Namespace, out: Any) -> int:
+    """Refresh, print the changes; 0 on success, 2 (via the caller) on a RefreshError."""
+    from costs.refresh import refresh, source_for
+
+    source = source_for(args.provider)
+    raw = _read(args.from_file) if args.from_file else fetch(args.provider, source.URL)
+    result = refresh(args.provider, raw, dt.date.today(), write=not args.dry_run)
+    out.print(printable(f"{args.provider}: prices from {result.source}, read {result.read}"), markup=False)
+    for change in result.changes:
+        old = "—" if change.old is None else f"{change.old:g}"
+        new = "—" if change.new is None else f"{change.new:g}"
+        pct = f" ({change.percent:+.1f} %)" if change.percent is not None else ""
+        out.print(printable(f"  {change.what}: {old} → {new}{pct}"), markup=False)
+    out.print(
+        printable(
+            f"{len(result.changes)} changed, {result.confirmed} unchanged (now dated {result.read})"
+            + (f"; kept by hand, no price source: {', '.join(result.hand_kept)}" if result.hand_kept else "")
+            + ("; dry run, nothing written" if args.dry_run else "")
+        ),
+        markup=False,
+    )
+    return 0
+
+
+def _read(path: Path) -> bytes:
+    data = path.read_bytes()[: MAX_RESPONSE_BYTES + 1]
+    if len(data) > MAX_RESPONSE_BYTES:
+        raise RefreshUsage(f"{path} is larger than {MAX_RESPONSE_BYTES // 2**20} MB")
+    return data
+
+
+def fetch(provider: str, url: str) -> bytes:
+    """The live response (all pages of DigitalOcean's sizes)."""
+
+    headers = {"User-Agent": "multicloud-prices-refresh"}
+    variable = TOKENS.get(provider)
+    if variable:
+        token = os.environ.get(variable)
+        if not token:
+            raise RefreshUsage(f"{provider} needs a read-only API token in {variable} (or --from FILE)")
+        headers["Authorization"] = f"Bearer {token}"
+    if provider == "digitalocean":
+        return _all_pages(url + "?per_page=200", headers)
+    return _get(url, headers)
+
+
+def _get(url: str, headers: dict[str, str]) -> bytes:
+    from costs.refresh import RefreshError
+
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.read(MAX_RESPONSE_BYTES)
+    except urllib.error.HTTPError as err:
+        with err:
+            raise RefreshError(f"{url.split('?')[0]} answered {err.code}") from None
+    except urllib.error.URLError as err:
+        raise RefreshError(f"{url.split('?')[0]} unreachable ({err.reason})") from None
+
+
+def _all_pages(url: str, headers: dict[str, str]) -> bytes:
+    """DigitalOcean pages its lists (`links.pages.next`): the sizes of every page in one document."""
+    import json
+
+    sizes: list[Any] = []
+    next_url: str | None = url
+    for _ in range(50):
+        if next_url is None:
+            return json.dumps({"sizes": sizes}).encode()
+        page = json.loads(_get(next_url, headers))
+        sizes += page.get("sizes", [])
+        next_url = ((page.get("links") or {}).get("pages") or {}).get("next")
+    from costs.refresh import RefreshError
+
+    raise RefreshError("more than 50 pages of sizes; refusing to follow further")

@@ -1,0 +1,158 @@
+"""`infra prices refresh`: the parsers on recorded, real-shaped responses, and the catalog
+edits they make. Fixtures (tests/data/refresh/):
+
+- ecb-eurofxref-daily.xml — the ECB's daily reference-rates document as it publishes it
+  (https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml: a gesmes:Envelope, one
+  dated Cube of per-currency Cubes), with the rate of 2026-11-30 set to 1.1570.
+- do-sizes.json — a `/v2/sizes` answer with the fields and types of DigitalOcean's OpenAPI
+  size model (digitalocean/openapi specification/resources/sizes/models/size.yml): the
+  catalog's sizes with one price changed (s-2vcpu-4gb 24 → 26), one new Basic size
+  (s-2vcpu-8gb), one now unavailable (s-8vcpu-16gb, so removed), and sizes the catalog does
+  not keep (a CPU-optimized one, a non-standard slug).
+
+A refresh works on a copy of the catalogs in a temporary directory, never on the repository's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from costs.catalog import CATALOG_DIR, _current_price
+from costs.refresh import PROVIDERS, RefreshError, refresh
+from infra.cli import main
+
+DATA = Path(__file__).parent / "data" / "refresh"
+TODAY = dt.date(2026, 12, 1)
+
+
+@pytest.fixture
+def catalogs(tmp_path: Path) -> Path:
+    shutil.copytree(CATALOG_DIR, tmp_path / "catalog")
+    return tmp_path / "catalog"
+
+
+def loaded(catalogs: Path, name: str) -> dict:
+    return yaml.safe_load((catalogs / f"{name}.yaml").read_text())
+
+
+def test_fx_takes_the_ecb_rate_and_dates_it(catalogs):
+    result = refresh("fx", (DATA / "ecb-eurofxref-daily.xml").read_bytes(), TODAY, catalog_dir=catalogs)
+    (change,) = result.changes
+    assert (change.old, change.new) == (1.1637, 1.157)
+    (rate,) = loaded(catalogs, "fx")["rates"]
+    assert (rate["rate"], rate["date"]) == (1.157, dt.date(2026, 11, 30))
+    assert rate["source"] == {
+        "url": "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml",
+        "read": TODAY,
+    }
+    # The comments of the file survive.
+    assert (catalogs / "fx.yaml").read_text().startswith("# Exchange rates used")
+
+
+def test_digitalocean_changes_adds_and_removes_droplet_sizes(catalogs):
+    result = refresh("digitalocean", (DATA / "do-sizes.json").read_bytes(), TODAY, catalog_dir=catalogs)
+    changes = {c.what: (c.old, c.new) for c in result.changes}
+    assert changes == {
+        "droplet s-2vcpu-4gb": (24.0, 26.0),
+        "droplet s-2vcpu-8gb (new)": (None, 42.0),
+        "droplet s-8vcpu-16gb (gone from /v2/sizes)": (96.0, None),
+    }
+    assert result.confirmed == 4  # s-1vcpu-1gb, s-1vcpu-2gb, s-2vcpu-2gb, s-4vcpu-8gb
+    assert {"postgres_sizes", "valkey_sizes", "load_balancer", "app_sizes"} <= set(result.hand_kept)
+    types = {t["name"]: t for t in loaded(catalogs, "digitalocean")["server_types"]}
+    assert set(types) == {
+        "s-1vcpu-1gb",
+        "s-1vcpu-2gb",
+        "s-2vcpu-2gb",
+        "s-2vcpu-4gb",
+        "s-2vcpu-8gb",
+        "s-4vcpu-8gb",
+    }
+    # The new price applies from the day it was read; the old one stays for the past.
+    assert _current_price(types["s-2vcpu-4gb"]["prices"], TODAY)["monthly"] == 26
+    assert _current_price(types["s-2vcpu-4gb"]["prices"], TODAY - dt.timedelta(days=1))["monthly"] == 24
+    assert types["s-2vcpu-8gb"]["memory_gb"] == 8 and types["s-2vcpu-8gb"]["locations"][0] == "ams3"
+    # An unchanged price is now dated today, from the API.
+    confirmed = _current_price(types["s-1vcpu-1gb"]["prices"], TODAY)
+    assert confirmed["source"] == {"url": "https://api.digitalocean.com/v2/sizes", "read": TODAY}
+    # Hand-kept entries are as they were, with their own sources.
+    assert (
+        loaded(catalogs, "digitalocean")["postgres_sizes"]
+        == yaml.safe_load((CATALOG_DIR / "digitalocean.yaml").read_text())["postgres_sizes"]
+    )
+
+
+def _sizes(**change: object) -> bytes:
+    doc = json.loads((DATA / "do-sizes.json").read_text())
+    doc["sizes"][1].update(change)
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize(
+    ("provider", "raw", "message"),
+    [
+        ("digitalocean", b"<html>rate limited</html>", "not JSON"),
+        ("digitalocean", b'{"droplets": []}', "no `sizes` list"),
+        ("digitalocean", _sizes(price_monthly="free"), "s-1vcpu-1gb price_monthly is not a number"),
+        ("digitalocean", _sizes(price_monthly=-6), "not a non-negative finite number"),
+        ("digitalocean", _sizes(regions=["Frankfurt"]), "regions that are not region slugs"),
+        ("digitalocean", json.dumps({"sizes": [{"slug": "s-1vcpu-1gb"}]}).encode(), "lacks memory"),
+        ("fx", b"not xml", "not XML"),
+        ("fx", (DATA / "ecb-eurofxref-daily.xml").read_bytes().replace(b"USD", b"XXX"), "no single USD rate"),
+        (
+            "fx",
+            (DATA / "ecb-eurofxref-daily.xml").read_bytes().replace(b"1.1570", b"11.570"),
+            "outside 0.5-2.0",
+        ),
+        ("fx", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>', "DTD or entities"),
+    ],
+)
+def test_a_malformed_response_is_refused_and_the_catalog_untouched(catalogs, provider, raw, message):
+    name = "fx" if provider == "fx" else "digitalocean"
+    before = (catalogs / f"{name}.yaml").read_bytes()
+    with pytest.raises(RefreshError, match=message):
+        refresh(provider, raw, TODAY, catalog_dir=catalogs)
+    assert (catalogs / f"{name}.yaml").read_bytes() == before
+
+
+def test_the_cli_dry_run_prints_the_changes_and_writes_nothing(capsys):
+    before = (CATALOG_DIR / "digitalocean.yaml").read_bytes()
+    argv = [
+        "prices",
+        "refresh",
+        "--provider",
+        "digitalocean",
+        "--from",
+        str(DATA / "do-sizes.json"),
+        "--dry-run",
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "droplet s-2vcpu-4gb: 24 → 26 (+8.3 %)" in out and "dry run, nothing written" in out
+    assert (CATALOG_DIR / "digitalocean.yaml").read_bytes() == before
+
+
+def test_the_cli_refuses_without_a_token_or_with_a_bad_file(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("DIGITALOCEAN_TOKEN", raising=False)
+    assert main(["prices", "refresh", "--provider", "digitalocean"]) == 2
+    assert "needs a read-only API token in DIGITALOCEAN_TOKEN" in capsys.readouterr().err
+    bad = tmp_path / "sizes.json"
+    bad.write_text("{}")
+    assert main(["prices", "refresh", "--provider", "digitalocean", "--from", str(bad), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "no `sizes` list; the catalog is unchanged" in err and "Traceback" not in err
+
+
+def test_the_cli_offers_every_refreshable_source():
+    from infra.cli import _parser
+
+    (prices,) = [a for a in _parser()._subparsers._group_actions if "prices" in a.choices]  # type: ignore[union-attr]
+    refresh_parser = prices.choices["prices"]._subparsers._group_actions[0].choices["refresh"]
+    (provider,) = [a for a in refresh_parser._actions if a.dest == "provider"]
+    assert tuple(provider.choices) == PROVIDERS
