@@ -34,6 +34,9 @@ class ServerType:
     price_effective_from: dt.date
     source_url: str
     source_read: dt.date
+    included_tb: float | None = None
+    """Traffic included per month where the price list says so (Hetzner US, Singapore)."""
+    traffic_per_tb: float | None = None
 
 
 @cache
@@ -55,13 +58,40 @@ def _current_price(prices: list[dict[str, Any]], today: dt.date) -> dict[str, An
     )
 
 
-def server_types(provider: str, today: dt.date | None = None) -> list[ServerType]:
-    """All VPS SKUs of `provider`, priced as of `today` (default: the current date)."""
+def price_list(provider: str, location: str) -> str | None:
+    """The price list a location is billed by (`price_lists` of the catalog: Hetzner bills its
+    EU, US and Singapore locations differently); None when the provider has one list."""
+    lists = load(provider).get("price_lists")
+    if not lists:
+        return None
+    return next((group for group, members in lists.items() if location in members), "unlisted")
+
+
+def _prices_at(provider: str, entry: dict[str, Any], location: str) -> list[dict[str, Any]] | None:
+    """The dated prices of a server type at `location`, or None where it has none."""
+    if location not in entry["locations"]:
+        return None
+    group = price_list(provider, location)
+    if group is None or group == load(provider).get("default_price_list"):
+        return list(entry["prices"])
+    return (entry.get("regional") or {}).get(group) or None
+
+
+def server_types(
+    provider: str, today: dt.date | None = None, location: str | None = None
+) -> list[ServerType]:
+    """All VPS SKUs of `provider`, priced as of `today` (default: the current date) — at
+    `location` when given, leaving out the SKUs not offered or not priced there. Each SKU's
+    `locations` are those it is offered and priced in."""
     doc = load(provider)
     today = today or dt.date.today()
     result = []
     for entry in doc["server_types"]:
-        price = _current_price(entry["prices"], today)
+        priced = [loc for loc in entry["locations"] if _prices_at(provider, entry, loc)]
+        prices = _prices_at(provider, entry, location) if location is not None else entry["prices"]
+        if not prices or not priced:
+            continue
+        price = _current_price(prices, today)
         result.append(
             ServerType(
                 provider=provider,
@@ -71,12 +101,14 @@ def server_types(provider: str, today: dt.date | None = None) -> list[ServerType
                 disk_gb=entry["disk_gb"],
                 arch=entry["arch"],
                 cpu_kind=entry["cpu_kind"],
-                locations=tuple(entry["locations"]),
+                locations=tuple(priced),
                 monthly=float(price["monthly"]),
                 currency=doc["currency"],
                 price_effective_from=price["effective_from"],
                 source_url=price["source"]["url"],
                 source_read=price["source"]["read"],
+                included_tb=price.get("included_tb"),
+                traffic_per_tb=price.get("traffic_per_tb"),
             )
         )
     return result

@@ -16,7 +16,7 @@ from components._lib.grammars import printable
 
 MAX_RESPONSE_BYTES = 64 * 2**20
 # Who needs a token, and which environment variable holds it (read-only tokens suffice).
-TOKENS = {"digitalocean": "DIGITALOCEAN_TOKEN"}
+TOKENS = {"digitalocean": "DIGITALOCEAN_TOKEN", "hetzner": "HCLOUD_TOKEN"}
 
 
 class RefreshUsage(Exception):
@@ -32,7 +32,7 @@ def add_arguments(sub: Any) -> None:
     r = actions.add_parser("refresh", help=refresh_help, description=refresh_help)
     # The same names as costs.refresh.PROVIDERS (a test holds them equal); spelled here so
     # building the parser for `plan` never imports the pricing code.
-    r.add_argument("--provider", required=True, choices=("fx", "digitalocean"))
+    r.add_argument("--provider", required=True, choices=("fx", "digitalocean", "hetzner"))
     r.add_argument(
         "--from", dest="from_file", metavar="FILE", type=Path, help="a saved response instead of the network"
     )
@@ -82,7 +82,20 @@ def fetch(provider: str, url: str) -> bytes:
         headers["Authorization"] = f"Bearer {token}"
     if provider == "digitalocean":
         return _all_pages(url + "?per_page=200", headers)
+    if provider == "hetzner":
+        return _hetzner(url, headers)
     return _get(url, headers)
+
+
+def _hetzner(url: str, headers: dict[str, str]) -> bytes:
+    """/v1/pricing and the server types (for new types' sizes and deprecations) in one document."""
+    import json
+
+    from costs.refresh.hetzner import TYPES_URL
+
+    pricing = json.loads(_get(url, headers))
+    types = json.loads(_get(TYPES_URL + "?per_page=50", headers))
+    return json.dumps({"pricing": pricing.get("pricing"), "server_types": types.get("server_types")}).encode()
 
 
 def _get(url: str, headers: dict[str, str]) -> bytes:

@@ -29,6 +29,7 @@ from components.capabilities import (
 )
 from components.contracts.aws import RDS_TRUSTSTORE_REGION
 from components.postgres import setup_job_name
+from costs.catalog import price_list
 from stacks.sizing import SizingError, locations, required_volume_gb, resolve_server_type
 from stacks.spec import (
     ApiSpec,
@@ -358,9 +359,15 @@ def _hosts(spec: StackSpec) -> list[Problem]:
             continue  # already reported by _targets
         known = locations(host.target)
         if host.location not in known:
-            problems.append(
-                (f"hosts.{name}.location", f"unknown or unpriced location; allowed: {', '.join(known)}")
-            )
+            group = price_list(host.target, host.location)
+            if group not in (None, "unlisted"):
+                message = (
+                    f"{host.location} is billed by Hetzner's {group.upper()} price list, which this catalog "
+                    f"does not have yet (infra prices refresh --provider hetzner reads it); priced: {', '.join(known)}"
+                )
+            else:
+                message = f"unknown or unpriced location; allowed: {', '.join(known)}"
+            problems.append((f"hosts.{name}.location", message))
             continue
         if host.size is not None and host.server_type is not None:
             problems.append((f"hosts.{name}", "give size or server_type, not both"))

@@ -29,9 +29,9 @@ def resolve_server_type(host: HostSpec) -> ServerType:
     CPU kind, offered in the host's location. Ties on price go to more memory, then name,
     so the choice is stable.
     """
-    catalog = server_types(host.target)
+    catalog = server_types(host.target, location=host.location)
     if host.server_type is not None:
-        by_name = {s.name: s for s in catalog}
+        by_name = {s.name: s for s in server_types(host.target)}
         if host.server_type not in by_name:
             raise SizingError(f"unknown server type; allowed: {', '.join(sorted(by_name))}")
         chosen = by_name[host.server_type]
@@ -39,7 +39,7 @@ def resolve_server_type(host: HostSpec) -> ServerType:
             raise SizingError(
                 f"{chosen.name} is not offered in {host.location}; it is in {', '.join(chosen.locations)}"
             )
-        return chosen
+        return next(s for s in catalog if s.name == chosen.name)  # at the location's price list
     if host.size is None:
         raise SizingError("give either size: {cpu, memory_gb} or server_type")
     candidates = [

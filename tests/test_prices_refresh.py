@@ -156,3 +156,112 @@ def test_the_cli_offers_every_refreshable_source():
     refresh_parser = prices.choices["prices"]._subparsers._group_actions[0].choices["refresh"]
     (provider,) = [a for a in refresh_parser._actions if a.dest == "provider"]
     assert tuple(provider.choices) == PROVIDERS
+
+
+# --- Hetzner: every location, US and Singapore price lists included ------------------------
+
+HETZNER = DATA / "hetzner-pricing.json"
+
+
+def test_hetzner_reads_every_price_list(catalogs):
+    result = refresh("hetzner", HETZNER.read_bytes(), TODAY, catalog_dir=catalogs)
+    changes = {c.what: (c.old, c.new) for c in result.changes}
+    assert changes["server cx23"] == (5.49, 5.99)
+    assert changes["server cx63 (new)"] == (None, 58.99)
+    assert changes["server ccx23 (no longer sold)"] == (85.99, None)
+    assert changes["server cx33 (US price list, new)"] == (None, 10.19)
+    assert changes["server cx33 (SG price list, new)"] == (None, 16.13)
+    types = {t["name"]: t for t in loaded(catalogs, "hetzner")["server_types"]}
+    assert "ccx23" not in types and types["cx63"]["cpu"] == 32 and types["cx63"]["memory_gb"] == 64
+    assert types["cx33"]["locations"] == ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"]
+    (us,) = types["cx33"]["regional"]["us"]
+    assert (us["monthly"], us["included_tb"], us["traffic_per_tb"]) == (10.19, 1, 1)
+    assert types["cax11"]["locations"] == ["fsn1", "nbg1", "hel1"] and "regional" not in types["cax11"]
+    assert {"object_storage_base", "object_storage_extra_tb"} <= set(result.hand_kept)
+
+
+def test_hetzner_refuses_two_prices_within_one_list(catalogs):
+    doc = json.loads(HETZNER.read_text())
+    doc["pricing"]["server_types"][0]["prices"][1]["price_monthly"]["net"] = "9.9900000000"  # nbg1 ≠ fsn1
+    before = (catalogs / "hetzner.yaml").read_bytes()
+    with pytest.raises(RefreshError, match="different prices within the EU list"):
+        refresh("hetzner", json.dumps(doc).encode(), TODAY, catalog_dir=catalogs)
+    assert (catalogs / "hetzner.yaml").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["pricing"].update(currency="USD"), "the catalog in EUR"),
+        (lambda d: d["pricing"]["server_types"][0]["prices"][0].pop("included_traffic"), "not a byte count"),
+        (
+            lambda d: d["pricing"]["server_types"][0]["prices"][0].update(location="Falkenstein"),
+            "location slug",
+        ),
+        (lambda d: d["pricing"].pop("volume"), "pricing.volume"),
+        (lambda d: d["pricing"].update(primary_ips=[]), "no single ipv4 entry"),
+        (lambda d: d["server_types"][0].update(architecture="risc-v"), "unknown architecture"),
+    ],
+)
+def test_hetzner_refuses_an_unexpected_shape(catalogs, edit, message):
+    doc = json.loads(HETZNER.read_text())
+    edit(doc)
+    with pytest.raises(RefreshError, match=message):
+        refresh("hetzner", json.dumps(doc).encode(), TODAY, catalog_dir=catalogs)
+
+
+@pytest.fixture
+def refreshed_catalog(catalogs, monkeypatch):
+    """The catalogs after a Hetzner refresh from the recorded answer, in use by the engine."""
+    import costs.catalog
+    import costs.estimate
+    import costs.pricers.base
+
+    refresh("hetzner", HETZNER.read_bytes(), TODAY, catalog_dir=catalogs)
+    caches = (
+        costs.catalog.load,
+        costs.pricers.base.entries,
+        costs.pricers.base.servers,
+        costs.estimate.eur_usd,
+    )
+    for cached in caches:
+        cached.cache_clear()
+    monkeypatch.setattr(costs.catalog, "CATALOG_DIR", catalogs)
+    yield catalogs
+    monkeypatch.undo()
+    for cached in caches:
+        cached.cache_clear()
+
+
+def test_a_host_in_ashburn_plans_and_prices_with_the_us_list(refreshed_catalog, run_plan):
+    """After the refresh (tests/data/refresh/hetzner-pricing.json), `ash` is a priced location:
+    the host gets the cheapest type on the US list, and the plan prices it at the US price with
+    the US traffic allowance (1 TB per server, not 20)."""
+    from costs.estimate import estimate_plan
+    from tests.conftest import base_config
+
+    config = base_config()
+    config["hosts"]["main"]["location"] = "ash"
+    config["hosts"]["main"]["size"] = {"cpu": 4, "memory_gb": 8}
+    config["usage"] = {"egress_gb": 3000}
+    result = run_plan(config)
+    (server,) = [r for r in result.registrations if r.type == "hcloud:index/server:Server"]
+    assert (server.inputs["serverType"], server.inputs["location"]) == ("cx33", "ash")
+    lines = {line.name: line for line in estimate_plan(result).components["main"].lines}
+    assert lines["server cx33 (4 vCPU, 8 GB)"].unit_price == 10.19
+    traffic = lines["traffic (3000 GB of 1 TB included)"]
+    assert (traffic.quantity, traffic.unit_price) == (2.0, 1.0)
+
+
+def test_before_a_refresh_ashburn_is_refused_with_the_reason():
+    from stacks.loader import ConfigError, RawConfig, parse
+    from tests.conftest import base_config
+
+    config = base_config()
+    config["hosts"]["main"]["location"] = "ash"
+    with pytest.raises(ConfigError) as refused:
+        parse(RawConfig(config | {"ssh_private_key": "x"}, frozenset({"ssh_private_key"})))
+    assert (
+        "multicloud:hosts.main.location: ash is billed by Hetzner's US price list, which this catalog does "
+        "not have yet (infra prices refresh --provider hetzner reads it); priced: fsn1, hel1, nbg1"
+    ) in refused.value.lines()

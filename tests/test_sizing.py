@@ -64,7 +64,11 @@ def sku(name: str, cpu: int, memory_gb: float, monthly: float, **fields: object)
 
 def with_catalog(types: list[ServerType]):
     """Resolve against a made-up catalog."""
-    return mock.patch.object(sizing, "server_types", lambda provider, today=None: list(types))
+
+    def at(provider: str, today: object = None, location: str | None = None) -> list[ServerType]:
+        return [t for t in types if location is None or location in t.locations]
+
+    return mock.patch.object(sizing, "server_types", at)
 
 
 # --- resolve_server_type: the real catalog ---------------------------------------------

@@ -359,11 +359,12 @@ def test_host_on_another_target_names_both_sides():
 def test_server_type_not_offered_in_the_location(monkeypatch):
     real = sizing.server_types
 
-    def catalog(provider, today=None):
-        return [
+    def catalog(provider, today=None, location=None):
+        moved = [
             dataclasses.replace(s, locations=("nbg1",)) if s.name == "cx23" else s
             for s in real(provider, today)
         ]
+        return [s for s in moved if location is None or location in s.locations]
 
     monkeypatch.setattr(sizing, "server_types", catalog)
     problems = problems_of(

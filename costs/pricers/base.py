@@ -96,9 +96,9 @@ def entries(provider: str, key: str) -> dict[str, Entry]:
 
 
 @cache
-def servers(provider: str, today: dt.date) -> dict[str, ServerType]:
-    """`provider`'s VPS SKUs by name, priced as of `today`."""
-    return {s.name: s for s in server_types(provider, today)}
+def servers(provider: str, today: dt.date, location: str | None = None) -> dict[str, ServerType]:
+    """`provider`'s VPS SKUs by name, priced as of `today` (at `location`, when given)."""
+    return {s.name: s for s in server_types(provider, today, location)}
 
 
 @dataclass(frozen=True)
@@ -119,9 +119,9 @@ class Catalog:
         """The entries of the list at `key`, by name."""
         return entries(self.provider, key)
 
-    def servers(self, today: dt.date) -> dict[str, ServerType]:
-        """The VPS SKUs by name, priced as of `today`."""
-        return servers(self.provider, today)
+    def servers(self, today: dt.date, location: str | None = None) -> dict[str, ServerType]:
+        """The VPS SKUs by name, priced as of `today` (at `location`: its price list)."""
+        return servers(self.provider, today, location)
 
     def not_in_catalog(self, res: Resource, name: str, quantity: float, unit: str) -> Line:
         """A SKU this catalog does not have: listed at 0 and marked, never silently dropped."""

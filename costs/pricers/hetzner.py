@@ -32,10 +32,11 @@ def _extra(name: str) -> Entry:
 
 @PRICERS.register(types.HCLOUD_SERVER)
 def _server(res: Resource, ctx: Context) -> list[Line]:
-    name = str(res.inputs.get("serverType"))
-    sku = HETZNER.servers(ctx.today).get(name)
+    name, location = str(res.inputs.get("serverType")), res.inputs.get("location")
+    sku = HETZNER.servers(ctx.today, str(location) if location else None).get(name)
     if sku is None:
-        return [HETZNER.not_in_catalog(res, f"server {name}", 1, "month")]
+        where = f" in {location}" if location else ""
+        return [HETZNER.not_in_catalog(res, f"server {name}{where}", 1, "month")]
     lines = [shared.machine(res, "server", sku)]
     nets = res.inputs.get("publicNets") or [{"ipv4Enabled": True}]
     if any(n.get("ipv4Enabled", True) for n in nets):
@@ -48,13 +49,25 @@ def _server(res: Resource, ctx: Context) -> list[Line]:
 
 
 def _traffic(res: Resource, ctx: Context) -> Line:
-    """Egress is pooled across the project's servers (20 TB each in the EU): the overage is
-    priced once, against the whole allowance."""
+    """The project's outbound traffic beyond what its servers include, once per stack. A server
+    includes its price list's allowance (EU: `extras.traffic`; US and Singapore: on their price
+    entries); the excess is priced at the dearest rate among the lists used."""
     traffic = _extra("traffic")
-    included_tb = traffic["included_tb_per_server"] * len(ctx.of_type(types.HCLOUD_SERVER))
+    included_tb, rate = 0.0, float(traffic["monthly_per_tb"])
+    for server in ctx.of_type(types.HCLOUD_SERVER):
+        location = server.inputs.get("location")
+        sku = HETZNER.servers(ctx.today, str(location) if location else None).get(
+            str(server.inputs.get("serverType"))
+        )
+        if sku is None or sku.included_tb is None:  # the EU list's allowance
+            included_tb += float(traffic["included_tb_per_server"])
+            continue
+        included_tb += sku.included_tb
+        if sku.traffic_per_tb is not None:
+            rate = max(rate, sku.traffic_per_tb)
     over_tb = max(0.0, ctx.usage.egress_gb / 1000 - included_tb)
     name = f"traffic ({ctx.usage.egress_gb:g} GB of {included_tb:g} TB included)"
-    return line(res, name, over_tb, "TB", traffic, "monthly_per_tb", usage_based=True)
+    return line(res, name, over_tb, "TB", traffic, "monthly_per_tb", unit_price=rate, usage_based=True)
 
 
 @PRICERS.register(types.HCLOUD_FLOATING_IP)

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from costs.catalog import CATALOG_DIR
 
-PROVIDERS = ("fx", "digitalocean")
+PROVIDERS = ("fx", "digitalocean", "hetzner")
 
 
 class RefreshError(Exception):
@@ -78,6 +78,10 @@ def source_for(provider: str) -> Source:
         from costs.refresh import digitalocean
 
         return digitalocean
+    if provider == "hetzner":
+        from costs.refresh import hetzner
+
+        return hetzner
     raise RefreshError(f"no price source for {provider}; refreshable: {', '.join(PROVIDERS)}")
 
 
