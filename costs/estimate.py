@@ -81,6 +81,8 @@ class Estimate:
     today: dt.date = field(default_factory=dt.date.today)
     """The day it was priced (prices effective then; ages counted from it)."""
     max_price_age_days: int = DEFAULT_MAX_PRICE_AGE_DAYS
+    approximations: list[str] = field(default_factory=list)
+    """Prices that stand in for ones the catalog lacks, said in words (never silently)."""
 
     def all_lines(self) -> list[tuple[str, Line]]:
         """(component, line) for every line."""
@@ -168,7 +170,32 @@ def estimate(
         usage=priced.usage,
         resource_count=sum(1 for r in resources if not r.type.startswith((COMPONENT_PREFIX, "pulumi:"))),
         today=today,
+        approximations=_approximations(resources, priced),
     )
+
+
+def _approximations(resources: list[Resource], priced: Priced) -> list[str]:
+    """The AWS catalog prices its listed regions; resources in another are priced at
+    us-east-1's rates, which the estimate says (the region is the `aws` provider's)."""
+    region = next(
+        (
+            str(r.inputs.get("region"))
+            for r in resources
+            if r.type == "pulumi:providers:aws" and r.name == "aws" and r.inputs.get("region")
+        ),
+        None,
+    )
+    priced_aws = {line.resource for line in priced.lines if line.currency == "USD"} & {
+        r.urn for r in resources if r.type.startswith("aws:")
+    }
+    if region is None or not priced_aws or region in load("aws")["regions"]:
+        return []
+    return [
+        (
+            f"AWS lines are priced at us-east-1 rates: the catalog has no {region} prices yet, "
+            "and AWS prices differ by region"
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -270,6 +297,7 @@ def infracost_json(est: Estimate, project: str, stack: str, before: Estimate | N
         "oldestPriceDate": est.oldest_price_date.isoformat() if est.oldest_price_date else None,
         "maxPriceAgeDays": est.max_price_age_days,
         "stalePriceLines": len(est.stale_lines),
+        "approximations": list(est.approximations),
         "projects": [{"name": f"{project}/{stack}", "breakdown": breakdown(est)}],
         "totalMonthlyCost": _money(est.total),
         "unpricedResources": [{"urn": r.urn, "type": r.type} for r in est.unpriced],

@@ -55,7 +55,7 @@ def age_note(est: Estimate) -> str:
     if est.converted:
         rate = eur_usd()
         span += f"; EUR→USD rate of {rate.date}" + (" (stale)" if est.rate_stale else "")
-    return span
+    return "; ".join([span, *est.approximations])
 
 
 def fx_note() -> str:
@@ -109,7 +109,10 @@ def terminal(
     parts += [
         table(est, title),
         Text(usage_note(est), style="dim"),
-        Text(age_note(est), style="yellow" if est.stale_lines or est.rate_stale else "dim"),
+        Text(
+            age_note(est),
+            style="yellow" if est.stale_lines or est.rate_stale or est.approximations else "dim",
+        ),
         Text(unpriced_note(est), style="dim"),
     ]
     return parts

@@ -282,7 +282,8 @@ def _cost_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--strict-prices",
         action="store_true",
-        help="with --check-budget: also exit 3 when a price (or the exchange rate) is older than --max-price-age",
+        help="with --check-budget: also exit 3 when a price (or the exchange rate) is older than "
+        "--max-price-age, or stands in for one the catalog lacks (an AWS region it does not price)",
     )
 
 
@@ -646,7 +647,9 @@ def _check_price_age(est: Any) -> int:
         _stderr().print(
             printable(f"stale price, older than {est.max_price_age_days} days: {item}"), markup=False
         )
-    return EXIT_BUDGET if stale else EXIT_OK
+    for approximation in est.approximations:
+        _stderr().print(printable(f"approximate price: {approximation}"), markup=False)
+    return EXIT_BUDGET if stale or est.approximations else EXIT_OK
 
 
 def _plan_cost(stack_file: Path, stack: str, currency: str | None) -> Estimate:

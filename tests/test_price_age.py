@@ -107,3 +107,25 @@ def test_the_json_of_the_prod_stack_names_its_oldest_price(capsys):
         c["priceDate"] for r in doc["projects"][0]["breakdown"]["resources"] for c in r["costComponents"]
     ]
     assert doc["oldestPriceDate"] == min(dates) and all(dates)
+
+
+def test_an_aws_region_the_catalog_does_not_price_is_said_not_hidden(aws_plan, capsys, tmp_path):
+    """The catalog prices us-east-1; a stack in eu-central-1 is priced at those rates and the
+    estimate says so in the table, the JSON and --strict-prices."""
+    from costs.estimate import estimate_plan
+    from tests.aws_plans import example_config
+    from tests.conftest import write_stack
+
+    config = example_config("aws.yaml")
+    config["aws"] = {**config["aws"], "region": "eu-central-1"}
+    (note,) = estimate_plan(aws_plan(config)).approximations
+    assert "priced at us-east-1 rates: the catalog has no eu-central-1 prices yet" in note
+    assert estimate_plan(aws_plan(example_config("aws.yaml"))).approximations == []
+    stack = str(
+        write_stack(tmp_path / "Pulumi.eu.yaml", config | {"budget": {"monthly": 1000, "currency": "USD"}})
+    )
+    assert main(["cost", "--config", stack, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["approximations"] == [note]
+    argv = ["cost", "--config", stack, "--check-budget", "--strict-prices", "--max-price-age", "3650"]
+    assert main(argv) == 3
+    assert capsys.readouterr().err == f"approximate price: {note}\n"
