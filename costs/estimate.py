@@ -170,32 +170,8 @@ def estimate(
         usage=priced.usage,
         resource_count=sum(1 for r in resources if not r.type.startswith((COMPONENT_PREFIX, "pulumi:"))),
         today=today,
-        approximations=_approximations(resources, priced),
+        approximations=priced.approximations,
     )
-
-
-def _approximations(resources: list[Resource], priced: Priced) -> list[str]:
-    """The AWS catalog prices its listed regions; resources in another are priced at
-    us-east-1's rates, which the estimate says (the region is the `aws` provider's)."""
-    region = next(
-        (
-            str(r.inputs.get("region"))
-            for r in resources
-            if r.type == "pulumi:providers:aws" and r.name == "aws" and r.inputs.get("region")
-        ),
-        None,
-    )
-    priced_aws = {line.resource for line in priced.lines if line.currency == "USD"} & {
-        r.urn for r in resources if r.type.startswith("aws:")
-    }
-    if region is None or not priced_aws or region in load("aws")["regions"]:
-        return []
-    return [
-        (
-            f"AWS lines are priced at us-east-1 rates: the catalog has no {region} prices yet, "
-            "and AWS prices differ by region"
-        )
-    ]
 
 
 @dataclass(frozen=True)

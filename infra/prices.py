@@ -14,7 +14,8 @@ from typing import Any
 
 from components._lib.grammars import printable
 
-MAX_RESPONSE_BYTES = 64 * 2**20
+# AWS's regional offer files run to hundreds of MB (RDS); the others are small.
+MAX_RESPONSE_BYTES = 1024 * 2**20
 # Who needs a token, and which environment variable holds it (read-only tokens suffice).
 TOKENS = {"digitalocean": "DIGITALOCEAN_TOKEN", "hetzner": "HCLOUD_TOKEN"}
 
@@ -32,11 +33,12 @@ def add_arguments(sub: Any) -> None:
     r = actions.add_parser("refresh", help=refresh_help, description=refresh_help)
     # The same names as costs.refresh.PROVIDERS (a test holds them equal); spelled here so
     # building the parser for `plan` never imports the pricing code.
-    r.add_argument("--provider", required=True, choices=("fx", "digitalocean", "hetzner"))
+    r.add_argument("--provider", required=True, choices=("fx", "digitalocean", "hetzner", "aws"))
     r.add_argument(
         "--from", dest="from_file", metavar="FILE", type=Path, help="a saved response instead of the network"
     )
     r.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
+    r.add_argument("--region", help="aws: the region whose prices to read, e.g. eu-central-1")
 
 
 def run(args: argparse.Namespace, out: Any) -> int:
@@ -44,7 +46,12 @@ def run(args: argparse.Namespace, out: Any) -> int:
     from costs.refresh import refresh, source_for
 
     source = source_for(args.provider)
-    raw = _read(args.from_file) if args.from_file else fetch(args.provider, source.URL)
+    if args.provider == "aws" and not args.from_file and not args.region:
+        raise RefreshUsage("aws needs --region (the Price List is per region)")
+    if args.provider == "aws" and not args.from_file:
+        raw = _aws(source.URL, args.region)
+    else:
+        raw = _read(args.from_file) if args.from_file else fetch(args.provider, source.URL)
     result = refresh(args.provider, raw, dt.date.today(), write=not args.dry_run)
     out.print(printable(f"{args.provider}: prices from {result.source}, read {result.read}"), markup=False)
     for change in result.changes:
@@ -127,3 +134,17 @@ def _all_pages(url: str, headers: dict[str, str]) -> bytes:
     from costs.refresh import RefreshError
 
     raise RefreshError("more than 50 pages of sizes; refusing to follow further")
+
+
+def _aws(url: str, region: str) -> bytes:
+    """The region's offer files of the services we price, in one document."""
+    import json
+    import re
+
+    from costs.refresh.aws import OFFERS
+
+    if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", region):
+        raise RefreshUsage(f"{region[:30]!r} is not an AWS region such as eu-central-1")
+    headers = {"User-Agent": "multicloud-prices-refresh"}
+    offers = {code: json.loads(_get(url.format(offer=code, region=region), headers)) for code in OFFERS}
+    return json.dumps({"region": region, "offers": offers}).encode()

@@ -119,7 +119,11 @@ def test_an_aws_region_the_catalog_does_not_price_is_said_not_hidden(aws_plan, c
     config = example_config("aws.yaml")
     config["aws"] = {**config["aws"], "region": "eu-central-1"}
     (note,) = estimate_plan(aws_plan(config)).approximations
-    assert "priced at us-east-1 rates: the catalog has no eu-central-1 prices yet" in note
+    assert note.startswith("AWS prices in eu-central-1 are us-east-1's for ")
+    assert {"fargate", "alb", "nat_gateway", "rds_instance_classes"} <= set(
+        note.split(" for ")[1].split(" (")[0].split(", ")
+    )
+    assert "route53_health_check" not in note and "cloudfront" not in note  # global prices
     assert estimate_plan(aws_plan(example_config("aws.yaml"))).approximations == []
     stack = str(
         write_stack(tmp_path / "Pulumi.eu.yaml", config | {"budget": {"monthly": 1000, "currency": "USD"}})

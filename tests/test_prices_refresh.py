@@ -265,3 +265,104 @@ def test_before_a_refresh_ashburn_is_refused_with_the_reason():
         "multicloud:hosts.main.location: ash is billed by Hetzner's US price list, which this catalog does "
         "not have yet (infra prices refresh --provider hetzner reads it); priced: fsn1, hel1, nbg1"
     ) in refused.value.lines()
+
+
+# --- AWS: one region from the Price List ---------------------------------------------------
+
+AWS_EU = DATA / "aws-eu-central-1.json"
+
+
+def test_aws_reads_the_regions_prices_and_ignores_the_distractors(catalogs):
+    result = refresh("aws", AWS_EU.read_bytes(), TODAY, catalog_dir=catalogs)
+    regional = loaded(catalogs, "aws")["regional"]["eu-central-1"]
+    assert (regional["fargate"]["x86"]["vcpu_hour"], regional["fargate"]["arm64"]["gb_hour"]) == (
+        0.04655,
+        0.00409,
+    )
+    assert regional["rds_instance_classes"]["db.t4g.micro"]["hourly"] == 0.019  # Single-AZ PostgreSQL only
+    assert regional["rds_storage_gp3"]["gb_month"] == 0.133
+    assert regional["elasticache_node_types"]["cache.t4g.micro"]["hourly"] == {
+        "valkey": 0.0144,
+        "redis": 0.018,
+    }
+    assert (regional["alb"]["hourly"], regional["alb"]["lcu_hour"]) == (0.027, 0.008)
+    assert regional["alb"]["source"]["url"].endswith("/AWSELB/current/eu-central-1/index.json")
+    assert len(result.changes) == 16 and "nat_gateway" in result.hand_kept
+    # The base (us-east-1) prices are untouched.
+    assert (
+        loaded(catalogs, "aws")["alb"]["hourly"]
+        == yaml.safe_load((CATALOG_DIR / "aws.yaml").read_text())["alb"]["hourly"]
+    )
+
+
+def _aws(edit) -> bytes:
+    doc = json.loads(AWS_EU.read_text())
+    edit(doc)
+    return json.dumps(doc).encode()
+
+
+def _first(offer: dict, family: str) -> str:
+    return next(s for s, p in offer["products"].items() if p["productFamily"] == family)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(region="Frankfurt"), "names no region"),
+        (lambda d: d["offers"].pop("AWSELB"), "lacks the offers AWSELB"),
+        (
+            lambda d: d["offers"]["AmazonRDS"]["products"].clear(),
+            "expected one product for RDS db.t4g.micro, found 0",
+        ),
+        (
+            lambda d: d["offers"]["AmazonRDS"]["products"]["AMAZ0003SKU"]["attributes"].update(
+                deploymentOption="Single-AZ"
+            ),
+            "expected one product for RDS db.t4g.micro, found 2",
+        ),
+        (
+            lambda d: next(iter(next(iter(d["offers"]["AmazonECS"]["terms"]["OnDemand"].values())).values()))[
+                "priceDimensions"
+            ].clear(),
+            "expected one on-demand price per hours for Fargate x86 vCPU",
+        ),
+    ],
+)
+def test_aws_refuses_what_it_cannot_read_exactly(catalogs, edit, message):
+    before = (catalogs / "aws.yaml").read_bytes()
+    with pytest.raises(RefreshError, match=message):
+        refresh("aws", _aws(edit), TODAY, catalog_dir=catalogs)
+    assert (catalogs / "aws.yaml").read_bytes() == before
+
+
+def test_an_aws_stack_in_the_refreshed_region_is_priced_there(catalogs, monkeypatch, aws_plan):
+    import costs.catalog
+    import costs.estimate
+    import costs.pricers.base
+    from costs.estimate import estimate_plan
+    from tests.aws_plans import example_config
+
+    refresh("aws", AWS_EU.read_bytes(), TODAY, catalog_dir=catalogs)
+    caches = (
+        costs.catalog.load,
+        costs.pricers.base.entries,
+        costs.pricers.base.servers,
+        costs.estimate.eur_usd,
+    )
+    config = example_config("aws.yaml")
+    config["aws"] = {**config["aws"], "region": "eu-central-1"}
+    result = aws_plan(config)
+    try:
+        for cached in caches:
+            cached.cache_clear()
+        monkeypatch.setattr(costs.catalog, "CATALOG_DIR", catalogs)
+        est = estimate_plan(result)
+    finally:
+        monkeypatch.undo()
+        for cached in caches:
+            cached.cache_clear()
+    lines = {line.name: line for _, line in est.all_lines()}
+    rds = next(line for name, line in lines.items() if name.startswith("RDS db.t4g.small"))
+    assert rds.unit_price == 0.038 and rds.source.endswith("/AmazonRDS/current/eu-central-1/index.json")
+    (note,) = est.approximations
+    assert "nat_gateway" in note and "public_ipv4" in note and "fargate" not in note and "alb" not in note

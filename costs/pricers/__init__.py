@@ -39,6 +39,7 @@ class Priced:
     free: list[Resource] = field(default_factory=list)
     unpriced: list[Resource] = field(default_factory=list)
     usage: UsageSpec = field(default_factory=UsageSpec)
+    approximations: list[str] = field(default_factory=list)
 
 
 def price(resources: list[Resource], usage: UsageSpec | None = None, today: dt.date | None = None) -> Priced:
@@ -59,4 +60,5 @@ def price(resources: list[Resource], usage: UsageSpec | None = None, today: dt.d
             result.free.append(res)
         else:
             result.unpriced.append(res)
+    result.approximations = list(ctx.approximations)
     return result

@@ -9,9 +9,57 @@ from typing import Any
 
 from components._lib import types
 from components._lib.schedule import ScheduleError, from_eventbridge
-from costs.pricers.base import HOURS, Catalog, Context, Line, Pricers, Resource, line, num
+from costs.catalog import load
+from costs.pricers.base import HOURS, Catalog, Context, Entry, Line, Pricers, Resource, line, num
 
 AWS = Catalog("aws")
+
+
+# Priced the same in every region (Route 53 and CloudFront are global services).
+GLOBAL_PRICES = frozenset({"route53_health_check", "cloudfront"})
+
+
+def _regional(ctx: Context, key: str) -> Any:
+    """The catalog's prices of `key` in the stack's AWS region, or None when it prices that
+    region at the base (us-east-1) rates — which the estimate then says."""
+    region = ctx.aws_region
+    if region is None or region in load("aws")["regions"] or key in GLOBAL_PRICES:
+        return None
+    node = ((load("aws").get("regional") or {}).get(region) or {}).get(key)
+    if node is None:
+        ctx.approximate(f"AWS prices in {region} are us-east-1's for", key)
+    return node
+
+
+def _rates(ctx: Context, *path: str) -> Entry:
+    """A catalog entry at `path`, in the stack's region when the catalog has it there."""
+    node = _regional(ctx, path[0])
+    for key in path[1:]:
+        node = node.get(key) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        source = node.get("source") or {}
+        return Entry(node, "USD", source.get("url"), source.get("read"))
+    return AWS.entry(*path)
+
+
+def _rates_of(ctx: Context, key: str) -> dict[str, Entry]:
+    """The entries of a list (`rds_instance_classes` …), the region's prices over the base ones."""
+    base = AWS.entries(key)
+    node = _regional(ctx, key)
+    if not isinstance(node, dict):
+        return base
+    regional = {}
+    for name, entry in base.items():
+        prices = node.get(name)
+        if isinstance(prices, dict):
+            source = prices.get("source") or {}
+            regional[name] = Entry({**entry.prices, **prices}, "USD", source.get("url"), source.get("read"))
+        else:
+            ctx.approximate(f"AWS prices in {ctx.aws_region} are us-east-1's for", f"{key} {name}")
+            regional[name] = entry
+    return regional
+
+
 PRICERS = Pricers()
 FREE = frozenset(
     {
@@ -66,7 +114,7 @@ FREE = frozenset(
 @PRICERS.register(types.AWS_ECS_TASK_DEFINITION)
 def _fargate(res: Resource, ctx: Context) -> list[Line]:
     arch = ((res.inputs.get("runtimePlatform") or {}).get("cpuArchitecture") or "X86_64").upper()
-    rates = AWS.entry("fargate", "arm64" if arch == "ARM64" else "x86")
+    rates = _rates(ctx, "fargate", "arm64" if arch == "ARM64" else "x86")
     vcpu, gb = num(res.inputs.get("cpu"), 256) / 1024, num(res.inputs.get("memory"), 512) / 1024
     schedules = ctx.siblings(res, types.AWS_SCHEDULER_SCHEDULE)
     if schedules:
@@ -81,7 +129,7 @@ def _fargate(res: Resource, ctx: Context) -> list[Line]:
     public = [s for s in services if (s.inputs.get("networkConfiguration") or {}).get("assignPublicIp")]
     if public:
         count = sum(num(s.inputs.get("desiredCount"), 1) for s in public)
-        ip = AWS.entry("public_ipv4")
+        ip = _rates(ctx, "public_ipv4")
         lines.append(line(res, "public IPv4 per task", count * HOURS, "hour", ip, "hourly"))
     return lines
 
@@ -105,12 +153,12 @@ def _scheduled_runs(
 
 @PRICERS.register(types.AWS_SECRETSMANAGER_SECRET)
 def _secret(res: Resource, ctx: Context) -> list[Line]:
-    return [line(res, "Secrets Manager secret", 1, "month", AWS.entry("secretsmanager_secret"))]
+    return [line(res, "Secrets Manager secret", 1, "month", _rates(ctx, "secretsmanager_secret"))]
 
 
 @PRICERS.register(types.AWS_LB_LOAD_BALANCER)
 def _alb(res: Resource, ctx: Context) -> list[Line]:
-    alb, ip = AWS.entry("alb"), AWS.entry("public_ipv4")
+    alb, ip = _rates(ctx, "alb"), _rates(ctx, "public_ipv4")
     zones = len(res.inputs.get("subnets") or []) or 2
     lcu = ctx.usage.alb_lcu
     capacity = f"load balancer capacity ({lcu:g} LCU)"
@@ -123,7 +171,7 @@ def _alb(res: Resource, ctx: Context) -> list[Line]:
 
 @PRICERS.register(types.AWS_EC2_NAT_GATEWAY)
 def _nat(res: Resource, ctx: Context) -> list[Line]:
-    nat, processed = AWS.entry("nat_gateway"), ctx.usage.nat_gb
+    nat, processed = _rates(ctx, "nat_gateway"), ctx.usage.nat_gb
     data = f"NAT data processed ({processed:g} GB)"
     return [
         line(res, "NAT gateway", HOURS, "hour", nat, "hourly"),
@@ -133,7 +181,7 @@ def _nat(res: Resource, ctx: Context) -> list[Line]:
 
 @PRICERS.register(types.AWS_EC2_EIP)
 def _eip(res: Resource, ctx: Context) -> list[Line]:
-    return [line(res, "Elastic IP (public IPv4)", HOURS, "hour", AWS.entry("public_ipv4"), "hourly")]
+    return [line(res, "Elastic IP (public IPv4)", HOURS, "hour", _rates(ctx, "public_ipv4"), "hourly")]
 
 
 @PRICERS.register(types.AWS_RDS_INSTANCE)
@@ -141,7 +189,7 @@ def _rds(res: Resource, ctx: Context) -> list[Line]:
     name = str(res.inputs.get("instanceClass"))
     copies = 2 if res.inputs.get("multiAz") else 1
     suffix = " Multi-AZ" if copies == 2 else ""
-    instance = AWS.entries("rds_instance_classes").get(name)
+    instance = _rates_of(ctx, "rds_instance_classes").get(name)
     lines = [
         line(res, f"RDS {name}{suffix}", copies * HOURS, "hour", instance, "hourly")
         if instance
@@ -151,7 +199,7 @@ def _rds(res: Resource, ctx: Context) -> list[Line]:
             f"RDS storage gp3{suffix}",
             copies * num(res.inputs.get("allocatedStorage"), 20),
             "GB-month",
-            AWS.entry("rds_storage_gp3"),
+            _rates(ctx, "rds_storage_gp3"),
             "gb_month",
         ),
     ]
@@ -165,7 +213,7 @@ def _rds_public(res: Resource, ctx: Context) -> list[Line]:
     its public IPv4 address, and what it sends to the addresses its own rules admit."""
     rules = ctx.siblings(res, types.AWS_VPC_SECURITY_GROUP_INGRESS_RULE)
     outside = [r for r in rules if r.inputs.get("cidrIpv4")]
-    ip, transfer, gb = AWS.entry("public_ipv4"), AWS.entry("data_transfer_out"), ctx.usage.link_gb
+    ip, transfer, gb = _rates(ctx, "public_ipv4"), _rates(ctx, "data_transfer_out"), ctx.usage.link_gb
     addresses = "1 address" if len(outside) == 1 else f"{len(outside)} addresses"
     return [
         line(res, "RDS public IPv4", HOURS, "hour", ip, "hourly"),
@@ -186,7 +234,7 @@ def _rds_public(res: Resource, ctx: Context) -> list[Line]:
 def _elasticache(res: Resource, ctx: Context) -> list[Line]:
     node_type, engine = str(res.inputs.get("nodeType")), str(res.inputs.get("engine", "valkey"))
     count = num(res.inputs.get("numCacheClusters"), 1)
-    node = AWS.entries("elasticache_node_types").get(node_type)
+    node = _rates_of(ctx, "elasticache_node_types").get(node_type)
     if node is None:
         return [AWS.not_in_catalog(res, f"ElastiCache {node_type}", count * HOURS, "node-hour")]
     hourly = node["hourly"]["valkey" if engine == "valkey" else "redis"]
@@ -196,14 +244,14 @@ def _elasticache(res: Resource, ctx: Context) -> list[Line]:
 
 @PRICERS.register(types.AWS_S3_BUCKET)
 def _s3(res: Resource, ctx: Context) -> list[Line]:
-    stored, s3 = ctx.usage.storage_gb, AWS.entry("s3_standard")
+    stored, s3 = ctx.usage.storage_gb, _rates(ctx, "s3_standard")
     name = f"S3 Standard storage ({stored:g} GB)"
     return [line(res, name, stored, "GB-month", s3, "gb_month", usage_based=True)]
 
 
 @PRICERS.register(types.AWS_CLOUDFRONT_DISTRIBUTION)
 def _cloudfront(res: Resource, ctx: Context) -> list[Line]:
-    cf, egress = AWS.entry("cloudfront"), ctx.usage.egress_gb
+    cf, egress = _rates(ctx, "cloudfront"), ctx.usage.egress_gb
     free_gb = cf["free_tb_out"] * 1000
     billable = max(0.0, egress - free_gb) if ctx.first_time("cloudfront-free-tier") else egress
     name = f"CloudFront egress ({egress:g} GB, 1 TB always free)"
@@ -212,7 +260,7 @@ def _cloudfront(res: Resource, ctx: Context) -> list[Line]:
 
 @PRICERS.register(types.AWS_CLOUDWATCH_LOG_GROUP)
 def _logs(res: Resource, ctx: Context) -> list[Line]:
-    logs, ingested = AWS.entry("cloudwatch_logs"), ctx.usage.log_gb
+    logs, ingested = _rates(ctx, "cloudwatch_logs"), ctx.usage.log_gb
     free = logs["free_gb"] if ctx.first_time("cloudwatch-free-tier") else 0
     name = f"CloudWatch Logs ingestion ({ingested:g} GB, {free:g} GB free)"
     return [line(res, name, max(0.0, ingested - free), "GB", logs, "gb_ingested", usage_based=True)]
@@ -221,7 +269,7 @@ def _logs(res: Resource, ctx: Context) -> list[Line]:
 @PRICERS.register(types.AWS_ROUTE53_HEALTH_CHECK)
 def _health_check(res: Resource, ctx: Context) -> list[Line]:
     """An HTTPS health check of the api's load balancer, an endpoint in AWS."""
-    check = AWS.entry("route53_health_check")
+    check = _rates(ctx, "route53_health_check")
     https = str(res.inputs.get("type", "")).startswith("HTTPS")
     lines = [line(res, "Route 53 health check (AWS endpoint)", 1, "month", check, "aws_endpoint_monthly")]
     if https:
@@ -231,4 +279,4 @@ def _health_check(res: Resource, ctx: Context) -> list[Line]:
 
 @PRICERS.register(types.AWS_CLOUDWATCH_METRIC_ALARM)
 def _alarm(res: Resource, ctx: Context) -> list[Line]:
-    return [line(res, "CloudWatch alarm (standard resolution)", 1, "month", AWS.entry("cloudwatch_alarm"))]
+    return [line(res, "CloudWatch alarm (standard resolution)", 1, "month", _rates(ctx, "cloudwatch_alarm"))]

@@ -184,6 +184,31 @@ class Context:
         self.usage = usage
         self.today = today
         self._once: set[str] = set()
+        self._approximate: dict[str, list[str]] = {}
+        # The region of the stack's main AWS provider (named "aws"), from its inputs.
+        self.aws_region: str | None = next(
+            (
+                str(r.inputs["region"])
+                for r in resources
+                if r.type == "pulumi:providers:aws" and r.name == "aws" and r.inputs.get("region")
+            ),
+            None,
+        )
+
+    def approximate(self, statement: str, item: str) -> None:
+        """Record that `item` was priced by a stand-in, under a `statement` such as "AWS prices
+        in eu-central-1 are us-east-1's for"; `approximations` says each statement once."""
+        items = self._approximate.setdefault(statement, [])
+        if item not in items:
+            items.append(item)
+
+    @property
+    def approximations(self) -> list[str]:
+        """Each stand-in, in words: the statement and the items it covers."""
+        return [
+            f"{statement} {', '.join(items)} (the catalog lacks them)"
+            for statement, items in self._approximate.items()
+        ]
 
     def of_type(self, type_token: str) -> list[Resource]:
         """Every resource of `type_token`, in pricing order (by URN)."""

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from costs.catalog import CATALOG_DIR
 
-PROVIDERS = ("fx", "digitalocean", "hetzner")
+PROVIDERS = ("fx", "digitalocean", "hetzner", "aws")
 
 
 class RefreshError(Exception):
@@ -82,6 +82,10 @@ def source_for(provider: str) -> Source:
         from costs.refresh import hetzner
 
         return hetzner
+    if provider == "aws":
+        from costs.refresh import aws
+
+        return aws
     raise RefreshError(f"no price source for {provider}; refreshable: {', '.join(PROVIDERS)}")
 
 
