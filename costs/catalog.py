@@ -47,7 +47,8 @@ def load(provider: str) -> dict[str, Any]:
         return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
-def _current_price(prices: list[dict[str, Any]], today: dt.date) -> dict[str, Any]:
+def current_price(prices: list[dict[str, Any]], today: dt.date) -> dict[str, Any]:
+    """The dated price in effect on `today` (the entry itself: a refresh re-dates it in place)."""
     valid = [p for p in prices if p["effective_from"] <= today]
     # A price that starts in the future is not the price today; with none valid yet the
     # oldest one is the best we have.
@@ -91,7 +92,7 @@ def server_types(
         prices = _prices_at(provider, entry, location) if location is not None else entry["prices"]
         if not prices or not priced:
             continue
-        price = _current_price(prices, today)
+        price = current_price(prices, today)
         result.append(
             ServerType(
                 provider=provider,

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from costs.catalog import CATALOG_DIR, _current_price
+from costs.catalog import CATALOG_DIR, current_price
 from costs.refresh import PROVIDERS, RefreshError, refresh
 from infra.cli import main
 
@@ -75,11 +75,11 @@ def test_digitalocean_changes_adds_and_removes_droplet_sizes(catalogs):
         "s-4vcpu-8gb",
     }
     # The new price applies from the day it was read; the old one stays for the past.
-    assert _current_price(types["s-2vcpu-4gb"]["prices"], TODAY)["monthly"] == 26
-    assert _current_price(types["s-2vcpu-4gb"]["prices"], TODAY - dt.timedelta(days=1))["monthly"] == 24
+    assert current_price(types["s-2vcpu-4gb"]["prices"], TODAY)["monthly"] == 26
+    assert current_price(types["s-2vcpu-4gb"]["prices"], TODAY - dt.timedelta(days=1))["monthly"] == 24
     assert types["s-2vcpu-8gb"]["memory_gb"] == 8 and types["s-2vcpu-8gb"]["locations"][0] == "ams3"
     # An unchanged price is now dated today, from the API.
-    confirmed = _current_price(types["s-1vcpu-1gb"]["prices"], TODAY)
+    confirmed = current_price(types["s-1vcpu-1gb"]["prices"], TODAY)
     assert confirmed["source"] == {"url": "https://api.digitalocean.com/v2/sizes", "read": TODAY}
     # Hand-kept entries are as they were, with their own sources.
     assert (

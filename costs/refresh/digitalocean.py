@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from costs.catalog import current_price
 from costs.refresh import Change, Refresh, RefreshError, day, number, plain, source_node
 
 CATALOG = "digitalocean"
@@ -101,7 +102,11 @@ def apply(doc: Any, parsed: dict[str, Size], read: dt.date) -> Refresh:
     known = {e["name"]: e for e in entries}
     for name in sorted(set(known) - set(parsed)):
         result.changes.append(
-            Change(f"droplet {name} (gone from /v2/sizes)", current(known[name], read), None)
+            Change(
+                f"droplet {name} (gone from /v2/sizes)",
+                float(current_price(known[name]["prices"], read)["monthly"]),
+                None,
+            )
         )
         entries.remove(known[name])
     for slug, size in sorted(parsed.items(), key=lambda item: (item[1].monthly, item[0])):
@@ -126,29 +131,15 @@ def apply(doc: Any, parsed: dict[str, Size], read: dt.date) -> Refresh:
             entries.append(new)
             result.changes.append(Change(f"droplet {slug} (new)", None, size.monthly))
             continue
-        old = current(entry, read)
+        old = float(current_price(entry["prices"], read)["monthly"])
         entry["cpu"], entry["memory_gb"], entry["disk_gb"] = size.cpu, plain(size.memory_gb), size.disk_gb
         locations = CommentedSeq(size.regions)
         locations.fa.set_flow_style()
         entry["locations"] = locations
         if old == size.monthly:
             result.confirmed += 1
-            latest(entry, read)["source"] = source_node(URL, read)
+            current_price(entry["prices"], read)["source"] = source_node(URL, read)
         else:
             result.changes.append(Change(f"droplet {slug}", old, size.monthly))
             entry["prices"].append(price)
     return result
-
-
-def latest(entry: Any, today: dt.date) -> Any:
-    """The price of `entry` in effect on `today`."""
-    valid = [p for p in entry["prices"] if p["effective_from"] <= today]
-    return (
-        max(valid, key=lambda p: p["effective_from"])
-        if valid
-        else min(entry["prices"], key=lambda p: p["effective_from"])
-    )
-
-
-def current(entry: Any, today: dt.date) -> float:
-    return float(latest(entry, today)["monthly"])

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from costs.catalog import current_price
 from costs.refresh import Change, Refresh, RefreshError, day, number, plain, source_node
 
 CATALOG = "hetzner"
@@ -180,7 +181,11 @@ def apply(doc: Any, parsed: Parsed, read: dt.date) -> Refresh:
     known = {e["name"]: e for e in entries}
     for name in sorted(set(known) - (set(parsed.servers) - parsed.deprecated)):
         result.changes.append(
-            Change(f"server {name} (no longer sold)", _current(known[name]["prices"], read), None)
+            Change(
+                f"server {name} (no longer sold)",
+                float(current_price(known[name]["prices"], read)["monthly"]),
+                None,
+            )
         )
         entries.remove(known[name])
     added: set[str] = set()
@@ -245,10 +250,10 @@ def _regional(entry: Any, name: str, lists: dict[str, list[str]], default: str, 
 
 
 def _update(prices: Any, what: str, value: AtLocation, price: Any, result: Refresh, read: dt.date) -> None:
-    old = _current(prices, read)
+    old = float(current_price(prices, read)["monthly"])
     if old == value.monthly:
         result.confirmed += 1
-        _latest(prices, read)["source"] = source_node(URL, read)
+        current_price(prices, read)["source"] = source_node(URL, read)
     else:
         result.changes.append(Change(what, old, value.monthly))
         prices.append(price(value))
@@ -286,16 +291,3 @@ def _extras(extras: Any, parsed: Parsed, eu: list[str], result: Refresh, read: d
         entry["source"] = source_node(URL, read)
         if "status" in entry:
             del entry["status"]  # read from the API now
-
-
-def _latest(prices: Any, today: dt.date) -> Any:
-    valid = [p for p in prices if p["effective_from"] <= today]
-    return (
-        max(valid, key=lambda p: p["effective_from"])
-        if valid
-        else min(prices, key=lambda p: p["effective_from"])
-    )
-
-
-def _current(prices: Any, today: dt.date) -> float:
-    return float(_latest(prices, today)["monthly"])
