@@ -37,6 +37,8 @@ class ServerType:
     included_tb: float | None = None
     """Traffic included per month where the price list says so (Hetzner US, Singapore)."""
     traffic_per_tb: float | None = None
+    retired: bool = False
+    """No longer sold for new servers (the provider deprecated it); still priced for running ones."""
 
 
 @cache
@@ -110,6 +112,7 @@ def server_types(
                 source_read=price["source"]["read"],
                 included_tb=price.get("included_tb"),
                 traffic_per_tb=price.get("traffic_per_tb"),
+                retired=bool(entry.get("retired")),
             )
         )
     return result

@@ -71,7 +71,11 @@ def run(args: argparse.Namespace, out: Any) -> int:
 
 
 def _read(path: Path) -> bytes:
-    data = path.read_bytes()[: MAX_RESPONSE_BYTES + 1]
+    """A saved response: a regular file, read no further than the size limit."""
+    if not path.is_file():
+        raise RefreshUsage(f"{path} is not a file")
+    with path.open("rb") as handle:
+        data = handle.read(MAX_RESPONSE_BYTES + 1)
     if len(data) > MAX_RESPONSE_BYTES:
         raise RefreshUsage(f"{path} is larger than {MAX_RESPONSE_BYTES // 2**20} MB")
     return data
@@ -100,9 +104,14 @@ def _hetzner(url: str, headers: dict[str, str]) -> bytes:
 
     from costs.refresh.hetzner import TYPES_URL
 
-    pricing = json.loads(_get(url, headers))
-    types = json.loads(_get(TYPES_URL + "?per_page=50", headers))
-    return json.dumps({"pricing": pricing.get("pricing"), "server_types": types.get("server_types")}).encode()
+    pricing = _get_json(url, headers)
+    types: list[Any] = []
+    page: int | None = 1
+    while page is not None and page <= 20:  # Hetzner pages its lists (meta.pagination.next_page)
+        answer = _get_json(f"{TYPES_URL}?per_page=50&page={page}", headers)
+        types += answer.get("server_types") or []
+        page = ((answer.get("meta") or {}).get("pagination") or {}).get("next_page")
+    return json.dumps({"pricing": pricing.get("pricing"), "server_types": types}).encode()
 
 
 def _get(url: str, headers: dict[str, str]) -> bytes:
@@ -111,12 +120,30 @@ def _get(url: str, headers: dict[str, str]) -> bytes:
     request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.read(MAX_RESPONSE_BYTES)
+            data: bytes = response.read(MAX_RESPONSE_BYTES + 1)
+        if len(data) > MAX_RESPONSE_BYTES:
+            raise RefreshError(f"{url.split('?')[0]} answered more than {MAX_RESPONSE_BYTES // 2**20} MB")
+        return data
     except urllib.error.HTTPError as err:
         with err:
             raise RefreshError(f"{url.split('?')[0]} answered {err.code}") from None
     except urllib.error.URLError as err:
         raise RefreshError(f"{url.split('?')[0]} unreachable ({err.reason})") from None
+
+
+def _get_json(url: str, headers: dict[str, str]) -> dict[str, Any]:
+    """A JSON object from `url`, or RefreshError (a maintenance page, a list, garbage)."""
+    import json
+
+    from costs.refresh import RefreshError
+
+    try:
+        answer = json.loads(_get(url, headers))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise RefreshError(f"{url.split('?')[0]} did not answer JSON") from None
+    if not isinstance(answer, dict):
+        raise RefreshError(f"{url.split('?')[0]} did not answer a JSON object")
+    return answer
 
 
 def _all_pages(url: str, headers: dict[str, str]) -> bytes:
@@ -128,7 +155,7 @@ def _all_pages(url: str, headers: dict[str, str]) -> bytes:
     for _ in range(50):
         if next_url is None:
             return json.dumps({"sizes": sizes}).encode()
-        page = json.loads(_get(next_url, headers))
+        page = _get_json(next_url, headers)
         sizes += page.get("sizes", [])
         next_url = ((page.get("links") or {}).get("pages") or {}).get("next")
     from costs.refresh import RefreshError
@@ -146,5 +173,5 @@ def _aws(url: str, region: str) -> bytes:
     if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", region):
         raise RefreshUsage(f"{region[:30]!r} is not an AWS region such as eu-central-1")
     headers = {"User-Agent": "multicloud-prices-refresh"}
-    offers = {code: json.loads(_get(url.format(offer=code, region=region), headers)) for code in OFFERS}
+    offers = {code: _get_json(url.format(offer=code, region=region), headers) for code in OFFERS}
     return json.dumps({"region": region, "offers": offers}).encode()

@@ -50,13 +50,17 @@ def resolve_server_type(host: HostSpec) -> ServerType:
         and s.arch == host.arch
         and s.cpu_kind == host.cpu_kind
         and host.location in s.locations
+        and not s.retired  # a new host never gets a type the provider stopped selling
     ]
     if not candidates:
         wanted = f"{host.arch} {host.cpu_kind} server type in {host.location}"
         same_kind = [
             s
             for s in catalog
-            if s.arch == host.arch and s.cpu_kind == host.cpu_kind and host.location in s.locations
+            if s.arch == host.arch
+            and s.cpu_kind == host.cpu_kind
+            and host.location in s.locations
+            and not s.retired
         ]
         if not same_kind:
             raise SizingError(f"there is no {wanted}; change arch, cpu_kind or location")

@@ -61,7 +61,7 @@ def test_digitalocean_changes_adds_and_removes_droplet_sizes(catalogs):
     assert changes == {
         "droplet s-2vcpu-4gb": (24.0, 26.0),
         "droplet s-2vcpu-8gb (new)": (None, 42.0),
-        "droplet s-8vcpu-16gb (gone from /v2/sizes)": (96.0, None),
+        "droplet s-8vcpu-16gb (retired: not sold by /v2/sizes)": (96.0, 96.0),
     }
     assert result.confirmed == 4  # s-1vcpu-1gb, s-1vcpu-2gb, s-2vcpu-2gb, s-4vcpu-8gb
     assert {"postgres_sizes", "valkey_sizes", "load_balancer", "app_sizes"} <= set(result.hand_kept)
@@ -73,7 +73,10 @@ def test_digitalocean_changes_adds_and_removes_droplet_sizes(catalogs):
         "s-2vcpu-4gb",
         "s-2vcpu-8gb",
         "s-4vcpu-8gb",
+        "s-8vcpu-16gb",
     }
+    # Kept for the droplets still running on it, marked so no new one gets it.
+    assert types["s-8vcpu-16gb"]["retired"] == TODAY and "retired" not in types["s-4vcpu-8gb"]
     # The new price applies from the day it was read; the old one stays for the past.
     assert current_price(types["s-2vcpu-4gb"]["prices"], TODAY)["monthly"] == 26
     assert current_price(types["s-2vcpu-4gb"]["prices"], TODAY - dt.timedelta(days=1))["monthly"] == 24
@@ -168,11 +171,13 @@ def test_hetzner_reads_every_price_list(catalogs):
     changes = {c.what: (c.old, c.new) for c in result.changes}
     assert changes["server cx23"] == (5.49, 5.99)
     assert changes["server cx63 (new)"] == (None, 58.99)
-    assert changes["server ccx23 (no longer sold)"] == (85.99, None)
+    assert changes["server ccx23 (retired: kept for running servers)"] == (85.99, 85.99)
     assert changes["server cx33 (US price list, new)"] == (None, 10.19)
     assert changes["server cx33 (SG price list, new)"] == (None, 16.13)
     types = {t["name"]: t for t in loaded(catalogs, "hetzner")["server_types"]}
-    assert "ccx23" not in types and types["cx63"]["cpu"] == 32 and types["cx63"]["memory_gb"] == 64
+    assert (
+        types["ccx23"]["retired"] == TODAY and types["cx63"]["cpu"] == 32 and types["cx63"]["memory_gb"] == 64
+    )
     assert types["cx33"]["locations"] == ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"]
     (us,) = types["cx33"]["regional"]["us"]
     assert (us["monthly"], us["included_tb"], us["traffic_per_tb"]) == (10.19, 1, 1)
@@ -365,4 +370,55 @@ def test_an_aws_stack_in_the_refreshed_region_is_priced_there(catalogs, monkeypa
     rds = next(line for name, line in lines.items() if name.startswith("RDS db.t4g.small"))
     assert rds.unit_price == 0.038 and rds.source.endswith("/AmazonRDS/current/eu-central-1/index.json")
     (note,) = est.approximations
-    assert "nat_gateway" in note and "public_ipv4" in note and "fargate" not in note and "alb" not in note
+    assert "nat_gateway" in note and "fargate" not in note and "alb" not in note
+    assert "public_ipv4" not in note  # the same price in every commercial region
+
+
+def test_a_retired_type_still_prices_running_servers_but_is_never_chosen(refreshed_catalog, run_plan):
+    """ccx23 is deprecated in the recorded /v1/server_types: a host that names it still plans
+    and is priced; a host sized by cpu/memory never gets it."""
+    from costs.catalog import server_types
+    from costs.estimate import estimate_plan
+    from stacks.sizing import SizingError, resolve_server_type
+    from stacks.spec import HostSpec
+    from tests.conftest import base_config
+
+    (ccx23,) = [s for s in server_types("hetzner") if s.name == "ccx23"]
+    assert ccx23.retired and ccx23.monthly == 85.99
+    with pytest.raises(SizingError, match="the largest is ccx13"):  # ccx23, the only fit, is retired
+        resolve_server_type(
+            HostSpec(target="hetzner", size={"cpu": 4, "memory_gb": 16}, cpu_kind="dedicated")
+        )
+    config = base_config()
+    config["hosts"]["main"] = {"target": "hetzner", "server_type": "ccx23", "location": "fsn1"}
+    lines = {line.name: line for line in estimate_plan(run_plan(config)).components["main"].lines}
+    assert lines["server ccx23 (4 vCPU, 16 GB)"].unit_price == 85.99
+
+
+def test_an_aws_refresh_keeps_regional_prices_it_does_not_read(catalogs):
+    refresh("aws", AWS_EU.read_bytes(), TODAY, catalog_dir=catalogs)
+    path = catalogs / "aws.yaml"
+    hand = "    nat_gateway: {hourly: 0.052, gb_processed: 0.052, source: {url: x, read: 2026-12-01}}\n"
+    path.write_text(path.read_text().replace("  eu-central-1:\n", "  eu-central-1:\n" + hand, 1))
+    refresh("aws", AWS_EU.read_bytes(), TODAY, catalog_dir=catalogs)
+    regional = loaded(catalogs, "aws")["regional"]["eu-central-1"]
+    assert regional["nat_gateway"]["hourly"] == 0.052 and regional["alb"]["hourly"] == 0.027
+
+
+def test_a_saved_response_must_be_a_file(capsys, tmp_path):
+    assert main(["prices", "refresh", "--provider", "fx", "--from", str(tmp_path), "--dry-run"]) == 2
+    assert "is not a file; the catalog is unchanged" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [(b"<html>maintenance</html>", "did not answer JSON"), (b"[]", "not answer a JSON object")],
+)
+def test_a_live_answer_that_is_not_a_json_object_is_one_line(monkeypatch, capsys, answer, message):
+    from infra import prices
+
+    monkeypatch.setenv("HCLOUD_TOKEN", "t" * 64)
+    monkeypatch.setattr(prices, "_get", lambda url, headers: answer)
+    assert main(["prices", "refresh", "--provider", "hetzner", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and "t" * 64 not in err

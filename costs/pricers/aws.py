@@ -15,8 +15,10 @@ from costs.pricers.base import HOURS, Catalog, Context, Entry, Line, Pricers, Re
 AWS = Catalog("aws")
 
 
-# Priced the same in every region (Route 53 and CloudFront are global services).
-GLOBAL_PRICES = frozenset({"route53_health_check", "cloudfront"})
+# Priced the same in every region: Route 53 and CloudFront are global services, and a public
+# IPv4 address costs $0.005 an hour in every commercial region (AWS News Blog, "New AWS Public
+# IPv4 Address Charge", 2023-07-28, read 2026-12-01).
+GLOBAL_PRICES = frozenset({"route53_health_check", "cloudfront", "public_ipv4"})
 
 
 def _regional(ctx: Context, key: str) -> Any:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -113,11 +114,22 @@ def refresh(
     if write:
         out = io.StringIO()
         yaml.dump(doc, out)
-        path.write_text(out.getvalue())
-        from costs.catalog import load
-
-        load.cache_clear()
+        # Written beside and moved over: an interrupted write never leaves half a catalog.
+        partial = path.with_suffix(".yaml.partial")
+        partial.write_text(out.getvalue())
+        os.replace(partial, path)
+        _clear_caches()
     return result
+
+
+def _clear_caches() -> None:
+    """What this process read of the catalogs before the refresh."""
+    from costs import estimate
+    from costs.catalog import load
+    from costs.pricers import base
+
+    for cached in (load, base.entries, base.servers, estimate.eur_usd):
+        cached.cache_clear()
 
 
 def day(date: dt.date) -> dt.date:

@@ -84,14 +84,24 @@ def _usd(
     return number((prices[0].get("pricePerUnit") or {}).get("USD"), f"{code} {what}")
 
 
+# A region's offer file also lists its Local Zones and Outposts under the parent region
+# (infracost filters its ALB and ElastiCache prices by `locationType` for this reason).
+def _in_region(attributes: dict[str, Any]) -> bool:
+    return attributes.get("locationType", "AWS Region") == "AWS Region"
+
+
 def _usage(pattern: str) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
     compiled = re.compile(rf"(?:[A-Z0-9]+-)?{pattern}")
-    return lambda product, attributes: bool(compiled.fullmatch(str(attributes.get("usagetype", ""))))
+    return lambda product, attributes: (
+        _in_region(attributes) and bool(compiled.fullmatch(str(attributes.get("usagetype", ""))))
+    )
 
 
 def _attributes(family: str, **wanted: str) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
     return lambda product, attributes: (
-        product.get("productFamily") == family and all(attributes.get(k) == v for k, v in wanted.items())
+        product.get("productFamily") == family
+        and _in_region(attributes)
+        and all(attributes.get(k) == v for k, v in wanted.items())
     )
 
 
@@ -143,7 +153,9 @@ def apply(doc: Any, parsed: Parsed, read: dt.date) -> Refresh:
         "AmazonRDS",
         gb_month=_usd(
             rds, "AmazonRDS",
-            _attributes("Database Storage", volumeType="General Purpose-GP3", databaseEngine="PostgreSQL", deploymentOption="Single-AZ"),
+            # Single-AZ gp3 storage by its usage type; some files list it per engine, some as "Any".
+            lambda p, a: p.get("productFamily") == "Database Storage" and _usage(r"RDS:GP3-Storage")(p, a)
+            and a.get("databaseEngine") in ("PostgreSQL", "Any"),
             "RDS gp3 storage", "GB-Mo",
         )
     )  # fmt: skip
@@ -174,13 +186,17 @@ def apply(doc: Any, parsed: Parsed, read: dt.date) -> Refresh:
     regional = doc.get("regional")
     if regional is None:
         doc["regional"] = regional = CommentedMap()
-    old = regional.get(region) or {}
-    for what, new_value, old_value in _compare(fresh, old):
+    old = regional.get(region)
+    for what, new_value, old_value in _compare(fresh, old or {}):
         if old_value == new_value:
             result.confirmed += 1
         else:
             result.changes.append(Change(f"{region} {what}", old_value, new_value))
-    regional[region] = fresh
+    if old is None:
+        regional[region] = fresh
+    else:  # merged: what this refresh does not read (added by hand) stays
+        for key, value in fresh.items():
+            old[key] = value
     return result
 
 

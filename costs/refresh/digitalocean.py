@@ -101,14 +101,11 @@ def apply(doc: Any, parsed: dict[str, Size], read: dt.date) -> Refresh:
     entries = doc["server_types"]
     known = {e["name"]: e for e in entries}
     for name in sorted(set(known) - set(parsed)):
-        result.changes.append(
-            Change(
-                f"droplet {name} (gone from /v2/sizes)",
-                float(current_price(known[name]["prices"], read)["monthly"]),
-                None,
-            )
-        )
-        entries.remove(known[name])
+        # Gone or unavailable: kept for the droplets still running on it, never chosen again.
+        if not known[name].get("retired"):
+            old = float(current_price(known[name]["prices"], read)["monthly"])
+            result.changes.append(Change(f"droplet {name} (retired: not sold by /v2/sizes)", old, old))
+            known[name]["retired"] = day(read)
     for slug, size in sorted(parsed.items(), key=lambda item: (item[1].monthly, item[0])):
         price = CommentedMap(
             monthly=plain(size.monthly),
@@ -132,6 +129,7 @@ def apply(doc: Any, parsed: dict[str, Size], read: dt.date) -> Refresh:
             result.changes.append(Change(f"droplet {slug} (new)", None, size.monthly))
             continue
         old = float(current_price(entry["prices"], read)["monthly"])
+        entry.pop("retired", None)  # sold again
         entry["cpu"], entry["memory_gb"], entry["disk_gb"] = size.cpu, plain(size.memory_gb), size.disk_gb
         locations = CommentedSeq(size.regions)
         locations.fa.set_flow_style()

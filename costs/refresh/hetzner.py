@@ -176,18 +176,22 @@ def apply(doc: Any, parsed: Parsed, read: dt.date) -> Refresh:
 
     result = Refresh("hetzner", read, URL, hand_kept=[k for k in HAND_KEPT if k in doc.get("extras", {})])
     lists: dict[str, list[str]] = {g: list(m) for g, m in doc["price_lists"].items()}
+    listed = {loc for members in lists.values() for loc in members}
+    unknown = sorted({loc for at in parsed.servers.values() for loc in at} - listed)
+    if unknown:
+        result.hand_kept.append(
+            f"locations {', '.join(unknown)} (not in price_lists: add them to price them)"
+        )
     default = doc["default_price_list"]
     entries = doc["server_types"]
     known = {e["name"]: e for e in entries}
     for name in sorted(set(known) - (set(parsed.servers) - parsed.deprecated)):
-        result.changes.append(
-            Change(
-                f"server {name} (no longer sold)",
-                float(current_price(known[name]["prices"], read)["monthly"]),
-                None,
-            )
-        )
-        entries.remove(known[name])
+        # Deprecated or no longer priced: kept, so running servers are still priced, and marked
+        # so sizing never picks it for a new host.
+        if not known[name].get("retired"):
+            old = float(current_price(known[name]["prices"], read)["monthly"])
+            result.changes.append(Change(f"server {name} (retired: kept for running servers)", old, old))
+            known[name]["retired"] = day(read)
     added: set[str] = set()
     for name in sorted(set(parsed.servers) - set(known) - parsed.deprecated):
         if name not in parsed.specs:
@@ -196,6 +200,7 @@ def apply(doc: Any, parsed: Parsed, read: dt.date) -> Refresh:
         at = parsed.servers[name]
         eu = _one_price(name, default, lists[default], at)
         if eu is None:
+            result.hand_kept.append(f"{name} (new, sold outside the EU list only; not added)")
             continue
         entry = flow(CommentedMap(name=name, **parsed.specs[name]))
         entry["locations"] = flow(CommentedSeq([loc for g in lists for loc in lists[g] if loc in at]))
@@ -206,8 +211,9 @@ def apply(doc: Any, parsed: Parsed, read: dt.date) -> Refresh:
         _regional(entry, name, lists, default, at, price, flow, result, read)
     for entry in list(entries):
         name = entry["name"]
-        if name in added:
+        if name in added or name not in parsed.servers or name in parsed.deprecated:
             continue
+        entry.pop("retired", None)  # sold again
         at = parsed.servers[name]
         entry["locations"] = flow(CommentedSeq([loc for g in lists for loc in lists[g] if loc in at]))
         eu = _one_price(name, default, lists[default], at)
