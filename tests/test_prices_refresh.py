@@ -422,3 +422,16 @@ def test_a_live_answer_that_is_not_a_json_object_is_one_line(monkeypatch, capsys
     assert main(["prices", "refresh", "--provider", "hetzner", "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and "t" * 64 not in err
+
+
+def test_a_location_hetzner_withdrew_a_type_from_is_no_longer_offered(catalogs):
+    doc = json.loads(HETZNER.read_text())
+    (cx33,) = [t for t in doc["server_types"] if t["name"] == "cx33"]
+    cx33["locations"] = [
+        {"id": 1, "name": "fsn1", "deprecation": None},
+        {"id": 5, "name": "sin", "deprecation": {"announced": "2026-06-01T00:00:00Z", "unavailable_after": "2026-09-01T00:00:00Z"}},
+    ]  # fmt: skip
+    refresh("hetzner", json.dumps(doc).encode(), TODAY, catalog_dir=catalogs)
+    types = {t["name"]: t for t in loaded(catalogs, "hetzner")["server_types"]}
+    assert "sin" not in types["cx33"]["locations"] and "sg" not in types["cx33"]["regional"]
+    assert "sin" in types["cx23"]["locations"]

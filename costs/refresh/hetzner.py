@@ -50,6 +50,9 @@ class Parsed:
     specs: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Server type → cpu, memory_gb, disk_gb, arch, cpu_kind (from /v1/server_types)."""
     deprecated: set[str] = field(default_factory=set)
+    withdrawn: dict[str, dict[str, dt.date]] = field(default_factory=dict)
+    """Server type → location → the day it stops being sold there (its per-location
+    `deprecation` in /v1/server_types, which replaces the type-wide one)."""
 
 
 def _net(node: Any, what: str) -> float:
@@ -132,6 +135,18 @@ def parse(raw: bytes) -> Parsed:
         if spec.get("deprecated") or spec.get("deprecation"):
             parsed.deprecated.add(spec["name"])
             continue
+        for row in spec.get("locations") or []:
+            ending = (
+                (row.get("deprecation") or {}).get("unavailable_after") if isinstance(row, dict) else None
+            )
+            if ending:
+                try:
+                    day_ = dt.date.fromisoformat(str(ending)[:10])
+                except ValueError:
+                    raise RefreshError(
+                        f"{spec['name']}: unavailable_after {str(ending)[:30]!r} is not a date"
+                    ) from None
+                parsed.withdrawn.setdefault(spec["name"], {})[str(row.get("name"))] = day_
         if spec.get("architecture") not in ("x86", "arm") or spec.get("cpu_type") not in (
             "shared",
             "dedicated",
@@ -192,6 +207,10 @@ def apply(doc: Any, parsed: Parsed, read: dt.date) -> Refresh:
             old = float(current_price(known[name]["prices"], read)["monthly"])
             result.changes.append(Change(f"server {name} (retired: kept for running servers)", old, old))
             known[name]["retired"] = day(read)
+    for name, ending in parsed.withdrawn.items():  # no longer sold there: not offered there
+        at = parsed.servers.get(name, {})
+        for location in [loc for loc, last in ending.items() if last < read and loc in at]:
+            del at[location]
     added: set[str] = set()
     for name in sorted(set(parsed.servers) - set(known) - parsed.deprecated):
         if name not in parsed.specs:
