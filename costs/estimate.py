@@ -234,57 +234,200 @@ def _finite_tree(value: Any, where: str) -> None:
             _finite_tree(item, f"{where}[{index}]")
 
 
-def infracost_json(est: Estimate, project: str, stack: str, before: Estimate | None = None) -> dict[str, Any]:
-    """The estimate in the shape Infracost users know (`totalMonthlyCost`, `costComponents`).
+def infracost_json(
+    est: Estimate,
+    project: str,
+    stack: str,
+    before: Estimate | None = None,
+    *,
+    path: str = "",
+    vcs: dict[str, str] | None = None,
+    generated: dt.datetime | None = None,
+    extended: bool = False,
+) -> dict[str, Any]:
+    """The estimate as Infracost's JSON output (it validates against Infracost's published
+    schema, costs/schema/infracost.schema.json): one project whose resources are the stack's
+    components, their lines as cost components. Infracost has one currency per document, so
+    every amount is converted to the estimate's; each line's own currency, price, source, price
+    date and note go in the resource's free-form `metadata.multicloud`. `vcs`: the commit
+    fields of Infracost's `metadata` (empty strings when unknown). `extended`: also a top-level
+    `multicloud` object with what Infracost has no field for (the exchange rate, the usage
+    assumed, unpriced resources, price age, stand-in prices) — `--format multicloud-json`,
+    which Infracost's schema does not allow.
+
     Every number in it is finite (NotFinite otherwise), so `json.dumps(allow_nan=False)` holds."""
-
-    def breakdown(e: Estimate) -> dict[str, Any]:
-        return {
-            "resources": [
-                {
-                    "name": c.name,
-                    "resourceType": f"{COMPONENT_PREFIX}{c.kind}",
-                    "monthlyCost": _money(c.monthly),
-                    "costComponents": [
-                        {
-                            "name": line.name,
-                            "unit": line.unit,
-                            "monthlyQuantity": _money(line.quantity, 4),
-                            "price": _money(line.unit_price, 6),
-                            "currency": line.currency,
-                            "monthlyCost": _money(line.monthly),
-                            "usageBased": line.usage_based,
-                            "source": line.source,
-                            "priceDate": line.price_date.isoformat() if line.price_date else None,
-                            "stalePrice": e.is_stale(line),
-                        }
-                        for line in c.lines
-                    ],
-                }
-                for c in sorted(e.components.values(), key=lambda c: (-c.monthly, c.name))
-            ],
-            "totalMonthlyCost": _money(e.total),
-        }
-
+    generated = generated or dt.datetime.now(dt.UTC)
+    stamp = generated.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    current = _breakdown(est, est.currency)
+    past = _breakdown(before, est.currency) if before is not None else _empty_breakdown()
+    name = f"{project}/{stack}"
+    summary = _summary(est)
     doc: dict[str, Any] = {
         "version": "0.2",
+        "metadata": {
+            "infracostCommand": "breakdown",
+            "vcsBranch": "",
+            "vcsCommitSha": "",
+            "vcsCommitAuthorName": "",
+            "vcsCommitAuthorEmail": "",
+            "vcsCommitTimestamp": stamp,
+            "vcsCommitMessage": "",
+            **{k: v for k, v in (vcs or {}).items() if v},
+        },
         "currency": est.currency,
-        "exchangeRate": {"EURUSD": eur_usd().rate, "date": eur_usd().date, "stale": est.rate_stale},
-        "oldestPriceDate": est.oldest_price_date.isoformat() if est.oldest_price_date else None,
-        "maxPriceAgeDays": est.max_price_age_days,
-        "stalePriceLines": len(est.stale_lines),
-        "approximations": list(est.approximations),
-        "projects": [{"name": f"{project}/{stack}", "breakdown": breakdown(est)}],
-        "totalMonthlyCost": _money(est.total),
-        "unpricedResources": [{"urn": r.urn, "type": r.type} for r in est.unpriced],
-        "usage": est.usage.model_dump(),
+        "projects": [
+            {
+                "name": name,
+                "displayName": name,
+                "metadata": {"path": path or stack, "type": "multicloud_stack"},
+                "pastBreakdown": past,
+                "breakdown": current,
+                "diff": _diff_breakdown(past, current),
+                "summary": summary,
+            }
+        ],
+        "totalHourlyCost": current["totalHourlyCost"],
+        "totalMonthlyCost": current["totalMonthlyCost"],
+        "totalMonthlyUsageCost": current["totalMonthlyUsageCost"],
+        "pastTotalHourlyCost": past["totalHourlyCost"] if before is not None else None,
+        "pastTotalMonthlyCost": past["totalMonthlyCost"] if before is not None else None,
+        "diffTotalHourlyCost": None,
+        "diffTotalMonthlyCost": None,
+        "timeGenerated": stamp,
+        "summary": summary,
     }
     if before is not None:
-        doc["projects"][0]["pastBreakdown"] = breakdown(before)
-        doc["pastTotalMonthlyCost"] = _money(convert(before.total, before.currency, est.currency))
-        doc["diffTotalMonthlyCost"] = _money(est.total - convert(before.total, before.currency, est.currency))
+        old = convert(before.total, before.currency, est.currency)
+        doc["diffTotalMonthlyCost"] = _money(est.total - old)
+        doc["diffTotalHourlyCost"] = _money((est.total - old) / HOURS_PER_MONTH, 6)
+    if extended:
+        doc["multicloud"] = {
+            "exchangeRate": {"EURUSD": eur_usd().rate, "date": eur_usd().date, "stale": est.rate_stale},
+            "usage": est.usage.model_dump(),
+            "unpricedResources": [{"urn": r.urn, "type": r.type} for r in est.unpriced],
+            "oldestPriceDate": est.oldest_price_date.isoformat() if est.oldest_price_date else None,
+            "maxPriceAgeDays": est.max_price_age_days,
+            "stalePriceLines": len(est.stale_lines),
+            "approximations": list(est.approximations),
+        }
     _finite_tree(doc, "the JSON estimate")
     return doc
+
+
+HOURS_PER_MONTH = 730  # Infracost's hourly figures are monthly ones over 730 hours
+
+
+def _breakdown(e: Estimate, currency: str) -> dict[str, Any]:
+    resources = [
+        _resource(e, c, currency) for c in sorted(e.components.values(), key=lambda c: (-c.monthly, c.name))
+    ]
+    usage = sum(
+        convert(line.monthly, line.currency, currency) for _, line in e.all_lines() if line.usage_based
+    )
+    total = convert(e.total, e.currency, currency)
+    return {
+        "resources": resources,
+        "totalHourlyCost": _money(total / HOURS_PER_MONTH, 6),
+        "totalMonthlyCost": _money(total),
+        "totalMonthlyUsageCost": _money(usage),
+    }
+
+
+def _empty_breakdown() -> dict[str, Any]:
+    return {"resources": [], "totalHourlyCost": "0", "totalMonthlyCost": "0", "totalMonthlyUsageCost": None}
+
+
+def _resource(e: Estimate, c: ComponentCost, currency: str) -> dict[str, Any]:
+    from costs.pricers.base import UNPRICED_SKU
+
+    monthly = convert(c.monthly, e.currency, currency)
+    usage = sum(convert(line.monthly, line.currency, currency) for line in c.lines if line.usage_based)
+    return {
+        "name": c.name,
+        "resourceType": f"{COMPONENT_PREFIX}{c.kind}",
+        "metadata": {
+            "multicloud": {
+                "lines": [
+                    {
+                        "name": line.name,
+                        "currency": line.currency,
+                        "price": _money(line.unit_price, 6),
+                        "monthlyCost": _money(line.monthly),
+                        "source": line.source,
+                        "priceDate": line.price_date.isoformat() if line.price_date else None,
+                        "stalePrice": e.is_stale(line),
+                        "note": line.note,
+                    }
+                    for line in c.lines
+                ]
+            }
+        },
+        "hourlyCost": _money(monthly / HOURS_PER_MONTH, 6),
+        "monthlyCost": _money(monthly),
+        "monthlyUsageCost": _money(usage),
+        "costComponents": [
+            {
+                "name": line.name,
+                "unit": line.unit,
+                "hourlyQuantity": _money(line.quantity / HOURS_PER_MONTH, 6),
+                "monthlyQuantity": _money(line.quantity, 4),
+                "price": _money(convert(line.unit_price, line.currency, currency), 6),
+                "hourlyCost": _money(convert(line.monthly, line.currency, currency) / HOURS_PER_MONTH, 6),
+                "monthlyCost": _money(convert(line.monthly, line.currency, currency)),
+                "usageBased": line.usage_based,
+                "priceNotFound": line.note == UNPRICED_SKU,
+            }
+            for line in c.lines
+        ],
+    }
+
+
+def _diff_breakdown(past: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """Per component, what the change adds (Infracost's `diff`): changed ones only."""
+    old = {r["name"]: r for r in past["resources"]}
+    new = {r["name"]: r for r in current["resources"]}
+    resources = []
+    for name in sorted(set(old) | set(new)):
+        before, after = old.get(name), new.get(name)
+        change = float((after or {}).get("monthlyCost") or 0) - float((before or {}).get("monthlyCost") or 0)
+        if abs(change) < 0.005:
+            continue
+        resources.append(
+            {
+                "name": name,
+                "resourceType": (after or before or {}).get("resourceType", ""),
+                "metadata": {},
+                "hourlyCost": _money(change / HOURS_PER_MONTH, 6),
+                "monthlyCost": _money(change),
+                "costComponents": [],
+            }
+        )
+    total = float(current["totalMonthlyCost"]) - float(past["totalMonthlyCost"])
+    return {
+        "resources": resources,
+        "totalHourlyCost": _money(total / HOURS_PER_MONTH, 6),
+        "totalMonthlyCost": _money(total),
+        "totalMonthlyUsageCost": None,
+    }
+
+
+def _summary(e: Estimate) -> dict[str, Any]:
+    """Infracost's counts: our priced resources are "supported", unpriced ones "unsupported",
+    free ones "no price"."""
+    unsupported: dict[str, int] = {}
+    for r in e.unpriced:
+        unsupported[r.type] = unsupported.get(r.type, 0) + 1
+    priced = {line.resource for _, line in e.all_lines()}
+    usage_based = {line.resource for _, line in e.all_lines() if line.usage_based}
+    return {
+        "totalResources": e.resource_count,
+        "totalDetectedResources": e.resource_count,
+        "totalSupportedResources": len(priced),
+        "totalUnsupportedResources": len(e.unpriced),
+        "totalUsageBasedResources": len(usage_based),
+        "totalNoPriceResources": e.free,
+        "unsupportedResourceCounts": unsupported,
+    }
 
 
 def _money(value: float, places: int = 2) -> str:

@@ -254,7 +254,12 @@ def _prices(args: argparse.Namespace, out: Console) -> int:
 
 def _cost_arguments(p: argparse.ArgumentParser) -> None:
     """The options of `infra cost`."""
-    p.add_argument("--format", choices=["table", "json", "markdown"], default="table")
+    p.add_argument(
+        "--format",
+        choices=["table", "json", "multicloud-json", "markdown"],
+        default="table",
+        help="json: Infracost's schema; multicloud-json: the same plus what it has no field for",
+    )
     p.add_argument(
         "--compare",
         metavar="TARGETS",
@@ -689,13 +694,40 @@ def _check_finite(*estimates: Estimate | None) -> None:
         raise UsageError(str(e)) from None
 
 
-def _infracost(est: Estimate, stack: str, before: Estimate | None = None) -> dict[str, Any]:
+def _infracost(
+    est: Estimate, stack: str, before: Estimate | None = None, extended: bool = False, path: str = ""
+) -> dict[str, Any]:
     from costs.estimate import NotFinite, infracost_json
 
     try:
-        return infracost_json(est, "multicloud", stack, before)
+        return infracost_json(est, "multicloud", stack, before, path=path, vcs=_vcs(), extended=extended)
     except NotFinite as e:
         raise UsageError(str(e)) from None
+
+
+def _vcs() -> dict[str, str]:
+    """The commit Infracost's `metadata` describes: the checkout's HEAD when git can say, else
+    nothing (the fields stay empty)."""
+    import subprocess
+
+    fields = {
+        "vcsBranch": ["rev-parse", "--abbrev-ref", "HEAD"],
+        "vcsCommitSha": ["rev-parse", "HEAD"],
+        "vcsCommitAuthorName": ["log", "-1", "--format=%an"],
+        "vcsCommitAuthorEmail": ["log", "-1", "--format=%ae"],
+        "vcsCommitTimestamp": ["log", "-1", "--format=%cI"],
+        "vcsCommitMessage": ["log", "-1", "--format=%s"],
+    }
+    found = {}
+    for key, argv in fields.items():
+        try:
+            done = subprocess.run(["git", *argv], capture_output=True, text=True, timeout=10, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return {}
+        if done.returncode != 0:
+            return {}
+        found[key] = printable(done.stdout.strip())
+    return found
 
 
 def _print_costs(output: str, priced: _Costs, stack: str, out: Console) -> None:
@@ -703,8 +735,8 @@ def _print_costs(output: str, priced: _Costs, stack: str, out: Console) -> None:
     from costs.estimate import diff
 
     current, before = priced.current, priced.before
-    if output == "json":
-        print(_json_text(_infracost(current, stack, before)))
+    if output in ("json", "multicloud-json"):
+        print(_json_text(_infracost(current, stack, before, extended=output == "multicloud-json")))
     elif output == "markdown" and before is not None:
         changes = report.resource_changes(priced.ops, before, current) if priced.ops else None
         print(report.diff_markdown(diff(before, current), before, current, priced.title, changes))
@@ -853,8 +885,16 @@ def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: Es
     if args.chart:
         title = f"multicloud/{stack}: monthly cost by target"
         args.chart.write_text(report.bar_chart_svg(columns, currency, title))
-    if args.format == "json":
-        print(_json_text({c.label: _infracost(c.estimate, stack) | {"notes": c.notes} for c in columns}))
+    if args.format in ("json", "multicloud-json"):
+        extended = args.format == "multicloud-json"
+        print(
+            _json_text(
+                {
+                    c.label: _infracost(c.estimate, stack, extended=extended) | {"notes": c.notes}
+                    for c in columns
+                }
+            )
+        )
     elif args.format == "markdown":
         print(report.compare_markdown(columns, currency))
     else:

@@ -43,10 +43,11 @@ def test_a_price_older_than_the_limit_is_flagged_everywhere():
     assert [line.name for _, line in est.stale_lines] == ["droplet s-1vcpu-1gb (1 vCPU, 1 GB)"]
     assert "1 line priced more than 120 days before" in age_note(est)
     assert "droplet s-1vcpu-1gb (1 vCPU, 1 GB) ‡" in markdown(est, "t")
-    doc = infracost_json(est, "multicloud", "t")
-    (component,) = doc["projects"][0]["breakdown"]["resources"][0]["costComponents"]
-    assert (component["priceDate"], component["stalePrice"]) == (droplets_read().isoformat(), True)
-    assert (doc["oldestPriceDate"], doc["stalePriceLines"], doc["maxPriceAgeDays"]) == (
+    doc = infracost_json(est, "multicloud", "t", extended=True)
+    (line,) = doc["projects"][0]["breakdown"]["resources"][0]["metadata"]["multicloud"]["lines"]
+    assert (line["priceDate"], line["stalePrice"]) == (droplets_read().isoformat(), True)
+    extra = doc["multicloud"]
+    assert (extra["oldestPriceDate"], extra["stalePriceLines"], extra["maxPriceAgeDays"]) == (
         droplets_read().isoformat(),
         1,
         120,
@@ -101,12 +102,11 @@ def test_bad_age_options_are_one_line(argv, message, capsys):
 
 
 def test_the_json_of_the_prod_stack_names_its_oldest_price(capsys):
-    assert main(["cost", "--config", str(ROOT / "Pulumi.prod.yaml"), "--format", "json"]) == 0
+    assert main(["cost", "--config", str(ROOT / "Pulumi.prod.yaml"), "--format", "multicloud-json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    dates = [
-        c["priceDate"] for r in doc["projects"][0]["breakdown"]["resources"] for c in r["costComponents"]
-    ]
-    assert doc["oldestPriceDate"] == min(dates) and all(dates)
+    resources = doc["projects"][0]["breakdown"]["resources"]
+    dates = [line["priceDate"] for r in resources for line in r["metadata"]["multicloud"]["lines"]]
+    assert doc["multicloud"]["oldestPriceDate"] == min(dates) and all(dates)
 
 
 def test_an_aws_region_the_catalog_does_not_price_is_said_not_hidden(aws_plan, capsys, tmp_path):
@@ -128,8 +128,8 @@ def test_an_aws_region_the_catalog_does_not_price_is_said_not_hidden(aws_plan, c
     stack = str(
         write_stack(tmp_path / "Pulumi.eu.yaml", config | {"budget": {"monthly": 1000, "currency": "USD"}})
     )
-    assert main(["cost", "--config", stack, "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["approximations"] == [note]
+    assert main(["cost", "--config", stack, "--format", "multicloud-json"]) == 0
+    assert json.loads(capsys.readouterr().out)["multicloud"]["approximations"] == [note]
     argv = ["cost", "--config", stack, "--check-budget", "--strict-prices", "--max-price-age", "3650"]
     assert main(argv) == 3
     assert capsys.readouterr().err == f"approximate price: {note}\n"
