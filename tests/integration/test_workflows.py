@@ -18,7 +18,7 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 
 @pytest.mark.integration
 def test_there_are_workflows_to_check():
-    assert {p.name for p in WORKFLOWS} >= {"pull-request.yml", "prices.yml"}
+    assert {p.name for p in WORKFLOWS} >= {"pull-request.yml", "prices.yml", "deploy.yml", "deploy-stack.yml"}
 
 
 @pytest.mark.integration
@@ -46,3 +46,23 @@ def test_actionlint_would_fail_a_broken_workflow(require_tool, tmp_path):
         [tool, "-no-color", str(broken)], capture_output=True, text=True, timeout=120, check=False
     )
     assert result.returncode == 1 and "secret" in result.stdout
+
+
+@pytest.mark.integration
+def test_the_deploy_guards_before_it_deploys_and_gates_prod():
+    import yaml
+
+    deploy = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    jobs = deploy["jobs"]
+    assert jobs["prod"]["needs"] == "staging" and jobs["prod"]["with"]["environment"] == "production"
+    stack = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy-stack.yml").read_text())
+    (job,) = stack["jobs"].values()
+    assert job["concurrency"] == {"group": "deploy-${{ inputs.stack }}", "cancel-in-progress": False}
+    names = [step.get("name", step.get("uses", "")) for step in job["steps"]]
+    runs = {step.get("name"): step.get("run", "") for step in job["steps"]}
+    assert names.index("Validate and check the budget") < names.index("Preview through the replacement guard")
+    assert names.index("Preview through the replacement guard") < names.index("Deploy")
+    assert "infra guard --from-preview preview.json" in runs["Preview through the replacement guard"]
+    assert "--check-budget" in runs["Validate and check the budget"]
+    # No secret is echoed: they reach the steps as environment variables only.
+    assert not any("secrets." in run for run in runs.values())
