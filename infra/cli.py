@@ -219,6 +219,15 @@ def _parser() -> argparse.ArgumentParser:
         "render", "Write the generated host files (cloud-init, compose, Caddyfile, env templates).", _render
     )
     p.add_argument("--out", metavar="DIR", required=True, help="directory to write into")
+    p = add(
+        "dev",
+        "Write a Compose file and env files that run the stack's data services locally "
+        "(Postgres, Redis/Valkey, an S3 server) with the deployed variable names.",
+        _dev,
+    )
+    p.add_argument("--out", metavar="DIR", required=True, help="directory to write into")
+    p.add_argument("--with-apps", action="store_true", help="also run the stack's apis, workers and jobs")
+    p.add_argument("--up", action="store_true", help="then start them: docker compose up -d")
     _cost_arguments(
         add(
             "cost",
@@ -1011,6 +1020,40 @@ def _render(args: argparse.Namespace, stack_file: Path, stack: str, out: Console
         markup=False,
     )
     return EXIT_OK
+
+
+def _dev(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) -> int:
+    """`infra dev`: the data services' compose file and each linking service's env file."""
+    import subprocess
+
+    from stacks.dev import render
+
+    out_dir = output_dir(args.out)
+    spec = load_file_offline(stack_file)
+    try:
+        files = render(spec, with_apps=args.with_apps)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in sorted(files.files.items()):
+        mode = 0o644 if name == "compose.yaml" else 0o600  # env files hold the throwaway passwords
+        out.print(printable(str(write_under(out_dir, name, text.encode(), mode))), markup=False)
+    services = ", ".join(sorted(files.variables)) or "no service links a data service"
+    out.print(
+        printable(f"env files for: {services}; start with: docker compose -f {out_dir}/compose.yaml up -d"),
+        markup=False,
+    )
+    if not args.up:
+        return EXIT_OK
+    try:
+        done = subprocess.run(
+            ["docker", "compose", "-f", str(out_dir / "compose.yaml"), "up", "-d"], check=False
+        )
+    except OSError:
+        raise UsageError(
+            "--up needs Docker with the compose plugin (docker compose); start them yourself"
+        ) from None
+    return EXIT_OK if done.returncode == 0 else EXIT_ERROR
 
 
 def output_dir(raw: str) -> Path:
