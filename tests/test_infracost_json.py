@@ -118,3 +118,10 @@ def test_the_budget_policy_refuses_a_missing_price():
     doc = {"currency": "USD", "totalMonthlyCost": "1", "pastTotalMonthlyCost": None, "projects": [{"breakdown": {
         "resources": [{"name": "db", "costComponents": [{"name": "RDS db.x9 (not in catalog)", "priceNotFound": True}]}]}}]}  # fmt: skip
     assert deny(doc) == ["db: no price for RDS db.x9 (not in catalog)"]
+
+
+@pytest.mark.parametrize("stack", STACKS, ids=[p.name for p in STACKS])
+def test_every_stack_diffed_against_itself_is_valid_with_a_zero_change(capsys, stack):
+    doc = cost_json(capsys, "--config", str(stack), "--base", str(stack), "--format", "json")
+    assert problems(doc) == []
+    assert float(doc["diffTotalMonthlyCost"]) == 0 and doc["projects"][0]["diff"]["resources"] == []
