@@ -278,6 +278,12 @@ def _cost_arguments(p: argparse.ArgumentParser) -> None:
         "--chart", metavar="FILE", type=Path, help="with --compare: write an SVG bar chart of the totals"
     )
     p.add_argument(
+        "--emit",
+        metavar="FILE",
+        type=Path,
+        help="with --compare and one target: write the moved stack file (validate, plan and cost it like any)",
+    )
+    p.add_argument(
         "--base", metavar="FILE_OR_GIT_REF", help="diff against another stack file, or this one at a git ref"
     )
     p.add_argument(
@@ -888,6 +894,10 @@ def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: Es
     if unknown:
         raise UsageError(f"--compare: unknown target {', '.join(unknown)}; known: {', '.join(known)}")
     raw = read_stack_file(stack_file)
+    if args.emit:
+        if len(targets) != 1:
+            raise UsageError("--emit writes one stack file: give --compare exactly one target")
+        args.emit.write_text(_retargeted_file(raw.values, targets[0]))
     columns = [report.Column("as configured", current, [])]
     columns += [_retargeted(raw.values, target, stack, current) for target in targets]
     currency = current.currency
@@ -924,11 +934,10 @@ def _retargeted(values: dict[str, Any], target: str, stack: str, current: Estima
     from costs.report import Column
     from stacks.compare import retarget
 
-    moved, notes = retarget(values, target)
+    _, notes = retarget(values, target)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"Pulumi.{stack}.yaml"
-        doc = {"config": {f"multicloud:{k}": v for k, v in moved.items()}}
-        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        path.write_text(_retargeted_file(values, target))
         try:
             result = plan(path, stack)
         except (ConfigError, ContractBreach) as e:
@@ -937,6 +946,18 @@ def _retargeted(values: dict[str, Any], target: str, stack: str, current: Estima
     priced = estimate_plan(result, current.currency)
     _check_finite(priced)
     return Column(target, priced, notes)
+
+
+def _retargeted_file(values: dict[str, Any], target: str) -> str:
+    """The stack moved to `target`, as a Pulumi.<stack>.yaml file (what --compare prices and
+    --emit writes), its notes as comments at the top."""
+    from stacks.compare import retarget
+
+    moved, notes = retarget(values, target)
+    header = [f"# Moved to {target} by `infra cost --compare {target} --emit`."]
+    header += [f"# {printable(note)}" for note in notes]
+    doc = {"config": {f"multicloud:{k}": v for k, v in moved.items()}}
+    return "\n".join(header) + "\n" + yaml.safe_dump(doc, sort_keys=False)
 
 
 def _base_file(base: str, stack_file: Path) -> Path:

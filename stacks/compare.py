@@ -27,6 +27,27 @@ PLACEHOLDER_ADMIN = {
 }
 
 
+# A setting the new target does not take because it does the same its own way: the note names
+# the equivalent instead of claiming the target lacks the capability.
+EQUIVALENTS: dict[tuple[str, str, str], str] = {
+    ("postgres", "backup", "aws"): (
+        "RDS automated backups with point-in-time recovery (backup_days, 7 in prod) replace the restic backups"
+    ),
+    ("postgres", "backup", "digitalocean"): (
+        "DigitalOcean's managed daily backups with point-in-time recovery (7 days, in the cluster's price) "
+        "replace the restic backups"
+    ),
+    ("postgres", "backup_days", "digitalocean"): (
+        "DigitalOcean keeps its managed backups for 7 days; the retention is not configurable"
+    ),
+    (
+        "postgres",
+        "backup_days",
+        "hetzner",
+    ): "the restic backups' keep_daily/weekly/monthly set the retention on a host",
+}
+
+
 def retarget(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[str]]:
     """A copy of the raw config with every supported component on `target`, and notes."""
     config = copy.deepcopy(values)
@@ -61,7 +82,12 @@ def retarget(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[
                     owner = owner.get(part) or {}
                 if leaf in owner:
                     owner.pop(leaf)
-                    notes.append(f"{name}: {field} dropped ({target} does not have it)")
+                    equivalent = EQUIVALENTS.get((kind, field, target))
+                    notes.append(
+                        f"{name}: {field} → {equivalent}"
+                        if equivalent
+                        else f"{name}: {field} dropped ({target} does not have it)"
+                    )
     if not moved:
         return config, notes
     if target in VPS_TARGETS:

@@ -75,3 +75,62 @@ def test_app_platform_settings_are_dropped_elsewhere():
     assert {"runtime", "instance_size"}.isdisjoint(moved["services"]["api"])
     assert moved["services"]["api"]["max_replicas"] == 4  # AWS autoscales too
     assert "api: runtime dropped (aws does not have it)" in notes
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_no_note_says_a_target_lacks_backups_it_has(name, target):
+    _, notes = retarget(example(name), target)
+    assert not any("backup dropped" in note or "backup_days dropped" in note for note in notes), notes
+
+
+def test_a_configured_backup_is_replaced_by_the_targets_own():
+    from stacks.compare import EQUIVALENTS
+
+    _, notes = retarget(example("hetzner-single-box.yaml"), "digitalocean")
+    assert f"db: backup → {EQUIVALENTS[('postgres', 'backup', 'digitalocean')]}" in notes
+    _, notes = retarget(example("hetzner-single-box.yaml"), "aws")
+    assert f"db: backup → {EQUIVALENTS[('postgres', 'backup', 'aws')]}" in notes
+
+
+@pytest.mark.parametrize(
+    ("stack", "target"),
+    [("Pulumi.prod.yaml", "aws"), ("Pulumi.prod.yaml", "digitalocean"), ("examples/aws.yaml", "hetzner")],
+)
+def test_the_emitted_stack_validates_and_costs_what_the_comparison_showed(stack, target, tmp_path, capsys):
+    import json
+
+    from infra.cli import main
+
+    emitted = tmp_path / f"Pulumi.{target}.yaml"
+    path = str(ROOT / stack)
+    assert (
+        main(["cost", "--config", path, "--compare", target, "--emit", str(emitted), "--format", "json"]) == 0
+    )
+    compared = json.loads(capsys.readouterr().out)[target]
+    assert emitted.read_text().startswith(f"# Moved to {target} by")
+    assert main(["validate", "--config", str(emitted)]) == 0
+    capsys.readouterr()
+    assert main(["cost", "--config", str(emitted), "--format", "json"]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    assert (alone["currency"], alone["totalMonthlyCost"]) == (
+        compared["currency"],
+        compared["totalMonthlyCost"],
+    )
+
+
+def test_emit_needs_exactly_one_target(tmp_path, capsys):
+    from infra.cli import main
+
+    argv = [
+        "cost",
+        "--config",
+        str(ROOT / "Pulumi.prod.yaml"),
+        "--compare",
+        "aws,hetzner",
+        "--emit",
+        str(tmp_path / "x.yaml"),
+    ]
+    assert main(argv) == 2
+    assert "give --compare exactly one target" in capsys.readouterr().err
+    assert not (tmp_path / "x.yaml").exists()
