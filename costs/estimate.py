@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from costs.capacity import Capacity, capacity
 from costs.catalog import load
 from costs.pricers import Line, Priced, Resource, price
 from costs.usage import UsageSpec
@@ -83,6 +84,8 @@ class Estimate:
     max_price_age_days: int = DEFAULT_MAX_PRICE_AGE_DAYS
     approximations: list[str] = field(default_factory=list)
     """Prices that stand in for ones the catalog lacks, said in words (never silently)."""
+    capacity: Capacity = field(default_factory=lambda: Capacity())
+    """The vCPUs, memory and storage the priced resources buy (costs.capacity)."""
 
     def all_lines(self) -> list[tuple[str, Line]]:
         """(component, line) for every line."""
@@ -171,6 +174,7 @@ def estimate(
         resource_count=sum(1 for r in resources if not r.type.startswith((COMPONENT_PREFIX, "pulumi:"))),
         today=today,
         approximations=priced.approximations,
+        capacity=capacity(resources),
     )
 
 

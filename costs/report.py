@@ -283,8 +283,43 @@ def compare_terminal(columns: list[Column], currency: str, title: str) -> list[A
         t.add_row(Text(printable(name)), *[_in(col, name, currency) for col in columns])
     totals = [_money(col.estimate.total, col.estimate.currency, currency) for col in columns]
     t.add_row(Text("total", style="bold"), *[Text(total, style="bold") for total in totals])
+    for label, cells in capacity_rows(columns):
+        t.add_row(Text(label, style="dim"), *[Text(cell, style="dim") for cell in cells])
     notes = [Text(printable(f"{col.label}: {note}"), style="dim") for col in columns for note in col.notes]
+    notes += [Text(printable(note), style="yellow") for note in capacity_notes(columns)]
     return [t, *notes]
+
+
+CAPACITY_TOLERANCE = 0.25  # a target buying more or less than this is called out
+
+
+def capacity_rows(columns: list[Column]) -> list[tuple[str, list[str]]]:
+    """vCPU, memory and storage per column (costs.capacity)."""
+    caps = [col.estimate.capacity for col in columns]
+    return [
+        ("vCPU", [f"{c.vcpu:g}" for c in caps]),
+        ("memory GB", [f"{c.memory_gb:g}" for c in caps]),
+        ("storage GB", [f"{c.storage_gb:g}" for c in caps]),
+    ]
+
+
+def capacity_notes(columns: list[Column]) -> list[str]:
+    """Each target whose vCPUs or memory differ from the configured stack's by more than 25 %,
+    with the figures, so unequal capacity is never compared silently."""
+    if not columns:
+        return []
+    base = columns[0].estimate.capacity
+    notes = []
+    for col in columns[1:]:
+        cap = col.estimate.capacity
+        for what, mine, theirs in (("vCPU", cap.vcpu, base.vcpu), ("memory", cap.memory_gb, base.memory_gb)):
+            if theirs and abs(mine - theirs) / theirs > CAPACITY_TOLERANCE:
+                notes.append(
+                    f"{col.label}: {what} {mine:g} against {theirs:g} as configured "
+                    f"({(mine - theirs) / theirs * 100:+.0f} %): the moved services get their target's sizes "
+                    "(its smallest fitting SKU, managed minimums, burstable instances), not the configured host's share"
+                )
+    return notes
 
 
 def _money(amount: float, currency: str, to_currency: str) -> str:
@@ -306,7 +341,10 @@ def compare_markdown(columns: list[Column], currency: str) -> str:
         rows.append(f"| {_cell(name)} | " + " | ".join(_in(col, name, currency) for col in columns) + " |")
     totals = [f"**{_money(c.estimate.total, c.estimate.currency, currency)}**" for c in columns]
     rows.append("| **total** | " + " | ".join(totals) + " |")
+    for label, cells in capacity_rows(columns):
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
     notes = [f"- {col.label}: {printable(note)}" for col in columns for note in col.notes]
+    notes += [f"- {printable(note)}" for note in capacity_notes(columns)]
     if notes:
         rows += ["", *notes]
     return "\n".join(rows) + "\n"

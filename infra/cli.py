@@ -909,7 +909,8 @@ def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: Es
         print(
             _json_text(
                 {
-                    c.label: _infracost(c.estimate, stack, extended=extended) | {"notes": c.notes}
+                    c.label: _infracost(c.estimate, stack, extended=extended)
+                    | {"notes": c.notes, "capacity": c.estimate.capacity.as_dict()}
                     for c in columns
                 }
             )

@@ -134,3 +134,36 @@ def test_emit_needs_exactly_one_target(tmp_path, capsys):
     assert main(argv) == 2
     assert "give --compare exactly one target" in capsys.readouterr().err
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_capacity_is_counted_from_what_is_bought():
+    from costs.estimate import estimate_plan
+    from infra.offline import plan
+
+    prod = estimate_plan(plan(ROOT / "Pulumi.prod.yaml", "prod", project_dir=ROOT)).capacity
+    # One cx33 (4 vCPU, 8 GB); the 43 GB volume holds the data.
+    assert prod.as_dict() == {"vcpu": 4, "memory_gb": 8, "storage_gb": 43} and prod.unknown == []
+    aws = estimate_plan(plan(ROOT / "examples" / "aws.yaml", "aws", project_dir=ROOT)).capacity
+    # api 2 × 0.5 vCPU / 1 GB, worker 0.25 / 0.5, RDS db.t4g.small (2 / 2, 40 GB), 2 × cache.t4g.micro (2 / 0.5).
+    assert aws.as_dict() == {"vcpu": 1.0 + 0.25 + 2 + 4, "memory_gb": 2 + 0.5 + 2 + 1, "storage_gb": 40}
+
+
+def test_compare_shows_capacity_and_calls_out_unequal_capacity(capsys):
+    import json
+
+    from infra.cli import main
+
+    assert (
+        main(["cost", "--config", str(ROOT / "Pulumi.prod.yaml"), "--compare", "aws", "--format", "json"])
+        == 0
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["as configured"]["capacity"] == {"vcpu": 4, "memory_gb": 8, "storage_gb": 43}
+    assert set(doc["aws"]["capacity"]) == {"vcpu", "memory_gb", "storage_gb"}
+    assert (
+        main(["cost", "--config", str(ROOT / "Pulumi.prod.yaml"), "--compare", "aws", "--format", "markdown"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "| vCPU | 4 |" in out and "| memory GB | 8 |" in out
+    assert "aws: memory" in out and "as configured" in out  # more than 25 % apart, said
