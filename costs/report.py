@@ -316,8 +316,9 @@ def capacity_notes(columns: list[Column]) -> list[str]:
             if theirs and abs(mine - theirs) / theirs > CAPACITY_TOLERANCE:
                 notes.append(
                     f"{col.label}: {what} {mine:g} against {theirs:g} as configured "
-                    f"({(mine - theirs) / theirs * 100:+.0f} %): the moved services get their target's sizes "
-                    "(its smallest fitting SKU, managed minimums, burstable instances), not the configured host's share"
+                    f"({(mine - theirs) / theirs * 100:+.0f} %): the moved services keep their share of the "
+                    "configured capacity, which the target rounds to its SKUs (the smallest that fits, managed "
+                    "minimums, fixed Fargate pairs, burstable instances)"
                 )
     return notes
 

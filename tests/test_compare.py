@@ -167,3 +167,44 @@ def test_compare_shows_capacity_and_calls_out_unequal_capacity(capsys):
     out = capsys.readouterr().out
     assert "| vCPU | 4 |" in out and "| memory GB | 8 |" in out
     assert "aws: memory" in out and "as configured" in out  # more than 25 % apart, said
+
+
+def test_services_sharing_a_host_get_their_share_by_the_documented_rule():
+    from stacks.compare import host_shares
+
+    shares = host_shares(example("hetzner-single-box.yaml"))
+    # box: 4 vCPU / 8 GB for api, worker, db and cache (512 MB): the cache takes its memory,
+    # the other three share the rest equally; vCPUs are split four ways.
+    assert {n: (round(c, 3), round(m, 3)) for n, (c, m, _) in shares.items()} == {
+        "api": (1.0, 2.5), "worker": (1.0, 2.5), "db": (1.0, 2.5), "cache": (1.0, 0.5),
+    }  # fmt: skip
+
+
+def test_an_explicit_size_is_kept_and_taken_off_the_host_first():
+    from stacks.compare import host_shares
+
+    config = example("hetzner-single-box.yaml")
+    config["services"]["api"]["size"] = {"cpu": 2, "memory_gb": 4}
+    shares = host_shares(config)
+    assert shares["api"][:2] == (2.0, 4.0)
+    assert shares["worker"][:2] == (
+        pytest.approx(2 / 3),
+        pytest.approx(3.5 / 2),
+    )  # (4-2)/3 vCPU, (8-4-0.5)/2 GB
+    moved, notes = retarget(config, "aws")
+    assert moved["services"]["api"]["size"] == {"cpu": 2, "memory_gb": 4}  # kept as configured
+    assert not any(note.startswith("api: size") for note in notes)
+
+
+def test_a_moved_service_keeps_its_share_and_a_new_host_is_the_sum():
+    moved, notes = retarget(example("hetzner-single-box.yaml"), "aws")
+    assert moved["services"]["worker"]["size"] == {"cpu": 1.0, "memory_gb": 2.5}
+    assert (
+        "worker: size 1 vCPU / 2.5 GB, its share of host box (4 vCPU / 8 GB, shared by 4 services)" in notes
+    )
+    # To DigitalOcean the data services become managed clusters: the droplet that remains for the
+    # api and the worker is sized to them, not to the whole box.
+    moved, notes = retarget(example("hetzner-single-box.yaml"), "digitalocean")
+    (host,) = moved["hosts"].values()
+    assert host["size"] == {"cpu": 2.0, "memory_gb": 5.0}  # 1 + 1 vCPU; 2.5 + 2.5 GB
+    assert any(note.startswith("host main added") and "the sum of their sizes" in note for note in notes)
