@@ -351,25 +351,56 @@ def compare_markdown(columns: list[Column], currency: str) -> str:
     return "\n".join(rows) + "\n"
 
 
+# Segment colours, one per component in a fixed order (names sorted), cycling.
+PALETTE = ("#3b6fd4", "#e07b39", "#3aa57a", "#b45ab8", "#d4b13b", "#5ab8c4", "#c44e5a", "#7d8a99")
+
+
 def bar_chart_svg(columns: list[Column], currency: str, title: str) -> str:
-    """A horizontal bar chart of monthly totals (plain SVG, no plotting library needed)."""
-    totals = [(c.label, convert(c.estimate.total, c.estimate.currency, currency)) for c in columns]
-    width, bar_h, gap, left, top = 640, 28, 14, 170, 50
-    height = top + len(totals) * (bar_h + gap) + 30
-    biggest = max((t for _, t in totals), default=1.0) or 1.0
+    """A horizontal bar per target, split by component (stacked, one colour per component, a
+    legend below), its total beside it and the capacity it buys under it (plain SVG, no
+    plotting library needed)."""
+    names = sorted({n for c in columns for n in c.estimate.components})
+    colour = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+    totals = [convert(c.estimate.total, c.estimate.currency, currency) for c in columns]
+    width, bar_h, gap, left, top = 680, 28, 30, 170, 50
+    legend_rows = (len(names) + 3) // 4
+    height = top + len(columns) * (bar_h + gap) + 20 * legend_rows + 40
+    biggest = max(totals, default=1.0) or 1.0
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="13">',
         '<rect width="100%" height="100%" fill="white"/>',
         f'<text x="16" y="28" font-size="16" font-weight="bold">{escape(printable(title))}</text>',
     ]
     span = width - left - 110
-    for i, (label, total) in enumerate(totals):
+    for i, (col, total) in enumerate(zip(columns, totals, strict=True)):
         y = top + i * (bar_h + gap)
-        w = max(2.0, span * total / biggest)
+        x = float(left)
+        for name in names:
+            comp = col.estimate.components.get(name)
+            monthly = convert(comp.monthly, col.estimate.currency, currency) if comp else 0.0
+            if monthly <= 0:
+                continue
+            w = span * monthly / biggest
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour[name]}">'
+                f"<title>{escape(printable(name))}: {escape(fmt(monthly, currency))}/mo</title></rect>"
+            )
+            x += w
+        cap = col.estimate.capacity
         parts += [
-            f'<text x="16" y="{y + bar_h * 0.68:.1f}">{escape(printable(label))}</text>',
-            f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#3b6fd4" rx="3"/>',
-            f'<text x="{left + w + 8:.1f}" y="{y + bar_h * 0.68:.1f}">{escape(fmt(total, currency))}/mo</text>',
+            f'<text x="16" y="{y + bar_h * 0.68:.1f}">{escape(printable(col.label))}</text>',
+            f'<text x="{max(x, left + 2.0) + 8:.1f}" y="{y + bar_h * 0.68:.1f}">{escape(fmt(total, currency))}/mo</text>',
+            (
+                f'<text x="{left}" y="{y + bar_h + 14}" font-size="11" fill="#555">'
+                f"{cap.vcpu:g} vCPU · {cap.memory_gb:g} GB memory · {cap.storage_gb:g} GB storage</text>"
+            ),
+        ]
+    legend_top = top + len(columns) * (bar_h + gap) + 6
+    for i, name in enumerate(names):
+        lx, ly = 16 + (i % 4) * 165, legend_top + (i // 4) * 20
+        parts += [
+            f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{colour[name]}"/>',
+            f'<text x="{lx + 18}" y="{ly + 11}" font-size="12">{escape(printable(name))}</text>',
         ]
     parts.append(f'<text x="16" y="{height - 10}" font-size="11" fill="#555">{escape(fx_note())}</text>')
     parts.append("</svg>")

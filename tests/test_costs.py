@@ -428,7 +428,14 @@ def test_compare_prints_every_target_column_and_writes_a_chart(tmp_path, capsys)
     assert float(cells[1].replace(",", "")) > 3 * float(cells[0])  # AWS costs several times the box
     assert "api (api) stays on hetzner: cloudflare has no api backend" in out
     svg = ET.fromstring(chart.read_text())
-    assert svg.tag.endswith("svg") and len([e for e in svg.iter() if e.tag.endswith("rect")]) == 1 + 4
+    assert svg.tag.endswith("svg")
+    # Each bar is stacked by component: one segment per priced component of each target,
+    # with its name and cost as a tooltip, and a legend square per component.
+    segments = [e for e in svg.iter() if e.tag.endswith("rect") and any(c.tag.endswith("title") for c in e)]
+    tips = ["".join(c.itertext()) for e in segments for c in e if c.tag.endswith("title")]
+    assert any(t.startswith("main: ") for t in tips) and any(t.startswith("db: ") for t in tips)
+    texts = ["".join(e.itertext()) for e in svg.iter() if e.tag.endswith("text")]
+    assert "4 vCPU · 8 GB memory · 43 GB storage" in texts  # the configured stack's capacity under its bar
 
 
 def test_compare_rejects_unknown_targets(capsys):
