@@ -44,12 +44,26 @@ def _named(provider: str, key: str) -> dict[str, Any]:
     return {e["name"]: e for e in load(provider)[key]}
 
 
-def capacity(resources: list[Resource]) -> Capacity:
-    """What `resources` add up to."""
+def by_component(resources: list[Resource], owner: Any) -> dict[str, Capacity]:
+    """The capacity of each component: `owner(resource)` names the component it belongs to."""
+    groups: dict[str, list[Resource]] = {}
+    for res in resources:
+        name = owner(res)
+        if name is not None:
+            groups.setdefault(name, []).append(res)
+    every = [r for r in resources if r.type in (types.AWS_ECS_SERVICE, types.AWS_SCHEDULER_SCHEDULE)]
+    found = {name: capacity(group, context=every) for name, group in groups.items()}
+    return {name: cap for name, cap in found.items() if cap.vcpu or cap.memory_gb or cap.storage_gb}
+
+
+def capacity(resources: list[Resource], context: list[Resource] | None = None) -> Capacity:
+    """What `resources` add up to (`context`: the ECS services and schedules of the stack,
+    when `resources` is one component's)."""
     result = Capacity()
     skus = {p: {s.name: s for s in server_types(p)} for p in ("hetzner", "digitalocean")}
-    scheduled = {r.parent for r in resources if r.type == types.AWS_SCHEDULER_SCHEDULE}
-    services = [r for r in resources if r.type == types.AWS_ECS_SERVICE]
+    around = list({r.urn: r for r in [*resources, *(context or [])]}.values())
+    scheduled = {r.parent for r in around if r.type == types.AWS_SCHEDULER_SCHEDULE}
+    services = [r for r in around if r.type == types.AWS_ECS_SERVICE]
     for res in resources:
         i = res.inputs
         if res.type in (types.HCLOUD_SERVER, types.DO_DROPLET):

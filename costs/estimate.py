@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from costs.capacity import Capacity, capacity
+from costs.capacity import Capacity, by_component, capacity
 from costs.catalog import load
 from costs.pricers import Line, Priced, Resource, price
 from costs.usage import UsageSpec
@@ -86,6 +86,8 @@ class Estimate:
     """Prices that stand in for ones the catalog lacks, said in words (never silently)."""
     capacity: Capacity = field(default_factory=lambda: Capacity())
     """The vCPUs, memory and storage the priced resources buy (costs.capacity)."""
+    capacity_by_component: dict[str, Capacity] = field(default_factory=dict)
+    """The same, per component that buys any."""
 
     def all_lines(self) -> list[tuple[str, Line]]:
         """(component, line) for every line."""
@@ -175,7 +177,13 @@ def estimate(
         today=today,
         approximations=priced.approximations,
         capacity=capacity(resources),
+        capacity_by_component=by_component(resources, lambda r: _component_name(r, by_urn)),
     )
+
+
+def _component_name(res: Resource, by_urn: dict[str, Resource]) -> str | None:
+    top = owner(res, by_urn)
+    return top.name if top is not None else None
 
 
 @dataclass(frozen=True)

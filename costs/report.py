@@ -314,11 +314,17 @@ def capacity_notes(columns: list[Column]) -> list[str]:
         cap = col.estimate.capacity
         for what, mine, theirs in (("vCPU", cap.vcpu, base.vcpu), ("memory", cap.memory_gb, base.memory_gb)):
             if theirs and abs(mine - theirs) / theirs > CAPACITY_TOLERANCE:
+                parts = ", ".join(
+                    f"{name} {c.vcpu:g} vCPU / {c.memory_gb:g} GB"
+                    for name, c in sorted(col.estimate.capacity_by_component.items())
+                    if c.vcpu or c.memory_gb
+                )
                 notes.append(
                     f"{col.label}: {what} {mine:g} against {theirs:g} as configured "
                     f"({(mine - theirs) / theirs * 100:+.0f} %): the moved services keep their share of the "
                     "configured capacity, which the target rounds to its SKUs (the smallest that fits, managed "
                     "minimums, fixed Fargate pairs, burstable instances)"
+                    + (f"; by component: {parts}" if parts else "")
                 )
     return notes
 

@@ -208,3 +208,17 @@ def test_a_moved_service_keeps_its_share_and_a_new_host_is_the_sum():
     (host,) = moved["hosts"].values()
     assert host["size"] == {"cpu": 2.0, "memory_gb": 5.0}  # 1 + 1 vCPU; 2.5 + 2.5 GB
     assert any(note.startswith("host main added") and "the sum of their sizes" in note for note in notes)
+
+
+def test_the_capacity_note_says_which_components_hold_it():
+    from costs.estimate import estimate_plan
+    from infra.offline import plan
+
+    est = estimate_plan(plan(ROOT / "examples" / "aws.yaml", "aws", project_dir=ROOT))
+    parts = {name: (c.vcpu, c.memory_gb) for name, c in est.capacity_by_component.items()}
+    assert parts == {"api": (1.0, 2.0), "worker": (0.25, 0.5), "db": (2, 2), "cache": (4, 1.0)}
+    total = est.capacity
+    assert (sum(v for v, _ in parts.values()), sum(m for _, m in parts.values())) == (
+        total.vcpu,
+        total.memory_gb,
+    )
