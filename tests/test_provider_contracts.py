@@ -473,6 +473,9 @@ COUNTERPARTS: dict[tuple[str, str], tuple[Any, Any]] = {
     ("aws:cloudwatch/metricAlarm:MetricAlarm", "period"): (90, 60),
     ("aws:cloudwatch/metricAlarm:MetricAlarm", "name"): ("api\ndown", "api-down-1a2b3c4"),
     ("aws:sns/topic:Topic", "name"): ("alerts.prod", "alerts-us-east-1-1a2b3c4"),
+    ("aws:sns/topicSubscription:TopicSubscription", "protocol"): ("sms", "email"),
+    ("aws:sns/topicSubscription:TopicSubscription", "endpoint"): ("ops at example.com", "ops@example.com"),
+    ("checkly:index/alertChannel:AlertChannel", "email.address"): ("ops@example", "ops@example.com"),
     ("digitalocean:index/uptimeCheck:UptimeCheck", "type"): ("tcp", "https"),
     ("digitalocean:index/uptimeCheck:UptimeCheck", "regions[*]"): ("eu_central", "eu_west"),
     ("digitalocean:index/uptimeCheck:UptimeCheck", "target"): (

@@ -49,6 +49,7 @@ ROLE = types.AWS_IAM_ROLE
 HEALTH_CHECK = types.AWS_ROUTE53_HEALTH_CHECK
 ALARM = types.AWS_CLOUDWATCH_METRIC_ALARM
 TOPIC = types.AWS_SNS_TOPIC
+SUBSCRIPTION = types.AWS_SNS_TOPIC_SUBSCRIPTION
 USER = types.AWS_IAM_USER
 LOG_GROUP = types.AWS_CLOUDWATCH_LOG_GROUP
 TASK = types.AWS_ECS_TASK_DEFINITION
@@ -505,6 +506,7 @@ HEALTH_CHECK_SOURCE = Source(
     "hashicorp/terraform-provider-aws internal/service/route53/health_check.go",
     READ,
 )
+SUBSCRIBE_SOURCE = Source("https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html", READ)
 ALARM_SOURCE = Source(
     "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html", READ
 )
@@ -537,6 +539,9 @@ ALERT_RULES = (
          lambda v: whole_between(10, 86400)(v) and (v in (10, 20, 30) or v % 60 == 0)),
     ALARM_NAME,
     TOPIC_NAME,
+    # Subscribe: the protocol names the endpoint's kind; an email endpoint is an address.
+    Rule((SUBSCRIPTION,), "protocol", "email (the one protocol alerts subscribe)", SUBSCRIBE_SOURCE, one_of(("email",))),
+    Rule((SUBSCRIPTION,), "endpoint", "an e-mail address", SUBSCRIBE_SOURCE, text(r"[^@\s]+@[^@\s]+\.[^@\s]+", 254)),
 )  # fmt: skip
 
 AUTO_NAMES = (

@@ -17,6 +17,7 @@ TF = "checkly/terraform-provider-checkly@v1.27.0"
 
 URL_MONITOR = types.CHECKLY_URL_MONITOR
 SSL_MONITOR = types.CHECKLY_SSL_MONITOR
+CHANNEL = types.CHECKLY_ALERT_CHANNEL
 
 # Minutes; 0 means "high frequency", set by frequency_offset instead.
 FREQUENCIES = (0, 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
@@ -50,6 +51,8 @@ RULES = (
     Rule((URL_MONITOR,), "degradedResponseTime", "0 to 30000 ms", MONITORS_SOURCE, whole_between(0, 30_000)),
     Rule((URL_MONITOR,), "maxResponseTime", "0 to 30000 ms", MONITORS_SOURCE, whole_between(0, 30_000)),
     Rule((SSL_MONITOR,), "request.alertDaysBeforeExpiry", "1 to 365 days", MONITORS_SOURCE, whole_between(1, 365)),
+    Rule((CHANNEL,), "email.address", "an e-mail address", Source(f"{TF} docs/resources/alert_channel.md", READ),
+         text(r"[^@\s]+@[^@\s]+\.[^@\s]+", 254)),
     Rule((SSL_MONITOR,), "request.hostname", "a host name without scheme or port", MONITORS_SOURCE,
          text(r"[A-Za-z0-9.-]+", 253)),
 )  # fmt: skip

@@ -23,10 +23,9 @@ import pytest
 import yaml
 
 from components.capabilities import LINK_ENV
-from infra.cli import main
+from infra.cli import load_file_offline, main
 from infra.offline import plan
 from stacks.dev import render
-from stacks.loader import parse, read_stack_file
 from tests.conftest import ROOT
 from tests.integration.conftest import stop
 from tests.integration.test_artifact_grammar import _compose_binary
@@ -37,22 +36,6 @@ EXAMPLES = [
     for p in sorted((ROOT / "examples").glob("*.yaml"))
     if "postgres" in p.read_text() or "redis" in p.read_text()
 ]
-
-
-def spec_of(path: Path):
-    from stacks.loader import CREDENTIALS, RawConfig
-
-    raw = read_stack_file(path)
-    missing = set(CREDENTIALS) - set(raw.values)
-    return parse(
-        RawConfig(
-            raw.values | {k: "offline-placeholder-credential" for k in missing}, raw.secret_keys | missing
-        )
-    )
-
-
-def parse_env(text: str) -> dict[str, str]:
-    return {line.split("=", 1)[0]: line.split("=", 1)[1].strip("'") for line in text.splitlines() if line}
 
 
 @pytest.mark.integration
@@ -77,7 +60,7 @@ def test_every_example_gets_a_compose_file_compose_accepts(example, tmp_path, sk
 @pytest.mark.integration
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_the_env_names_are_the_deployed_ones(example):
-    spec = spec_of(example)
+    spec = load_file_offline(example)
     files = render(spec)
     assert files.variables, "an example with data services has a service that links them"
     for service, env in files.variables.items():
@@ -103,7 +86,7 @@ def test_the_generated_env_connects_to_natively_started_services(
 
     redis_server = require_tool("redis-server", "redis-server")
     psql = str(postgres_bindir / "psql")
-    spec = spec_of(ROOT / "examples" / "hetzner-single-box.yaml")
+    spec = load_file_offline(ROOT / "examples" / "hetzner-single-box.yaml")
     pg_port, redis_port, s3_port = _free_port(), _free_port(), _free_port()
     files = render(spec, first_ports=(pg_port, redis_port, s3_port))
     compose = yaml.safe_load(files.files["compose.yaml"])["services"]
@@ -227,6 +210,6 @@ def test_the_names_match_what_the_deployed_api_receives():
 
     path = ROOT / "examples" / "hetzner-single-box.yaml"
     deployed = env_of(plan(path, "hetzner-single-box", project_dir=ROOT), "box", "api")
-    local = render(spec_of(path)).variables["api"]
+    local = render(load_file_offline(path)).variables["api"]
     assert set(local) <= set(deployed)
     assert set(local) == {k for k in deployed if any(k in LINK_ENV[kind] for kind in LINK_ENV)}
