@@ -8,11 +8,12 @@ that build tables only: the JSON and Markdown outputs never load it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
 from components._lib.grammars import printable
+from costs.capacity import Difference
 from costs.estimate import ComponentDiff, Estimate, convert, diff, eur_usd, fmt
 
 MARKER = "<!-- multicloud-cost -->"
@@ -267,6 +268,10 @@ class Column:
     label: str
     estimate: Estimate
     notes: list[str]
+    differences: list[Difference] = field(default_factory=list)
+    """Moved components whose capacity differs by more than 25 %, with why (stacks.compare)."""
+    redundant: list[str] = field(default_factory=list)
+    """Components that survive losing one machine (stacks.compare.redundant)."""
 
 
 def compare_terminal(columns: list[Column], currency: str, title: str) -> list[Any]:
@@ -300,32 +305,31 @@ def capacity_rows(columns: list[Column]) -> list[tuple[str, list[str]]]:
         ("vCPU", [f"{c.vcpu:g}" for c in caps]),
         ("memory GB", [f"{c.memory_gb:g}" for c in caps]),
         ("storage GB", [f"{c.storage_gb:g}" for c in caps]),
+        ("redundant", [", ".join(col.redundant) or "—" for col in columns]),
     ]
 
 
 def capacity_notes(columns: list[Column]) -> list[str]:
     """Each target whose vCPUs or memory differ from the configured stack's by more than 25 %,
-    with the figures, so unequal capacity is never compared silently."""
+    with the figures, then every moved component that differs by as much and why, so unequal
+    capacity is never compared silently."""
     if not columns:
         return []
     base = columns[0].estimate.capacity
     notes = []
     for col in columns[1:]:
         cap = col.estimate.capacity
-        for what, mine, theirs in (("vCPU", cap.vcpu, base.vcpu), ("memory", cap.memory_gb, base.memory_gb)):
-            if theirs and abs(mine - theirs) / theirs > CAPACITY_TOLERANCE:
-                parts = ", ".join(
-                    f"{name} {c.vcpu:g} vCPU / {c.memory_gb:g} GB"
-                    for name, c in sorted(col.estimate.capacity_by_component.items())
-                    if c.vcpu or c.memory_gb
-                )
-                notes.append(
-                    f"{col.label}: {what} {mine:g} against {theirs:g} as configured "
-                    f"({(mine - theirs) / theirs * 100:+.0f} %): the moved services keep their share of the "
-                    "configured capacity, which the target rounds to its SKUs (the smallest that fits, managed "
-                    "minimums, fixed Fargate pairs, burstable instances)"
-                    + (f"; by component: {parts}" if parts else "")
-                )
+        off = [
+            f"{what} {mine:g} against {theirs:g} ({(mine - theirs) / theirs * 100:+.0f} %)"
+            for what, mine, theirs in (
+                ("vCPU", cap.vcpu, base.vcpu),
+                ("memory GB", cap.memory_gb, base.memory_gb),
+            )
+            if theirs and abs(mine - theirs) / theirs > CAPACITY_TOLERANCE
+        ]
+        if off:
+            notes.append(f"{col.label}: capacity not like for like, {' and '.join(off)} as configured")
+        notes += [f"{col.label}: {d.text()}" for d in col.differences]
     return notes
 
 

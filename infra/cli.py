@@ -886,6 +886,7 @@ def _priced(source: Path) -> Iterator[None]:
 def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: Estimate, out: Console) -> int:
     from components.capabilities import BACKENDS
     from costs import report
+    from stacks.compare import redundant
     from stacks.loader import read_stack_file
 
     known = sorted({t for kind in BACKENDS.values() for t in kind} - {"route53"})
@@ -894,12 +895,14 @@ def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: Es
     if unknown:
         raise UsageError(f"--compare: unknown target {', '.join(unknown)}; known: {', '.join(known)}")
     raw = read_stack_file(stack_file)
+    if args.emit and len(targets) != 1:
+        raise UsageError("--emit writes one stack file: give --compare exactly one target")
+    # Each target's stack file: what its column plans and prices, and what --emit writes.
+    files = {target: _retargeted_file(raw.values, target, current) for target in targets}
     if args.emit:
-        if len(targets) != 1:
-            raise UsageError("--emit writes one stack file: give --compare exactly one target")
-        args.emit.write_text(_retargeted_file(raw.values, targets[0]))
-    columns = [report.Column("as configured", current, [])]
-    columns += [_retargeted(raw.values, target, stack, current) for target in targets]
+        args.emit.write_text(files[targets[0]])
+    columns = [report.Column("as configured", current, [], redundant=redundant(raw.values, current))]
+    columns += [_retargeted(raw.values, files[target], target, stack, current) for target in targets]
     currency = current.currency
     if args.chart:
         title = f"multicloud/{stack}: monthly cost by target"
@@ -910,7 +913,11 @@ def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: Es
             _json_text(
                 {
                     c.label: _infracost(c.estimate, stack, extended=extended)
-                    | {"notes": c.notes, "capacity": c.estimate.capacity.as_dict()}
+                    | {
+                        "notes": c.notes,
+                        "capacity": c.estimate.capacity.as_dict() | {"redundant": c.redundant},
+                        "capacity_differences": [d.as_dict() for d in c.differences],
+                    }
                     for c in columns
                 }
             )
@@ -926,19 +933,20 @@ def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: Es
     return EXIT_OK
 
 
-def _retargeted(values: dict[str, Any], target: str, stack: str, current: Estimate) -> Column:
-    """The stack moved to `target` (stacks.compare.retarget), planned and priced; a stack that
-    cannot be planned there is an empty column with the reasons as notes."""
+def _retargeted(values: dict[str, Any], text: str, target: str, stack: str, current: Estimate) -> Column:
+    """The stack moved to `target` (`text`, from _retargeted_file), planned and priced, with
+    what it buys beside what the configured stack does; a stack that cannot be planned there
+    is an empty column with the reasons as notes."""
     import tempfile
 
     from costs.estimate import Estimate, estimate_plan
     from costs.report import Column
-    from stacks.compare import retarget
+    from stacks.compare import differences, redundant, retarget
 
-    _, notes = retarget(values, target)
+    moved, notes = retarget(values, target, current.capacity_by_component)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"Pulumi.{stack}.yaml"
-        path.write_text(_retargeted_file(values, target))
+        path.write_text(text)
         try:
             result = plan(path, stack)
         except (ConfigError, ContractBreach) as e:
@@ -946,15 +954,22 @@ def _retargeted(values: dict[str, Any], target: str, stack: str, current: Estima
             return Column(target, Estimate(current.currency, {}, [], 0, current.usage, 0), notes)
     priced = estimate_plan(result, current.currency)
     _check_finite(priced)
-    return Column(target, priced, notes)
+    return Column(
+        target,
+        priced,
+        notes,
+        differences=differences(values, current, moved, priced, target),
+        redundant=redundant(moved, priced),
+    )
 
 
-def _retargeted_file(values: dict[str, Any], target: str) -> str:
+def _retargeted_file(values: dict[str, Any], target: str, current: Estimate) -> str:
     """The stack moved to `target`, as a Pulumi.<stack>.yaml file (what --compare prices and
-    --emit writes), its notes as comments at the top."""
+    --emit writes), its notes as comments at the top. Services keep the capacity they have
+    in `current` (the configured stack's estimate)."""
     from stacks.compare import retarget
 
-    moved, notes = retarget(values, target)
+    moved, notes = retarget(values, target, current.capacity_by_component)
     header = [f"# Moved to {target} by `infra cost --compare {target} --emit`."]
     header += [f"# {printable(note)}" for note in notes]
     doc = {"config": {f"multicloud:{k}": v for k, v in moved.items()}}

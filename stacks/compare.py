@@ -6,17 +6,26 @@ old target honours are dropped (an RDS instance class means nothing on a Hetzner
 what the new target needs is added with visible defaults (a host for Hetzner, a region for
 AWS). The result is validated and planned like any stack, so the comparison prices real
 resources, not a guess.
+
+Moved services keep the capacity they had (an explicit size, their share of a host, the SKU
+they were bought as), hosts on the target are sized to what they hold, and `differences` says
+which size rule made a component more than 25 % bigger or smaller (docs/compare.md).
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from components.capabilities import VPS_TARGETS, placed_on_host, supported_targets
+from costs.capacity import Capacity, Difference
 from stacks.checks import TARGET_FIELDS
 from stacks.targets import TARGETS
+
+if TYPE_CHECKING:
+    from costs.estimate import Estimate
 
 DEFAULT_HOST = {"target": "hetzner", "size": {"cpu": 4, "memory_gb": 8}, "location": "fsn1"}
 DEFAULT_LOCATION = {"hetzner": "fsn1", "digitalocean": "fra1"}
@@ -38,6 +47,13 @@ EQUIVALENTS: dict[tuple[str, str, str], str] = {
         "DigitalOcean's managed daily backups with point-in-time recovery (7 days, in the cluster's price) "
         "replace the restic backups"
     ),
+    ("postgres", "size", "hetzner"): "its host is sized to hold it",
+    ("api", "arch", "hetzner"): "the host's arch applies (the image must be built for it)",
+    ("api", "arch", "digitalocean"): "the droplet's arch applies (x86)",
+    ("worker", "arch", "hetzner"): "the host's arch applies (the image must be built for it)",
+    ("worker", "arch", "digitalocean"): "the droplet's arch applies (x86)",
+    ("job", "arch", "hetzner"): "the host's arch applies (the image must be built for it)",
+    ("job", "arch", "digitalocean"): "the droplet's arch applies (x86)",
     ("postgres", "backup_days", "digitalocean"): (
         "DigitalOcean keeps its managed backups for 7 days; the retention is not configurable"
     ),
@@ -47,6 +63,29 @@ EQUIVALENTS: dict[tuple[str, str, str], str] = {
         "hetzner",
     ): "the restic backups' keep_daily/weekly/monthly set the retention on a host",
 }
+
+
+# A setting the new target does not take that is a real loss: said so, with what it meant.
+LOSSES: dict[tuple[str, str], str] = {
+    ("postgres", "multi_az"): "a database on a host has no standby node",
+    ("redis", "nodes"): "a Redis on a host has no replica",
+    ("api", "max_replicas"): "a host does not autoscale; the api keeps its replicas",
+    ("worker", "max_replicas"): "a host does not autoscale; the worker keeps its replicas",
+    ("api", "hosts"): "the api runs on one host, not several",
+    ("worker", "hosts"): "the worker runs on one host, not several",
+}
+
+
+def tls(svc: dict[str, Any]) -> str:
+    """Who terminates an api's TLS, and with which certificate, where it runs."""
+    target = svc.get("target")
+    if target == "aws":
+        return "an ACM certificate on the load balancer, renewed by AWS"
+    if target == "digitalocean" and svc.get("runtime") == "app_platform":
+        return "App Platform's managed certificate"
+    if target == "digitalocean" and len(svc.get("hosts") or []) > 1:
+        return "a DigitalOcean Let's Encrypt certificate on the load balancer"
+    return "Caddy on the host with a Let's Encrypt certificate"
 
 
 def host_shares(config: dict[str, Any]) -> dict[str, tuple[float, float, str]]:
@@ -105,24 +144,56 @@ def _round(value: float, step: float) -> float:
     return max(step, round(value / step) * step)
 
 
+Share = tuple[float, float, str]
+"""vCPUs, GB and where they come from, in words."""
+
+
+def per_unit(config: dict[str, Any], had: Mapping[str, Capacity]) -> dict[str, Share]:
+    """What one replica (a service) or one node (a database) of each service had as configured:
+    its share of the host it runs on (host_shares), else one of the SKUs it was bought as
+    (`had`: the configured stack's capacity by component; a standby is not more capacity)."""
+    units: dict[str, Share] = {}
+    shares = host_shares(config)
+    for name, svc in config.get("services", {}).items():
+        kind = svc.get("kind")
+        replicas = int(svc.get("replicas", 1)) if kind in ("api", "worker", "job") else 1
+        if name in shares:
+            cpu, memory, how = shares[name]
+            units[name] = (cpu / replicas, memory / replicas, f"its share {how}")
+        elif name in had and had[name].bought:
+            b = had[name].bought[0]
+            units[name] = (b.cpu, b.memory_gb, f"what one {b.sku} on {svc.get('target')} has")
+    return units
+
+
 def _keep_capacity(
-    name: str, svc: dict[str, Any], target: str, shares: dict[str, tuple[float, float, str]], notes: list[str]
+    name: str,
+    svc: dict[str, Any],
+    target: str,
+    units: dict[str, Share],
+    notes: list[str],
+    brings: dict[str, tuple[float, float]],
 ) -> None:
-    """A service that leaves a host keeps the capacity it had there: its share becomes its
-    `size` (per replica) on the new target, where the target sizes by it."""
+    """A service that moves keeps the capacity it had: its share of a host or its SKU becomes
+    its `size` (per replica) on the new target, which sizes by it. A database moving onto a
+    host takes no `size`: the host is sized for what it `brings`."""
     kind = svc.get("kind")
-    if name not in shares or "size" in svc or kind not in ("api", "worker", "job", "postgres"):
-        return
-    cpu, memory, how = shares[name]
     if kind == "postgres" and target not in ("aws", "digitalocean"):
+        size = svc.get("size")
+        if isinstance(size, dict):
+            brings[name] = (float(size.get("cpu", 0)), float(size.get("memory_gb", 0)))
+        elif name in units:
+            brings[name] = units[name][:2]
         return
-    replicas = int(svc.get("replicas", 1)) if kind != "postgres" else 1
-    size = {"cpu": _round(cpu / replicas, 0.25), "memory_gb": _round(memory / replicas, 0.5)}
+    if name not in units or "size" in svc or kind not in ("api", "worker", "job", "postgres"):
+        return
+    cpu, memory, how = units[name]
+    size = {"cpu": _round(cpu, 0.25), "memory_gb": _round(memory, 0.5)}
     if kind == "postgres":
         size = _within_managed(target, size)
     svc["size"] = size
-    per = " per replica" if replicas > 1 else ""
-    notes.append(f"{name}: size {size['cpu']:g} vCPU / {size['memory_gb']:g} GB{per}, its share {how}")
+    per = " per replica" if int(svc.get("replicas", 1)) > 1 and kind != "postgres" else ""
+    notes.append(f"{name}: size {size['cpu']:g} vCPU / {size['memory_gb']:g} GB{per}, {how}")
 
 
 def _within_managed(target: str, size: dict[str, float]) -> dict[str, float]:
@@ -139,13 +210,20 @@ def _within_managed(target: str, size: dict[str, float]) -> dict[str, float]:
     return {"cpu": float(largest["cpu"]), "memory_gb": float(largest["memory_gb"])}
 
 
-def retarget(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[str]]:
-    """A copy of the raw config with every supported component on `target`, and notes."""
+def retarget(
+    values: dict[str, Any], target: str, had: Mapping[str, Capacity] | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """A copy of the raw config with every supported component on `target`, and notes.
+
+    `had` (the configured stack's capacity by component, costs.capacity) lets a service
+    that runs on a managed SKU keep its size too; without it only shares of hosts are kept."""
     config = copy.deepcopy(values)
     services: dict[str, dict[str, Any]] = config.get("services", {})
     notes: list[str] = []
     moved = []
+    units = per_unit(config, had or {})
     shares = host_shares(config)
+    brings: dict[str, tuple[float, float]] = {}
     for name, svc in services.items():
         kind = svc.get("kind", "")
         if svc.get("target") == target:
@@ -164,7 +242,7 @@ def retarget(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[
             continue
         svc["target"] = target
         moved.append(name)
-        _keep_capacity(name, svc, target, shares, notes)
+        _keep_capacity(name, svc, target, units, notes, brings)
         if kind == "bucket" and svc.pop("location", None) is not None:
             notes.append(f"{name}: location dropped (the {target} default applies)")
         for (field_kind, field), targets in TARGET_FIELDS.items():
@@ -176,15 +254,16 @@ def retarget(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[
                 if leaf in owner:
                     owner.pop(leaf)
                     equivalent = EQUIVALENTS.get((kind, field, target))
+                    loss = LOSSES.get((kind, field)) if target in VPS_TARGETS else None
                     notes.append(
                         f"{name}: {field} → {equivalent}"
                         if equivalent
-                        else f"{name}: {field} dropped ({target} does not have it)"
+                        else f"{name}: {field} dropped ({loss or f'multicloud has no such setting on {target}'})"
                     )
     if not moved:
         return config, notes
     if target in VPS_TARGETS:
-        _place_on_host(config, target, notes)
+        _place_on_host(config, target, notes, set(moved), brings, shares)
     else:
         for svc in services.values():
             if svc.get("target") == target:
@@ -199,6 +278,10 @@ def retarget(values: dict[str, Any], target: str) -> tuple[dict[str, Any], list[
     if not config["hosts"]:
         config.pop("hosts")
     _keep_do_region(config, hosts)
+    for name in moved:
+        before, after = values["services"][name], services[name]
+        if after.get("kind") == "api" and tls(before) != tls(after):
+            notes.append(f"{name}: TLS by {tls(before)} → {tls(after)}")
     return config, notes
 
 
@@ -228,27 +311,48 @@ def _keep_do_region(config: dict[str, Any], hosts_before: dict[str, Any]) -> Non
         config["digitalocean"] = {"region": region}
 
 
-def _received(config: dict[str, Any], target: str) -> dict[str, float] | None:
-    """The size a new host needs for the services placed on it that carry a size (their share
-    of the host they came from, or their own): the sum, per replica × replicas; None when none
-    does (the default host then)."""
+def _placement(svc: dict[str, Any]) -> list[str]:
+    return list(svc.get("hosts") or ([svc["host"]] if svc.get("host") else []))
+
+
+def _holds(
+    config: dict[str, Any], host: str, brings: dict[str, tuple[float, float]], shares: dict[str, Share]
+) -> tuple[float, float]:
+    """The vCPUs and GB the services on `host` need: an explicit size (× replicas), a Redis's
+    memory_mb, what a database brings, else the share a service that stayed had of it."""
     cpu = memory = 0.0
-    for svc in config["services"].values():
-        if svc.get("target") != target or not placed_on_host(svc.get("kind", ""), target, svc.get("runtime")):
+    for name, svc in config["services"].items():
+        on = _placement(svc)
+        if host not in on:
             continue
         size = svc.get("size")
         if isinstance(size, dict):
             replicas = int(svc.get("replicas", 1))
-            cpu += float(size.get("cpu", 0)) * replicas
-            memory += float(size.get("memory_gb", 0)) * replicas
-        elif svc.get("kind") == "redis":
+            cpu += float(size.get("cpu", 0)) * replicas / len(on)
+            memory += float(size.get("memory_gb", 0)) * replicas / len(on)
+        elif name in brings:
+            cpu, memory = cpu + brings[name][0], memory + brings[name][1]
+        elif svc.get("kind") == "redis" and name not in shares:
             memory += int(svc.get("memory_mb", 256)) / 1024
-    if not cpu and not memory:
-        return None
-    return {"cpu": float(max(1, math.ceil(cpu))), "memory_gb": float(max(1, math.ceil(memory)))}
+        elif name in shares:
+            cpu, memory = cpu + shares[name][0] / len(on), memory + shares[name][1] / len(on)
+    return cpu, memory
 
 
-def _place_on_host(config: dict[str, Any], target: str, notes: list[str]) -> None:
+def _sized(cpu: float, memory: float) -> dict[str, float]:
+    return {"cpu": float(max(1, math.ceil(cpu - 1e-9))), "memory_gb": float(max(1, math.ceil(memory - 1e-9)))}
+
+
+def _place_on_host(
+    config: dict[str, Any],
+    target: str,
+    notes: list[str],
+    moved: set[str],
+    brings: dict[str, tuple[float, float]],
+    shares: dict[str, Share],
+) -> None:
+    """Put the services that moved to a VPS target on its host (a new one when the stack has
+    none there), and size that host to what it now holds."""
     hosts = config.setdefault("hosts", {})
     mine = [h for h, spec in hosts.items() if spec.get("target") == target]
     host = mine[0] if mine else "main"
@@ -256,23 +360,173 @@ def _place_on_host(config: dict[str, Any], target: str, notes: list[str]) -> Non
         # In the region the stack already gives that provider (DigitalOcean's VPC has one).
         region = (config.get(target) or {}).get("region") if target == "digitalocean" else None
         hosts[host] = dict(DEFAULT_HOST, target=target, location=region or DEFAULT_LOCATION[target])
-        size = _received(config, target)
-        if size is not None:
-            hosts[host]["size"] = size
-        shown = hosts[host]["size"]
-        notes.append(
-            f"host {host} added: {target} runs these services on a VPS "
-            f"({shown['cpu']:g} vCPU / {shown['memory_gb']:g} GB{', the sum of their sizes' if size else ''})"
-        )
-    for svc in config["services"].values():
+    received: dict[str, list[str]] = {}
+    for name, svc in config["services"].items():
         if svc.get("target") != target:
             continue
         if not placed_on_host(svc.get("kind", ""), target, svc.get("runtime")):
             svc.pop("host", None)
             svc.pop("hosts", None)
-        elif not set(svc.get("hosts") or [svc.get("host")]) <= set(mine):
+            continue
+        if not set(_placement(svc)) <= set(mine) or not _placement(svc):
             svc.pop("hosts", None)
             svc["host"] = host
+        if name in moved:
+            for h in _placement(svc):
+                received.setdefault(h, []).append(name)
+    for h, names in received.items():
+        cpu, memory = _holds(config, h, brings, shares)
+        if not cpu and not memory:
+            continue  # nothing to size by: the default host
+        before = hosts[h].get("server_type") or _shown(hosts[h].get("size"))
+        hosts[h].pop("server_type", None)
+        hosts[h]["size"] = _sized(cpu, memory)
+        what = "added" if h not in mine else f"resized from {before}"
+        notes.append(
+            f"host {h} {what}: {_shown(hosts[h]['size'])} for what it now holds "
+            f"({cpu:.3g} vCPU / {memory:.3g} GB; it takes {', '.join(names)})"
+        )
+    if not mine and host not in received:
+        notes.append(
+            f"host {host} added: {target} runs these services on a VPS ({_shown(hosts[host]['size'])})"
+        )
     if "admin" not in config:
         config["admin"] = copy.deepcopy(PLACEHOLDER_ADMIN)
         notes.append("admin: placeholder SSH key and network added for the comparison")
+
+
+def _shown(size: Any) -> str:
+    return f"{size['cpu']:g} vCPU / {size['memory_gb']:g} GB" if isinstance(size, dict) else "?"
+
+
+def _off(had: tuple[float, float], got: tuple[float, float], tolerance: float) -> bool:
+    return any(abs(g - h) > tolerance * h if h else g > 0 for h, g in zip(had, got, strict=True))
+
+
+def differences(
+    before: dict[str, Any],
+    before_est: Estimate,
+    after: dict[str, Any],
+    after_est: Estimate,
+    target: str,
+    tolerance: float = 0.25,
+) -> list[Difference]:
+    """Every component `retarget` moved, and every host on the target that took one, whose
+    vCPUs or memory differ from what they had as configured by more than `tolerance`, with
+    the rule that made it so. What a service had is its share of its host (host_shares) or
+    what its resources buy (costs.capacity)."""
+    shares = host_shares(before)
+    old = before.get("services", {})
+    services = after.get("services", {})
+
+    def had_total(name: str) -> tuple[float, float]:
+        if name in shares:
+            return shares[name][0], shares[name][1]
+        cap = before_est.capacity_by_component.get(name)
+        return (cap.vcpu, cap.memory_gb) if cap else (0.0, 0.0)
+
+    moved = [n for n, s in services.items() if n in old and s.get("target") != old[n].get("target")]
+    found = []
+    for name in moved:
+        svc = services[name]
+        if placed_on_host(svc.get("kind", ""), target, svc.get("runtime")):
+            continue
+        got = after_est.capacity_by_component.get(name, Capacity())
+        had = had_total(name)
+        if svc.get("kind") == "job" and not got.bought and any(had):
+            reasons = [f"a scheduled job on {target} runs now and then, so buys no standing capacity"]
+            found.append(Difference(name, had, (0.0, 0.0), "a task per run", tuple(reasons)))
+        elif got.bought and _off(had, (got.vcpu, got.memory_gb), tolerance):
+            source = before_est.capacity_by_component.get(name, Capacity())
+            reasons = _sku_reasons(had, got, source)
+            found.append(Difference(name, had, (got.vcpu, got.memory_gb), _bought(got), tuple(reasons)))
+    for host, spec in (after.get("hosts") or {}).items():
+        held = [n for n, s in services.items() if host in _placement(s)]
+        taken = [n for n in held if n in moved]
+        if spec.get("target") != target or not taken:
+            continue
+        before_host = (before.get("hosts") or {}).get(host, {})
+        kept = before_host.get("target") == target
+        parts = [had_total(n) for n in taken]
+        if kept:
+            cap = before_est.capacity_by_component.get(host)
+            parts.append((cap.vcpu, cap.memory_gb) if cap else (0.0, 0.0))
+        had = (sum(c for c, _ in parts), sum(m for _, m in parts))
+        got = after_est.capacity_by_component.get(host, Capacity())
+        if got.bought and _off(had, (got.vcpu, got.memory_gb), tolerance):
+            reasons = _sku_reasons(had, got, Capacity(), plural=True)
+            for name in taken:
+                reasons += _on_host_reasons(name, services[name], before_est.capacity_by_component.get(name))
+            found.append(
+                Difference(
+                    f"host {host} ({', '.join(held)})",
+                    had,
+                    (got.vcpu, got.memory_gb),
+                    _bought(got),
+                    tuple(reasons),
+                )
+            )
+    return found
+
+
+def _bought(cap: Capacity) -> str:
+    return ", ".join(b.describe() for b in cap.bought)
+
+
+def _sku_reasons(
+    had: tuple[float, float], got: Capacity, source: Capacity, plural: bool = False
+) -> list[str]:
+    """Why `got` (what the target buys) is not `had`: the target's SKU steps, its minimums and
+    maximums, standby nodes, burstable vCPUs on either side."""
+    b = got.bought[0]
+    it = "them" if plural else "it"
+    reasons = []
+    more = got.vcpu > had[0] * 1.25 or got.memory_gb > had[1] * 1.25
+    less = got.vcpu < had[0] * 0.75 or got.memory_gb < had[1] * 0.75
+    if more:
+        if b.smallest:
+            reasons.append(f"{b.sku} is the smallest {b.family} (the target's minimum)")
+        else:
+            reasons.append(f"{b.sku} is the smallest {b.family} that holds {it}; sizes come in steps")
+        if b.count > 1 and source.bought and b.count > source.bought[0].count:
+            reasons.append(f"{b.count} nodes: a standby the configured stack does not have")
+    if less:
+        if b.largest:
+            reasons.append(f"{b.sku} is the largest {b.family} catalogued")
+        for s in source.bought:
+            if s.count > b.count:
+                reasons.append(f"{s.count} × {s.sku} as configured (a standby or replica), {b.count} here")
+    kinds = {s.cpu_kind for s in [*got.bought, *source.bought]}
+    if "burstable" in kinds:
+        burst = [s.sku for s in [*source.bought, *got.bought] if s.cpu_kind == "burstable"]
+        reasons.append(
+            f"{', '.join(dict.fromkeys(burst))}: burstable vCPUs (a baseline share of each, more on credits), "
+            "not the same as dedicated or shared ones"
+        )
+    return reasons or ["the target's sizes come in steps"]
+
+
+def _on_host_reasons(name: str, svc: dict[str, Any], source: Capacity | None) -> list[str]:
+    """What a service that moved onto a host gives up of what it was bought as before."""
+    reasons: list[str] = []
+    if source is None or not source.bought:
+        return reasons
+    b = source.bought[0]
+    if svc.get("kind") == "redis":
+        memory = int(svc.get("memory_mb", 256)) / 1024
+        reasons.append(
+            f"{name} was {b.describe()}; a Redis on a host has its memory_mb ({memory:g} GB) and no vCPUs of its own"
+        )
+    elif b.count > 1 and svc.get("kind") == "postgres":
+        reasons.append(f"{name} was {b.describe()}: one node on a host, no standby")
+    if b.cpu_kind == "burstable" and svc.get("kind") != "redis":
+        reasons.append(f"{name}'s {b.sku} vCPUs are burstable (a baseline share of each, more on credits)")
+    return reasons
+
+
+def redundant(config: dict[str, Any], est: Estimate) -> list[str]:
+    """The components that survive losing one machine: bought as two or more tasks, instances
+    or nodes (costs.capacity), or a service placed on two or more hosts."""
+    names = {n for n, cap in est.capacity_by_component.items() if cap.redundant}
+    names |= {n for n, s in (config.get("services") or {}).items() if len(set(_placement(s))) > 1}
+    return sorted(names)
