@@ -4,6 +4,6 @@
 `pulumi up` cannot drift apart.
 """
 
-from stacks.program import run
+from multicloud.stacks.program import run
 
 run()

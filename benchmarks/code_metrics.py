@@ -44,10 +44,18 @@ def imported_packages(tree: ast.AST, own: str) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(_package(alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module == "multicloud" and node.level == 0:
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            names.add(_package(node.module))
     return {n for n in names if n in PACKAGES and n != own}
+
+
+def _package(module: str) -> str:
+    """`multicloud.costs.estimate` → `costs` (our packages install under `multicloud`)."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "multicloud" and len(parts) > 1 else parts[0]
 
 
 def target_literals(tree: ast.AST) -> set[str]:

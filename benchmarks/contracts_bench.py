@@ -24,8 +24,8 @@ def stack_name(path: Path) -> str:
 
 
 def main() -> None:
-    from components.contracts import breaks
-    from infra.offline import plan
+    from multicloud.components.contracts import breaks
+    from multicloud.infra.offline import plan
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path)
@@ -41,7 +41,7 @@ def main() -> None:
             start = time.perf_counter()
             result = plan(path, stack)
             with_check.append(time.perf_counter() - start)
-            with mock.patch("stacks.program._register_preflight"):
+            with mock.patch("multicloud.stacks.program._register_preflight"):
                 start = time.perf_counter()
                 plan(path, stack)
                 without.append(time.perf_counter() - start)

@@ -59,7 +59,7 @@ def sdk_classes(config: str | None, stack: str) -> list[tuple[str, str]]:
 
 
 def _sdk_classes(config: str | None, stack: str) -> str:
-    from infra.offline import plan
+    from multicloud.infra.offline import plan
 
     path = Path(config) if config else ROOT / f"Pulumi.{stack}.yaml"
     result = plan(path, path.stem.removeprefix("Pulumi."), project_dir=ROOT)

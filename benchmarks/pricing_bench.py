@@ -21,9 +21,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def graph(size: int) -> list:
-    from costs.estimate import resources_from
-    from costs.pricers import Resource
-    from infra.offline import plan
+    from multicloud.costs.estimate import resources_from
+    from multicloud.costs.pricers import Resource
+    from multicloud.infra.offline import plan
 
     base = []
     for path, stack in ((ROOT / "examples" / "aws.yaml", "aws"), (ROOT / "Pulumi.prod.yaml", "prod")):
@@ -53,7 +53,7 @@ def main() -> int:
     parser.add_argument("--resources", type=int, default=200)
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    from costs.estimate import estimate
+    from multicloud.costs.estimate import estimate
 
     resources = graph(args.resources)
     estimate(resources)  # warm-up: catalogs load once per process
@@ -67,9 +67,9 @@ def main() -> int:
     print(
         f"  median {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms over {args.runs} runs (target < 200 ms)"
     )
-    from costs import catalog
-    from costs import estimate as estimate_module
-    from costs.pricers import base
+    from multicloud.costs import catalog
+    from multicloud.costs import estimate as estimate_module
+    from multicloud.costs.pricers import base
 
     for cached in (catalog.load, base.entries, base.servers, estimate_module.eur_usd):
         cached.cache_clear()

@@ -9,57 +9,60 @@ from a row has no backend module (and no file) for that kind.
 from __future__ import annotations
 
 BACKENDS: dict[str, dict[str, str]] = {
-    "host": {"digitalocean": "components.host.digitalocean", "hetzner": "components.host.hetzner"},
-    "network": {"aws": "components.network.aws"},
+    "host": {
+        "digitalocean": "multicloud.components.host.digitalocean",
+        "hetzner": "multicloud.components.host.hetzner",
+    },
+    "network": {"aws": "multicloud.components.network.aws"},
     "api": {
-        "aws": "components.api_service.aws",
-        "digitalocean": "components.api_service.digitalocean",
-        "hetzner": "components.api_service.hetzner",
+        "aws": "multicloud.components.api_service.aws",
+        "digitalocean": "multicloud.components.api_service.digitalocean",
+        "hetzner": "multicloud.components.api_service.hetzner",
     },
     "worker": {
-        "aws": "components.api_service.aws",
-        "digitalocean": "components.api_service.digitalocean",
-        "hetzner": "components.api_service.hetzner",
+        "aws": "multicloud.components.api_service.aws",
+        "digitalocean": "multicloud.components.api_service.digitalocean",
+        "hetzner": "multicloud.components.api_service.hetzner",
     },
     # A container run on a schedule: a systemd timer on the stack's hosts, EventBridge Scheduler
     # starting a Fargate task on AWS. App Platform has no job backend; validate says so.
     "job": {
-        "aws": "components.api_service.aws",
-        "digitalocean": "components.api_service.digitalocean",
-        "hetzner": "components.api_service.hetzner",
+        "aws": "multicloud.components.api_service.aws",
+        "digitalocean": "multicloud.components.api_service.digitalocean",
+        "hetzner": "multicloud.components.api_service.hetzner",
     },
     "postgres": {
-        "aws": "components.postgres.aws",
-        "digitalocean": "components.postgres.digitalocean",
-        "hetzner": "components.postgres.hetzner",
+        "aws": "multicloud.components.postgres.aws",
+        "digitalocean": "multicloud.components.postgres.digitalocean",
+        "hetzner": "multicloud.components.postgres.hetzner",
     },
     "redis": {
-        "aws": "components.redis.aws",
-        "digitalocean": "components.redis.digitalocean",
-        "hetzner": "components.redis.hetzner",
+        "aws": "multicloud.components.redis.aws",
+        "digitalocean": "multicloud.components.redis.digitalocean",
+        "hetzner": "multicloud.components.redis.hetzner",
     },
     "bucket": {
-        "aws": "components.object_store.aws",
-        "digitalocean": "components.object_store.digitalocean",
-        "hetzner": "components.object_store.hetzner",
-        "cloudflare": "components.object_store.cloudflare",
+        "aws": "multicloud.components.object_store.aws",
+        "digitalocean": "multicloud.components.object_store.digitalocean",
+        "hetzner": "multicloud.components.object_store.hetzner",
+        "cloudflare": "multicloud.components.object_store.cloudflare",
     },
     "static_site": {
-        "aws": "components.static_frontend.aws",
-        "cloudflare": "components.static_frontend.cloudflare",
-        "digitalocean": "components.static_frontend.digitalocean",
+        "aws": "multicloud.components.static_frontend.aws",
+        "cloudflare": "multicloud.components.static_frontend.cloudflare",
+        "digitalocean": "multicloud.components.static_frontend.digitalocean",
     },
     # Outside checks of a public api (`alerts`), by where the api runs: the provider's own
     # uptime service, Checkly for Hetzner hosts, which have none.
     "uptime": {
-        "aws": "components.alerts.aws",
-        "digitalocean": "components.alerts.digitalocean",
-        "hetzner": "components.alerts.checkly",
+        "aws": "multicloud.components.alerts.aws",
+        "digitalocean": "multicloud.components.alerts.digitalocean",
+        "hetzner": "multicloud.components.alerts.checkly",
     },
     "dns": {
-        "cloudflare": "components.dns.cloudflare",
-        "digitalocean": "components.dns.digitalocean",
-        "route53": "components.dns.route53",
+        "cloudflare": "multicloud.components.dns.cloudflare",
+        "digitalocean": "multicloud.components.dns.digitalocean",
+        "route53": "multicloud.components.dns.route53",
     },
 }
 

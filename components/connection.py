@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 import pulumi
 
-from components.capabilities import LINK_ENV, LINK_TLS_ENV
+from multicloud.components.capabilities import LINK_ENV, LINK_TLS_ENV
 
 if TYPE_CHECKING:  # a link carries a postgres job; components.postgres imports this module
-    from components.postgres import SetupJob
+    from multicloud.components.postgres import SetupJob
 
 # Contract variables whose values are secrets: delivered as secrets (SSM on AWS, 0600 env
 # files on hosts) and shown as <secret> in rendered templates.

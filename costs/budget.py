@@ -6,7 +6,7 @@ Shared by `infra cost --check-budget` and the CrossGuard stack policy, so `pulum
 
 from __future__ import annotations
 
-from costs.estimate import convert, fmt
+from multicloud.costs.estimate import convert, fmt
 
 
 def violations(

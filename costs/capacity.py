@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from components._lib import types
-from costs.catalog import load, server_types
-from costs.pricers.base import Resource, num
+from multicloud.components._lib import types
+from multicloud.costs.catalog import load, server_types
+from multicloud.costs.pricers.base import Resource, num
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from costs.capacity import Capacity, by_component, capacity
-from costs.catalog import load
-from costs.pricers import Line, Priced, Resource, price
-from costs.usage import UsageSpec
+from multicloud.costs.capacity import Capacity, by_component, capacity
+from multicloud.costs.catalog import load
+from multicloud.costs.pricers import Line, Priced, Resource, price
+from multicloud.costs.usage import UsageSpec
 
 COMPONENT_PREFIX = "multicloud:index:"
 
@@ -350,7 +350,7 @@ def _empty_breakdown() -> dict[str, Any]:
 
 
 def _resource(e: Estimate, c: ComponentCost, currency: str) -> dict[str, Any]:
-    from costs.pricers.base import UNPRICED_SKU
+    from multicloud.costs.pricers.base import UNPRICED_SKU
 
     monthly = convert(c.monthly, e.currency, currency)
     usage = sum(convert(line.monthly, line.currency, currency) for line in c.lines if line.usage_based)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from components._lib.grammars import printable
-from costs.capacity import Difference
-from costs.estimate import ComponentDiff, Estimate, convert, diff, eur_usd, fmt
+from multicloud.components._lib.grammars import printable
+from multicloud.costs.capacity import Difference
+from multicloud.costs.estimate import ComponentDiff, Estimate, convert, diff, eur_usd, fmt
 
 MARKER = "<!-- multicloud-cost -->"
 
@@ -199,7 +199,7 @@ def resource_changes(
     ops: dict[str, str], before: Estimate, after: Estimate
 ) -> list[tuple[str, str, float, float]]:
     """(op, resource, before, after) for every changed resource that costs something."""
-    from costs.estimate import per_resource
+    from multicloud.costs.estimate import per_resource
 
     old = {k: convert(v, before.currency, after.currency) for k, v in per_resource(before).items()}
     new = per_resource(after)

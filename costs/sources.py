@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from costs.pricers import Resource
+from multicloud.costs.pricers import Resource
 
 # Step kinds of `pulumi preview --json` (pkg/display/json.go): which side of the change
 # each one contributes a state to.

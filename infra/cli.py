@@ -35,19 +35,19 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import yaml
 
-from components._lib import types
-from components._lib.grammars import printable
-from components.capabilities import placed_on_host
-from components.connection import SECRET_VARS
-from components.contracts import ContractBreach
-from infra.offline import Plan, find_project, plan
-from stacks.loader import ConfigError
+from multicloud.components._lib import types
+from multicloud.components._lib.grammars import printable
+from multicloud.components.capabilities import placed_on_host
+from multicloud.components.connection import SECRET_VARS
+from multicloud.components.contracts import ContractBreach
+from multicloud.infra.offline import Plan, find_project, plan
+from multicloud.stacks.loader import ConfigError
 
 if TYPE_CHECKING:  # Rich and the cost engine are imported where they print or price
     from rich.console import Console
 
-    from costs.estimate import Estimate
-    from costs.report import Column
+    from multicloud.costs.estimate import Estimate
+    from multicloud.costs.report import Column
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BUDGET, EXIT_GUARD = 0, 1, 2, 3, 4
 
@@ -59,7 +59,7 @@ MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 
 def fmt(amount: float, currency: str, signed: bool = False) -> str:
     """Money as the cost engine prints it (imported on first use: `plan --json` never needs it)."""
-    from costs.estimate import fmt as money
+    from multicloud.costs.estimate import fmt as money
 
     return money(amount, currency, signed)
 
@@ -244,7 +244,7 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-replace", metavar="URN", action="append", default=[], help="accept losing this resource"
     )
     g.set_defaults(handler=_guard)
-    from infra import prices
+    from multicloud.infra import prices
 
     prices.add_arguments(sub)
     return parser
@@ -252,8 +252,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _prices(args: argparse.Namespace, out: Console) -> int:
     """`infra prices refresh`: a refresh that cannot start or trust its source is one line, exit 2."""
-    from costs.refresh import RefreshError
-    from infra import prices
+    from multicloud.costs.refresh import RefreshError
+    from multicloud.infra import prices
 
     try:
         return prices.run(args, out)
@@ -351,8 +351,8 @@ def _validate(args: argparse.Namespace, stack_file: Path, stack: str, out: Conso
 
 def _print_warnings(spec: Any) -> None:
     """What is valid but probably wrong (stacks.checks.warnings), one line each on stderr."""
-    from stacks.checks import warnings
-    from stacks.loader import NAMESPACE
+    from multicloud.stacks.checks import warnings
+    from multicloud.stacks.loader import NAMESPACE
 
     found = warnings(spec)
     if found:
@@ -363,8 +363,8 @@ def _print_warnings(spec: Any) -> None:
 
 def load_file_offline(stack_file: Path) -> Any:
     """Validate a stack file, treating absent credentials as provided (they are secrets)."""
-    from infra.offline import PLACEHOLDER
-    from stacks.loader import CREDENTIALS, RawConfig, parse, read_stack_file
+    from multicloud.infra.offline import PLACEHOLDER
+    from multicloud.stacks.loader import CREDENTIALS, RawConfig, parse, read_stack_file
 
     raw = read_stack_file(stack_file)
     missing = set(CREDENTIALS) - set(raw.values)
@@ -438,7 +438,7 @@ def plan_tree(result: Plan) -> Any:
     from rich.text import Text
     from rich.tree import Tree
 
-    from costs.estimate import estimate_plan
+    from multicloud.costs.estimate import estimate_plan
 
     costs = estimate_plan(result)
     children: dict[str, list[Any]] = {}
@@ -506,7 +506,7 @@ def _next_runs(svc: Any) -> str:
     """A job's schedule and its next three runs from now, in UTC."""
     from datetime import UTC, datetime
 
-    from components._lib.schedule import parse
+    from multicloud.components._lib.schedule import parse
 
     runs = parse(svc.schedule).next_runs(datetime.now(UTC), 3)
     return f"cron {svc.schedule} (UTC), next: " + ", ".join(f"{r:%Y-%m-%d %H:%M}" for r in runs)
@@ -673,15 +673,15 @@ def _check_price_age(est: Any) -> int:
 
 
 def _plan_cost(stack_file: Path, stack: str, currency: str | None) -> Estimate:
-    from costs.estimate import estimate_plan
+    from multicloud.costs.estimate import estimate_plan
 
     return estimate_plan(plan(stack_file, stack), currency)
 
 
 def _document_costs(args: argparse.Namespace, usage: Any, currency: str | None, title: str) -> _Costs:
     """`--from-preview` (before and after, and each URN's step) or `--from-export`."""
-    from costs.estimate import estimate
-    from costs.sources import from_export, from_preview
+    from multicloud.costs.estimate import estimate
+    from multicloud.costs.sources import from_export, from_preview
 
     source = args.from_preview or args.from_export
     doc = read_document(source)
@@ -699,7 +699,7 @@ def _document_costs(args: argparse.Namespace, usage: Any, currency: str | None, 
 
 def _check_finite(*estimates: Estimate | None) -> None:
     """A cost that is not a finite number stops the command (exit 2) before anything prints."""
-    from costs.estimate import NotFinite, check_finite
+    from multicloud.costs.estimate import NotFinite, check_finite
 
     try:
         for each in estimates:
@@ -712,7 +712,7 @@ def _check_finite(*estimates: Estimate | None) -> None:
 def _infracost(
     est: Estimate, stack: str, before: Estimate | None = None, extended: bool = False, path: str = ""
 ) -> dict[str, Any]:
-    from costs.estimate import NotFinite, infracost_json
+    from multicloud.costs.estimate import NotFinite, infracost_json
 
     try:
         return infracost_json(est, "multicloud", stack, before, path=path, vcs=_vcs(), extended=extended)
@@ -746,8 +746,8 @@ def _vcs() -> dict[str, str]:
 
 
 def _print_costs(output: str, priced: _Costs, stack: str, out: Console) -> None:
-    from costs import report
-    from costs.estimate import diff
+    from multicloud.costs import report
+    from multicloud.costs.estimate import diff
 
     current, before = priced.current, priced.before
     if output in ("json", "multicloud-json"):
@@ -764,7 +764,7 @@ def _print_costs(output: str, priced: _Costs, stack: str, out: Console) -> None:
 
 def _check_budget(spec: Any, priced: _Costs) -> int:
     """`--check-budget`: exit 3, with one line per broken rule, when the estimate breaks it."""
-    from costs.budget import violations
+    from multicloud.costs.budget import violations
 
     budget = spec.budget
     if budget is None:
@@ -826,7 +826,7 @@ def _finite_float(text: str) -> float:
 
 
 def _check_preview(source: Path, doc: Any) -> None:
-    from infra.guard import PreviewError, read_preview
+    from multicloud.infra.guard import PreviewError, read_preview
 
     try:
         read_preview(doc)
@@ -836,7 +836,7 @@ def _check_preview(source: Path, doc: Any) -> None:
 
 def _check_export(source: Path, doc: Any) -> None:
     """Fail on anything that is not a `pulumi stack export` document (what from_export reads)."""
-    from infra.guard import parse_urn
+    from multicloud.infra.guard import parse_urn
 
     expected = 'expected the output of `pulumi stack export` (a JSON object with "deployment")'
     if not isinstance(doc, dict):
@@ -884,10 +884,10 @@ def _priced(source: Path) -> Iterator[None]:
 
 
 def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: Estimate, out: Console) -> int:
-    from components.capabilities import BACKENDS
-    from costs import report
-    from stacks.compare import redundant
-    from stacks.loader import read_stack_file
+    from multicloud.components.capabilities import BACKENDS
+    from multicloud.costs import report
+    from multicloud.stacks.compare import redundant
+    from multicloud.stacks.loader import read_stack_file
 
     known = sorted({t for kind in BACKENDS.values() for t in kind} - {"route53"})
     targets = [t.strip() for t in args.compare.split(",") if t.strip()]
@@ -939,9 +939,9 @@ def _retargeted(values: dict[str, Any], text: str, target: str, stack: str, curr
     is an empty column with the reasons as notes."""
     import tempfile
 
-    from costs.estimate import Estimate, estimate_plan
-    from costs.report import Column
-    from stacks.compare import differences, redundant, retarget
+    from multicloud.costs.estimate import Estimate, estimate_plan
+    from multicloud.costs.report import Column
+    from multicloud.stacks.compare import differences, redundant, retarget
 
     moved, notes = retarget(values, target, current.capacity_by_component)
     with tempfile.TemporaryDirectory() as tmp:
@@ -967,7 +967,7 @@ def _retargeted_file(values: dict[str, Any], target: str, current: Estimate) -> 
     """The stack moved to `target`, as a Pulumi.<stack>.yaml file (what --compare prices and
     --emit writes), its notes as comments at the top. Services keep the capacity they have
     in `current` (the configured stack's estimate)."""
-    from stacks.compare import retarget
+    from multicloud.stacks.compare import retarget
 
     moved, notes = retarget(values, target, current.capacity_by_component)
     header = [f"# Moved to {target} by `infra cost --compare {target} --emit`."]
@@ -1014,7 +1014,7 @@ def _base_file(base: str, stack_file: Path) -> Path:
 
 
 def _guard(args: argparse.Namespace, out: Console) -> int:
-    from infra.guard import PreviewError, findings
+    from multicloud.infra.guard import PreviewError, findings
 
     preview = read_document(args.from_preview)
     try:
@@ -1063,7 +1063,7 @@ def _dev(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) -
     """`infra dev`: the data services' compose file and each linking service's env file."""
     import subprocess
 
-    from stacks.dev import render
+    from multicloud.stacks.dev import render
 
     out_dir = output_dir(args.out)
     spec = load_file_offline(stack_file)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components._lib.stateful import is_stateful
+from multicloud.components._lib.stateful import is_stateful
 
 # Every step kind `pulumi preview --json` writes (sdk/go/common/resource/deploy: StepOps).
 OPS = frozenset(

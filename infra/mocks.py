@@ -17,7 +17,7 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
-from components._lib import types
+from multicloud.components._lib import types
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -155,7 +155,7 @@ class RecordingMonitor(MockMonitor):
         from pulumi.runtime import rpc
         from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-        from components.contracts import ContractBreach
+        from multicloud.components.contracts import ContractBreach
 
         transforms = getattr(self.mocks, "transforms", [])
         if not transforms or request.type == "pulumi:pulumi:Stack":

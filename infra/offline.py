@@ -19,9 +19,9 @@ from pulumi.runtime import settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.contracts import ContractBreach
-from infra.mocks import ProviderMocks, RecordingMonitor, Registration
-from stacks.loader import (
+from multicloud.components.contracts import ContractBreach
+from multicloud.infra.mocks import ProviderMocks, RecordingMonitor, Registration
+from multicloud.stacks.loader import (
     CREDENTIALS,
     NAMESPACE,
     OFFLINE_PLACEHOLDER,
@@ -30,7 +30,7 @@ from stacks.loader import (
     read_stack_file,
     required_credentials,
 )
-from stacks.spec import StackSpec
+from multicloud.stacks.spec import StackSpec
 
 PLACEHOLDER = OFFLINE_PLACEHOLDER
 

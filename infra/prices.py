@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from components._lib.grammars import printable
+from multicloud.components._lib.grammars import printable
 
 # AWS's regional offer files run to hundreds of MB (RDS); the others are small.
 MAX_RESPONSE_BYTES = 1024 * 2**20
@@ -43,7 +43,7 @@ def add_arguments(sub: Any) -> None:
 
 def run(args: argparse.Namespace, out: Any) -> int:
     """Refresh, print the changes; 0 on success, 2 (via the caller) on a RefreshError."""
-    from costs.refresh import refresh, source_for
+    from multicloud.costs.refresh import refresh, source_for
 
     source = source_for(args.provider)
     if args.provider == "aws" and not args.from_file and not args.region:
@@ -102,7 +102,7 @@ def _hetzner(url: str, headers: dict[str, str]) -> bytes:
     """/v1/pricing and the server types (for new types' sizes and deprecations) in one document."""
     import json
 
-    from costs.refresh.hetzner import TYPES_URL
+    from multicloud.costs.refresh.hetzner import TYPES_URL
 
     pricing = _get_json(url, headers)
     types: list[Any] = []
@@ -115,7 +115,7 @@ def _hetzner(url: str, headers: dict[str, str]) -> bytes:
 
 
 def _get(url: str, headers: dict[str, str]) -> bytes:
-    from costs.refresh import RefreshError
+    from multicloud.costs.refresh import RefreshError
 
     request = urllib.request.Request(url, headers=headers)
     try:
@@ -135,7 +135,7 @@ def _get_json(url: str, headers: dict[str, str]) -> dict[str, Any]:
     """A JSON object from `url`, or RefreshError (a maintenance page, a list, garbage)."""
     import json
 
-    from costs.refresh import RefreshError
+    from multicloud.costs.refresh import RefreshError
 
     try:
         answer = json.loads(_get(url, headers))
@@ -158,7 +158,7 @@ def _all_pages(url: str, headers: dict[str, str]) -> bytes:
         page = _get_json(next_url, headers)
         sizes += page.get("sizes", [])
         next_url = ((page.get("links") or {}).get("pages") or {}).get("next")
-    from costs.refresh import RefreshError
+    from multicloud.costs.refresh import RefreshError
 
     raise RefreshError("more than 50 pages of sizes; refusing to follow further")
 
@@ -168,7 +168,7 @@ def _aws(url: str, region: str) -> bytes:
     import json
     import re
 
-    from costs.refresh.aws import OFFERS
+    from multicloud.costs.refresh.aws import OFFERS
 
     if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", region):
         raise RefreshUsage(f"{region[:30]!r} is not an AWS region such as eu-central-1")

@@ -7,8 +7,8 @@ budget and the `environment` the prod-only controls read (they default to prod).
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from policies.budget import budget_policy
-from policies.controls import POLICIES
+from multicloud.policies.budget import budget_policy
+from multicloud.policies.controls import POLICIES
 
 PolicyPack(
     name="multicloud",

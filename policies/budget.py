@@ -18,10 +18,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from costs.budget import violations
-from costs.estimate import estimate
-from costs.pricers import Resource
-from costs.usage import UsageSpec
+from multicloud.costs.budget import violations
+from multicloud.costs.estimate import estimate
+from multicloud.costs.pricers import Resource
+from multicloud.costs.usage import UsageSpec
 
 CONFIG_SCHEMA = PolicyConfigSchema(
     properties={

@@ -13,25 +13,32 @@ from typing import Any
 
 import pulumi
 
-from components._lib import schedule
-from components._lib.naming import labels as make_labels
-from components._lib.naming import physical_name
-from components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
-from components.alerts import AlertsArgs, Endpoint
-from components.api_service import ApiService, ApiServiceArgs, OnAppPlatform, OnFargate, OnHosts, Runtime
-from components.capabilities import INTERNET, link_path
-from components.connection import Linkable, secret
-from components.contracts import digitalocean as do_contract
-from components.dns import DnsArgs
-from components.host import Exposure, FleetArgs, HostArgs, HostFleet, VpsHost
-from components.network import Network, NetworkArgs
-from components.object_store import ObjectStoreArgs
-from components.postgres import BackupHeartbeat, PostgresArgs, PostgresBackup
-from components.redis import RedisArgs
-from components.static_frontend import StaticFrontendArgs
-from stacks.providers import Providers
-from stacks.sizing import resolve_server_type, volume_gb
-from stacks.spec import (
+from multicloud.components._lib import schedule
+from multicloud.components._lib.naming import labels as make_labels
+from multicloud.components._lib.naming import physical_name
+from multicloud.components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
+from multicloud.components.alerts import AlertsArgs, Endpoint
+from multicloud.components.api_service import (
+    ApiService,
+    ApiServiceArgs,
+    OnAppPlatform,
+    OnFargate,
+    OnHosts,
+    Runtime,
+)
+from multicloud.components.capabilities import INTERNET, link_path
+from multicloud.components.connection import Linkable, secret
+from multicloud.components.contracts import digitalocean as do_contract
+from multicloud.components.dns import DnsArgs
+from multicloud.components.host import Exposure, FleetArgs, HostArgs, HostFleet, VpsHost
+from multicloud.components.network import Network, NetworkArgs
+from multicloud.components.object_store import ObjectStoreArgs
+from multicloud.components.postgres import BackupHeartbeat, PostgresArgs, PostgresBackup
+from multicloud.components.redis import RedisArgs
+from multicloud.components.static_frontend import StaticFrontendArgs
+from multicloud.stacks.providers import Providers
+from multicloud.stacks.sizing import resolve_server_type, volume_gb
+from multicloud.stacks.spec import (
     ApiSpec,
     BucketSpec,
     ContainerService,
@@ -41,8 +48,8 @@ from stacks.spec import (
     StackSpec,
     StaticSiteSpec,
 )
-from stacks.targets.aws import elasticache_node_type, fargate_size, rds_instance_class
-from stacks.targets.digitalocean import do_database_size, do_storage_gb, service_app_size
+from multicloud.stacks.targets.aws import elasticache_node_type, fargate_size, rds_instance_class
+from multicloud.stacks.targets.digitalocean import do_database_size, do_storage_gb, service_app_size
 
 
 @dataclass

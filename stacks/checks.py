@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from components._lib.grammars import credential_reason
-from components._lib.networks import reaches_everyone
-from components.capabilities import (
+from multicloud.components._lib.grammars import credential_reason
+from multicloud.components._lib.networks import reaches_everyone
+from multicloud.components.capabilities import (
     HOST_PLACED,
     INTERNET,
     INTERNET_LINKS,
@@ -27,11 +27,11 @@ from components.capabilities import (
     placed_on_host,
     supported_targets,
 )
-from components.contracts.aws import RDS_TRUSTSTORE_REGION
-from components.postgres import setup_job_name
-from costs.catalog import price_list
-from stacks.sizing import SizingError, locations, required_volume_gb, resolve_server_type
-from stacks.spec import (
+from multicloud.components.contracts.aws import RDS_TRUSTSTORE_REGION
+from multicloud.components.postgres import setup_job_name
+from multicloud.costs.catalog import price_list
+from multicloud.stacks.sizing import SizingError, locations, required_volume_gb, resolve_server_type
+from multicloud.stacks.spec import (
     ApiSpec,
     BucketSpec,
     ContainerService,
@@ -41,7 +41,7 @@ from stacks.spec import (
     StackSpec,
     StaticSiteSpec,
 )
-from stacks.targets import check as target_checks
+from multicloud.stacks.targets import check as target_checks
 
 
 def check(spec: StackSpec) -> list[Problem]:

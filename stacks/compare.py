@@ -19,13 +19,13 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from components.capabilities import VPS_TARGETS, placed_on_host, supported_targets
-from costs.capacity import Capacity, Difference
-from stacks.checks import TARGET_FIELDS
-from stacks.targets import TARGETS
+from multicloud.components.capabilities import VPS_TARGETS, placed_on_host, supported_targets
+from multicloud.costs.capacity import Capacity, Difference
+from multicloud.stacks.checks import TARGET_FIELDS
+from multicloud.stacks.targets import TARGETS
 
 if TYPE_CHECKING:
-    from costs.estimate import Estimate
+    from multicloud.costs.estimate import Estimate
 
 DEFAULT_HOST = {"target": "hetzner", "size": {"cpu": 4, "memory_gb": 8}, "location": "fsn1"}
 DEFAULT_LOCATION = {"hetzner": "fsn1", "digitalocean": "fra1"}
@@ -95,7 +95,7 @@ def host_shares(config: dict[str, Any]) -> dict[str, tuple[float, float, str]]:
     explicit `size` (per replica) is kept and taken off first; a Redis takes its `memory_mb`;
     what remains is split equally between the others (memory between those that are not
     Redis, vCPUs between all of them). A service on several hosts adds up its shares."""
-    from costs.catalog import server_types
+    from multicloud.costs.catalog import server_types
 
     shares: dict[str, tuple[float, float, str]] = {}
     services: dict[str, dict[str, Any]] = config.get("services", {})
@@ -198,7 +198,7 @@ def _keep_capacity(
 
 def _within_managed(target: str, size: dict[str, float]) -> dict[str, float]:
     """A database size the target's catalogued classes can hold (the largest, past it)."""
-    from costs.catalog import load
+    from multicloud.costs.catalog import load
 
     classes = (
         load("aws")["rds_instance_classes"] if target == "aws" else load("digitalocean")["postgres_sizes"]

@@ -21,10 +21,18 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from components._vps.render import _ComposeDumper, compose_literal, env_file
-from components.capabilities import LINK_ENV
-from components.connection import postgres_url, redis_url
-from stacks.spec import ApiSpec, BucketSpec, ContainerService, JobSpec, PostgresSpec, RedisSpec, StackSpec
+from multicloud.components._vps.render import _ComposeDumper, compose_literal, env_file
+from multicloud.components.capabilities import LINK_ENV
+from multicloud.components.connection import postgres_url, redis_url
+from multicloud.stacks.spec import (
+    ApiSpec,
+    BucketSpec,
+    ContainerService,
+    JobSpec,
+    PostgresSpec,
+    RedisSpec,
+    StackSpec,
+)
 
 POSTGRES_PORT, REDIS_PORT, S3_PORT = 5432, 6379, 9000
 S3_IMAGE = "motoserver/moto:5.1.1"

@@ -19,9 +19,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from components._lib.grammars import env_name_problem, printable
-from stacks.checks import Problem, check
-from stacks.spec import KINDS, StackSpec
+from multicloud.components._lib.grammars import env_name_problem, printable
+from multicloud.stacks.checks import Problem, check
+from multicloud.stacks.spec import KINDS, StackSpec
 
 NAMESPACE = "multicloud"
 
@@ -98,7 +98,7 @@ def configured_registries() -> frozenset[str]:
     offline plan has a placeholder and so none."""
     from pulumi.runtime import config as rc
 
-    from components._lib.images import registry_logins
+    from multicloud.components._lib.images import registry_logins
 
     return frozenset(registry_logins(rc.get_config(f"{NAMESPACE}:registry_credentials")))
 

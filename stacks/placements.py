@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacks.checks import Problem
-from stacks.spec import StackSpec
+from multicloud.stacks.checks import Problem
+from multicloud.stacks.spec import StackSpec
 
 STATEFUL_KINDS = ("postgres", "redis", "bucket")
 OUTPUT = "multicloud_placements"

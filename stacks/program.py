@@ -12,20 +12,20 @@ from typing import Any
 
 import pulumi
 
-from components._lib.grammars import printable
-from components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
-from components.alerts import Alerts
-from components.api_service import ApiService, Job, Worker
-from components.capabilities import AWS_NETWORKED_KINDS
-from components.contracts import preflight
-from components.dns import DnsArgs
-from components.host import SSH_KEYS_OUTPUT, HostFleet, VpsHost
-from components.network import Network
-from components.object_store import ObjectStore
-from components.postgres import ManagedPostgres
-from components.redis import Redis
-from components.static_frontend import StaticFrontend
-from stacks.args import (
+from multicloud.components._lib.grammars import printable
+from multicloud.components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
+from multicloud.components.alerts import Alerts
+from multicloud.components.api_service import ApiService, Job, Worker
+from multicloud.components.capabilities import AWS_NETWORKED_KINDS
+from multicloud.components.contracts import preflight
+from multicloud.components.dns import DnsArgs
+from multicloud.components.host import SSH_KEYS_OUTPUT, HostFleet, VpsHost
+from multicloud.components.network import Network
+from multicloud.components.object_store import ObjectStore
+from multicloud.components.postgres import ManagedPostgres
+from multicloud.components.redis import Redis
+from multicloud.components.static_frontend import StaticFrontend
+from multicloud.stacks.args import (
     Built,
     alerts_args,
     bucket_args,
@@ -37,12 +37,12 @@ from stacks.args import (
     service_args,
     site_args,
 )
-from stacks.checks import warnings
-from stacks.loader import NAMESPACE, ConfigError, configured_registries, parse, read_pulumi_config
-from stacks.placements import OUTPUT as PLACEMENTS_OUTPUT
-from stacks.placements import placement_problems, placements
-from stacks.providers import Providers
-from stacks.spec import (
+from multicloud.stacks.checks import warnings
+from multicloud.stacks.loader import NAMESPACE, ConfigError, configured_registries, parse, read_pulumi_config
+from multicloud.stacks.placements import OUTPUT as PLACEMENTS_OUTPUT
+from multicloud.stacks.placements import placement_problems, placements
+from multicloud.stacks.providers import Providers
+from multicloud.stacks.spec import (
     ApiSpec,
     BucketSpec,
     ContainerService,
@@ -239,7 +239,7 @@ def _releases(built: Built) -> None:
     if not built.hosts:
         return
     # Imported here: a stack without hosts never loads pulumi_command or the renderers.
-    from components._vps.release import HostRelease, ReleaseArgs
+    from multicloud.components._vps.release import HostRelease, ReleaseArgs
 
     admin = built.spec.admin
     for name, host in built.hosts.items():

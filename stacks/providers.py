@@ -17,7 +17,7 @@ from typing import Any
 
 import pulumi
 
-from stacks.spec import StackSpec
+from multicloud.stacks.spec import StackSpec
 
 # Route 53's API endpoint region (https://docs.aws.amazon.com/general/latest/gr/r53.html).
 ROUTE53_REGION = "us-east-1"

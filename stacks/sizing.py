@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from costs.catalog import ServerType, server_types
-from stacks.spec import HostSpec, PostgresSpec, Problem, RedisSpec, StackSpec
+from multicloud.costs.catalog import ServerType, server_types
+from multicloud.stacks.spec import HostSpec, PostgresSpec, Problem, RedisSpec, StackSpec
 
 
 class SizingError(ValueError):

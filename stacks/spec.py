@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from components._lib import grammars, schedule
-from components.capabilities import INTERNET, link_path
-from costs.usage import UsageSpec
+from multicloud.components._lib import grammars, schedule
+from multicloud.components.capabilities import INTERNET, link_path
+from multicloud.costs.usage import UsageSpec
 
 Environment = Literal["dev", "staging", "prod"]
 Target = Literal["aws", "digitalocean", "hetzner", "cloudflare"]

@@ -27,9 +27,9 @@ import pulumi
 import yaml
 from google.protobuf import json_format
 
-import infra.offline
-from infra.mocks import ProviderMocks, RecordingMonitor, Registration, unwrap
-from infra.offline import Plan
+from multicloud import infra
+from multicloud.infra.mocks import ProviderMocks, RecordingMonitor, Registration, unwrap
+from multicloud.infra.offline import Plan
 from tests.conftest import ROOT, base_config, one, write_stack
 
 ROUTE53_ZONE = "Z0123456789ABCDEFGHIJ"

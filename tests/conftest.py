@@ -19,8 +19,8 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-from infra.mocks import Registration
-from infra.offline import Plan, plan
+from multicloud.infra.mocks import Registration
+from multicloud.infra.offline import Plan, plan
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.mocks import Registration
-from infra.offline import Plan
+from multicloud.infra.mocks import Registration
+from multicloud.infra.offline import Plan
 from tests.aws_plans import RecordedPlan, by_urn
 from tests.conftest import base_config, one
 

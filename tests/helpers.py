@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from infra.mocks import Registration
-from infra.offline import Plan
+from multicloud.infra.mocks import Registration
+from multicloud.infra.offline import Plan
 from tests.conftest import one
 
 WORLD = {"0.0.0.0/0", "::/0"}

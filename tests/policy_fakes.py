@@ -31,10 +31,10 @@ from pulumi_policy.proxy import (
     unknown_checking_proxy,
 )
 
-import infra.offline
-from infra.mocks import RecordingMonitor
-from infra.offline import Plan
-from stacks.spec import PostgresSpec, RedisSpec, StackSpec
+from multicloud import infra
+from multicloud.infra.mocks import RecordingMonitor
+from multicloud.infra.offline import Plan
+from multicloud.stacks.spec import PostgresSpec, RedisSpec, StackSpec
 
 STACK = "urn:pulumi:prod::multicloud::pulumi:pulumi:Stack::multicloud-prod"
 

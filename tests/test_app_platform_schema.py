@@ -13,9 +13,9 @@ import pytest
 from jsonschema import Draft202012Validator
 from pulumi.output import Unknown
 
-from components.contracts import SECRET_SIG, SIG_KEY
-from components.contracts.app_platform import api_spec, app_spec_problems, schema
-from infra.offline import Plan, plan
+from multicloud.components.contracts import SECRET_SIG, SIG_KEY
+from multicloud.components.contracts.app_platform import api_spec, app_spec_problems, schema
+from multicloud.infra.offline import Plan, plan
 from tests.conftest import ROOT
 from tests.do_plans import APP, app_platform_config, balanced_config, service
 

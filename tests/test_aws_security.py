@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from pulumi_policy import EnforcementLevel
 
-from components.connection import SECRET_VARS
-from infra.mocks import Registration
-from policies.controls import (
+from multicloud.components.connection import SECRET_VARS
+from multicloud.infra.mocks import Registration
+from multicloud.policies.controls import (
     POLICIES,
     aws_cloudfront,
     aws_ecs,

@@ -11,8 +11,18 @@ import functools
 
 import pytest
 
-from components import alerts, api_service, dns, host, network, object_store, postgres, redis, static_frontend
-from components.capabilities import BACKENDS
+from multicloud.components import (
+    alerts,
+    api_service,
+    dns,
+    host,
+    network,
+    object_store,
+    postgres,
+    redis,
+    static_frontend,
+)
+from multicloud.components.capabilities import BACKENDS
 
 
 class _Jobs:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import infra.cli
-from infra.cli import main
-from infra.offline import PLACEHOLDER, Plan
+from multicloud import infra
+from multicloud.infra.cli import main
+from multicloud.infra.offline import PLACEHOLDER, Plan
 from tests.conftest import ROOT, base_config, write_stack
 from tests.helpers import CONTRACT
 
@@ -104,7 +104,7 @@ def test_plan_json_loads_neither_rich_nor_the_cost_engine():
         "from infra.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    assert main(['plan', '--stack', 'prod', '--json']) == 0\n"
-        "print(sorted(m for m in ('rich', 'costs.estimate', 'costs.pricers', 'costs.report') if m in sys.modules))\n"
+        "print(sorted(m for m in ('rich', 'multicloud.costs.estimate', 'multicloud.costs.pricers', 'multicloud.costs.report') if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -17,13 +17,12 @@ from typing import Any
 
 import pytest
 
-import costs.estimate
-import infra.cli
-from costs.estimate import ComponentCost, Estimate, infracost_json
-from costs.pricers import Line
-from costs.usage import UsageSpec
-from infra.cli import main
-from infra.offline import Plan
+from multicloud import costs, infra
+from multicloud.costs.estimate import ComponentCost, Estimate, infracost_json
+from multicloud.costs.pricers import Line
+from multicloud.costs.usage import UsageSpec
+from multicloud.infra.cli import main
+from multicloud.infra.offline import Plan
 from tests.conftest import ROOT, base_config, write_stack
 
 HOSTILE = "main[/]\x1b[2J\x1b]0;pwned\x07\rFAKE\nrefusing: nothing[bold]"

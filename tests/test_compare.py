@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from stacks.compare import retarget
-from stacks.loader import NAMESPACE, ConfigError, RawConfig, parse
+from multicloud.stacks.compare import retarget
+from multicloud.stacks.loader import NAMESPACE, ConfigError, RawConfig, parse
 from tests.conftest import ROOT
 
 EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.yaml"))
@@ -85,7 +85,7 @@ def test_no_note_says_a_target_lacks_backups_it_has(name, target):
 
 
 def test_a_configured_backup_is_replaced_by_the_targets_own():
-    from stacks.compare import EQUIVALENTS
+    from multicloud.stacks.compare import EQUIVALENTS
 
     _, notes = retarget(example("hetzner-single-box.yaml"), "digitalocean")
     assert f"db: backup → {EQUIVALENTS[('postgres', 'backup', 'digitalocean')]}" in notes
@@ -100,7 +100,7 @@ def test_a_configured_backup_is_replaced_by_the_targets_own():
 def test_the_emitted_stack_validates_and_costs_what_the_comparison_showed(stack, target, tmp_path, capsys):
     import json
 
-    from infra.cli import main
+    from multicloud.infra.cli import main
 
     emitted = tmp_path / f"Pulumi.{target}.yaml"
     path = str(ROOT / stack)
@@ -120,7 +120,7 @@ def test_the_emitted_stack_validates_and_costs_what_the_comparison_showed(stack,
 
 
 def test_emit_needs_exactly_one_target(tmp_path, capsys):
-    from infra.cli import main
+    from multicloud.infra.cli import main
 
     argv = [
         "cost",
@@ -137,8 +137,8 @@ def test_emit_needs_exactly_one_target(tmp_path, capsys):
 
 
 def test_capacity_is_counted_from_what_is_bought():
-    from costs.estimate import estimate_plan
-    from infra.offline import plan
+    from multicloud.costs.estimate import estimate_plan
+    from multicloud.infra.offline import plan
 
     prod = estimate_plan(plan(ROOT / "Pulumi.prod.yaml", "prod", project_dir=ROOT)).capacity
     # One cx33 (4 vCPU, 8 GB); the 43 GB volume holds the data.
@@ -151,7 +151,7 @@ def test_capacity_is_counted_from_what_is_bought():
 def test_compare_shows_capacity_and_calls_out_unequal_capacity(capsys):
     import json
 
-    from infra.cli import main
+    from multicloud.infra.cli import main
 
     assert (
         main(["cost", "--config", str(ROOT / "Pulumi.prod.yaml"), "--compare", "aws", "--format", "json"])
@@ -171,7 +171,7 @@ def test_compare_shows_capacity_and_calls_out_unequal_capacity(capsys):
 
 
 def test_services_sharing_a_host_get_their_share_by_the_documented_rule():
-    from stacks.compare import host_shares
+    from multicloud.stacks.compare import host_shares
 
     shares = host_shares(example("hetzner-single-box.yaml"))
     # box: 4 vCPU / 8 GB for api, worker, db and cache (512 MB): the cache takes its memory,
@@ -182,7 +182,7 @@ def test_services_sharing_a_host_get_their_share_by_the_documented_rule():
 
 
 def test_an_explicit_size_is_kept_and_taken_off_the_host_first():
-    from stacks.compare import host_shares
+    from multicloud.stacks.compare import host_shares
 
     config = example("hetzner-single-box.yaml")
     config["services"]["api"]["size"] = {"cpu": 2, "memory_gb": 4}
@@ -214,8 +214,8 @@ def test_a_moved_service_keeps_its_share_and_a_new_host_is_the_sum():
 
 
 def test_the_capacity_note_says_which_components_hold_it():
-    from costs.estimate import estimate_plan
-    from infra.offline import plan
+    from multicloud.costs.estimate import estimate_plan
+    from multicloud.infra.offline import plan
 
     est = estimate_plan(plan(ROOT / "examples" / "aws.yaml", "aws", project_dir=ROOT))
     parts = {name: (c.vcpu, c.memory_gb) for name, c in est.capacity_by_component.items()}
@@ -229,8 +229,8 @@ def test_the_capacity_note_says_which_components_hold_it():
 
 def configured(path: str):
     """A stack's raw values and its estimate, as `infra cost --compare` has them."""
-    from costs.estimate import estimate_plan
-    from infra.offline import plan
+    from multicloud.costs.estimate import estimate_plan
+    from multicloud.infra.offline import plan
 
     doc = yaml.safe_load((ROOT / path).read_text())["config"]
     prefix = f"{NAMESPACE}:"
@@ -282,7 +282,7 @@ def test_tls_is_named_on_both_sides_when_an_api_moves():
 
 
 def test_the_capacity_differences_name_the_sku_and_the_rule(capsys):
-    from infra.cli import main
+    from multicloud.infra.cli import main
 
     assert main(["cost", "--config", str(ROOT / "Pulumi.prod.yaml"), "--compare", "aws,digitalocean"]) == 0
     out = " ".join(capsys.readouterr().out.split())
@@ -299,7 +299,7 @@ def test_the_capacity_differences_name_the_sku_and_the_rule(capsys):
 def test_redundancy_is_shown_per_target(capsys):
     import json
 
-    from infra.cli import main
+    from multicloud.infra.cli import main
 
     path = str(ROOT / "examples" / "digitalocean.yaml")
     assert main(["cost", "--config", path, "--compare", "hetzner,aws", "--format", "json"]) == 0
@@ -324,7 +324,7 @@ def test_every_comparison_is_like_for_like_or_says_why_and_its_stack_file_prices
     each with a reason, so that what is left unexplained is within 25 %."""
     import json
 
-    from infra.cli import main
+    from multicloud.infra.cli import main
 
     emitted = tmp_path / "Pulumi.emitted.yaml"
     argv = ["cost", "--config", str(ROOT / stack), "--compare", target, "--emit", str(emitted)]

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from components.capabilities import LINK_ENV
+from multicloud.components.capabilities import LINK_ENV
 from tests.conftest import ACCOUNT, base_config
 from tests.helpers import CONTRACT, env_of, with_data_host
 

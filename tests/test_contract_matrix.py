@@ -19,12 +19,12 @@ from unittest import mock
 import pytest
 import yaml
 
-import infra.offline
-from components.capabilities import BACKENDS
-from components.contracts import contracts, select
-from infra.mocks import ProviderMocks
-from infra.offline import Plan, plan
-from stacks.sizing import locations
+from multicloud import infra
+from multicloud.components.capabilities import BACKENDS
+from multicloud.components.contracts import contracts, select
+from multicloud.infra.mocks import ProviderMocks
+from multicloud.infra.offline import Plan, plan
+from multicloud.stacks.sizing import locations
 from tests.conftest import ACCOUNT, KEY, ROOT, ZONE, write_stack
 
 # The longest names the spec allows (32 characters, a letter first).
@@ -239,7 +239,7 @@ SCOPES = ("account", "project", "region", "global")
 
 def _uploaded_keys(result: Plan) -> list[dict[str, Any]]:
     """The SSH keys a deployed plan leaves in the account, as getSshKeys reports them."""
-    from components.host import fingerprint
+    from multicloud.components.host import fingerprint
 
     keys: list[dict[str, Any]] = []
     for reg in result.registrations:

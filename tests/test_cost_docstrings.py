@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from costs.catalog import load
+from multicloud.costs.catalog import load
 from tests.conftest import ROOT
 
 MONEY = re.compile(r"(≈\s*)?[$€](\d[\d,]*(?:\.\d+)?)")

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from costs.estimate import estimate, estimate_plan
-from costs.pricers import FREE, PRICERS, Resource, price
-from costs.sources import from_export, from_preview
-from infra.cli import main
-from infra.offline import plan
+from multicloud.costs.estimate import estimate, estimate_plan
+from multicloud.costs.pricers import FREE, PRICERS, Resource, price
+from multicloud.costs.sources import from_export, from_preview
+from multicloud.infra.cli import main
+from multicloud.infra.offline import plan
 from tests.conftest import ROOT
 
 HOURS = 730
@@ -184,7 +184,7 @@ def test_included_allowances_are_modelled():
         None,
         {"endpoint": "https://fsn1.your-objectstorage.com"},
     )
-    from costs.usage import UsageSpec
+    from multicloud.costs.usage import UsageSpec
 
     lines = {
         line.name.split(" (")[0]: line

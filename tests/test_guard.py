@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from infra.cli import main
-from infra.guard import findings
+from multicloud.infra.cli import main
+from multicloud.infra.guard import findings
 from tests.conftest import ROOT
 
 PREFIX = "urn:pulumi:prod::multicloud::"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from infra.cli import main
-from infra.guard import PreviewError, findings, parse_urn, read_preview
+from multicloud.infra.cli import main
+from multicloud.infra.guard import PreviewError, findings, parse_urn, read_preview
 from tests.conftest import ROOT
 
 FIXTURE = ROOT / "tests" / "fixtures" / "preview-prod.json"

@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import infra.offline
-from components._lib.grammars import control_problem, credential_reason, printable
-from components._lib.networks import reaches_everyone
-from infra.offline import plan
-from stacks.loader import ConfigError, RawConfig, parse
+from multicloud import infra
+from multicloud.components._lib.grammars import control_problem, credential_reason, printable
+from multicloud.components._lib.networks import reaches_everyone
+from multicloud.infra.offline import plan
+from multicloud.stacks.loader import ConfigError, RawConfig, parse
 from tests.aws_plans import aws_config
 from tests.conftest import KEY, ROOT, base_config, one, write_stack
 from tests.do_plans import APP, app_platform_config
@@ -251,7 +251,7 @@ def test_credential_looking_env_values_are_named(name, value, credential):
 
 
 def test_an_app_secret_appears_in_no_plan_render_or_cost_output(tmp_path, capsys):
-    from infra.cli import main
+    from multicloud.infra.cli import main
 
     config = copy.deepcopy(base_config("prod"))
     config["services"]["api"]["secrets"] = ["STRIPE_SECRET_KEY"]
@@ -280,7 +280,7 @@ def test_an_app_secret_appears_in_no_plan_render_or_cost_output(tmp_path, capsys
 
 
 def test_validate_names_a_credential_in_plain_env_without_repeating_it(tmp_path, capsys):
-    from infra.cli import main
+    from multicloud.infra.cli import main
 
     config = base_config("prod")
     config["services"]["api"]["env"] = {"STRIPE_SECRET_KEY": STRIPE, "LOG_LEVEL": "info"}

@@ -1,4 +1,4 @@
-"""components._lib.images.parse_image: a container image reference split into App Platform's
+"""multicloud.components._lib.images.parse_image: a container image reference split into App Platform's
 image fields (registry type, registry, repository, tag, digest), and refused where App Platform
 cannot pull from or the reference is malformed. No Pulumi."""
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from components._lib.images import DOCKER_HUB, ImageRef, UnsupportedImage, parse_image
+from multicloud.components._lib.images import DOCKER_HUB, ImageRef, UnsupportedImage, parse_image
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 PULLS_FROM = "App Platform pulls from Docker Hub, ghcr.io or registry.digitalocean.com, not "

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 import yaml
 
-from infra.cli import main
+from multicloud.infra.cli import main
 from tests.conftest import ROOT, write_stack
 
 SCHEMA = json.loads((ROOT / "costs" / "schema" / "infracost.schema.json").read_text())

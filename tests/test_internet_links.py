@@ -16,13 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from components._lib import types
-from components.api_service import ApiServiceArgs, OnAppPlatform, OnHosts, internet_links
-from components.connection import Link
-from costs.estimate import estimate_plan
-from infra.cli import main
-from infra.mocks import OFFLINE_CA
-from infra.offline import Plan, plan
+from multicloud.components._lib import types
+from multicloud.components.api_service import ApiServiceArgs, OnAppPlatform, OnHosts, internet_links
+from multicloud.components.connection import Link
+from multicloud.costs.estimate import estimate_plan
+from multicloud.infra.cli import main
+from multicloud.infra.mocks import OFFLINE_CA
+from multicloud.infra.offline import Plan, plan
 from tests.conftest import ROOT, base_config, one, write_stack
 from tests.helpers import bundle, compose, env_of, mount_target
 

@@ -18,13 +18,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components._lib import private_ca, types
-from components._vps.render import pg_hba
-from components.contracts import breaks
-from components.host import Exposure
-from infra.cli import main
-from infra.mocks import offline_pem
-from infra.offline import Plan, plan
+from multicloud.components._lib import private_ca, types
+from multicloud.components._vps.render import pg_hba
+from multicloud.components.contracts import breaks
+from multicloud.components.host import Exposure
+from multicloud.infra.cli import main
+from multicloud.infra.mocks import offline_pem
+from multicloud.infra.offline import Plan, plan
 from tests.conftest import ROOT, one, write_stack
 from tests.helpers import bundle, compose, env_of
 from tests.hostile_strings import field_values

@@ -21,15 +21,15 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components._lib import types
-from components.contracts.aws import RDS_TRUSTSTORE
-from components.postgres.aws import bundle_url, host_cidr
-from costs.estimate import estimate_plan
-from infra.cli import main
-from infra.mocks import offline_pem
-from infra.offline import Plan, plan
-from stacks.placements import placement_problems, placements
-from stacks.spec import StackSpec
+from multicloud.components._lib import types
+from multicloud.components.contracts.aws import RDS_TRUSTSTORE
+from multicloud.components.postgres.aws import bundle_url, host_cidr
+from multicloud.costs.estimate import estimate_plan
+from multicloud.infra.cli import main
+from multicloud.infra.mocks import offline_pem
+from multicloud.infra.offline import Plan, plan
+from multicloud.stacks.placements import placement_problems, placements
+from multicloud.stacks.spec import StackSpec
 from tests.aws_plans import example_config
 from tests.conftest import ROOT, of_type, one, write_stack
 from tests.helpers import bundle, compose, env_of, mount_target

@@ -11,9 +11,9 @@ import subprocess
 
 import pytest
 
-from components._lib import types
-from infra.cli import main
-from infra.offline import Plan, plan
+from multicloud.components._lib import types
+from multicloud.infra.cli import main
+from multicloud.infra.offline import Plan, plan
 from tests.aws_plans import example_config
 from tests.conftest import ROOT, of_type, one, write_stack
 from tests.helpers import bundle, compose, env_of
@@ -239,7 +239,7 @@ def test_the_scheduler_may_run_this_task_pass_its_roles_and_report_nothing_else(
 
 
 def test_on_aws_it_costs_its_runs(on_aws):
-    from costs.estimate import estimate_plan
+    from multicloud.costs.estimate import estimate_plan
 
     lines = {ln.name: ln for ln in estimate_plan(on_aws).components["report"].lines}
     vcpu = lines["Fargate vCPU (30 runs × 5 min, 0.25 vCPU / 0.5 GB x86)"]

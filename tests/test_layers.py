@@ -31,10 +31,18 @@ def imports(source: str) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found |= {alias.name.split(".")[0] for alias in node.names}
+            found |= {_package(alias.name) for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module == "multicloud" and node.level == 0:
+            found |= {alias.name for alias in node.names}  # from multicloud import costs
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
+            found.add(_package(node.module))
     return found & set(ALLOWED)
+
+
+def _package(module: str) -> str:
+    """`multicloud.costs.estimate` → `costs`: our packages install under `multicloud`."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "multicloud" and len(parts) > 1 else parts[0]
 
 
 def crossings(package: str) -> list[str]:
@@ -58,6 +66,8 @@ def test_the_layers_have_no_cycle():
 
 
 def test_an_upward_import_is_found_even_inside_a_function():
-    lazy = "def f():\n    from stacks.sizing import volume_gb\n    import infra.cli\n"
+    lazy = "def f():\n    from multicloud.stacks.sizing import volume_gb\n    import multicloud.infra.cli\n"
     assert imports(lazy) == {"stacks", "infra"}
+    assert imports("from multicloud import costs, policies\n") == {"costs", "policies"}
+    assert imports("from stacks.sizing import volume_gb\n") == {"stacks"}  # the old spelling too
     assert imports("from .sibling import x\nimport pulumi\n") == set()

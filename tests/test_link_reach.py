@@ -14,7 +14,7 @@ import itertools
 
 import pytest
 
-from components.capabilities import (
+from multicloud.components.capabilities import (
     INTERNET,
     INTERNET_LINKS,
     PRIVATE_KINDS,
@@ -22,9 +22,9 @@ from components.capabilities import (
     link_path,
     supported_targets,
 )
-from infra.cli import main
-from stacks.checks import check
-from stacks.spec import StackSpec
+from multicloud.infra.cli import main
+from multicloud.stacks.checks import check
+from multicloud.stacks.spec import StackSpec
 from tests.conftest import write_stack
 
 CONSUMERS = [(kind, t) for kind in ("api", "worker") for t in supported_targets(kind)]

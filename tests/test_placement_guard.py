@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pulumi import RunError
 
-from infra import mocks, offline
-from stacks.loader import RawConfig, parse
-from stacks.placements import placement_problems, placements
+from multicloud.infra import mocks, offline
+from multicloud.stacks.loader import RawConfig, parse
+from multicloud.stacks.placements import placement_problems, placements
 from tests.conftest import ROOT, base_config, write_stack
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from infra.mocks import ProviderMocks
-from infra.offline import plan
+from multicloud.infra.mocks import ProviderMocks
+from multicloud.infra.offline import plan
 
 ROOT = Path(__file__).resolve().parent.parent
 

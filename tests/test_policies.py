@@ -23,11 +23,11 @@ from pulumi_policy import EnforcementLevel, StackValidationPolicy
 from pulumi_policy.policy import Policy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from components._lib.stateful import STATEFUL_TYPES
-from components.connection import SECRET_VARS
-from policies import controls
-from policies.budget import budget_policy
-from policies.controls import (
+from multicloud.components._lib.stateful import STATEFUL_TYPES
+from multicloud.components.connection import SECRET_VARS
+from multicloud.policies import controls
+from multicloud.policies.budget import budget_policy
+from multicloud.policies.controls import (
     BUCKET_POLICY,
     CACHE,
     DISTRIBUTION,

@@ -8,11 +8,11 @@ import pkgutil
 
 from pulumi_policy.policy import Policy
 
-import policies.controls
-from policies.controls import POLICIES
+from multicloud import policies
+from multicloud.policies.controls import POLICIES
 
 MODULES = [
-    importlib.import_module(f"policies.controls.{m.name}")
+    importlib.import_module(f"multicloud.policies.controls.{m.name}")
     for m in pkgutil.iter_modules(policies.controls.__path__)
 ]
 

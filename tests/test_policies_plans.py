@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from infra.offline import Plan
-from policies.controls import (
+from multicloud.infra.offline import Plan
+from multicloud.policies.controls import (
     DO_APP,
     DO_DATABASE_FIREWALL,
     DO_DROPLET,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import StackValidationArgs
 from pulumi_policy.policy import PolicyResource, PolicyResourceOptions
 
-from policies.budget import budget_policy, validate_budget
+from multicloud.policies.budget import budget_policy, validate_budget
 
 STACK = "urn:pulumi:prod::multicloud::pulumi:pulumi:Stack::multicloud-prod"
 

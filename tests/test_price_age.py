@@ -10,12 +10,12 @@ import json
 
 import pytest
 
-from components._lib import types
-from costs.catalog import load
-from costs.estimate import estimate, infracost_json
-from costs.pricers import Resource
-from costs.report import age_note, markdown
-from infra.cli import main
+from multicloud.components._lib import types
+from multicloud.costs.catalog import load
+from multicloud.costs.estimate import estimate, infracost_json
+from multicloud.costs.pricers import Resource
+from multicloud.costs.report import age_note, markdown
+from multicloud.infra.cli import main
 from tests.conftest import ROOT
 
 DROPLET = Resource("urn:droplet", types.DO_DROPLET, "api", None, {"size": "s-1vcpu-1gb"})
@@ -112,7 +112,7 @@ def test_the_json_of_the_prod_stack_names_its_oldest_price(capsys):
 def test_an_aws_region_the_catalog_does_not_price_is_said_not_hidden(aws_plan, capsys, tmp_path):
     """The catalog prices us-east-1; a stack in eu-central-1 is priced at those rates and the
     estimate says so in the table, the JSON and --strict-prices."""
-    from costs.estimate import estimate_plan
+    from multicloud.costs.estimate import estimate_plan
     from tests.aws_plans import example_config
     from tests.conftest import write_stack
 

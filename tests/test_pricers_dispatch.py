@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from components._lib import types
-from costs.catalog import load
-from costs.pricers import FREE, PRICERS, PROVIDERS, Resource, price
-from costs.pricers.base import UNPRICED_SKU
+from multicloud.components._lib import types
+from multicloud.costs.catalog import load
+from multicloud.costs.pricers import FREE, PRICERS, PROVIDERS, Resource, price
+from multicloud.costs.pricers.base import UNPRICED_SKU
 
 TOKENS = {value for name, value in vars(types).items() if name.isupper() and not name.endswith("_PREFIX")}
 

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from costs.catalog import CATALOG_DIR, current_price
-from costs.refresh import PROVIDERS, RefreshError, refresh
-from infra.cli import main
+from multicloud.costs.catalog import CATALOG_DIR, current_price
+from multicloud.costs.refresh import PROVIDERS, RefreshError, refresh
+from multicloud.infra.cli import main
 
 DATA = Path(__file__).parent / "data" / "refresh"
 TODAY = dt.date(2026, 12, 1)
@@ -153,7 +153,7 @@ def test_the_cli_refuses_without_a_token_or_with_a_bad_file(capsys, monkeypatch,
 
 
 def test_the_cli_offers_every_refreshable_source():
-    from infra.cli import _parser
+    from multicloud.infra.cli import _parser
 
     (prices,) = [a for a in _parser()._subparsers._group_actions if "prices" in a.choices]  # type: ignore[union-attr]
     refresh_parser = prices.choices["prices"]._subparsers._group_actions[0].choices["refresh"]
@@ -218,9 +218,7 @@ def test_hetzner_refuses_an_unexpected_shape(catalogs, edit, message):
 @pytest.fixture
 def refreshed_catalog(catalogs, monkeypatch):
     """The catalogs after a Hetzner refresh from the recorded answer, in use by the engine."""
-    import costs.catalog
-    import costs.estimate
-    import costs.pricers.base
+    from multicloud import costs
 
     refresh("hetzner", HETZNER.read_bytes(), TODAY, catalog_dir=catalogs)
     caches = (
@@ -242,7 +240,7 @@ def test_a_host_in_ashburn_plans_and_prices_with_the_us_list(refreshed_catalog, 
     """After the refresh (tests/data/refresh/hetzner-pricing.json), `ash` is a priced location:
     the host gets the cheapest type on the US list, and the plan prices it at the US price with
     the US traffic allowance (1 TB per server, not 20)."""
-    from costs.estimate import estimate_plan
+    from multicloud.costs.estimate import estimate_plan
     from tests.conftest import base_config
 
     config = base_config()
@@ -259,7 +257,7 @@ def test_a_host_in_ashburn_plans_and_prices_with_the_us_list(refreshed_catalog, 
 
 
 def test_before_a_refresh_ashburn_is_refused_with_the_reason():
-    from stacks.loader import ConfigError, RawConfig, parse
+    from multicloud.stacks.loader import ConfigError, RawConfig, parse
     from tests.conftest import base_config
 
     config = base_config()
@@ -341,10 +339,8 @@ def test_aws_refuses_what_it_cannot_read_exactly(catalogs, edit, message):
 
 
 def test_an_aws_stack_in_the_refreshed_region_is_priced_there(catalogs, monkeypatch, aws_plan):
-    import costs.catalog
-    import costs.estimate
-    import costs.pricers.base
-    from costs.estimate import estimate_plan
+    from multicloud import costs
+    from multicloud.costs.estimate import estimate_plan
     from tests.aws_plans import example_config
 
     refresh("aws", AWS_EU.read_bytes(), TODAY, catalog_dir=catalogs)
@@ -377,10 +373,10 @@ def test_an_aws_stack_in_the_refreshed_region_is_priced_there(catalogs, monkeypa
 def test_a_retired_type_still_prices_running_servers_but_is_never_chosen(refreshed_catalog, run_plan):
     """ccx23 is deprecated in the recorded /v1/server_types: a host that names it still plans
     and is priced; a host sized by cpu/memory never gets it."""
-    from costs.catalog import server_types
-    from costs.estimate import estimate_plan
-    from stacks.sizing import SizingError, resolve_server_type
-    from stacks.spec import HostSpec
+    from multicloud.costs.catalog import server_types
+    from multicloud.costs.estimate import estimate_plan
+    from multicloud.stacks.sizing import SizingError, resolve_server_type
+    from multicloud.stacks.spec import HostSpec
     from tests.conftest import base_config
 
     (ccx23,) = [s for s in server_types("hetzner") if s.name == "ccx23"]
@@ -415,7 +411,7 @@ def test_a_saved_response_must_be_a_file(capsys, tmp_path):
     [(b"<html>maintenance</html>", "did not answer JSON"), (b"[]", "not answer a JSON object")],
 )
 def test_a_live_answer_that_is_not_a_json_object_is_one_line(monkeypatch, capsys, answer, message):
-    from infra import prices
+    from multicloud.infra import prices
 
     monkeypatch.setenv("HCLOUD_TOKEN", "t" * 64)
     monkeypatch.setattr(prices, "_get", lambda url, headers: answer)

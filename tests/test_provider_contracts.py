@@ -16,15 +16,15 @@ from unittest import mock
 
 import pytest
 
-import infra.offline
-from components.contracts import Break, ContractBreach, breaks, contracts, select
-from components.contracts import aws as aws_contract
-from components.contracts import digitalocean as do_contract
-from components.contracts import hetzner as hetzner_contract
-from components.host import fingerprint
-from infra.cli import main
-from infra.mocks import ProviderMocks
-from infra.offline import plan
+from multicloud import infra
+from multicloud.components.contracts import Break, ContractBreach, breaks, contracts, select
+from multicloud.components.contracts import aws as aws_contract
+from multicloud.components.contracts import digitalocean as do_contract
+from multicloud.components.contracts import hetzner as hetzner_contract
+from multicloud.components.host import fingerprint
+from multicloud.infra.cli import main
+from multicloud.infra.mocks import ProviderMocks
+from multicloud.infra.offline import plan
 from tests.aws_plans import EGRESS, INGRESS, aws_config
 from tests.conftest import KEY, ROOT, base_config, of_type, one, write_stack
 from tests.do_plans import APP, DROPLET, SSH_KEY, VOLUME, app_platform_config, do_config
@@ -212,7 +212,7 @@ def test_a_digitalocean_key_already_in_the_account_is_referenced_by_fingerprint(
         assert len(of_type(_plan_with_keys(tmp_path, do_config("prod"), [own]), SSH_KEY)) == 1
 
 
-KEY_ID = __import__("components._lib.naming", fromlist=["ssh_key_id"]).ssh_key_id(KEY)
+KEY_ID = __import__("multicloud.components._lib.naming", fromlist=["ssh_key_id"]).ssh_key_id(KEY)
 
 
 def test_fingerprint_is_the_md5_providers_report():
@@ -244,7 +244,7 @@ def _envs(app: Any) -> dict[str, str]:
 
 
 def test_a_second_up_sends_what_app_platform_stored_and_a_rotated_secret_in_clear(tmp_path):
-    from components._lib.stored_secrets import OUTPUT, digest
+    from multicloud.components._lib.stored_secrets import OUTPUT, digest
 
     first = _app_plan(tmp_path, None)
     app = one(first, APP, "api-app")
@@ -637,8 +637,8 @@ def _preflight(type_token: str, wire: dict[str, Any], check: Any = None) -> list
     from google.protobuf import struct_pb2
     from pulumi.runtime import rpc
 
-    from components.contracts import preflight
-    from infra.mocks import as_output_values
+    from multicloud.components.contracts import preflight
+    from multicloud.infra.mocks import as_output_values
 
     async def run() -> list[str]:
         struct = struct_pb2.Struct()
@@ -718,7 +718,7 @@ def _keys_plan(
 
 
 def test_a_key_the_stacks_record_lists_stays_declared_whatever_its_labels_say(tmp_path):
-    from components.host import SSH_KEYS_OUTPUT
+    from multicloud.components.host import SSH_KEYS_OUTPUT
 
     # Labelled with another stack name: this stack was renamed since it uploaded the key.
     renamed = {
@@ -736,7 +736,7 @@ def test_a_key_the_stacks_record_lists_stays_declared_whatever_its_labels_say(tm
 
 
 def test_a_digitalocean_key_with_the_old_name_is_only_claimed_before_the_record_exists(tmp_path):
-    from components.host import SSH_KEYS_OUTPUT
+    from multicloud.components.host import SSH_KEYS_OUTPUT
 
     legacy = {"id": 1, "name": f"prod-{KEY_ID}", "fingerprint": fingerprint(KEY), "publicKey": KEY}
     # Another project's `prod` stack has this name too: once this stack keeps a record, only
@@ -746,9 +746,11 @@ def test_a_digitalocean_key_with_the_old_name_is_only_claimed_before_the_record_
 
 
 def test_the_stack_records_the_keys_it_uploaded(tmp_path, monkeypatch):
-    from components.host import SSH_KEYS_OUTPUT
+    from multicloud.components.host import SSH_KEYS_OUTPUT
 
     exported: dict[str, Any] = {}
-    monkeypatch.setattr("stacks.program.pulumi.export", lambda name, value: exported.__setitem__(name, value))
+    monkeypatch.setattr(
+        "multicloud.stacks.program.pulumi.export", lambda name, value: exported.__setitem__(name, value)
+    )
     _keys_plan(tmp_path, base_config("prod"), [], {})
     assert exported[SSH_KEYS_OUTPUT] == {"hetzner": [fingerprint(KEY)]}

@@ -37,8 +37,8 @@ def test_ci_installs_every_tool_the_integration_tests_use() -> None:
 
 def test_the_cost_table_matches_infra_cost() -> None:
     """Every `| `<stack file>` (…) | <amount> |` row of the README is today's estimate."""
-    from costs.estimate import estimate_plan
-    from infra.offline import plan
+    from multicloud.costs.estimate import estimate_plan
+    from multicloud.infra.offline import plan
 
     text = (ROOT / "README.md").read_text()
     rows = re.findall(r"^\| `([\w./-]+\.yaml)`[^|]*\| ([€$])([\d,]+\.\d\d) \|$", text, re.MULTILINE)

@@ -28,8 +28,8 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from components._vps.model import Container, DataDir, File, HostWorkloads, Site
-from components._vps.render import (
+from multicloud.components._vps.model import Container, DataDir, File, HostWorkloads, Site
+from multicloud.components._vps.render import (
     Bootstrap,
     authorized_keys_file,
     backup_env,
@@ -42,7 +42,7 @@ from components._vps.render import (
     compose,
     env_file,
 )
-from components.static_frontend.aws import deploy_hint
+from multicloud.components.static_frontend.aws import deploy_hint
 from tests.conftest import base_config
 from tests.helpers import bundle as plan_bundle
 from tests.helpers import compose as plan_compose

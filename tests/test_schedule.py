@@ -10,9 +10,9 @@ import pytest
 from croniter import croniter
 from hypothesis import given, settings
 
-from components._lib import types
-from components._lib.schedule import MAX_EVENTBRIDGE, ScheduleError, from_eventbridge, parse
-from components.contracts import breaks
+from multicloud.components._lib import types
+from multicloud.components._lib.schedule import MAX_EVENTBRIDGE, ScheduleError, from_eventbridge, parse
+from multicloud.components.contracts import breaks
 from tests.hostile_strings import hostile
 from tests.integration.test_schedule_systemd import CRON
 

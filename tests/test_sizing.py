@@ -1,4 +1,4 @@
-"""stacks.sizing: cheapest fitting server type, the data volume a host needs, and App Platform
+"""multicloud.stacks.sizing: cheapest fitting server type, the data volume a host needs, and App Platform
 instance sizes. No Pulumi."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from costs.catalog import ServerType, load, server_types
-from stacks import sizing
-from stacks.sizing import SizingError, required_volume_gb, resolve_server_type, volume_gb
-from stacks.spec import ContainerService, HostSpec, StackSpec
-from stacks.targets import digitalocean as do_target
-from stacks.targets.digitalocean import app_instance_size, app_sizes
+from multicloud.costs.catalog import ServerType, load, server_types
+from multicloud.stacks import sizing
+from multicloud.stacks.sizing import SizingError, required_volume_gb, resolve_server_type, volume_gb
+from multicloud.stacks.spec import ContainerService, HostSpec, StackSpec
+from multicloud.stacks.targets import digitalocean as do_target
+from multicloud.stacks.targets.digitalocean import app_instance_size, app_sizes
 from tests.conftest import base_config
 
 LOCATIONS = ("fsn1", "nbg1", "hel1")
@@ -423,8 +423,8 @@ def test_a_single_instance_size_is_not_chosen_for_several_instances(instances, e
 def test_fargate_sizes_come_from_awss_table():
     """Every pair the sizing can choose is one AWS lists (components.contracts.aws), and the
     price catalog's copy of the table says the same."""
-    from components.contracts.aws import FARGATE_SIZES
-    from stacks.targets.aws import fargate_size
+    from multicloud.components.contracts.aws import FARGATE_SIZES
+    from multicloud.stacks.targets.aws import fargate_size
 
     catalog = {float(c): tuple(float(m) for m in ms) for c, ms in load("aws")["fargate"]["sizes"].items()}
     assert catalog == {c: tuple(map(float, ms)) for c, ms in FARGATE_SIZES.items()}

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from costs.catalog import server_types
-from infra.cli import main
-from stacks import sizing
-from stacks.loader import ConfigError, RawConfig, parse
+from multicloud.costs.catalog import server_types
+from multicloud.infra.cli import main
+from multicloud.stacks import sizing
+from multicloud.stacks.loader import ConfigError, RawConfig, parse
 from tests.conftest import KEY, base_config, write_stack
 
 PRIVATE_KEY_BODY = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
@@ -589,8 +589,8 @@ def test_alert_config_problems_name_their_path(tmp_path, capsys, alerts, credent
 
 def test_alerts_need_their_credentials_when_the_engine_runs():
     """The offline plan stands in for missing credentials; the engine's run requires them."""
-    from stacks.loader import required_credentials
-    from stacks.spec import StackSpec
+    from multicloud.stacks.loader import required_credentials
+    from multicloud.stacks.spec import StackSpec
 
     with_backups = StackSpec.model_validate(base_config() | {"alerts": {"emails": ["a@example.com"]}})
     assert {"healthchecks_api_key"} <= required_credentials(with_backups)
@@ -615,7 +615,7 @@ def test_alerts_need_their_credentials_when_the_engine_runs():
     ],
 )
 def test_alert_credentials_are_checked_without_being_echoed(key, value, refused):
-    from stacks.loader import secret_shape_problems
+    from multicloud.stacks.loader import secret_shape_problems
 
     problems = secret_shape_problems(key, value)
     assert bool(problems) == refused
@@ -623,8 +623,8 @@ def test_alert_credentials_are_checked_without_being_echoed(key, value, refused)
 
 
 def test_alert_warnings_name_what_would_not_reach_anyone():
-    from stacks.checks import alert_warnings
-    from stacks.spec import StackSpec
+    from multicloud.stacks.checks import alert_warnings
+    from multicloud.stacks.spec import StackSpec
     from tests.aws_plans import example_config
 
     do = example_config("digitalocean.yaml") | {

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from infra.cli import main
-from stacks.loader import ConfigError, RawConfig, parse
+from multicloud.infra.cli import main
+from multicloud.stacks.loader import ConfigError, RawConfig, parse
 from tests.aws_plans import aws_config, example_config
 from tests.conftest import ROOT, base_config
 

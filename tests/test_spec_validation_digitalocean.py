@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from components.contracts import digitalocean as do
+from multicloud.components.contracts import digitalocean as do
 
 DO_POSTGRES_EXTENSIONS = do.POSTGRES_EXTENSIONS
-from stacks.loader import ConfigError, RawConfig, parse
+from multicloud.stacks.loader import ConfigError, RawConfig, parse
 from tests.aws_plans import example_config
 from tests.conftest import base_config
 from tests.do_plans import do_config

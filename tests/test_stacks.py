@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.offline import plan
-from stacks.loader import ConfigError
+from multicloud.infra.offline import plan
+from multicloud.stacks.loader import ConfigError
 from tests.conftest import ROOT
 
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml")) + sorted((ROOT / "examples").glob("*.yaml"))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from components._lib.stateful import DATA_BEARING, DYNAMIC, NOT_DATA, STATEFUL_TYPES, is_stateful
-from infra.guard import findings
-from infra.offline import Plan, plan
-from policies.controls import holds_data
+from multicloud.components._lib.stateful import DATA_BEARING, DYNAMIC, NOT_DATA, STATEFUL_TYPES, is_stateful
+from multicloud.infra.guard import findings
+from multicloud.infra.offline import Plan, plan
+from multicloud.policies.controls import holds_data
 from tests.conftest import ROOT
 from tests.policy_fakes import stateless_hosts
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.cli import main
-from stacks.loader import ConfigError, read_stack_file
+from multicloud.infra.cli import main
+from multicloud.stacks.loader import ConfigError, read_stack_file
 from tests.conftest import ROOT, base_config, write_stack
 
 # Put into every bad file: no message may repeat what a file holds.

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from components._lib.stateful import is_stateful
-from infra.offline import plan
+from multicloud.components._lib.stateful import is_stateful
+from multicloud.infra.offline import plan
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD = ROOT / "tests" / "data" / "stateful_urns.json"
@@ -91,7 +91,7 @@ def test_plan_resolves_aliases_to_the_urns_the_engine_would(tmp_path):
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
-    from infra.mocks import ProviderMocks, RecordingMonitor
+    from multicloud.infra.mocks import ProviderMocks, RecordingMonitor
 
     class Disk(pulumi.ComponentResource):
         def __init__(self, name: str) -> None:

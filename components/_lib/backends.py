@@ -9,7 +9,7 @@ import any SDK; `tests/test_contract_matrix.py` holds the two equal.
 
 from __future__ import annotations
 
-from components.capabilities import supported_targets
+from multicloud.components.capabilities import supported_targets
 
 
 def unsupported(kind: str, target: str) -> ValueError:

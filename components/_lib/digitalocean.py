@@ -11,8 +11,8 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_digitalocean as do
 
-from components._lib.naming import physical_name
-from components.host import HostFleet
+from multicloud.components._lib.naming import physical_name
+from multicloud.components.host import HostFleet
 
 
 def app_name(component: str) -> str:

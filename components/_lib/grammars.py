@@ -69,7 +69,7 @@ def url_path_problem(text: str) -> str | None:
 
 
 def image_problem(text: str) -> str | None:
-    from components._lib.images import UnsupportedImage, split_reference
+    from multicloud.components._lib.images import UnsupportedImage, split_reference
 
     try:
         split_reference(text)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components._vps.model import File
+from multicloud.components._vps.model import File
 
 # What every key and certificate is made with; the integration test makes its own with the
 # same profile (openssl) to start real servers. RSA 3072: what every TLS client accepts, and

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from components._lib import types
+from multicloud.components._lib import types
 
 # Hetzner Object Storage buckets are our only dynamic resources, told apart by their endpoint.
 DYNAMIC = types.DYNAMIC_RESOURCE

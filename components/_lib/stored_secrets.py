@@ -24,7 +24,7 @@ from typing import Any
 
 import pulumi
 
-from components.connection import secret
+from multicloud.components.connection import secret
 
 OUTPUT = "app_platform_secrets"
 ENCRYPTED = "EV["

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_random as random
 
-from components._lib.naming import physical_name
+from multicloud.components._lib.naming import physical_name
 
 
 def unique_name(

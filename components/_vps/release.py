@@ -17,11 +17,18 @@ from typing import Any
 import pulumi
 import pulumi_command as command
 
-from components._lib.images import registry_logins
-from components._vps.model import Container, File, HostWorkloads
-from components._vps.render import ADMIN_USER, acme_email, bundle, bundle_files, script, ssh_public_keys
-from components.connection import secret
-from components.host import VpsHost
+from multicloud.components._lib.images import registry_logins
+from multicloud.components._vps.model import Container, File, HostWorkloads
+from multicloud.components._vps.render import (
+    ADMIN_USER,
+    acme_email,
+    bundle,
+    bundle_files,
+    script,
+    ssh_public_keys,
+)
+from multicloud.components.connection import secret
+from multicloud.components.host import VpsHost
 
 
 @dataclass(frozen=True)

@@ -34,16 +34,24 @@ from typing import Any
 import jinja2
 import yaml
 
-from components._lib.grammars import env_name_problem, url_path_problem
-from components._lib.images import registry_host
-from components._lib.schedule import MAX_ON_CALENDAR
-from components._vps.model import APP_DIR, DATA_DIR, Container, File, HostWorkloads, Scheduled, Site
+from multicloud.components._lib.grammars import env_name_problem, url_path_problem
+from multicloud.components._lib.images import registry_host
+from multicloud.components._lib.schedule import MAX_ON_CALENDAR
+from multicloud.components._vps.model import (
+    APP_DIR,
+    DATA_DIR,
+    Container,
+    File,
+    HostWorkloads,
+    Scheduled,
+    Site,
+)
 
 ADMIN_USER = "deploy"
 CADDY_IMAGE = "caddy:2.10"
 
 _templates = jinja2.Environment(
-    loader=jinja2.PackageLoader("components._vps", "templates"),
+    loader=jinja2.PackageLoader("multicloud.components._vps", "templates"),
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
     autoescape=False,  # configuration files, not HTML
@@ -52,7 +60,7 @@ _templates = jinja2.Environment(
 
 def script(name: str) -> str:
     """The text of a shipped host script (`components/_vps/scripts/<name>`)."""
-    return resources.files("components._vps").joinpath("scripts", name).read_text()
+    return resources.files("multicloud.components._vps").joinpath("scripts", name).read_text()
 
 
 # --- what a value may be, by where it lands -------------------------------------------------
@@ -410,7 +418,7 @@ def _only_tokens(value: Any) -> Any:
 
 
 _caddy_templates = jinja2.Environment(
-    loader=jinja2.PackageLoader("components._vps", "templates"),
+    loader=jinja2.PackageLoader("multicloud.components._vps", "templates"),
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
     autoescape=False,
@@ -831,7 +839,7 @@ def prepare_line(field: str, line: Any) -> str:
     words = _string(field, line).split(" ")
     if not all(_WORD.fullmatch(word) for word in words):
         raise ValueError(f"{field} must be single-space separated plain words (letters, digits, _.:+@%,=-)")
-    if not resources.files("components._vps").joinpath("scripts", words[0]).is_file():
+    if not resources.files("multicloud.components._vps").joinpath("scripts", words[0]).is_file():
         raise ValueError(f"{field} must start with the name of a shipped script (components/_vps/scripts)")
     return line
 

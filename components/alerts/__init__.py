@@ -39,7 +39,7 @@ from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import unsupported
+from multicloud.components._lib.backends import unsupported
 
 
 @dataclass(frozen=True)
@@ -99,15 +99,15 @@ class UptimeBackend(Protocol):
 def backend_for(target: str) -> UptimeBackend:
     """The uptime backend for apis on `target`."""
     if target == "aws":
-        from components.alerts import aws
+        from multicloud.components.alerts import aws
 
         return aws
     if target == "digitalocean":
-        from components.alerts import digitalocean
+        from multicloud.components.alerts import digitalocean
 
         return digitalocean
     if target == "hetzner":
-        from components.alerts import checkly
+        from multicloud.components.alerts import checkly
 
         return checkly
     raise unsupported("uptime", target)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.alerts import Alerts, AlertsArgs, Endpoint, address_key
+from multicloud.components.alerts import Alerts, AlertsArgs, Endpoint, address_key
 
 HEALTH_INTERVAL_SECONDS = 30
 FAILURES = 3

@@ -22,7 +22,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_checkly as checkly
 
-from components.alerts import Alerts, AlertsArgs, Endpoint, address_key
+from multicloud.components.alerts import Alerts, AlertsArgs, Endpoint, address_key
 
 FREQUENCY_MINUTES = 5
 RESPONSE_LIMIT_MS = 10_000

@@ -20,7 +20,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_digitalocean as do
 
-from components.alerts import Alerts, AlertsArgs, Endpoint
+from multicloud.components.alerts import Alerts, AlertsArgs, Endpoint
 
 REGIONS = ["us_east", "us_west", "eu_west", "se_asia"]
 DOWN_PERIOD = "2m"

@@ -32,16 +32,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pulumi
 
-from components._lib.backends import unsupported
-from components.capabilities import BACKENDS, PRIVATE_KINDS
-from components.connection import SECRET_VARS, Linkable, OverInternet, ca_file, secret
-from components.dns import DnsArgs
-from components.host import HostFleet, VpsHost
-from components.network import Network
+from multicloud.components._lib.backends import unsupported
+from multicloud.components.capabilities import BACKENDS, PRIVATE_KINDS
+from multicloud.components.connection import SECRET_VARS, Linkable, OverInternet, ca_file, secret
+from multicloud.components.dns import DnsArgs
+from multicloud.components.host import HostFleet, VpsHost
+from multicloud.components.network import Network
 
 if TYPE_CHECKING:  # components.postgres is a link, not a dependency of this module
-    from components._lib.schedule import Schedule
-    from components.postgres import SetupJob
+    from multicloud.components._lib.schedule import Schedule
+    from multicloud.components.postgres import SetupJob
 
 
 @dataclass(frozen=True)
@@ -166,15 +166,15 @@ def backend_for(target: str, kind: str = "api") -> ApiServiceBackend:
     if target not in BACKENDS.get(kind, {}):
         raise unsupported(kind, target)
     if target == "aws":
-        from components.api_service import aws
+        from multicloud.components.api_service import aws
 
         return aws
     if target == "digitalocean":
-        from components.api_service import digitalocean
+        from multicloud.components.api_service import digitalocean
 
         return digitalocean
     if target == "hetzner":
-        from components.api_service import hetzner
+        from multicloud.components.api_service import hetzner
 
         return hetzner
     raise unsupported("api", target)

@@ -17,24 +17,30 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components._lib.certificates import validated_certificate
-from components._lib.images import registry_host, registry_logins
-from components._lib.naming import physical_name
-from components._lib.unique import unique_name
-from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, OnFargate, secret_names
-from components.api_service.aws_links import (
+from multicloud.components._lib.certificates import validated_certificate
+from multicloud.components._lib.images import registry_host, registry_logins
+from multicloud.components._lib.naming import physical_name
+from multicloud.components._lib.unique import unique_name
+from multicloud.components.api_service import (
+    ApiService,
+    ApiServiceArgs,
+    ApiServiceOutputs,
+    OnFargate,
+    secret_names,
+)
+from multicloud.components.api_service.aws_links import (
     TLS_VOLUME,
     InitContainer,
     init_containers,
     secure_string,
     tls_mount,
 )
-from components.api_service.aws_links import definition as init_definition
-from components.connection import secret
-from components.contracts import AUTONAME_RANDOM
-from components.contracts.aws import ELB_NAME, FARGATE_SIZES
-from components.dns import Record, create_record
-from components.network import Network
+from multicloud.components.api_service.aws_links import definition as init_definition
+from multicloud.components.connection import secret
+from multicloud.components.contracts import AUTONAME_RANDOM
+from multicloud.components.contracts.aws import ELB_NAME, FARGATE_SIZES
+from multicloud.components.dns import Record, create_record
+from multicloud.components.network import Network
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 WORLD_V4, WORLD_V6 = "0.0.0.0/0", "::/0"
@@ -154,7 +160,7 @@ def read_secret_policy(arn: str) -> str:
 
 def buckets_policy(arns: list[str]) -> str:
     """Task-role policy: use these S3 buckets and their objects."""
-    from components.object_store.aws import BUCKET_ACTIONS, OBJECT_ACTIONS
+    from multicloud.components.object_store.aws import BUCKET_ACTIONS, OBJECT_ACTIONS
 
     return json.dumps(
         {
@@ -218,7 +224,7 @@ def build(
     task = _task_definition(ctx, environment, roles, log_group, inits)
     task_sg = _task_security_group(ctx)
     if args.schedule is not None:  # a Job: runs started by EventBridge Scheduler, no service
-        from components.api_service.aws_schedule import scheduled_runs
+        from multicloud.components.api_service.aws_schedule import scheduled_runs
 
         network = aws.scheduler.ScheduleTargetEcsParametersNetworkConfigurationArgs(
             subnets=ctx.network.task_subnet_ids,

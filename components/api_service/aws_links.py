@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.api_service import ApiService, ApiServiceArgs, internet_links, setup_jobs
-from components.connection import SECRET_VARS, TLS_DIR, ca_file
+from multicloud.components.api_service import ApiService, ApiServiceArgs, internet_links, setup_jobs
+from multicloud.components.connection import SECRET_VARS, TLS_DIR, ca_file
 
 TLS_VOLUME = "tls"
 TLS_WRITER = "tls-ca"

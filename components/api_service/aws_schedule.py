@@ -25,7 +25,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.api_service import ApiService, ApiServiceArgs
+from multicloud.components.api_service import ApiService, ApiServiceArgs
 
 SCHEDULER = {
     "Version": "2012-10-17",

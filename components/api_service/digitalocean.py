@@ -27,11 +27,11 @@ from typing import Any
 import pulumi
 import pulumi_digitalocean as do
 
-from components._lib.digitalocean import app_name, app_region, ingress_host
-from components._lib.images import ImageRef, parse_image, registry_host, registry_logins
-from components._lib.naming import physical_name
-from components._lib.stored_secrets import StoredSecrets
-from components.api_service import (
+from multicloud.components._lib.digitalocean import app_name, app_region, ingress_host
+from multicloud.components._lib.images import ImageRef, parse_image, registry_host, registry_logins
+from multicloud.components._lib.naming import physical_name
+from multicloud.components._lib.stored_secrets import StoredSecrets
+from multicloud.components.api_service import (
     ApiService,
     ApiServiceArgs,
     ApiServiceOutputs,
@@ -41,8 +41,8 @@ from components.api_service import (
     setup_jobs,
     vps,
 )
-from components.connection import SECRET_VARS
-from components.dns import Record, create_record
+from multicloud.components.connection import SECRET_VARS
+from multicloud.components.dns import Record, create_record
 
 # Load balancer health checks: a droplet leaves rotation after 3 failures 10 s apart.
 HEALTH = {"check_interval_seconds": 10, "response_timeout_seconds": 5, "unhealthy_threshold": 3}

@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import pulumi
 
-from components._vps.model import Container, File, Scheduled, Site
-from components._vps.render import check_site, job_units, service_name
-from components.api_service import ApiService, ApiServiceArgs, ApiServiceOutputs, internet_links, setup_jobs
-from components.connection import ca_file
-from components.dns import Record, create_record
-from components.host import VpsHost
+from multicloud.components._vps.model import Container, File, Scheduled, Site
+from multicloud.components._vps.render import check_site, job_units, service_name
+from multicloud.components.api_service import (
+    ApiService,
+    ApiServiceArgs,
+    ApiServiceOutputs,
+    internet_links,
+    setup_jobs,
+)
+from multicloud.components.connection import ca_file
+from multicloud.components.dns import Record, create_record
+from multicloud.components.host import VpsHost
 
 
 def place(

@@ -261,7 +261,7 @@ def _shown(value: Any) -> str:
 
 def contracts() -> tuple[Contract, ...]:
     """Every provider's contract (each module is plain data, no provider SDK is imported)."""
-    from components.contracts import aws, checkly, cloudflare, digitalocean, hetzner, tls
+    from multicloud.components.contracts import aws, checkly, cloudflare, digitalocean, hetzner, tls
 
     return (
         aws.CONTRACT,

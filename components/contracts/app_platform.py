@@ -56,7 +56,7 @@ from typing import Any
 
 from pulumi.output import Unknown
 
-from components.contracts import SECRET_SIG, SIG_KEY
+from multicloud.components.contracts import SECRET_SIG, SIG_KEY
 
 SCHEMA_FILE = "digitalocean_app_spec.schema.json"
 UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"

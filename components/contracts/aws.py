@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from components._lib import types
-from components.contracts import (
+from multicloud.components._lib import types
+from multicloud.components.contracts import (
     AutoName,
     Contract,
     Protected,

@@ -9,8 +9,8 @@ wrong value would only fail at the API during `up`. Plain data: importing this n
 
 from __future__ import annotations
 
-from components._lib import types
-from components.contracts import Contract, Rule, Source, one_of, text, whole_between
+from multicloud.components._lib import types
+from multicloud.components.contracts import Contract, Rule, Source, one_of, text, whole_between
 
 READ = "2026-12-01"
 TF = "checkly/terraform-provider-checkly@v1.27.0"

@@ -8,8 +8,8 @@ Plain data: importing this never loads `pulumi_cloudflare`.
 
 from __future__ import annotations
 
-from components._lib import types
-from components.contracts import Contract, Rule, Source, StoredAs, Unique, one_of, text
+from multicloud.components._lib import types
+from multicloud.components.contracts import Contract, Rule, Source, StoredAs, Unique, one_of, text
 
 READ = "2026-12-01"
 TF = "cloudflare/terraform-provider-cloudflare@a2efdc5"

@@ -8,9 +8,9 @@ product documentation. Plain data: importing this never loads `pulumi_digitaloce
 
 from __future__ import annotations
 
-from components._lib import types
-from components.contracts import Contract, Replaces, Rule, Source, StoredAs, Unique, one_of, text
-from components.contracts.app_platform import app_spec_problems
+from multicloud.components._lib import types
+from multicloud.components.contracts import Contract, Replaces, Rule, Source, StoredAs, Unique, one_of, text
+from multicloud.components.contracts.app_platform import app_spec_problems
 
 READ = "2026-12-01"
 OAPI = "digitalocean/openapi@7c1300c4 specification/resources"

@@ -9,8 +9,8 @@ Plain data: importing this never loads `pulumi_hcloud`.
 
 from __future__ import annotations
 
-from components._lib import types
-from components.contracts import (
+from multicloud.components._lib import types
+from multicloud.components.contracts import (
     AutoName,
     Contract,
     Protected,

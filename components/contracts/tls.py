@@ -13,8 +13,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from components._lib import types
-from components.contracts import Contract, Rule, Source, one_of
+from multicloud.components._lib import types
+from multicloud.components.contracts import Contract, Rule, Source, one_of
 
 READ = "2026-12-01"
 TF = "hashicorp/terraform-provider-tls"

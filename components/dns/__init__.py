@@ -11,7 +11,7 @@ from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import unsupported
+from multicloud.components._lib.backends import unsupported
 
 
 @dataclass(frozen=True)
@@ -48,15 +48,15 @@ def backend_for(target: str) -> DnsBackend:
     """The dns backend for `target`, checked by mypy against DnsBackend; its provider
     SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
     if target == "cloudflare":
-        from components.dns import cloudflare
+        from multicloud.components.dns import cloudflare
 
         return cloudflare
     if target == "digitalocean":
-        from components.dns import digitalocean
+        from multicloud.components.dns import digitalocean
 
         return digitalocean
     if target == "route53":
-        from components.dns import route53
+        from multicloud.components.dns import route53
 
         return route53
     raise unsupported("dns", target)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_cloudflare as cloudflare
 
-from components.dns import DnsArgs, Record
+from multicloud.components.dns import DnsArgs, Record
 
 AUTOMATIC_TTL = 1  # Cloudflare's "automatic"; required for proxied records
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_digitalocean as do
 
-from components.dns import DnsArgs, Record
+from multicloud.components.dns import DnsArgs, Record
 
 TTL = 300
 # DigitalOcean wants the target of these record types as an absolute name, ending in a dot.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.dns import DnsArgs, Record
+from multicloud.components.dns import DnsArgs, Record
 
 TTL = 300
 

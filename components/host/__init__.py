@@ -24,9 +24,9 @@ from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import unsupported
-from components._lib.naming import ssh_key_id
-from components._vps.model import HostWorkloads
+from multicloud.components._lib.backends import unsupported
+from multicloud.components._lib.naming import ssh_key_id
+from multicloud.components._vps.model import HostWorkloads
 
 WORLD = ["0.0.0.0/0", "::/0"]
 # The stack output that records which SSH keys a stack uploaded, per provider.
@@ -245,11 +245,11 @@ def backend_for(target: str) -> HostBackend:
     """The host backend for `target`, checked by mypy against HostBackend; its provider
     SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
     if target == "digitalocean":
-        from components.host import digitalocean
+        from multicloud.components.host import digitalocean
 
         return digitalocean
     if target == "hetzner":
-        from components.host import hetzner
+        from multicloud.components.host import hetzner
 
         return hetzner
     raise unsupported("host", target)

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_digitalocean as do
 
-from components._lib.naming import physical_name, ssh_key_id
-from components._vps.render import Bootstrap, cloud_init
-from components.contracts.digitalocean import IMAGES
-from components.host import FleetResources, StaticIp, host_resources, inbound_rules, keys_elsewhere, per_key
+from multicloud.components._lib.naming import physical_name, ssh_key_id
+from multicloud.components._vps.render import Bootstrap, cloud_init
+from multicloud.components.contracts.digitalocean import IMAGES
+
+from . import FleetResources, StaticIp, host_resources, inbound_rules, keys_elsewhere, per_key
 
 if TYPE_CHECKING:  # annotations only
-    from components.host import FleetArgs, HostArgs, HostFleet, HostResources, VpsHost
+    from . import FleetArgs, HostArgs, HostFleet, HostResources, VpsHost
 
 
 def firewall_inbound(admin_cidrs: list[str]) -> list[do.FirewallInboundRuleArgs]:

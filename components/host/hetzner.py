@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_hcloud as hcloud
 
-from components._vps.render import Bootstrap, cloud_init
-from components.contracts.hetzner import IMAGES, NETWORK_ZONES
-from components.host import FleetResources, StaticIp, host_resources, inbound_rules, keys_elsewhere, per_key
+from multicloud.components._vps.render import Bootstrap, cloud_init
+from multicloud.components.contracts.hetzner import IMAGES, NETWORK_ZONES
+
+from . import FleetResources, StaticIp, host_resources, inbound_rules, keys_elsewhere, per_key
 
 if TYPE_CHECKING:  # annotations only
-    from components.host import Exposure, FleetArgs, HostArgs, HostFleet, HostResources, VpsHost
+    from . import Exposure, FleetArgs, HostArgs, HostFleet, HostResources, VpsHost
 
 
 def firewall_rules(admin_cidrs: list[str]) -> list[hcloud.FirewallRuleArgs]:

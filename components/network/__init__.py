@@ -25,7 +25,7 @@ from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import unsupported
+from multicloud.components._lib.backends import unsupported
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def backend_for(target: str) -> NetworkBackend:
     """The network backend for `target`, checked by mypy against NetworkBackend; its provider
     SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
     if target == "aws":
-        from components.network import aws
+        from multicloud.components.network import aws
 
         return aws
     raise unsupported("network", target)

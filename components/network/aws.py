@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.network import Network, NetworkArgs, NetworkOutputs
+from multicloud.components.network import Network, NetworkArgs, NetworkOutputs
 
 ZONES = 2
 

@@ -21,8 +21,8 @@ from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import unsupported
-from components.connection import Link, s3_env, secret
+from multicloud.components._lib.backends import unsupported
+from multicloud.components.connection import Link, s3_env, secret
 
 
 @dataclass(frozen=True)
@@ -75,19 +75,19 @@ def backend_for(target: str) -> ObjectStoreBackend:
     """The bucket backend for `target`, checked by mypy against ObjectStoreBackend; its provider
     SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
     if target == "aws":
-        from components.object_store import aws
+        from multicloud.components.object_store import aws
 
         return aws
     if target == "cloudflare":
-        from components.object_store import cloudflare
+        from multicloud.components.object_store import cloudflare
 
         return cloudflare
     if target == "digitalocean":
-        from components.object_store import digitalocean
+        from multicloud.components.object_store import digitalocean
 
         return digitalocean
     if target == "hetzner":
-        from components.object_store import hetzner
+        from multicloud.components.object_store import hetzner
 
         return hetzner
     raise unsupported("bucket", target)

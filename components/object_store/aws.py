@@ -17,8 +17,8 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from components.connection import secret
-from components.object_store import ObjectStore, ObjectStoreArgs, ObjectStoreOutputs
+from multicloud.components.connection import secret
+from multicloud.components.object_store import ObjectStore, ObjectStoreArgs, ObjectStoreOutputs
 
 OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
 BUCKET_ACTIONS = ["s3:ListBucket", "s3:GetBucketLocation"]

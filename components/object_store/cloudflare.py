@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_cloudflare as cloudflare
 
-from components.connection import secret
-from components.object_store import ObjectStore, ObjectStoreArgs, ObjectStoreOutputs
+from multicloud.components.connection import secret
+from multicloud.components.object_store import ObjectStore, ObjectStoreArgs, ObjectStoreOutputs
 
 # Cloudflare's permission group "Workers R2 Storage Bucket Item Write" (object read, write,
 # list, delete), stable across accounts; read from GET /user/tokens/permission_groups.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_digitalocean as do
 
-from components._lib.unique import unique_name
-from components.connection import secret
-from components.object_store import ObjectStore, ObjectStoreArgs, ObjectStoreOutputs
+from multicloud.components._lib.unique import unique_name
+from multicloud.components.connection import secret
+from multicloud.components.object_store import ObjectStore, ObjectStoreArgs, ObjectStoreOutputs
 
 DEFAULT_REGION = "fra1"
 

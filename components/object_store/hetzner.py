@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pulumi
 
-from components._lib.unique import unique_name
-from components.connection import secret
-from components.object_store import ObjectStore, ObjectStoreArgs, ObjectStoreOutputs
-from components.object_store.hetzner_s3 import HetznerBucket
+from multicloud.components._lib.unique import unique_name
+from multicloud.components.connection import secret
+from multicloud.components.object_store import ObjectStore, ObjectStoreArgs, ObjectStoreOutputs
+from multicloud.components.object_store.hetzner_s3 import HetznerBucket
 
 DEFAULT_LOCATION = "fsn1"
 

@@ -26,12 +26,12 @@ from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import unsupported
-from components._lib.naming import physical_name
-from components.connection import Link, OverInternet, postgres_env, secret
-from components.host import HostFleet, VpsHost
-from components.network import Network
-from components.object_store import ObjectStore
+from multicloud.components._lib.backends import unsupported
+from multicloud.components._lib.naming import physical_name
+from multicloud.components.connection import Link, OverInternet, postgres_env, secret
+from multicloud.components.host import HostFleet, VpsHost
+from multicloud.components.network import Network
+from multicloud.components.object_store import ObjectStore
 
 
 @dataclass(frozen=True)
@@ -195,15 +195,15 @@ def backend_for(target: str) -> PostgresBackend:
     """The postgres backend for `target`, checked by mypy against PostgresBackend; its provider
     SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
     if target == "aws":
-        from components.postgres import aws
+        from multicloud.components.postgres import aws
 
         return aws
     if target == "digitalocean":
-        from components.postgres import digitalocean
+        from multicloud.components.postgres import digitalocean
 
         return digitalocean
     if target == "hetzner":
-        from components.postgres import hetzner
+        from multicloud.components.postgres import hetzner
 
         return hetzner
     raise unsupported("postgres", target)

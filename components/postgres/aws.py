@@ -33,11 +33,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components._lib.naming import physical_name
-from components._lib.passwords import generated_password
-from components.contracts.aws import RDS_TRUSTSTORE, RDS_TRUSTSTORE_REGION
-from components.network import Network
-from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
+from multicloud.components._lib.naming import physical_name
+from multicloud.components._lib.passwords import generated_password
+from multicloud.components.contracts.aws import RDS_TRUSTSTORE, RDS_TRUSTSTORE_REGION
+from multicloud.components.network import Network
+from multicloud.components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
 
 PORT = 5432
 

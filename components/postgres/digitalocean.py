@@ -19,10 +19,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_digitalocean as do
 
-from components._lib.digitalocean import database_ca, database_firewall
-from components._lib.naming import physical_name
-from components.host import HostFleet
-from components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
+from multicloud.components._lib.digitalocean import database_ca, database_firewall
+from multicloud.components._lib.naming import physical_name
+from multicloud.components.host import HostFleet
+from multicloud.components.postgres import ManagedPostgres, PostgresArgs, PostgresOutputs
 
 
 def build(parent: ManagedPostgres, name: str, args: PostgresArgs) -> PostgresOutputs:

@@ -20,10 +20,10 @@ from typing import Any
 
 import pulumi
 
-from components._lib.passwords import generated_password
-from components._lib.private_ca import ServerTls, server_tls
-from components._vps.model import POSTGRES_UID, Container, DataDir, File
-from components._vps.render import (
+from multicloud.components._lib.passwords import generated_password
+from multicloud.components._lib.private_ca import ServerTls, server_tls
+from multicloud.components._vps.model import POSTGRES_UID, Container, DataDir, File
+from multicloud.components._vps.render import (
     PG_TLS_DIR,
     backup_env,
     backup_units,
@@ -31,9 +31,9 @@ from components._vps.render import (
     pg_hba,
     postgres_settings,
 )
-from components.connection import secret
-from components.host import Exposure
-from components.postgres import ManagedPostgres, PostgresArgs, PostgresBackup, PostgresOutputs
+from multicloud.components.connection import secret
+from multicloud.components.host import Exposure
+from multicloud.components.postgres import ManagedPostgres, PostgresArgs, PostgresBackup, PostgresOutputs
 
 PORT = 5432
 # Where the certificate signed by its own CA is mounted when the port is exposed.
@@ -175,7 +175,7 @@ def _heartbeats(parent: ManagedPostgres, name: str, backup: PostgresBackup) -> l
     """The ping URLs of the backup's and the verification's heartbeats (none without alerts)."""
     if backup.heartbeat is None:
         return []
-    from components.alerts.healthchecks import Heartbeat
+    from multicloud.components.alerts.healthchecks import Heartbeat
 
     beat = backup.heartbeat
     period = 3600 if backup.on_calendar == "hourly" else 86400

@@ -21,10 +21,10 @@ from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import unsupported
-from components.connection import Link, OverInternet, redis_env, secret
-from components.host import HostFleet, VpsHost
-from components.network import Network
+from multicloud.components._lib.backends import unsupported
+from multicloud.components.connection import Link, OverInternet, redis_env, secret
+from multicloud.components.host import HostFleet, VpsHost
+from multicloud.components.network import Network
 
 
 @dataclass(frozen=True)
@@ -88,15 +88,15 @@ def backend_for(target: str) -> RedisBackend:
     """The redis backend for `target`, checked by mypy against RedisBackend; its provider
     SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
     if target == "aws":
-        from components.redis import aws
+        from multicloud.components.redis import aws
 
         return aws
     if target == "digitalocean":
-        from components.redis import digitalocean
+        from multicloud.components.redis import digitalocean
 
         return digitalocean
     if target == "hetzner":
-        from components.redis import hetzner
+        from multicloud.components.redis import hetzner
 
         return hetzner
     raise unsupported("redis", target)

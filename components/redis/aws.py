@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components._lib.naming import physical_name
-from components._lib.passwords import generated_password
-from components.network import Network
-from components.redis import Redis, RedisArgs, RedisOutputs
+from multicloud.components._lib.naming import physical_name
+from multicloud.components._lib.passwords import generated_password
+from multicloud.components.network import Network
+from multicloud.components.redis import Redis, RedisArgs, RedisOutputs
 
 PORT = 6379
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_digitalocean as do
 
-from components._lib.digitalocean import database_ca, database_firewall
-from components._lib.naming import physical_name
-from components.redis import Redis, RedisArgs, RedisOutputs
+from multicloud.components._lib.digitalocean import database_ca, database_firewall
+from multicloud.components._lib.naming import physical_name
+from multicloud.components.redis import Redis, RedisArgs, RedisOutputs
 
 
 def build(parent: Redis, name: str, args: RedisArgs) -> RedisOutputs:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import pulumi
 
-from components._lib.passwords import generated_password
-from components._lib.private_ca import server_tls
-from components._vps.model import REDIS_UID, Container, DataDir, File
-from components._vps.render import container_path, redis_conf
-from components.redis import Redis, RedisArgs, RedisOutputs
+from multicloud.components._lib.passwords import generated_password
+from multicloud.components._lib.private_ca import server_tls
+from multicloud.components._vps.model import REDIS_UID, Container, DataDir, File
+from multicloud.components._vps.render import container_path, redis_conf
+from multicloud.components.redis import Redis, RedisArgs, RedisOutputs
 
 PORT = 6379
 TLS_DIR = "/etc/redis/tls"

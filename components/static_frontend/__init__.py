@@ -23,8 +23,8 @@ from typing import Protocol
 
 import pulumi
 
-from components._lib.backends import unsupported
-from components.dns import DnsArgs
+from multicloud.components._lib.backends import unsupported
+from multicloud.components.dns import DnsArgs
 
 
 @dataclass(frozen=True)
@@ -75,15 +75,15 @@ def backend_for(target: str) -> StaticFrontendBackend:
     """The static_site backend for `target`, checked by mypy against StaticFrontendBackend; its provider
     SDK is imported only now. The targets are the capability matrix's (components.capabilities)."""
     if target == "aws":
-        from components.static_frontend import aws
+        from multicloud.components.static_frontend import aws
 
         return aws
     if target == "cloudflare":
-        from components.static_frontend import cloudflare
+        from multicloud.components.static_frontend import cloudflare
 
         return cloudflare
     if target == "digitalocean":
-        from components.static_frontend import digitalocean
+        from multicloud.components.static_frontend import digitalocean
 
         return digitalocean
     raise unsupported("static_site", target)

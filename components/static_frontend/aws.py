@@ -14,10 +14,10 @@ import shlex
 import pulumi
 import pulumi_aws as aws
 
-from components._lib.certificates import validated_certificate
-from components.dns import Record, create_record
-from components.object_store.aws import private_bucket, tls_only_statement
-from components.static_frontend import StaticFrontend, StaticFrontendArgs, StaticFrontendOutputs
+from multicloud.components._lib.certificates import validated_certificate
+from multicloud.components.dns import Record, create_record
+from multicloud.components.object_store.aws import private_bucket, tls_only_statement
+from multicloud.components.static_frontend import StaticFrontend, StaticFrontendArgs, StaticFrontendOutputs
 
 # AWS managed cache policy "Managed-CachingOptimized".
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_cloudflare as cloudflare
 
-from components.dns import Record, create_record
-from components.static_frontend import StaticFrontend, StaticFrontendArgs, StaticFrontendOutputs
+from multicloud.components.dns import Record, create_record
+from multicloud.components.static_frontend import StaticFrontend, StaticFrontendArgs, StaticFrontendOutputs
 
 
 def build(parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> StaticFrontendOutputs:

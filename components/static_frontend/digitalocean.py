@@ -13,9 +13,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_digitalocean as do
 
-from components._lib.digitalocean import app_name, app_region, ingress_host
-from components.dns import Record, create_record
-from components.static_frontend import StaticFrontend, StaticFrontendArgs, StaticFrontendOutputs
+from multicloud.components._lib.digitalocean import app_name, app_region, ingress_host
+from multicloud.components.dns import Record, create_record
+from multicloud.components.static_frontend import StaticFrontend, StaticFrontendArgs, StaticFrontendOutputs
 
 
 def build(parent: StaticFrontend, name: str, args: StaticFrontendArgs) -> StaticFrontendOutputs:

@@ -18,10 +18,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from components._lib import types
-from costs.pricers import aws, cloudflare, digitalocean, hetzner, monitoring, shared
-from costs.pricers.base import Context, Line, Pricer, Resource
-from costs.usage import UsageSpec
+from multicloud.components._lib import types
+from multicloud.costs.pricers import aws, cloudflare, digitalocean, hetzner, monitoring, shared
+from multicloud.costs.pricers.base import Context, Line, Pricer, Resource
+from multicloud.costs.usage import UsageSpec
 
 __all__ = ["FREE", "PRICERS", "Line", "Priced", "Resource", "price"]
 

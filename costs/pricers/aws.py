@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from components._lib import types
-from components._lib.schedule import ScheduleError, from_eventbridge
-from costs.catalog import load
-from costs.pricers.base import HOURS, Catalog, Context, Entry, Line, Pricers, Resource, line, num
+from multicloud.components._lib import types
+from multicloud.components._lib.schedule import ScheduleError, from_eventbridge
+from multicloud.costs.catalog import load
+from multicloud.costs.pricers.base import HOURS, Catalog, Context, Entry, Line, Pricers, Resource, line, num
 
 AWS = Catalog("aws")
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from costs.catalog import ServerType, load, server_types
-from costs.usage import UsageSpec
+from multicloud.costs.catalog import ServerType, load, server_types
+from multicloud.costs.usage import UsageSpec
 
 HOURS = 730  # hours per month, as AWS prices them
 UNPRICED_SKU = "unpriced SKU"

@@ -3,8 +3,8 @@ Pages static sites, free. DNS records, Pages domains, tokens and lifecycle rules
 
 from __future__ import annotations
 
-from components._lib import types
-from costs.pricers.base import Catalog, Context, Line, Pricers, Resource, line
+from multicloud.components._lib import types
+from multicloud.costs.pricers.base import Catalog, Context, Line, Pricers, Resource, line
 
 CLOUDFLARE = Catalog("cloudflare")
 PRICERS = Pricers()

@@ -5,9 +5,9 @@ Firewalls, VPCs, tags, certificates, DNS records and assigned reserved IPs are f
 
 from __future__ import annotations
 
-from components._lib import types
-from costs.pricers import shared
-from costs.pricers.base import Catalog, Context, Line, Pricers, Resource, line, num, plural
+from multicloud.components._lib import types
+from multicloud.costs.pricers import shared
+from multicloud.costs.pricers.base import Catalog, Context, Line, Pricers, Resource, line, num, plural
 
 DIGITALOCEAN = Catalog("digitalocean")
 PRICERS = Pricers()

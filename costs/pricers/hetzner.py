@@ -4,10 +4,10 @@ buckets (the buckets are our dynamic resources, told apart by their endpoint).""
 
 from __future__ import annotations
 
-from components._lib import types
-from components._lib.stateful import is_hetzner_bucket
-from costs.pricers import shared
-from costs.pricers.base import Catalog, Context, Entry, Line, Pricers, Resource, line
+from multicloud.components._lib import types
+from multicloud.components._lib.stateful import is_hetzner_bucket
+from multicloud.costs.pricers import shared
+from multicloud.costs.pricers.base import Catalog, Context, Entry, Line, Pricers, Resource, line
 
 HETZNER = Catalog("hetzner")
 PRICERS = Pricers()

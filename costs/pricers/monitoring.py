@@ -4,8 +4,8 @@ heartbeats), free up to the Hobbyist plan's 20 per account. Checkly alert channe
 
 from __future__ import annotations
 
-from components._lib import types
-from costs.pricers.base import Catalog, Context, Line, Pricers, Resource, line
+from multicloud.components._lib import types
+from multicloud.costs.pricers.base import Catalog, Context, Line, Pricers, Resource, line
 
 CHECKLY = Catalog("checkly")
 HEALTHCHECKS = Catalog("healthchecks")

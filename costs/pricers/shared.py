@@ -4,9 +4,9 @@ of its price, and block-storage volumes by the GB."""
 
 from __future__ import annotations
 
-from components._lib import types
-from costs.catalog import ServerType
-from costs.pricers.base import (
+from multicloud.components._lib import types
+from multicloud.costs.catalog import ServerType
+from multicloud.costs.pricers.base import (
     Catalog,
     Context,
     Entry,

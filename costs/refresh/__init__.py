@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from costs.catalog import CATALOG_DIR
+from multicloud.costs.catalog import CATALOG_DIR
 
 PROVIDERS = ("fx", "digitalocean", "hetzner", "aws")
 
@@ -72,19 +72,19 @@ class Source(Protocol):
 
 def source_for(provider: str) -> Source:
     if provider == "fx":
-        from costs.refresh import fx
+        from multicloud.costs.refresh import fx
 
         return fx
     if provider == "digitalocean":
-        from costs.refresh import digitalocean
+        from multicloud.costs.refresh import digitalocean
 
         return digitalocean
     if provider == "hetzner":
-        from costs.refresh import hetzner
+        from multicloud.costs.refresh import hetzner
 
         return hetzner
     if provider == "aws":
-        from costs.refresh import aws
+        from multicloud.costs.refresh import aws
 
         return aws
     raise RefreshError(f"no price source for {provider}; refreshable: {', '.join(PROVIDERS)}")
@@ -124,9 +124,9 @@ def refresh(
 
 def _clear_caches() -> None:
     """What this process read of the catalogs before the refresh."""
-    from costs import estimate
-    from costs.catalog import load
-    from costs.pricers import base
+    from multicloud.costs import estimate
+    from multicloud.costs.catalog import load
+    from multicloud.costs.pricers import base
 
     for cached in (load, base.entries, base.servers, estimate.eur_usd):
         cached.cache_clear()

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from costs.refresh import Change, Refresh, RefreshError, number, source_node
+from multicloud.costs.refresh import Change, Refresh, RefreshError, number, source_node
 
 CATALOG = "aws"
 URL = "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/{offer}/current/{region}/index.json"

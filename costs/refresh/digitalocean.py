@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from costs.catalog import current_price
-from costs.refresh import Change, Refresh, RefreshError, day, number, plain, source_node
+from multicloud.costs.catalog import current_price
+from multicloud.costs.refresh import Change, Refresh, RefreshError, day, number, plain, source_node
 
 CATALOG = "digitalocean"
 URL = "https://api.digitalocean.com/v2/sizes"

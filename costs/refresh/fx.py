@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
 
-from costs.refresh import Change, Refresh, RefreshError, day, number, source_node
+from multicloud.costs.refresh import Change, Refresh, RefreshError, day, number, source_node
 
 CATALOG = "fx"
 URL = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"

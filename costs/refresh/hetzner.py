@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from costs.catalog import current_price
-from costs.refresh import Change, Refresh, RefreshError, day, number, plain, source_node
+from multicloud.costs.catalog import current_price
+from multicloud.costs.refresh import Change, Refresh, RefreshError, day, number, plain, source_node
 
 CATALOG = "hetzner"
 URL = "https://api.hetzner.cloud/v1/pricing"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from pulumi_policy.policy import Policy
 
-from policies.controls import (
+from multicloud.policies.controls import (
     aws_cloudfront,
     aws_ecs,
     aws_elasticache,
@@ -35,21 +35,21 @@ from policies.controls import (
     stack,
     vps,
 )
-from policies.controls.aws_cloudfront import DISTRIBUTION
-from policies.controls.aws_ecs import ECS_SERVICE, TASK_DEFINITION
-from policies.controls.aws_elasticache import CACHE
-from policies.controls.aws_elb import LISTENERS, LOAD_BALANCERS
-from policies.controls.aws_rds import RDS, RDS_PARAMETER_GROUP
-from policies.controls.aws_s3 import (
+from multicloud.policies.controls.aws_cloudfront import DISTRIBUTION
+from multicloud.policies.controls.aws_ecs import ECS_SERVICE, TASK_DEFINITION
+from multicloud.policies.controls.aws_elasticache import CACHE
+from multicloud.policies.controls.aws_elb import LISTENERS, LOAD_BALANCERS
+from multicloud.policies.controls.aws_rds import RDS, RDS_PARAMETER_GROUP
+from multicloud.policies.controls.aws_s3 import (
     BUCKET_POLICY,
     BUCKETS,
     ENCRYPTION_CONFIGS,
     PUBLIC_ACCESS_BLOCK,
     VERSIONING_CONFIGS,
 )
-from policies.controls.aws_security_groups import INGRESS_RULE, SECURITY_GROUP, SECURITY_GROUP_RULE
-from policies.controls.cloudflare import R2_CUSTOM_DOMAIN, R2_MANAGED_DOMAIN
-from policies.controls.digitalocean import (
+from multicloud.policies.controls.aws_security_groups import INGRESS_RULE, SECURITY_GROUP, SECURITY_GROUP_RULE
+from multicloud.policies.controls.cloudflare import R2_CUSTOM_DOMAIN, R2_MANAGED_DOMAIN
+from multicloud.policies.controls.digitalocean import (
     DO_APP,
     DO_DATABASE_CLUSTER,
     DO_DATABASE_FIREWALL,
@@ -60,9 +60,14 @@ from policies.controls.digitalocean import (
     DO_SPACES_BUCKET,
     DO_VOLUME,
 )
-from policies.controls.hetzner import HCLOUD_FIREWALL, HCLOUD_FLOATING_IP, HCLOUD_SERVER, HCLOUD_VOLUME
-from policies.controls.stack import DYNAMIC, VPS_HOST, holds_data
-from policies.controls.vps import MACHINES
+from multicloud.policies.controls.hetzner import (
+    HCLOUD_FIREWALL,
+    HCLOUD_FLOATING_IP,
+    HCLOUD_SERVER,
+    HCLOUD_VOLUME,
+)
+from multicloud.policies.controls.stack import DYNAMIC, VPS_HOST, holds_data
+from multicloud.policies.controls.vps import MACHINES
 
 # The pack in the order it has always listed its policies (AWS by service, then ingress,
 # VPS machines, data protection, DigitalOcean, Cloudflare).

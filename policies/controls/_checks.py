@@ -20,7 +20,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import PolicyResource
 
-from policies.controls._values import MISSING, UNKNOWN, get, items, plain
+from multicloud.policies.controls._values import MISSING, UNKNOWN, get, items, plain
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY

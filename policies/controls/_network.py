@@ -11,8 +11,8 @@ import ipaddress
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from components._lib.networks import reaches_everyone
-from policies.controls._values import UNKNOWN
+from multicloud.components._lib.networks import reaches_everyone
+from multicloud.policies.controls._values import UNKNOWN
 
 GUARDED_PORTS = {22: "SSH", 5432: "PostgreSQL", 6379: "Redis"}
 ALL_PORTS = (0, 65535)

@@ -7,9 +7,9 @@ import re
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from components._lib import types
-from policies.controls._checks import MANDATORY, describe, props_of
-from policies.controls._values import MISSING, UNKNOWN, get, items, show
+from multicloud.components._lib import types
+from multicloud.policies.controls._checks import MANDATORY, describe, props_of
+from multicloud.policies.controls._values import MISSING, UNKNOWN, get, items, show
 
 DISTRIBUTION = types.AWS_CLOUDFRONT_DISTRIBUTION
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from components._lib import types
-from components.connection import SECRET_VARS
-from policies.controls._checks import (
+from multicloud.components._lib import types
+from multicloud.components.connection import SECRET_VARS
+from multicloud.policies.controls._checks import (
     ADVISORY,
     MANDATORY,
     describe,
@@ -21,7 +21,7 @@ from policies.controls._checks import (
     property_check,
     props_of,
 )
-from policies.controls._values import UNKNOWN, get, items
+from multicloud.policies.controls._values import UNKNOWN, get, items
 
 TASK_DEFINITION = types.AWS_ECS_TASK_DEFINITION
 ECS_SERVICE = types.AWS_ECS_SERVICE

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from components._lib import types
-from policies.controls._checks import MANDATORY, describe, is_true, property_check, props_of
-from policies.controls._values import MISSING, UNKNOWN, get, items, show
+from multicloud.components._lib import types
+from multicloud.policies.controls._checks import MANDATORY, describe, is_true, property_check, props_of
+from multicloud.policies.controls._values import MISSING, UNKNOWN, get, items, show
 
 CACHE = types.AWS_ELASTICACHE_REPLICATION_GROUP
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from components._lib import types
-from policies.controls._checks import MANDATORY, describe, is_true, property_check, props_of
-from policies.controls._values import MISSING, UNKNOWN, get, items, show
+from multicloud.components._lib import types
+from multicloud.policies.controls._checks import MANDATORY, describe, is_true, property_check, props_of
+from multicloud.policies.controls._values import MISSING, UNKNOWN, get, items, show
 
 LOAD_BALANCERS = (types.AWS_LB_LOAD_BALANCER, types.AWS_ALB_LOAD_BALANCER)
 LISTENERS = (types.AWS_LB_LISTENER, types.AWS_ALB_LISTENER)

@@ -15,8 +15,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import PolicyResource
 
-from components._lib import types
-from policies.controls._checks import (
+from multicloud.components._lib import types
+from multicloud.policies.controls._checks import (
     ADVISORY,
     ENVIRONMENT_SCHEMA,
     MANDATORY,
@@ -28,8 +28,13 @@ from policies.controls._checks import (
     props_of,
     references,
 )
-from policies.controls._values import MISSING, UNKNOWN, get, items, plain, show
-from policies.controls.aws_security_groups import INBOUND, INGRESS_RULE, SECURITY_GROUP, SECURITY_GROUP_RULE
+from multicloud.policies.controls._values import MISSING, UNKNOWN, get, items, plain, show
+from multicloud.policies.controls.aws_security_groups import (
+    INBOUND,
+    INGRESS_RULE,
+    SECURITY_GROUP,
+    SECURITY_GROUP_RULE,
+)
 
 RDS = types.AWS_RDS_INSTANCE
 RDS_PARAMETER_GROUP = types.AWS_RDS_PARAMETER_GROUP

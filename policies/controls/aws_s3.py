@@ -14,9 +14,16 @@ from typing import Any
 from pulumi_policy import ReportViolation, StackValidationArgs, StackValidationPolicy
 from pulumi_policy.policy import PolicyResource
 
-from components._lib import types
-from policies.controls._checks import ADVISORY, MANDATORY, attachments, describe, not_true, property_check
-from policies.controls._values import MISSING, UNKNOWN, as_list, get, items, plain
+from multicloud.components._lib import types
+from multicloud.policies.controls._checks import (
+    ADVISORY,
+    MANDATORY,
+    attachments,
+    describe,
+    not_true,
+    property_check,
+)
+from multicloud.policies.controls._values import MISSING, UNKNOWN, as_list, get, items, plain
 
 BUCKETS = (types.AWS_S3_BUCKET, types.AWS_S3_BUCKET_V2)
 PUBLIC_ACCESS_BLOCK = types.AWS_S3_BUCKET_PUBLIC_ACCESS_BLOCK

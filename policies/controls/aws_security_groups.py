@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from components._lib import types
-from policies.controls._network import ALL_PORTS, Inbound, InboundRules, protocol_name
-from policies.controls._values import MISSING, UNKNOWN, get, items
+from multicloud.components._lib import types
+from multicloud.policies.controls._network import ALL_PORTS, Inbound, InboundRules, protocol_name
+from multicloud.policies.controls._values import MISSING, UNKNOWN, get, items
 
 SECURITY_GROUP = types.AWS_EC2_SECURITY_GROUP
 SECURITY_GROUP_RULE = types.AWS_EC2_SECURITY_GROUP_RULE

@@ -10,9 +10,9 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-from components._lib import types
-from policies.controls._checks import MANDATORY, config_names, describe, names_property, props_of
-from policies.controls._values import MISSING, UNKNOWN, get, show
+from multicloud.components._lib import types
+from multicloud.policies.controls._checks import MANDATORY, config_names, describe, names_property, props_of
+from multicloud.policies.controls._values import MISSING, UNKNOWN, get, show
 
 R2_CUSTOM_DOMAIN = types.CLOUDFLARE_R2_CUSTOM_DOMAIN
 R2_MANAGED_DOMAIN = types.CLOUDFLARE_R2_MANAGED_DOMAIN

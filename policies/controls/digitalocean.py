@@ -19,10 +19,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components._lib import types
-from components.connection import SECRET_VARS
-from policies.controls._checks import MANDATORY, describe, property_check, props_of
-from policies.controls._network import (
+from multicloud.components._lib import types
+from multicloud.components.connection import SECRET_VARS
+from multicloud.policies.controls._checks import MANDATORY, describe, property_check, props_of
+from multicloud.policies.controls._network import (
     ALL_PORTS,
     Inbound,
     InboundRules,
@@ -30,7 +30,7 @@ from policies.controls._network import (
     protocol_name,
     world_sources,
 )
-from policies.controls._values import MISSING, UNKNOWN, get, items, plain, show
+from multicloud.policies.controls._values import MISSING, UNKNOWN, get, items, plain, show
 
 DO_FIREWALL = types.DO_FIREWALL
 DO_DATABASE_FIREWALL = types.DO_DATABASE_FIREWALL

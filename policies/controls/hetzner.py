@@ -13,8 +13,8 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from components._lib import types
-from policies.controls._checks import (
+from multicloud.components._lib import types
+from multicloud.policies.controls._checks import (
     ENVIRONMENT_SCHEMA,
     MANDATORY,
     describe,
@@ -22,8 +22,14 @@ from policies.controls._checks import (
     property_check,
     props_of,
 )
-from policies.controls._network import ALL_PORTS, Inbound, InboundRules, protocol_name, world_sources
-from policies.controls._values import MISSING, UNKNOWN, get, items, show
+from multicloud.policies.controls._network import (
+    ALL_PORTS,
+    Inbound,
+    InboundRules,
+    protocol_name,
+    world_sources,
+)
+from multicloud.policies.controls._values import MISSING, UNKNOWN, get, items, show
 
 HCLOUD_FIREWALL = types.HCLOUD_FIREWALL
 HCLOUD_SERVER = types.HCLOUD_SERVER

@@ -15,10 +15,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components._lib import types
-from components._lib.stateful import is_stateful
-from policies.controls import aws_security_groups, digitalocean, hetzner
-from policies.controls._checks import (
+from multicloud.components._lib import types
+from multicloud.components._lib.stateful import is_stateful
+from multicloud.policies.controls import aws_security_groups, digitalocean, hetzner
+from multicloud.policies.controls._checks import (
     MANDATORY,
     config_names,
     describe,
@@ -27,9 +27,9 @@ from policies.controls._checks import (
     names_property,
     props_of,
 )
-from policies.controls._network import InboundRules, guarded, world_sources
-from policies.controls._values import UNKNOWN, get, plain
-from policies.controls.hetzner import HCLOUD_SERVER
+from multicloud.policies.controls._network import InboundRules, guarded, world_sources
+from multicloud.policies.controls._values import UNKNOWN, get, plain
+from multicloud.policies.controls.hetzner import HCLOUD_SERVER
 
 VPS_HOST = "multicloud:index:VpsHost"
 DYNAMIC = types.DYNAMIC_RESOURCE

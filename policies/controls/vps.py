@@ -8,10 +8,10 @@ import re
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from policies.controls._checks import MANDATORY, describe, props_of
-from policies.controls._values import UNKNOWN, get, items
-from policies.controls.digitalocean import DO_DROPLET
-from policies.controls.hetzner import HCLOUD_SERVER
+from multicloud.policies.controls._checks import MANDATORY, describe, props_of
+from multicloud.policies.controls._values import UNKNOWN, get, items
+from multicloud.policies.controls.digitalocean import DO_DROPLET
+from multicloud.policies.controls.hetzner import HCLOUD_SERVER
 
 # The machines these policies apply to, with the provider's name for messages.
 MACHINES = {HCLOUD_SERVER: "Hetzner", DO_DROPLET: "DigitalOcean"}

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from stacks.spec import Problem, StackSpec
-from stacks.targets import aws, cloudflare, digitalocean, hetzner
+from multicloud.stacks.spec import Problem, StackSpec
+from multicloud.stacks.targets import aws, cloudflare, digitalocean, hetzner
 
 
 class Target(Protocol):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.contracts import aws
-from costs.catalog import load
-from stacks.sizing import SizingError, size_problems
-from stacks.spec import (
+from multicloud.components.contracts import aws
+from multicloud.costs.catalog import load
+from multicloud.stacks.sizing import SizingError, size_problems
+from multicloud.stacks.spec import (
     ApiSpec,
     BucketSpec,
     ContainerService,
@@ -23,7 +23,7 @@ from stacks.spec import (
     StackSpec,
     StaticSiteSpec,
 )
-from stacks.targets._raw import services_on as _here
+from multicloud.stacks.targets._raw import services_on as _here
 
 # --- rules ----------------------------------------------------------------------------
 

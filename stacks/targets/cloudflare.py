@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.contracts import cloudflare
-from stacks.spec import BucketSpec, Problem, StackSpec, StaticSiteSpec
-from stacks.targets._raw import services_on as _here
+from multicloud.components.contracts import cloudflare
+from multicloud.stacks.spec import BucketSpec, Problem, StackSpec, StaticSiteSpec
+from multicloud.stacks.targets._raw import services_on as _here
 
 # The account a comparison prices with when the stack has none (never deployed).
 PLACEHOLDER_ACCOUNT = "0" * 32

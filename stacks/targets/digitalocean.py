@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from components._lib.images import UnsupportedImage, parse_image
-from components.contracts import digitalocean as do
-from costs.catalog import load
-from stacks.sizing import SizingError, locations, size_problems
-from stacks.spec import (
+from multicloud.components._lib.images import UnsupportedImage, parse_image
+from multicloud.components.contracts import digitalocean as do
+from multicloud.costs.catalog import load
+from multicloud.stacks.sizing import SizingError, locations, size_problems
+from multicloud.stacks.spec import (
     ApiSpec,
     BucketSpec,
     ContainerService,
@@ -26,7 +26,7 @@ from stacks.spec import (
     StaticSiteSpec,
     WorkerSpec,
 )
-from stacks.targets._raw import services_on as _here
+from multicloud.stacks.targets._raw import services_on as _here
 
 # --- rules ----------------------------------------------------------------------------
 

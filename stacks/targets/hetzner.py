@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.contracts.hetzner import OBJECT_STORAGE_LOCATIONS as BUCKET_LOCATIONS
-from stacks.spec import BucketSpec, Problem, StackSpec
+from multicloud.components.contracts.hetzner import OBJECT_STORAGE_LOCATIONS as BUCKET_LOCATIONS
+from multicloud.stacks.spec import BucketSpec, Problem, StackSpec
 
 
 def check(spec: StackSpec) -> list[Problem]:

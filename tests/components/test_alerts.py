@@ -13,10 +13,10 @@ import copy
 
 import pytest
 
-from components._lib import types
-from components.alerts import address_key
-from costs.estimate import estimate_plan
-from infra.offline import Plan, plan
+from multicloud.components._lib import types
+from multicloud.components.alerts import address_key
+from multicloud.costs.estimate import estimate_plan
+from multicloud.infra.offline import Plan, plan
 from tests.aws_plans import example_config, provider_of
 from tests.conftest import ROOT, base_config, of_type, one
 from tests.helpers import bundle, parse_env

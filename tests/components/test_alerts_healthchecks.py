@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from components.alerts.healthchecks import HealthchecksError, HeartbeatProvider, check_body
+from multicloud.components.alerts.healthchecks import HealthchecksError, HeartbeatProvider, check_body
 from tests.conftest import ROOT
 
 KEY = "hcw_Xq7Lr2Vd9Ts4Kp1Mz8Nb3Fc6Gh0Jw5Y"
@@ -109,7 +109,7 @@ def test_create_is_idempotent_by_name_and_reads_the_documented_answer(api):
 
 
 def test_the_documented_answer_gives_the_uuid_and_the_ping_url():
-    from components.alerts.healthchecks import _outs
+    from multicloud.components.alerts.healthchecks import _outs
 
     outs = _outs({"name": "x"}, ANSWER)
     assert (outs["uuid"], outs["ping_url"]) == (UUID, f"https://hc-ping.com/{UUID}")

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from components.connection import SECRET_VARS
+from multicloud.components.connection import SECRET_VARS
 from tests.aws_plans import (
     BUCKET,
     CERTIFICATE,
@@ -452,8 +452,8 @@ def test_security_groups_chain_lb_to_tasks_on_the_container_port(prod):
 def test_a_task_size_fargate_does_not_run_is_refused_before_anything_is_built(cpu, memory_gb, says):
     """A library user's own ApiServiceArgs: a pair ECS would refuse at `up` stops the build
     before its first resource (no parent or network is touched)."""
-    from components.api_service import ApiServiceArgs, OnFargate
-    from components.api_service import aws as backend
+    from multicloud.components.api_service import ApiServiceArgs, OnFargate
+    from multicloud.components.api_service import aws as backend
 
     fargate = OnFargate(network=None, region="us-east-1")  # type: ignore[arg-type]
     args = ApiServiceArgs(

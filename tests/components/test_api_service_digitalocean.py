@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from components.connection import SECRET_VARS
-from stacks.loader import ConfigError
+from multicloud.components.connection import SECRET_VARS
+from multicloud.stacks.loader import ConfigError
 from tests.aws_plans import RecordedPlan, broken, depends_on, out, set_input
 from tests.conftest import ZONE, of_type, one
 from tests.do_plans import (

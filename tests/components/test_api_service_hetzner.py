@@ -167,7 +167,7 @@ def test_host_with_only_a_worker_runs_no_proxy(run_plan):
 
 
 def test_service_named_caddy_is_not_shadowed_by_the_proxy(run_plan):
-    from stacks.loader import ConfigError
+    from multicloud.stacks.loader import ConfigError
 
     config = base_config()
     config["services"]["caddy"] = config["services"].pop("api")

@@ -11,7 +11,7 @@ import copy
 
 import pytest
 
-from stacks.loader import ConfigError, RawConfig, parse
+from multicloud.stacks.loader import ConfigError, RawConfig, parse
 from tests.conftest import KEY, base_config, of_type, one
 from tests.do_plans import do_config
 from tests.helpers import bundle, child_set, env_of

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from components.dns.digitalocean import absolute, relative_name
+from multicloud.components.dns.digitalocean import absolute, relative_name
 from tests.aws_plans import RecordedPlan, aws_config, out
 from tests.conftest import base_config, one
 from tests.do_plans import (

@@ -13,8 +13,8 @@ import re
 import pytest
 import yaml
 
-from components._lib.naming import ssh_key_id as key_id
-from infra.offline import PLACEHOLDER
+from multicloud.components._lib.naming import ssh_key_id as key_id
+from multicloud.infra.offline import PLACEHOLDER
 from tests.aws_plans import RecordedPlan, broken, out, set_input
 from tests.conftest import KEY, of_type, one
 from tests.do_plans import (

@@ -7,8 +7,8 @@ import re
 import pytest
 import yaml
 
-from components._lib.naming import ssh_key_id as key_id
-from infra.offline import PLACEHOLDER
+from multicloud.components._lib.naming import ssh_key_id as key_id
+from multicloud.infra.offline import PLACEHOLDER
 from tests.conftest import KEY, base_config, of_type, one
 from tests.helpers import WORLD, child_set, release_command, with_data_host
 

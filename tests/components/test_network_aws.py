@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.network.aws import subnet_cidrs
+from multicloud.components.network.aws import subnet_cidrs
 from tests.aws_plans import ECS_SERVICE, SUBNET, VPC, aws_config, depends_on, ids, subnets
 from tests.conftest import one
 from tests.helpers import child_set

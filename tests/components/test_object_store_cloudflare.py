@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from stacks.loader import ConfigError, RawConfig, parse
+from multicloud.stacks.loader import ConfigError, RawConfig, parse
 from tests.conftest import ACCOUNT, base_config, one
 from tests.helpers import child_set, env_of
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.object_store.hetzner_s3 import lifecycle_rules
-from infra.offline import PLACEHOLDER
-from stacks.loader import ConfigError, RawConfig, parse
+from multicloud.components.object_store.hetzner_s3 import lifecycle_rules
+from multicloud.infra.offline import PLACEHOLDER
+from multicloud.stacks.loader import ConfigError, RawConfig, parse
 from tests.conftest import base_config, of_type, one
 from tests.helpers import child_set, env_of
 

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from stacks.loader import ConfigError, RawConfig, parse
+from multicloud.stacks.loader import ConfigError, RawConfig, parse
 from tests.conftest import base_config, one
 from tests.helpers import bundle, compose
 

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from components.redis.aws import parameter_family
+from multicloud.components.redis.aws import parameter_family
 from tests.aws_plans import CACHE, PARAMETER, SG, aws_config, example_config, ids, ingress_into, out, subnets
 from tests.conftest import one
 from tests.helpers import child_set

@@ -83,7 +83,7 @@ def test_version_is_the_major_of_the_engine_version(aws_plan):
 
 
 def test_a_valkey_version_digitalocean_does_not_create_is_a_config_error(run_plan):
-    from stacks.loader import ConfigError
+    from multicloud.stacks.loader import ConfigError
 
     with pytest.raises(ConfigError) as err:
         run_plan(service(do_config(), "cache", version="7.2"))

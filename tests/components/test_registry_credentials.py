@@ -12,11 +12,11 @@ from unittest import mock
 
 import pytest
 
-import infra.offline
-from components._lib.images import registry_host, registry_logins
-from components._vps.render import DOCKER_HUB_AUTH_KEY, docker_config
-from infra.offline import plan
-from stacks.loader import ConfigError, RawConfig, parse
+from multicloud import infra
+from multicloud.components._lib.images import registry_host, registry_logins
+from multicloud.components._vps.render import DOCKER_HUB_AUTH_KEY, docker_config
+from multicloud.infra.offline import plan
+from multicloud.stacks.loader import ConfigError, RawConfig, parse
 from tests.conftest import ROOT, base_config, one, write_stack
 from tests.do_plans import APP, app_platform_config
 from tests.helpers import bundle

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from stacks.loader import ConfigError
+from multicloud.stacks.loader import ConfigError
 from tests.aws_plans import RecordedPlan, out
 from tests.conftest import ZONE, base_config, of_type, one
 from tests.do_plans import APP, CF_RECORD, DNS_RECORD, HOST_FLEET, STATIC_FRONTEND, VPC, do_config, do_dns

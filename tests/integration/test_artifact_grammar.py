@@ -35,8 +35,8 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from components._vps.model import Container, HostWorkloads, Site
-from components._vps.render import (
+from multicloud.components._vps.model import Container, HostWorkloads, Site
+from multicloud.components._vps.render import (
     Bootstrap,
     backup_env,
     bundle_files,
@@ -46,7 +46,7 @@ from components._vps.render import (
     env_file,
     script,
 )
-from components.static_frontend.aws import deploy_hint
+from multicloud.components.static_frontend.aws import deploy_hint
 from tests.hostile_strings import (
     ANY_TEXT,
     EMAILS,

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from components._vps.model import APP_DIR
-from components._vps.render import SHIPPED_SCRIPTS, backup_units
+from multicloud.components._vps.model import APP_DIR
+from multicloud.components._vps.render import SHIPPED_SCRIPTS, backup_units
 from tests.integration.test_backup_restore import (  # noqa: F401 - fixtures
     DB_PASSWORD,
     RESTIC_PASSWORD,

@@ -32,8 +32,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-import components._vps
-from components._vps.render import backup_env
+from multicloud import components
+from multicloud.components._vps.render import backup_env
 from tests.integration.test_postgres import _server_identity, component_initdb_args
 
 SCRIPTS = Path(components._vps.__file__).resolve().parent / "scripts"

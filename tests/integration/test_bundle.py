@@ -17,8 +17,23 @@ import tarfile
 import pytest
 import yaml
 
-from components._vps.model import POSTGRES_UID, REDIS_UID, Container, DataDir, File, HostWorkloads, Site
-from components._vps.render import bundle, bundle_files, container_path, pg_hba, postgres_settings, redis_conf
+from multicloud.components._vps.model import (
+    POSTGRES_UID,
+    REDIS_UID,
+    Container,
+    DataDir,
+    File,
+    HostWorkloads,
+    Site,
+)
+from multicloud.components._vps.render import (
+    bundle,
+    bundle_files,
+    container_path,
+    pg_hba,
+    postgres_settings,
+    redis_conf,
+)
 
 DEVICE = "/dev/disk/by-id/scsi-0HC_Volume_1"
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example.com"

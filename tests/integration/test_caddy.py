@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from components._vps.model import Site
-from components._vps.render import caddyfile
+from multicloud.components._vps.model import Site
+from multicloud.components._vps.render import caddyfile
 
 API = Site("api.example.com", "api", 8000, "/healthz")
 WEB = Site("web.example.com", "web", 3000, "/health", replicas=3)

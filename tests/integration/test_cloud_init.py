@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components._vps.render import ADMIN_USER, Bootstrap, cloud_init
+from multicloud.components._vps.render import ADMIN_USER, Bootstrap, cloud_init
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq1Yc2mWnQXh0dVOkXJc9l2mNw2r4m8Rr0m1K9ZP8zN ops@example.com"
 FLOATING_IP = "198.51.100.7"

@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.capabilities import LINK_ENV
-from infra.cli import load_file_offline, main
-from infra.offline import plan
-from stacks.dev import render
+from multicloud.components.capabilities import LINK_ENV
+from multicloud.infra.cli import load_file_offline, main
+from multicloud.infra.offline import plan
+from multicloud.stacks.dev import render
 from tests.conftest import ROOT
 from tests.integration.conftest import stop
 from tests.integration.test_artifact_grammar import _compose_binary

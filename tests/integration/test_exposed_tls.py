@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from components._lib import private_ca, types
-from infra.offline import Plan, plan
+from multicloud.components._lib import private_ca, types
+from multicloud.infra.offline import Plan, plan
 from tests.conftest import ROOT, one
 from tests.helpers import bundle, compose
 from tests.integration.conftest import stop

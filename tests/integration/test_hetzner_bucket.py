@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from components.object_store.hetzner_s3 import HetznerBucketProvider
+from multicloud.components.object_store.hetzner_s3 import HetznerBucketProvider
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +97,7 @@ def test_create_without_location_constraint_first(monkeypatch):
     # Ceph-style stores (Hetzner) accept a bare CreateBucket; no constraint is sent then.
     from botocore.stub import Stubber
 
-    from components.object_store.hetzner_s3 import create_bucket
+    from multicloud.components.object_store.hetzner_s3 import create_bucket
 
     client = boto3.client(
         "s3",

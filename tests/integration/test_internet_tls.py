@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from infra.offline import plan
+from multicloud.infra.offline import plan
 from tests.conftest import ROOT
 from tests.helpers import env_of
 from tests.integration.conftest import stop

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from components._lib.schedule import parse
-from infra.offline import plan
+from multicloud.components._lib.schedule import parse
+from multicloud.infra.offline import plan
 from tests.conftest import ROOT
 from tests.helpers import bundle
 from tests.integration.test_schedule_systemd import BASE, systemd_runs

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-import components._vps
-import components.postgres.hetzner as pg_component
-from components._vps.render import pg_hba, postgres_settings
-from components.postgres import setup_command
+import multicloud.components.postgres.hetzner as pg_component
+from multicloud import components
+from multicloud.components._vps.render import pg_hba, postgres_settings
+from multicloud.components.postgres import setup_command
 from tests.integration.conftest import stop
 
 USER = "app"

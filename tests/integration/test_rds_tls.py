@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from infra.offline import plan
+from multicloud.infra.offline import plan
 from tests.conftest import ROOT
 from tests.helpers import env_of
 from tests.integration.test_internet_tls import _client_env, _postgres, _psql, _rewired, openssl_in

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from components._vps.render import redis_conf
+from multicloud.components._vps.render import redis_conf
 from tests.integration.conftest import stop
 
 PASSWORD = "Zq8wN3vTt5LkR2mYc7HbP4sXa9GfJ6eD"

@@ -30,9 +30,9 @@ from typing import Any, Self
 
 import pytest
 
-import components._vps
-from components._vps.model import Container, HostWorkloads, Site
-from components._vps.render import compose, env_file
+from multicloud import components
+from multicloud.components._vps.model import Container, HostWorkloads, Site
+from multicloud.components._vps.render import compose, env_file
 from tests.integration.rollout_fakes import fake_docker
 
 SCRIPT = Path(components._vps.__file__).resolve().parent / "scripts" / "rollout.sh"

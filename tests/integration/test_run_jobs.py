@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from components._vps.render import script
+from multicloud.components._vps.render import script
 
 ADMIN_PASSWORD = "doadmin-Pq3Wm8Zr5Tx1Lc7Vn2Bk9"
 FAKE_DOCKER = """#!/usr/bin/env bash

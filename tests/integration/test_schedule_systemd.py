@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components._lib.schedule import MONTHS, WEEKDAYS, ScheduleError, parse
+from multicloud.components._lib.schedule import MONTHS, WEEKDAYS, ScheduleError, parse
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import components._vps
-from components._vps.release import release_command
-from components._vps.render import script
+from multicloud import components
+from multicloud.components._vps.release import release_command
+from multicloud.components._vps.render import script
 
 SCRIPTS_DIR = Path(components._vps.__file__).resolve().parent / "scripts"
 SCRIPTS = sorted(p for p in SCRIPTS_DIR.iterdir() if p.is_file())
