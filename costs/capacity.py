@@ -22,6 +22,19 @@ from multicloud.costs.pricers.base import Resource, num
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """One size of a family: what a sizing rule could have picked instead."""
+
+    name: str
+    cpu: float
+    memory_gb: float
+    price: float = 0.0
+    """Per month or hour, as the catalog states it (only compared within a family)."""
+    storage_gb: float = 0.0
+    standby: bool = True
+
+
+@dataclass(frozen=True)
 class Bought:
     """One kind of unit a component buys: a SKU of a family, its size and how many."""
 
@@ -37,6 +50,24 @@ class Bought:
     smallest: bool = False
     """Nothing smaller in its family: the target's minimum."""
     largest: bool = False
+    alternatives: tuple[Alternative, ...] = ()
+    """Every size of its family (itself included), as sizing chose from."""
+
+    def smaller_holding(self, cpu: float, memory_gb: float) -> list[Alternative]:
+        """Sizes of the family smaller than this one that still hold `cpu` and `memory_gb`."""
+        return [
+            a
+            for a in self.alternatives
+            if a.cpu >= cpu - 1e-9
+            and a.memory_gb >= memory_gb - 1e-9
+            and a.cpu <= self.cpu
+            and a.memory_gb <= self.memory_gb
+            and (a.cpu, a.memory_gb) != (self.cpu, self.memory_gb)
+        ]
+
+    def price_hint(self) -> float:
+        """Its own price among `alternatives` (0 when not listed)."""
+        return next((a.price for a in self.alternatives if a.name == self.sku), 0.0)
 
     def describe(self) -> str:
         kind = f" {self.cpu_kind}" if self.cpu_kind else ""
@@ -105,6 +136,17 @@ def _unit(family: str, entries: list[dict[str, Any]], name: str, count: float, *
         extra.pop("cpu_kind", _managed_cpu_kind(name)),
         smallest=not smaller,
         largest=not larger,
+        alternatives=tuple(
+            Alternative(
+                e["name"],
+                float(e["cpu"]),
+                float(e["memory_gb"]),
+                _price(e),
+                float(e.get("storage_gb", 0)),
+                bool(e.get("standby", True)),
+            )
+            for e in entries
+        ),
         **extra,
     )
 
@@ -112,8 +154,17 @@ def _unit(family: str, entries: list[dict[str, Any]], name: str, count: float, *
 FARGATE = "Fargate task size"
 
 
+def _price(entry: dict[str, Any]) -> float:
+    """A catalog entry's price, to order sizes of one family (hourly or monthly, as it has)."""
+    value = entry.get("monthly", entry.get("hourly", 0))
+    if isinstance(value, dict):  # ElastiCache: per engine
+        value = min(value.values())
+    return float(value or 0)
+
+
 def _fargate(cpu: float, memory: float, count: float) -> Bought:
     sizes = load("aws")["fargate"]["sizes"]
+    rate = load("aws")["fargate"]["x86"]
     pairs = [(float(c), float(m)) for c, ms in sizes.items() for m in ms]
     return Bought(
         FARGATE,
@@ -123,6 +174,12 @@ def _fargate(cpu: float, memory: float, count: float) -> Bought:
         int(count),
         smallest=(cpu, memory) == min(pairs),
         largest=(cpu, memory) == max(pairs),
+        alternatives=tuple(
+            Alternative(
+                f"{c:g} vCPU / {m:g} GB Fargate task", c, m, c * rate["vcpu_hour"] + m * rate["gb_hour"]
+            )
+            for c, m in pairs
+        ),
     )
 
 
@@ -212,6 +269,7 @@ def _server(provider: str, name: str) -> Bought | None:
         found.cpu_kind,
         smallest=all(s.memory_gb >= found.memory_gb and s.cpu >= found.cpu for s in same),
         largest=all(s.memory_gb <= found.memory_gb and s.cpu <= found.cpu for s in same),
+        alternatives=tuple(Alternative(s.name, float(s.cpu), float(s.memory_gb), s.monthly) for s in same),
     )
 
 

@@ -899,10 +899,14 @@ def _compare(args: argparse.Namespace, stack_file: Path, stack: str, current: Es
         raise UsageError("--emit writes one stack file: give --compare exactly one target")
     # Each target's stack file: what its column plans and prices, and what --emit writes.
     files = {target: _retargeted_file(raw.values, target, current) for target in targets}
-    if args.emit:
-        args.emit.write_text(files[targets[0]])
     columns = [report.Column("as configured", current, [], redundant=redundant(raw.values, current))]
     columns += [_retargeted(raw.values, files[target], target, stack, current) for target in targets]
+    if args.emit:
+        failed = [note for note in columns[1].notes if note.startswith("cannot be planned")]
+        if failed:
+            # A file that does not plan would be a comparison nobody can reproduce.
+            raise UsageError(f"--emit: the stack moved to {targets[0]} {failed[0]}; nothing written")
+        args.emit.write_text(files[targets[0]])
     currency = current.currency
     if args.chart:
         title = f"multicloud/{stack}: monthly cost by target"

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from multicloud.components.capabilities import VPS_TARGETS, placed_on_host, supported_targets
-from multicloud.costs.capacity import Capacity, Difference
+from multicloud.costs.capacity import Alternative, Bought, Capacity, Difference
+from multicloud.costs.catalog import ServerType, server_types
 from multicloud.stacks.checks import TARGET_FIELDS
 from multicloud.stacks.targets import TARGETS
 
@@ -48,6 +49,11 @@ EQUIVALENTS: dict[tuple[str, str, str], str] = {
         "replace the restic backups"
     ),
     ("postgres", "size", "hetzner"): "its host is sized to hold it",
+    ("redis", "node_type", "digitalocean"): "memory_mb carries its memory",
+    ("redis", "node_type", "hetzner"): "memory_mb carries its memory",
+    ("api", "load_balancer", "aws"): "an Application Load Balancer in front of the tasks (always, on AWS)",
+    ("api", "hosts", "aws"): "Fargate spreads the tasks over the availability zones",
+    ("worker", "hosts", "aws"): "Fargate spreads the tasks over the availability zones",
     ("api", "arch", "hetzner"): "the host's arch applies (the image must be built for it)",
     ("api", "arch", "digitalocean"): "the droplet's arch applies (x86)",
     ("worker", "arch", "hetzner"): "the host's arch applies (the image must be built for it)",
@@ -72,6 +78,7 @@ LOSSES: dict[tuple[str, str], str] = {
     ("api", "max_replicas"): "a host does not autoscale; the api keeps its replicas",
     ("worker", "max_replicas"): "a host does not autoscale; the worker keeps its replicas",
     ("api", "hosts"): "the api runs on one host, not several",
+    ("api", "load_balancer"): "Caddy on one host serves the api, no load balancer",
     ("worker", "hosts"): "the worker runs on one host, not several",
 }
 
@@ -83,7 +90,7 @@ def tls(svc: dict[str, Any]) -> str:
         return "an ACM certificate on the load balancer, renewed by AWS"
     if target == "digitalocean" and svc.get("runtime") == "app_platform":
         return "App Platform's managed certificate"
-    if target == "digitalocean" and len(svc.get("hosts") or []) > 1:
+    if target == "digitalocean" and (len(svc.get("hosts") or []) > 1 or svc.get("load_balancer")):
         return "a DigitalOcean Let's Encrypt certificate on the load balancer"
     return "Caddy on the host with a Let's Encrypt certificate"
 
@@ -95,23 +102,26 @@ def host_shares(config: dict[str, Any]) -> dict[str, tuple[float, float, str]]:
     explicit `size` (per replica) is kept and taken off first; a Redis takes its `memory_mb`;
     what remains is split equally between the others (memory between those that are not
     Redis, vCPUs between all of them). A service on several hosts adds up its shares."""
-    from multicloud.costs.catalog import server_types
+    return _split_hosts(config)[0]
 
+
+def unclaimed(config: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """What of each host no service has by the host_shares rule: the room left when every
+    service on it has an explicit size (or memory, when the only others are Redis)."""
+    return _split_hosts(config)[1]
+
+
+def _split_hosts(
+    config: dict[str, Any],
+) -> tuple[dict[str, tuple[float, float, str]], dict[str, tuple[float, float]]]:
     shares: dict[str, tuple[float, float, str]] = {}
+    left: dict[str, tuple[float, float]] = {}
     services: dict[str, dict[str, Any]] = config.get("services", {})
     for host, spec in (config.get("hosts") or {}).items():
-        skus = (
-            {t.name: t for t in server_types(spec.get("target", ""))}
-            if spec.get("target") in VPS_TARGETS
-            else {}
-        )
-        if spec.get("server_type") in skus:
-            cpu, memory = float(skus[spec["server_type"]].cpu), float(skus[spec["server_type"]].memory_gb)
-        elif isinstance(spec.get("size"), dict):
-            cpu, memory = float(spec["size"].get("cpu", 0)), float(spec["size"].get("memory_gb", 0))
-        else:
+        cpu, memory = _host_capacity(spec) if spec.get("target") in VPS_TARGETS else (0.0, 0.0)
+        if not cpu and not memory:
             continue
-        on = [n for n, s in services.items() if s.get("host") == host or host in (s.get("hosts") or [])]
+        on = [n for n, s in services.items() if host in _placement(s)]
         fixed = {n: services[n]["size"] for n in on if isinstance(services[n].get("size"), dict)}
         replicas = {n: int(services[n].get("replicas", 1)) for n in on}
         cpu_left = cpu - sum(float(f.get("cpu", 0)) * replicas[n] for n, f in fixed.items())
@@ -136,7 +146,10 @@ def host_shares(config: dict[str, Any]) -> dict[str, tuple[float, float, str]]:
                 )
             old = shares.get(name, (0.0, 0.0, ""))
             shares[name] = (old[0] + mine[0], old[1] + mine[1], how if not old[2] else f"{old[2]} and {how}")
-    return shares
+        free = (max(cpu_left, 0) if not rest else 0.0, max(memory_left, 0) if not sharing else 0.0)
+        if any(free):
+            left[host] = free
+    return shares, left
 
 
 def _round(value: float, step: float) -> float:
@@ -157,6 +170,7 @@ def per_unit(config: dict[str, Any], had: Mapping[str, Capacity]) -> dict[str, S
     for name, svc in config.get("services", {}).items():
         kind = svc.get("kind")
         replicas = int(svc.get("replicas", 1)) if kind in ("api", "worker", "job") else 1
+        replicas *= max(1, len(set(_placement(svc))))  # replicas run on each of its hosts
         if name in shares:
             cpu, memory, how = shares[name]
             units[name] = (cpu / replicas, memory / replicas, f"its share {how}")
@@ -194,6 +208,28 @@ def _keep_capacity(
     svc["size"] = size
     per = " per replica" if int(svc.get("replicas", 1)) > 1 and kind != "postgres" else ""
     notes.append(f"{name}: size {size['cpu']:g} vCPU / {size['memory_gb']:g} GB{per}, {how}")
+
+
+def _keep_cache_memory(name: str, svc: dict[str, Any], target: str, notes: list[str]) -> None:
+    """A Redis keeps its memory: an ElastiCache `node_type` becomes its `memory_mb` elsewhere,
+    and a memory the target's catalogued sizes cannot hold is capped at the largest one."""
+    from multicloud.costs.catalog import load
+
+    node = next((n for n in load("aws")["elasticache_node_types"] if n["name"] == svc.get("node_type")), None)
+    if target != "aws" and node is not None and "memory_mb" not in svc:
+        svc["memory_mb"] = int(node["memory_gb"] * 1024)
+        notes.append(f"{name}: memory_mb {svc['memory_mb']}, the memory of its {node['name']}")
+    sizes = {
+        "aws": load("aws")["elasticache_node_types"],
+        "digitalocean": load("digitalocean")["valkey_sizes"],
+    }
+    if target in sizes and not (target == "aws" and "node_type" in svc):
+        largest = int(max(n["memory_gb"] for n in sizes[target]) * 1024)
+        if int(svc.get("memory_mb", 256)) > largest:
+            notes.append(
+                f"{name}: memory_mb {svc['memory_mb']} → {largest}, the most a catalogued {target} size has"
+            )
+            svc["memory_mb"] = largest
 
 
 def _within_managed(target: str, size: dict[str, float]) -> dict[str, float]:
@@ -243,6 +279,8 @@ def retarget(
         svc["target"] = target
         moved.append(name)
         _keep_capacity(name, svc, target, units, notes, brings)
+        if kind == "redis":
+            _keep_cache_memory(name, svc, target, notes)
         if kind == "bucket" and svc.pop("location", None) is not None:
             notes.append(f"{name}: location dropped (the {target} default applies)")
         for (field_kind, field), targets in TARGET_FIELDS.items():
@@ -252,7 +290,11 @@ def retarget(
                 for part in parents:
                     owner = owner.get(part) or {}
                 if leaf in owner:
-                    owner.pop(leaf)
+                    value = owner.pop(leaf)
+                    if not _was_on(field, value):
+                        continue  # multi_az: false, nodes: 1 … nothing is lost
+                    if field == "hosts" and len(value) > 1:
+                        _spread_replicas(name, svc, len(value), notes)
                     equivalent = EQUIVALENTS.get((kind, field, target))
                     loss = LOSSES.get((kind, field)) if target in VPS_TARGETS else None
                     notes.append(
@@ -283,6 +325,23 @@ def retarget(
         if after.get("kind") == "api" and tls(before) != tls(after):
             notes.append(f"{name}: TLS by {tls(before)} → {tls(after)}")
     return config, notes
+
+
+def _was_on(field: str, value: Any) -> bool:
+    """Whether a setting that is dropped did anything (a switch that was off did not)."""
+    if field in ("multi_az", "load_balancer"):
+        return bool(value)
+    if field == "nodes":
+        return int(value) > 1
+    return value is not None
+
+
+def _spread_replicas(name: str, svc: dict[str, Any], hosts: int, notes: list[str]) -> None:
+    """`replicas` is per host for a service on several hosts: the same number of containers
+    on the new target is replicas × hosts."""
+    replicas = int(svc.get("replicas", 1))
+    svc["replicas"] = replicas * hosts
+    notes.append(f"{name}: replicas {replicas} per host on {hosts} hosts → {replicas * hosts}")
 
 
 def _add_backups(config: dict[str, Any], notes: list[str]) -> None:
@@ -327,9 +386,9 @@ def _holds(
             continue
         size = svc.get("size")
         if isinstance(size, dict):
-            replicas = int(svc.get("replicas", 1))
-            cpu += float(size.get("cpu", 0)) * replicas / len(on)
-            memory += float(size.get("memory_gb", 0)) * replicas / len(on)
+            replicas = int(svc.get("replicas", 1))  # on each of its hosts
+            cpu += float(size.get("cpu", 0)) * replicas
+            memory += float(size.get("memory_gb", 0)) * replicas
         elif name in brings:
             cpu, memory = cpu + brings[name][0], memory + brings[name][1]
         elif svc.get("kind") == "redis" and name not in shares:
@@ -369,7 +428,9 @@ def _place_on_host(
             svc.pop("hosts", None)
             continue
         if not set(_placement(svc)) <= set(mine) or not _placement(svc):
-            svc.pop("hosts", None)
+            several = set(svc.pop("hosts", None) or [])
+            if len(several) > 1:
+                _spread_replicas(name, svc, len(several), notes)
             svc["host"] = host
         if name in moved:
             for h in _placement(svc):
@@ -378,14 +439,32 @@ def _place_on_host(
         cpu, memory = _holds(config, h, brings, shares)
         if not cpu and not memory:
             continue  # nothing to size by: the default host
-        before = hosts[h].get("server_type") or _shown(hosts[h].get("size"))
-        hosts[h].pop("server_type", None)
-        hosts[h]["size"] = _sized(cpu, memory)
-        what = "added" if h not in mine else f"resized from {before}"
-        notes.append(
-            f"host {h} {what}: {_shown(hosts[h]['size'])} for what it now holds "
-            f"({cpu:.3g} vCPU / {memory:.3g} GB; it takes {', '.join(names)})"
-        )
+        spec = hosts[h]
+        before = spec.get("server_type") or _shown(spec.get("size"))
+        had = _host_capacity(spec) if h in mine else (0.0, 0.0)
+        if spec.get("server_type"):
+            # Its SKU's architecture and CPU kind stay: the images on it are built for them.
+            name = spec.pop("server_type")
+            sku = next(t for t in server_types(target) if t.name == name)
+            spec.update(arch=sku.arch, cpu_kind=sku.cpu_kind)
+        size = _sized(max(cpu, had[0]), max(memory, had[1]))  # a host that takes more never shrinks
+        largest = _largest(target, spec)
+        if size["cpu"] > largest.cpu or size["memory_gb"] > largest.memory_gb:
+            notes.append(
+                f"host {h}: {_shown(size)} is more than the largest {target} type catalogued "
+                f"({largest.name}, {largest.cpu} vCPU / {largest.memory_gb:g} GB); capped there"
+            )
+            size = {
+                "cpu": float(min(size["cpu"], largest.cpu)),
+                "memory_gb": min(size["memory_gb"], largest.memory_gb),
+            }
+        spec["size"] = size
+        needs = f"({cpu:.3g} vCPU / {memory:.3g} GB; it takes {', '.join(names)})"
+        if h in mine and (size["cpu"], size["memory_gb"]) == had:
+            notes.append(f"host {h} keeps {before}: what it now holds fits {needs}")
+        else:
+            what = "added" if h not in mine else f"resized from {before}"
+            notes.append(f"host {h} {what}: {_shown(spec['size'])} for what it now holds {needs}")
     if not mine and host not in received:
         notes.append(
             f"host {host} added: {target} runs these services on a VPS ({_shown(hosts[host]['size'])})"
@@ -393,6 +472,30 @@ def _place_on_host(
     if "admin" not in config:
         config["admin"] = copy.deepcopy(PLACEHOLDER_ADMIN)
         notes.append("admin: placeholder SSH key and network added for the comparison")
+
+
+def _host_capacity(spec: dict[str, Any]) -> tuple[float, float]:
+    """A host's vCPUs and GB as configured: its server type's, else its size (0 if neither)."""
+    if spec.get("server_type"):
+        found = next((t for t in server_types(spec.get("target", "")) if t.name == spec["server_type"]), None)
+        return (float(found.cpu), float(found.memory_gb)) if found else (0.0, 0.0)
+    size = spec.get("size")
+    return (
+        (float(size.get("cpu", 0)), float(size.get("memory_gb", 0))) if isinstance(size, dict) else (0.0, 0.0)
+    )
+
+
+def _largest(target: str, spec: dict[str, Any]) -> ServerType:
+    """The largest server type a host of this kind can get in its location."""
+    kinds = [
+        t
+        for t in server_types(target, location=spec.get("location", "fsn1"))
+        if t.arch == spec.get("arch", "x86")
+        and t.cpu_kind == spec.get("cpu_kind", "shared")
+        and spec.get("location", "fsn1") in t.locations
+        and not t.retired
+    ]
+    return max(kinds, key=lambda t: (t.cpu, t.memory_gb))
 
 
 def _shown(size: Any) -> str:
@@ -411,10 +514,11 @@ def differences(
     target: str,
     tolerance: float = 0.25,
 ) -> list[Difference]:
-    """Every component `retarget` moved, and every host on the target that took one, whose
-    vCPUs or memory differ from what they had as configured by more than `tolerance`, with
-    the rule that made it so. What a service had is its share of its host (host_shares) or
-    what its resources buy (costs.capacity)."""
+    """Every component `retarget` moved, every host on the target that took one, and the room
+    of a host that no service had, whose vCPUs or memory differ from what they had as
+    configured by more than `tolerance` (0: every difference), with the rule that made it so.
+    What a service had is its share of its host (host_shares) or what its resources buy
+    (costs.capacity); the rows add up to the column's difference."""
     shares = host_shares(before)
     old = before.get("services", {})
     services = after.get("services", {})
@@ -433,20 +537,26 @@ def differences(
             continue
         got = after_est.capacity_by_component.get(name, Capacity())
         had = had_total(name)
-        if svc.get("kind") == "job" and not got.bought and any(had):
-            reasons = [f"a scheduled job on {target} runs now and then, so buys no standing capacity"]
-            found.append(Difference(name, had, (0.0, 0.0), "a task per run", tuple(reasons)))
-        elif got.bought and _off(had, (got.vcpu, got.memory_gb), tolerance):
+        if not got.bought:
+            if _off(had, (0.0, 0.0), tolerance):
+                why = (
+                    f"a scheduled job on {target} runs now and then, so buys no standing capacity"
+                    if svc.get("kind") == "job"
+                    else f"{target} bills it by use, not by size"
+                )
+                found.append(Difference(name, had, (0.0, 0.0), "no standing capacity", (why,)))
+        elif _off(had, (got.vcpu, got.memory_gb), tolerance):
             source = before_est.capacity_by_component.get(name, Capacity())
-            reasons = _sku_reasons(had, got, source)
+            units = got.bought[0].count if svc.get("kind") in ("api", "worker", "job") else 1
+            reasons = _sku_reasons((had[0] / units, had[1] / units), got, source, svc)
             found.append(Difference(name, had, (got.vcpu, got.memory_gb), _bought(got), tuple(reasons)))
-    for host, spec in (after.get("hosts") or {}).items():
+    after_hosts = after.get("hosts") or {}
+    for host, spec in after_hosts.items():
         held = [n for n, s in services.items() if host in _placement(s)]
         taken = [n for n in held if n in moved]
         if spec.get("target") != target or not taken:
             continue
-        before_host = (before.get("hosts") or {}).get(host, {})
-        kept = before_host.get("target") == target
+        kept = ((before.get("hosts") or {}).get(host) or {}).get("target") == target
         parts = [had_total(n) for n in taken]
         if kept:
             cap = before_est.capacity_by_component.get(host)
@@ -454,18 +564,21 @@ def differences(
         had = (sum(c for c, _ in parts), sum(m for _, m in parts))
         got = after_est.capacity_by_component.get(host, Capacity())
         if got.bought and _off(had, (got.vcpu, got.memory_gb), tolerance):
-            reasons = _sku_reasons(had, got, Capacity(), plural=True)
+            reasons = _sku_reasons(had, got, Capacity(), None, plural=True)
+            room = unclaimed(before).get(host) if kept else None
+            if room:
+                reasons.append(
+                    f"{room[0]:g} vCPU / {room[1]:.3g} GB of it was room no service had; what it takes fits in that room"
+                )
             for name in taken:
                 reasons += _on_host_reasons(name, services[name], before_est.capacity_by_component.get(name))
-            found.append(
-                Difference(
-                    f"host {host} ({', '.join(held)})",
-                    had,
-                    (got.vcpu, got.memory_gb),
-                    _bought(got),
-                    tuple(reasons),
-                )
-            )
+            label = f"host {host} ({', '.join(held)})"
+            found.append(Difference(label, had, (got.vcpu, got.memory_gb), _bought(got), tuple(reasons)))
+    for host, free in unclaimed(before).items():
+        still = (after_hosts.get(host) or {}).get("target") == before["hosts"][host].get("target")
+        if not still and _off(free, (0.0, 0.0), tolerance):
+            why = "every service on it has an explicit size (a Redis its memory_mb); the room between them is not carried over"
+            found.append(Difference(f"host {host}, room no service had", free, (0.0, 0.0), "nothing", (why,)))
     return found
 
 
@@ -474,36 +587,55 @@ def _bought(cap: Capacity) -> str:
 
 
 def _sku_reasons(
-    had: tuple[float, float], got: Capacity, source: Capacity, plural: bool = False
+    unit: tuple[float, float],
+    got: Capacity,
+    source: Capacity,
+    svc: dict[str, Any] | None,
+    plural: bool = False,
 ) -> list[str]:
-    """Why `got` (what the target buys) is not `had`: the target's SKU steps, its minimums and
-    maximums, standby nodes, burstable vCPUs on either side."""
+    """Why `got` (what the target buys) is not what was had — `unit` per replica or node: the
+    target's SKU steps, its minimums and maximums, what else sizing asks for (storage, a
+    standby), standby nodes, burstable vCPUs on either side."""
     b = got.bought[0]
     it = "them" if plural else "it"
     reasons = []
-    more = got.vcpu > had[0] * 1.25 or got.memory_gb > had[1] * 1.25
-    less = got.vcpu < had[0] * 0.75 or got.memory_gb < had[1] * 0.75
-    if more:
+    if b.cpu > unit[0] * 1.25 or b.memory_gb > unit[1] * 1.25:
+        smaller = b.smaller_holding(*unit)
         if b.smallest:
             reasons.append(f"{b.sku} is the smallest {b.family} (the target's minimum)")
+        elif not smaller:
+            reasons.append(f"{b.sku} is the smallest {b.family} that holds {it} (sizes come in steps)")
         else:
-            reasons.append(f"{b.sku} is the smallest {b.family} that holds {it}; sizes come in steps")
-        if b.count > 1 and source.bought and b.count > source.bought[0].count:
-            reasons.append(f"{b.count} nodes: a standby the configured stack does not have")
-    if less:
-        if b.largest:
-            reasons.append(f"{b.sku} is the largest {b.family} catalogued")
-        for s in source.bought:
-            if s.count > b.count:
-                reasons.append(f"{s.count} × {s.sku} as configured (a standby or replica), {b.count} here")
-    kinds = {s.cpu_kind for s in [*got.bought, *source.bought]}
-    if "burstable" in kinds:
-        burst = [s.sku for s in [*source.bought, *got.bought] if s.cpu_kind == "burstable"]
+            reasons.append(_why_not_smaller(b, min(smaller, key=lambda a: a.price), svc))
+    if b.count > 1 and source.bought and b.count > source.bought[0].count:
+        reasons.append(f"{b.count} nodes: a standby the configured stack does not have")
+    if (b.cpu < unit[0] * 0.75 or b.memory_gb < unit[1] * 0.75) and b.largest:
+        reasons.append(f"{b.sku} is the largest {b.family} catalogued")
+    for s in source.bought:
+        if s.count > b.count:
+            reasons.append(f"{s.count} × {s.sku} as configured (a standby or replica), {b.count} here")
+    burst = [s.sku for s in [*source.bought, *got.bought] if s.cpu_kind == "burstable"]
+    if burst:
         reasons.append(
-            f"{', '.join(dict.fromkeys(burst))}: burstable vCPUs (a baseline share of each, more on credits), "
-            "not the same as dedicated or shared ones"
+            f"{', '.join(dict.fromkeys(burst))}: burstable vCPUs (each runs at a baseline share, above it on "
+            "credits), not the same as dedicated or shared ones"
         )
-    return reasons or ["the target's sizes come in steps"]
+    return reasons or [f"{b.sku} as the target sizes it"]
+
+
+def _why_not_smaller(b: Bought, smaller: Alternative, svc: dict[str, Any] | None) -> str:
+    """The rule that picked `b` although `smaller` holds the vCPUs and memory."""
+    storage = float((svc or {}).get("storage_gb", 0))
+    if smaller.storage_gb and storage > smaller.storage_gb:
+        return (
+            f"{smaller.name} would hold the vCPUs and memory but includes {smaller.storage_gb:g} GB of storage; "
+            f"storage_gb {storage:g} needs {b.sku}"
+        )
+    if (svc or {}).get("multi_az") and not smaller.standby:
+        return f"{smaller.name} would hold the vCPUs and memory but cannot have a standby node; {b.sku} can"
+    if smaller.price > b.price_hint():
+        return f"{b.sku} is the cheapest {b.family} that holds it ({smaller.name} is smaller but costs more)"
+    return f"{b.sku} as the target sizes it ({smaller.name} would hold the vCPUs and memory)"
 
 
 def _on_host_reasons(name: str, svc: dict[str, Any], source: Capacity | None) -> list[str]:
