@@ -105,6 +105,8 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self.property_dependencies: dict[str, dict[str, list[str]]] = {}
+        """URN → input name → the URNs it was computed from (what stack policies read)."""
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The URN the engine gives a resource: its parent's whole type chain, less the root
@@ -121,6 +123,9 @@ class RecordingMonitor(MockMonitor):
     def RegisterResource(self, request):
         self._run_transforms(request)
         response = super().RegisterResource(request)
+        self.property_dependencies[response.urn] = {
+            k: list(v.urns) for k, v in request.propertyDependencies.items()
+        }
         if request.type != "pulumi:pulumi:Stack":
             wire = json_format.MessageToDict(request.object)
             if "__provider" in wire:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import runpy
+from collections.abc import Callable
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
@@ -45,6 +46,8 @@ class Plan:
     registrations: list[Registration]
     secret_values: set[str]
     """Secrets the run made up (placeholders and mock passwords); none may be printed."""
+    property_dependencies: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    """URN → input name → the URNs it was computed from."""
 
 
 def find_project(start: Path | None = None) -> Path:
@@ -87,32 +90,48 @@ def plan(stack_file: Path, stack: str, project_dir: Path | None = None) -> Plan:
     spec = parse(RawConfig(raw.values | {k: PLACEHOLDER for k in missing}, raw.secret_keys | missing))
     config, secret_keys = offline_config(raw, spec)
 
-    saved = deepcopy(settings.SETTINGS)
-    mocks = ProviderMocks()
-    monitor = RecordingMonitor(mocks)
-    try:
-        # A fresh root stack resource per plan: several plans may run in one process.
-        settings.ROOT.set(None)
-        pulumi.runtime.set_mocks(mocks, project="multicloud", stack=stack, preview=True, monitor=monitor)
-        pulumi.runtime.set_all_config(config, secret_keys)
-        settings.SETTINGS.rpc_manager.clear()
-        settings.SETTINGS.outputs.clear()
-        program = str(project_dir / "__main__.py")
+    program = str(project_dir / "__main__.py")
 
-        def run_program() -> None:
-            runpy.run_path(program, run_name="__main__")
+    def run_program() -> None:
+        runpy.run_path(program, run_name="__main__")
 
-        _sync_await(run_pulumi_func(run_program))
-    finally:
-        pulumi.runtime.set_all_config({}, [])
-        settings.configure(saved)
-    if mocks.breaks:
-        # What the engine would refuse at the first of these resources, listed all at once.
-        raise ContractBreach(mocks.breaks)
+    monitor, mocks = run_under_mocks(
+        run_program,
+        project="multicloud",
+        stack=stack,
+        config=config,
+        secret_keys=secret_keys,
+    )
     return Plan(
         project="multicloud",
         stack=stack,
         spec=spec,
         registrations=monitor.registrations,
         secret_values=mocks.secret_values | {PLACEHOLDER},
+        property_dependencies=monitor.property_dependencies,
     )
+
+
+def run_under_mocks(
+    program: Callable[[], None], *, project: str, stack: str, config: dict[str, str], secret_keys: list[str]
+) -> tuple[RecordingMonitor, ProviderMocks]:
+    """Run `program` as the Pulumi engine would, against our mocks (infra.mocks); raises
+    ContractBreach when a resource's inputs break its provider's rules."""
+    saved = deepcopy(settings.SETTINGS)
+    mocks = ProviderMocks()
+    monitor = RecordingMonitor(mocks)
+    try:
+        # A fresh root stack resource per run: several runs may share one process.
+        settings.ROOT.set(None)
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
+        pulumi.runtime.set_all_config(config, secret_keys)
+        settings.SETTINGS.rpc_manager.clear()
+        settings.SETTINGS.outputs.clear()
+        _sync_await(run_pulumi_func(program))
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+        settings.configure(saved)
+    if mocks.breaks:
+        # What the engine would refuse at the first of these resources, listed all at once.
+        raise ContractBreach(mocks.breaks)
+    return monitor, mocks

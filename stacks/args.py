@@ -52,13 +52,53 @@ from multicloud.stacks.targets.aws import elasticache_node_type, fargate_size, r
 from multicloud.stacks.targets.digitalocean import do_database_size, do_storage_gb, service_app_size
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """What a stack needs that is secret. `multicloud.deploy` takes them as arguments; the
+    stack-config program reads them from the `multicloud:` config secrets (`from_config`)."""
+
+    ssh_private_key: pulumi.Input[str] | None = None
+    """The deploy key the releases log in to hosts with (stacks with hosts)."""
+    registry_credentials: pulumi.Input[str] | None = None
+    """JSON {registry: {username, password}} for private images."""
+    app_secrets: pulumi.Input[Any] | None = None
+    """{NAME: value} for the services' declared `secrets`."""
+    alerts_slack_webhook: pulumi.Input[str] | None = None
+    healthchecks_api_key: pulumi.Input[str] | None = None
+    hetzner_s3_access_key: pulumi.Input[str] | None = None
+    hetzner_s3_secret_key: pulumi.Input[str] | None = None
+
+    @classmethod
+    def from_config(cls, spec: StackSpec) -> Credentials:
+        config = pulumi.Config("multicloud")
+        declares_secrets = any(getattr(s, "secrets", None) for s in spec.services.values())
+        return cls(
+            ssh_private_key=config.get_secret("ssh_private_key"),
+            registry_credentials=config.get_secret("registry_credentials"),
+            app_secrets=config.get_secret_object("secrets") if declares_secrets else None,
+            alerts_slack_webhook=config.get_secret("alerts_slack_webhook"),
+            healthchecks_api_key=config.get_secret("healthchecks_api_key"),
+            hetzner_s3_access_key=config.get_secret("hetzner_s3_access_key"),
+            hetzner_s3_secret_key=config.get_secret("hetzner_s3_secret_key"),
+        )
+
+    def require(self, name: str) -> pulumi.Input[str]:
+        value = getattr(self, name)
+        if value is None:
+            raise pulumi.RunError(
+                f"the credential {name} is needed: pass it in multicloud.Credentials, "
+                f"or set it with pulumi config set --secret multicloud:{name}"
+            )
+        return pulumi.Output.secret(value)
+
+
 @dataclass
 class Built:
     """What the program has registered so far, and the stack-wide values every step reads."""
 
     spec: StackSpec
     providers: Providers
-    config: pulumi.Config
+    credentials: Credentials
     project: str
     stack: str
     previous: dict[str, Any]
@@ -111,7 +151,7 @@ def alerts_args(built: Built) -> AlertsArgs:
         prefix=f"{built.project}-{built.stack}",
         endpoints=endpoints,
         slack_channel=alerts.slack_channel,
-        slack_webhook=built.config.require_secret("alerts_slack_webhook") if alerts.slack_channel else None,
+        slack_webhook=built.credentials.require("alerts_slack_webhook") if alerts.slack_channel else None,
         tls_warning_days=alerts.tls_warning_days,
         tags=built.labels("alerts"),
         aws_region=spec.aws.region if spec.aws else None,
@@ -218,7 +258,7 @@ def postgres_args(built: Built, name: str, svc: PostgresSpec) -> PostgresArgs:
             keep_weekly=svc.backup.keep_weekly,
             keep_monthly=svc.backup.keep_monthly,
             heartbeat=BackupHeartbeat(
-                api_key=built.config.require_secret("healthchecks_api_key"),
+                api_key=built.credentials.require("healthchecks_api_key"),
                 prefix=f"{built.project}-{built.stack}",
             )
             if spec.alerts is not None
@@ -266,8 +306,8 @@ def bucket_args(built: Built, name: str, svc: BucketSpec) -> ObjectStoreArgs:
         return ObjectStoreArgs(
             **common,
             location=svc.location,
-            access_key_id=built.config.require_secret("hetzner_s3_access_key"),
-            secret_access_key=built.config.require_secret("hetzner_s3_secret_key"),
+            access_key_id=built.credentials.require("hetzner_s3_access_key"),
+            secret_access_key=built.credentials.require("hetzner_s3_secret_key"),
         )
     return ObjectStoreArgs(
         **common,

@@ -27,6 +27,7 @@ from multicloud.components.redis import Redis
 from multicloud.components.static_frontend import StaticFrontend
 from multicloud.stacks.args import (
     Built,
+    Credentials,
     alerts_args,
     bucket_args,
     fleet_args,
@@ -37,8 +38,15 @@ from multicloud.stacks.args import (
     service_args,
     site_args,
 )
-from multicloud.stacks.checks import warnings
-from multicloud.stacks.loader import NAMESPACE, ConfigError, configured_registries, parse, read_pulumi_config
+from multicloud.stacks.checks import check, warnings
+from multicloud.stacks.loader import (
+    NAMESPACE,
+    ConfigError,
+    configured_registries,
+    parse,
+    read_pulumi_config,
+    required_credentials,
+)
 from multicloud.stacks.placements import OUTPUT as PLACEMENTS_OUTPUT
 from multicloud.stacks.placements import placement_problems, placements
 from multicloud.stacks.providers import Providers
@@ -54,25 +62,49 @@ from multicloud.stacks.spec import (
     WorkerSpec,
 )
 
+DEPLOYED: list[StackSpec] | None = None
+"""Where `deploy` records each application it builds, while multicloud.testing.run listens."""
+
 
 def run() -> None:
-    """Entry point of the Pulumi program."""
+    """Entry point of the stack-config program: the `multicloud:` config is the application."""
+    try:
+        spec = parse(read_pulumi_config())
+    except ConfigError as err:
+        # RunError prints the message without a Python traceback; nothing has been registered.
+        raise pulumi.RunError("invalid stack config:\n" + "\n".join(err.lines())) from None
+    deploy(spec)
+
+
+def deploy(spec: StackSpec, credentials: Credentials | None = None) -> dict[str, pulumi.Resource]:
+    """Build the application `spec` describes in the current Pulumi program, after the same
+    checks a stack file gets; returns its components by name. `credentials` default to the
+    `multicloud:` config's secrets. The stack-config program is one caller; a hand-written
+    program is another (`multicloud.deploy`, docs/library.md)."""
     # First of all: every resource registered from here on is checked against its
     # provider's rules before the engine creates it (components.contracts).
     _register_preflight()
     try:
-        spec = parse(read_pulumi_config())
+        problems = check(spec)
+        if credentials is not None:
+            problems += [
+                (key, "is needed: pass it in multicloud.Credentials")
+                for key in sorted(required_credentials(spec))
+                if getattr(credentials, "app_secrets" if key == "secrets" else key) is None
+            ]
         previous = previous_outputs()
-        moved = placement_problems(spec, (previous or {}).get(PLACEMENTS_OUTPUT))
-        if moved:
-            raise ConfigError(moved)
+        problems += placement_problems(spec, (previous or {}).get(PLACEMENTS_OUTPUT))
+        if problems:
+            raise ConfigError(problems)
     except ConfigError as err:
-        # RunError prints the message without a Python traceback; nothing has been registered.
         raise pulumi.RunError("invalid stack config:\n" + "\n".join(err.lines())) from None
     for path, message in warnings(spec):
         pulumi.log.warn(printable(f"{NAMESPACE}:{path}: {message}"))
-    build(spec, previous)
+    built = build(spec, previous, credentials)
     pulumi.export(PLACEMENTS_OUTPUT, placements(spec))
+    if DEPLOYED is not None:
+        DEPLOYED.append(spec)
+    return built
 
 
 def _register_preflight() -> None:
@@ -121,10 +153,13 @@ def own_keys(previous: dict[str, Any] | None, target: str) -> frozenset[str] | N
     return frozenset(record.get(target) or []) if isinstance(record, dict) else None
 
 
-def build(spec: StackSpec, previous: dict[str, Any] | None = None) -> dict[str, pulumi.Resource]:
+def build(
+    spec: StackSpec, previous: dict[str, Any] | None = None, credentials: Credentials | None = None
+) -> dict[str, pulumi.Resource]:
     """Register every component of `spec`; returns them by name (hosts included).
-    `previous`: what the last deployment exported (previous_outputs)."""
-    built = _start(spec, previous or {})
+    `previous`: what the last deployment exported (previous_outputs); `credentials`: the
+    secrets it needs (default: the `multicloud:` config's)."""
+    built = _start(spec, previous or {}, credentials or Credentials.from_config(spec))
     # The network first: a host's firewall admits the NAT gateway's address when its
     # database is linked from Fargate.
     _network(built)
@@ -137,14 +172,12 @@ def build(spec: StackSpec, previous: dict[str, Any] | None = None) -> dict[str, 
     return built.components
 
 
-def _start(spec: StackSpec, previous: dict[str, Any]) -> Built:
-    """The stack-wide values every step reads: providers, config, DNS, registry logins."""
-    config = pulumi.Config(NAMESPACE)
-    declares_secrets = any(getattr(s, "secrets", None) for s in spec.services.values())
+def _start(spec: StackSpec, previous: dict[str, Any], credentials: Credentials) -> Built:
+    """The stack-wide values every step reads: providers, credentials, DNS, registry logins."""
     return Built(
         spec=spec,
         providers=Providers(spec),
-        config=config,
+        credentials=credentials,
         project=pulumi.get_project(),
         stack=pulumi.get_stack(),
         previous=previous,
@@ -152,9 +185,13 @@ def _start(spec: StackSpec, previous: dict[str, Any]) -> Built:
         dns=DnsArgs(provider=spec.dns.provider, zone_id=spec.dns.zone_id or spec.domain)
         if spec.dns
         else None,
-        registry_credentials=config.get_secret("registry_credentials"),
+        registry_credentials=pulumi.Output.secret(credentials.registry_credentials)
+        if credentials.registry_credentials is not None
+        else None,
         registries=configured_registries(),
-        app_secrets=config.get_secret_object("secrets") if declares_secrets else None,
+        app_secrets=pulumi.Output.secret(credentials.app_secrets)
+        if credentials.app_secrets is not None
+        else None,
     )
 
 
@@ -247,7 +284,7 @@ def _releases(built: Built) -> None:
             f"{name}-release",
             ReleaseArgs(
                 host=host,
-                ssh_private_key=built.config.require_secret("ssh_private_key"),
+                ssh_private_key=built.credentials.require("ssh_private_key"),
                 acme_email=admin.acme_email if admin else None,
                 registry_credentials=built.registry_credentials,
             ),

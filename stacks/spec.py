@@ -289,7 +289,7 @@ class ContainerService(PlacedService):
 class ApiSpec(ContainerService):
     """An HTTP service, published at `<subdomain>.<domain>` with HTTPS."""
 
-    kind: Literal["api"]
+    kind: Literal["api"] = "api"
     port: int = Field(ge=1, le=65535)
     health_path: UrlPath = "/health"
     subdomain: str | None = Field(default=None, pattern=r"^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$")
@@ -313,13 +313,13 @@ class ApiSpec(ContainerService):
 class WorkerSpec(ContainerService):
     """A background process: same image contract as an API, no port, no DNS."""
 
-    kind: Literal["worker"]
+    kind: Literal["worker"] = "worker"
 
 
 class JobSpec(ContainerService):
     """A container run to completion on a schedule (five cron fields, UTC), on one host."""
 
-    kind: Literal["job"]
+    kind: Literal["job"] = "job"
     schedule: str = Field(description="five cron fields in UTC, e.g. '0 */6 * * *' (every six hours)")
     timeout: str | None = Field(
         default=None,
@@ -388,7 +388,7 @@ class BackupSpec(Model):
 class PostgresSpec(PlacedService):
     """A PostgreSQL database."""
 
-    kind: Literal["postgres"]
+    kind: Literal["postgres"] = "postgres"
     version: Literal["14", "15", "16", "17", "18"] = "16"
     storage_gb: int = Field(default=20, ge=1, le=10000)
     database: str = Field(default="app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
@@ -414,7 +414,7 @@ class PostgresSpec(PlacedService):
 class RedisSpec(PlacedService):
     """A Redis-compatible cache with persistence (AOF)."""
 
-    kind: Literal["redis"]
+    kind: Literal["redis"] = "redis"
     engine: Literal["valkey", "redis"] = "valkey"
     version: Literal["7.2", "7.4", "8.0", "8.1"] | None = Field(
         default=None, description="default: valkey 8.0, redis 7.4"
@@ -448,7 +448,7 @@ class LifecycleSpec(Model):
 class BucketSpec(ServiceBase):
     """An S3-compatible bucket."""
 
-    kind: Literal["bucket"]
+    kind: Literal["bucket"] = "bucket"
     location: str | None = Field(default=None, description="provider region; default per target")
     versioning: bool = False
     lifecycle: LifecycleSpec | None = None
@@ -457,7 +457,7 @@ class BucketSpec(ServiceBase):
 class StaticSiteSpec(ServiceBase):
     """A static frontend built from a git repository."""
 
-    kind: Literal["static_site"]
+    kind: Literal["static_site"] = "static_site"
     repo: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name on GitHub")
     branch: Branch = "main"
     build_command: str = ""

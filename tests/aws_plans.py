@@ -116,7 +116,11 @@ def recorded_plan(directory: Path, config: dict[str, Any], stack: str = "prod") 
     ):
         result = infra.offline.plan(path, stack, project_dir=ROOT)
     return RecordedPlan(
-        **{f.name: getattr(result, f.name) for f in dataclasses.fields(Plan)},
+        **{
+            f.name: getattr(result, f.name)
+            for f in dataclasses.fields(Plan)
+            if f.name != "property_dependencies"
+        },
         providers={urn: s["provider"] for urn, s in seen.items()},
         property_dependencies={urn: s["property_dependencies"] for urn, s in seen.items()},
         dependencies={urn: s["dependencies"] for urn, s in seen.items()},

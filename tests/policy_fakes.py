@@ -13,13 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 from pulumi_policy import (
     ResourceValidationArgs,
-    ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
 )
 from pulumi_policy.policy import Policy, PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
 from pulumi_policy.proxy import (
@@ -31,10 +27,9 @@ from pulumi_policy.proxy import (
     unknown_checking_proxy,
 )
 
-from multicloud import infra
-from multicloud.infra.mocks import RecordingMonitor
+from multicloud import infra, testing
 from multicloud.infra.offline import Plan
-from multicloud.stacks.spec import PostgresSpec, RedisSpec, StackSpec
+from multicloud.stacks.spec import StackSpec
 
 STACK = "urn:pulumi:prod::multicloud::pulumi:pulumi:Stack::multicloud-prod"
 
@@ -123,25 +118,8 @@ def resource_args(resource: PolicyResource, config: dict[str, Any] | None = None
 def run(
     policy: Policy, resources: Sequence[PolicyResource], config: dict[str, Any] | None = None
 ) -> list[tuple[str, str | None]]:
-    """(message, urn) of every violation `policy` reports: a resource policy is run over each
-    resource (urn = that resource), a stack policy once over all of them."""
-    reported: list[tuple[str, str | None]] = []
-    if isinstance(policy, ResourceValidationPolicy):
-        for resource in resources:
-
-            def report(message: str, urn: str | None = None, _urn: str = resource.urn) -> None:
-                reported.append((message, _urn))
-
-            policy.validate(resource_args(resource, config), report)
-    elif isinstance(policy, StackValidationPolicy):
-
-        def report_stack(message: str, urn: str | None = None) -> None:
-            reported.append((message, urn))
-
-        policy.validate(StackValidationArgs(list(resources), config), report_stack)
-    else:  # pragma: no cover - the pack has only these two kinds
-        raise TypeError(policy)
-    return reported
+    """(message, urn) of every violation `policy` reports (multicloud.testing.run_policy)."""
+    return testing.run_policy(policy, resources, config)
 
 
 def messages(
@@ -185,64 +163,25 @@ def unknown_top(props: dict[str, Any]) -> dict[str, Any]:
 def plan_with_dependencies(
     path: Path, stack: str, project_dir: Path
 ) -> tuple[Plan, dict[str, dict[str, list[str]]]]:
-    """`infra.offline.plan`, also keeping each registration's property dependencies (the
-    engine hands them to stack policies; the Plan itself does not record them)."""
-    dependencies: dict[str, dict[str, list[str]]] = {}
-
-    class Monitor(RecordingMonitor):
-        def RegisterResource(self, request):
-            response = super().RegisterResource(request)
-            dependencies[response.urn] = {k: list(v.urns) for k, v in request.propertyDependencies.items()}
-            return response
-
-    with mock.patch.object(infra.offline, "RecordingMonitor", Monitor):
-        result = infra.offline.plan(path, stack, project_dir=project_dir)
-    return result, dependencies
+    """`infra.offline.plan` and each registration's property dependencies (the engine hands
+    them to stack policies)."""
+    result = infra.offline.plan(path, stack, project_dir=project_dir)
+    return result, result.property_dependencies
 
 
 def policy_view(
     result: Plan, dependencies: dict[str, dict[str, list[str]]], secrets: str = "unwrapped"
 ) -> list[PolicyResource]:
-    """The plan's registrations as the engine shows them to policies: type, props, urn, name,
-    protect/ignoreChanges/deleteBeforeReplace, parent and property dependencies.
-
-    `secrets="unwrapped"` gives props with secret values in the clear, as the engine's
-    analyzer does; `"redacted"` gives the Plan's redacted inputs ("[secret]")."""
-    resources: dict[str, PolicyResource] = {}
-    for reg in result.registrations:
-        props = reg.raw_inputs if secrets == "unwrapped" else reg.inputs
-        resources[reg.urn] = PolicyResource(
-            resource_type=reg.type,
-            props=unknown_checking_proxy(copy.deepcopy(props)),
-            urn=reg.urn,
-            name=reg.name,
-            opts=options(reg.protect, reg.ignore_changes, reg.delete_before_replace, reg.parent or None),
-            provider=None,
-            parent=None,
-            dependencies=[],
-            property_dependencies={},
-        )
-    for reg in result.registrations:
-        resource = resources[reg.urn]
-        resource.parent = resources.get(reg.parent)
-        resource.property_dependencies = {
-            k: [resources[u] for u in urns if u in resources]
-            for k, urns in dependencies.get(reg.urn, {}).items()
-        }
-    return list(resources.values())
+    """The plan's registrations as the engine shows them to policies (multicloud.testing.policy_view)."""
+    return testing.policy_view(result.registrations, dependencies, secrets)
 
 
 def stateless_hosts(spec: StackSpec) -> list[str]:
     """Hosts on which no postgres/redis runs: the program leaves their servers unprotected
     (`holds_data` in stacks/program.py)."""
-    return sorted(
-        name
-        for name in spec.hosts
-        if not any(isinstance(s, PostgresSpec | RedisSpec) and s.host == name for s in spec.services.values())
-    )
+    return testing.policy_config(spec)["stateless_hosts"]
 
 
 def policy_config(spec: StackSpec) -> dict[str, Any]:
-    """The data-safety policy config a stack needs (the same for every policy; each reads
-    only its own keys)."""
-    return {"environment": spec.environment, "stateless_hosts": stateless_hosts(spec)}
+    """The data-safety policy config a stack needs (multicloud.testing.policy_config)."""
+    return testing.policy_config(spec)

@@ -1,0 +1,159 @@
+"""The library: a hand-written program builds what the equivalent stack file builds.
+
+`multicloud.deploy` is the one code path: examples/library/hetzner and examples/library/aws
+(Python, no `multicloud:` config) register the same resources, with the same URNs, and price
+to the same total as a stack file saying the same — so a stack file is one user of the
+library, not a second implementation.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+import yaml
+
+from multicloud import testing
+from multicloud.costs.estimate import estimate_plan
+from multicloud.infra.offline import plan
+from tests.conftest import ROOT
+
+LIBRARY = ROOT / "examples" / "library"
+SECRETS = {"shop:sshPrivateKey": "k", "shop:healthchecksApiKey": "h" * 32}
+
+HETZNER_STACK = {
+    "environment": "prod",
+    "domain": "shop.example",
+    "dns": {"provider": "cloudflare", "zone_id": "023e105f4ecef8ad9ca31a8372d0c353"},
+    "cloudflare": {"account_id": "7c5dae5552338874e5053f2534d2767a"},
+    "admin": {
+        "ssh_public_keys": [
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@shop.example"
+        ],
+        "cidrs": ["203.0.113.0/24"],
+        "acme_email": "ops@shop.example",
+    },
+    "alerts": {"emails": ["ops@shop.example"]},
+    "hosts": {"main": {"target": "hetzner", "size": {"cpu": 4, "memory_gb": 8}, "location": "fsn1"}},
+    "services": {
+        "db": {
+            "kind": "postgres",
+            "target": "hetzner",
+            "host": "main",
+            "storage_gb": 40,
+            "backup": {"bucket": "backups"},
+        },
+        "cache": {"kind": "redis", "target": "hetzner", "host": "main", "memory_mb": 512},
+        "backups": {"kind": "bucket", "target": "cloudflare"},
+        "api": {
+            "kind": "api",
+            "target": "hetzner",
+            "host": "main",
+            "image": "ghcr.io/acme/shop-api:2.1.0",
+            "port": 8080,
+            "health_path": "/health",
+            "links": ["db", "cache"],
+        },
+    },
+}
+
+AWS_STACK = {
+    "environment": "staging",
+    "domain": "shop.example",
+    "aws": {"region": "eu-central-1"},
+    "dns": {"provider": "route53", "zone_id": "Z0123456789ABCDEFGHIJ"},
+    "services": {
+        "db": {"kind": "postgres", "target": "aws", "storage_gb": 40},
+        "cache": {"kind": "redis", "target": "aws", "memory_mb": 512},
+        "uploads": {"kind": "bucket", "target": "aws"},
+        "api": {
+            "kind": "api",
+            "target": "aws",
+            "image": "ghcr.io/acme/shop-api:2.1.0",
+            "port": 8080,
+            "health_path": "/health",
+            "replicas": 2,
+            "links": ["db", "cache", "uploads"],
+        },
+    },
+}
+
+
+def stack_file(tmp_path, stack: str, values: dict) -> object:
+    path = tmp_path / f"Pulumi.{stack}.yaml"
+    path.write_text(yaml.safe_dump({"config": {f"multicloud:{k}": v for k, v in values.items()}}))
+    return path
+
+
+def urns(registrations, project: str) -> set[str]:
+    # The project name is part of a URN: compare the rest.
+    return {r.urn.replace(f"::{project}::", "::P::") for r in registrations}
+
+
+@pytest.mark.parametrize(
+    ("program", "stack", "values"),
+    [("hetzner", "prod", HETZNER_STACK), ("aws", "staging", AWS_STACK)],
+)
+def test_a_program_builds_what_the_equivalent_stack_file_builds(program, stack, values, tmp_path):
+    written = testing.run(
+        LIBRARY / program, project="shop", stack=stack, config=SECRETS, secrets=list(SECRETS)
+    )
+    assert [s.model_dump() for s in written.stacks] == [
+        __import__("multicloud").Stack.model_validate(values).model_dump()
+    ]
+    from_file = plan(stack_file(tmp_path, stack, values), stack, project_dir=ROOT)
+    assert urns(written.registrations, "shop") == urns(from_file.registrations, "multicloud")
+    assert written.estimate().total == pytest.approx(estimate_plan(from_file).total)
+
+
+def test_the_hetzner_program_plans_and_prices_offline():
+    result = testing.run(
+        LIBRARY / "hetzner", project="shop", stack="prod", config=SECRETS, secrets=list(SECRETS)
+    )
+    server = result.resource("hcloud:index/server:Server", "main-server")
+    assert server.inputs["serverType"] == "cx33"  # the cheapest 4 vCPU / 8 GB type in fsn1
+    est = result.estimate()
+    assert est.currency == "EUR" and 10 < est.total < 25
+    assert result.violations() == []
+
+
+def test_the_aws_program_plans_and_prices_offline():
+    result = testing.run(LIBRARY / "aws", project="shop", stack="staging")
+    db = result.resource("aws:rds/instance:Instance", "db-db")
+    assert db.inputs["storageEncrypted"] is True and db.inputs["allocatedStorage"] == 40
+    est = result.estimate()
+    assert est.currency == "USD" and est.total > 50
+    # Staging runs its tasks in public subnets (no NAT): the pack says so, as it would in preview.
+    assert "ckv-aws-333-ecs-no-public-ip" in {v.policy for v in result.violations()}
+
+
+def test_a_missing_credential_is_named_not_a_traceback():
+    import multicloud as mc
+
+    def program() -> None:
+        spec = mc.Stack.model_validate(HETZNER_STACK)
+        mc.deploy(spec, mc.Credentials(healthchecks_api_key="h" * 32))
+
+    with pytest.raises(
+        pulumi.RunError, match=r"ssh_private_key: is needed: pass it in multicloud.Credentials"
+    ):
+        testing.run(program)
+
+
+def test_an_invalid_application_is_refused_with_every_problem_before_anything_is_built():
+    import multicloud as mc
+
+    values = dict(AWS_STACK, services=dict(AWS_STACK["services"]))
+    values["services"]["api"] = dict(values["services"]["api"], links=["db", "nowhere"])
+
+    with pytest.raises(pulumi.RunError) as err:
+        testing.run(lambda: mc.deploy(mc.Stack.model_validate(values)))
+    assert "invalid stack config:" in str(err.value) and "services.api.links" in str(err.value)
+
+
+def test_import_multicloud_is_cheap():
+    import subprocess
+    import sys
+
+    code = "import multicloud, sys; print(sorted(m for m in ('pulumi', 'pydantic') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
