@@ -209,6 +209,12 @@ def _parser() -> argparse.ArgumentParser:
         group.add_argument(
             "--config", metavar="FILE", type=Path, help="any file in the Pulumi.<stack>.yaml format"
         )
+        group.add_argument(
+            "--program",
+            metavar="DIR",
+            type=Path,
+            help="a Pulumi program written with the multicloud library (its Pulumi.<stack>.yaml, if any)",
+        )
         p.set_defaults(handler=handler)
         return p
 
@@ -317,6 +323,17 @@ def _days(text: str) -> int:
 def _stack_file(args: argparse.Namespace) -> tuple[Path, str]:
     """The stack file and the stack's name. Whether the file can be read is the loader's to
     say (stacks.loader.read_stack_file: missing, a directory, not UTF-8, not YAML)."""
+    if getattr(args, "program", None) is not None:
+        from multicloud.infra.offline import ProgramDir
+
+        directory = ProgramDir(args.program)
+        if not directory.is_dir():
+            raise UsageError(f"--program {directory}: not a directory")
+        stacks = sorted(
+            p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in directory.glob("Pulumi.*.yaml")
+        )
+        # Its one stack file's config, if it has exactly one; none otherwise.
+        return directory, stacks[0] if len(stacks) == 1 else "dev"
     if args.config is not None:
         path = Path(args.config)
         name = path.stem.removeprefix("Pulumi.") if path.name.startswith("Pulumi.") else path.stem
@@ -361,9 +378,19 @@ def _print_warnings(spec: Any) -> None:
             err.print(printable(f"warning: {NAMESPACE}:{path}: {message}"), markup=False)
 
 
-def load_file_offline(stack_file: Path) -> Any:
-    """Validate a stack file, treating absent credentials as provided (they are secrets)."""
-    from multicloud.infra.offline import PLACEHOLDER
+def _is_program(path: Path) -> bool:
+    from multicloud.infra.offline import ProgramDir
+
+    return isinstance(path, ProgramDir)
+
+
+def load_file_offline(stack_file: Path, stack: str = "dev") -> Any:
+    """Validate a stack file, treating absent credentials as provided (they are secrets); for
+    a program's directory, the application it deploys."""
+    from multicloud.infra.offline import PLACEHOLDER, ProgramDir
+
+    if isinstance(stack_file, ProgramDir):
+        return plan(stack_file, stack).spec
     from multicloud.stacks.loader import CREDENTIALS, RawConfig, parse, read_stack_file
 
     raw = read_stack_file(stack_file)
@@ -429,7 +456,9 @@ def plan_json(result: Plan) -> dict[str, Any]:
 
 def _top_level(result: Plan) -> list[Any]:
     return [
-        r for r in result.registrations if not r.custom and r.parent.endswith("::multicloud-" + result.stack)
+        r
+        for r in result.registrations
+        if not r.custom and r.parent.endswith(f"::{result.project}-{result.stack}")
     ]
 
 
@@ -484,7 +513,7 @@ def _tree_label(reg: Any, result: Plan, costs: Estimate) -> Any:
     comp = costs.components.get(reg.name) if reg.type.startswith(types.OWN_PACKAGE_PREFIX) else None
     svc = result.spec.services.get(reg.name)
     on_host = svc is not None and placed_on_host(svc.kind, svc.target, getattr(svc, "runtime", None))
-    if comp is not None and reg.parent.endswith(f"::multicloud-{result.stack}"):
+    if comp is not None and reg.parent.endswith(f"::{result.project}-{result.stack}"):
         if not on_host:
             label.append(f"  {fmt(comp.monthly, costs.currency)}/mo", style="green")
         elif comp.monthly:  # a load balancer in front of the hosts
@@ -631,7 +660,12 @@ def _cost(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) 
         raise UsageError("--chart goes with --compare")
     if sum(bool(x) for x in (args.base, args.from_preview, args.from_export, args.compare)) > 1:
         raise UsageError("use one of --base, --compare, --from-preview, --from-export")
-    spec = load_file_offline(stack_file)
+    if _is_program(stack_file) and (args.compare or args.base):
+        raise UsageError(
+            "--compare and --base read stack files; a program describes its application in code "
+            "(change its targets there and price it again)"
+        )
+    spec = load_file_offline(stack_file, stack)
     currency = spec.budget.currency if spec.budget else None
     title = f"multicloud/{printable(stack)}"
     if args.from_preview or args.from_export:
@@ -1070,7 +1104,7 @@ def _dev(args: argparse.Namespace, stack_file: Path, stack: str, out: Console) -
     from multicloud.stacks.dev import render
 
     out_dir = output_dir(args.out)
-    spec = load_file_offline(stack_file)
+    spec = load_file_offline(stack_file, stack)
     try:
         files = render(spec, with_apps=args.with_apps)
     except ValueError as err:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
+import yaml
 from pulumi.runtime import settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -26,7 +27,9 @@ from multicloud.stacks.loader import (
     CREDENTIALS,
     NAMESPACE,
     OFFLINE_PLACEHOLDER,
+    ConfigError,
     RawConfig,
+    _load_stack_yaml,
     parse,
     read_stack_file,
     required_credentials,
@@ -79,9 +82,17 @@ def offline_config(raw: RawConfig, spec: StackSpec) -> tuple[dict[str, str], lis
     return config, secrets
 
 
+class ProgramDir(type(Path())):  # type: ignore[misc]
+    """A Pulumi program's directory (`infra --program`): what plan() runs instead of a stack
+    file. A plain directory given as a stack file stays an error (the loader says so)."""
+
+
 def plan(stack_file: Path, stack: str, project_dir: Path | None = None) -> Plan:
     """Validate `stack_file` and run the program under mocks. Raises ConfigError when the
-    config is invalid, ContractBreach when a resource's inputs break its provider's rules."""
+    config is invalid, ContractBreach when a resource's inputs break its provider's rules.
+    `stack_file` may be a program's directory instead (plan_program)."""
+    if isinstance(stack_file, ProgramDir):
+        return plan_program(stack_file, stack)
     project_dir = project_dir or find_project()
     raw = read_stack_file(stack_file)
     # Validate first with placeholders for credentials, so the user sees config problems,
@@ -106,6 +117,62 @@ def plan(stack_file: Path, stack: str, project_dir: Path | None = None) -> Plan:
         project="multicloud",
         stack=stack,
         spec=spec,
+        registrations=monitor.registrations,
+        secret_values=mocks.secret_values | {PLACEHOLDER},
+        property_dependencies=monitor.property_dependencies,
+    )
+
+
+def plan_program(directory: Path, stack: str) -> Plan:
+    """Run a Pulumi program written with the multicloud library (`multicloud.deploy`) under
+    mocks, with its own `Pulumi.<stack>.yaml` config if it has one: every namespace's values
+    as the engine passes them, a secure value as a placeholder secret (never decrypted,
+    never printed). The program must deploy exactly one application."""
+    from multicloud.stacks import program as stack_program
+
+    main = directory / "__main__.py"
+    project_file = directory / "Pulumi.yaml"
+    if not main.is_file() or not project_file.is_file():
+        raise ConfigError(
+            [("<program>", f"{directory} is not a Pulumi program (Pulumi.yaml and __main__.py)")]
+        )
+    project = str((yaml.safe_load(project_file.read_text()) or {}).get("name") or directory.name)
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    stack_file = directory / f"Pulumi.{stack}.yaml"
+    if stack_file.is_file():
+        for full_key, value in ((_load_stack_yaml(stack_file) or {}).get("config") or {}).items():
+            key = str(full_key) if ":" in str(full_key) else f"{project}:{full_key}"
+            if isinstance(value, dict) and set(value) == {"secure"}:
+                config[key] = PLACEHOLDER
+                secret_keys.append(key)
+            else:
+                config[key] = value if isinstance(value, str) else json.dumps(value)
+    deployed: list[StackSpec] = []
+    stack_program.DEPLOYED = deployed
+
+    def run_program() -> None:
+        runpy.run_path(str(main), run_name="__main__")
+
+    try:
+        monitor, mocks = run_under_mocks(
+            run_program, project=project, stack=stack, config=config, secret_keys=secret_keys
+        )
+    finally:
+        stack_program.DEPLOYED = None
+    if len(deployed) != 1:
+        raise ConfigError(
+            [
+                (
+                    "<program>",
+                    f"{directory} deployed {len(deployed)} applications; infra plans one (multicloud.deploy)",
+                )
+            ]
+        )
+    return Plan(
+        project=project,
+        stack=stack,
+        spec=deployed[0],
         registrations=monitor.registrations,
         secret_values=mocks.secret_values | {PLACEHOLDER},
         property_dependencies=monitor.property_dependencies,

@@ -157,3 +157,41 @@ def test_import_multicloud_is_cheap():
     code = "import multicloud, sys; print(sorted(m for m in ('pulumi', 'pydantic') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_infra_plans_and_prices_a_program_directory(capsys):
+    import json
+
+    from multicloud.infra.cli import main
+
+    hetzner = str(LIBRARY / "hetzner")
+    assert main(["plan", "--program", hetzner]) == 0
+    out = capsys.readouterr().out
+    # Its Pulumi.prod.yaml gives the stack and the config; the secure values stay unread.
+    assert out.startswith("shop · stack prod (prod)") and "hcloud:Server main-server  cx33" in out
+    assert "v1:" not in out and "offline-placeholder" not in out
+    assert main(["validate", "--program", hetzner]) == 0
+    capsys.readouterr()
+    assert main(["cost", "--program", str(LIBRARY / "aws"), "--format", "json"]) == 0
+    priced = json.loads(capsys.readouterr().out)
+    expected = testing.run(LIBRARY / "aws", project="shop", stack="staging").estimate("USD").total
+    assert float(priced["totalMonthlyCost"]) == pytest.approx(expected, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["cost", "--program", str(LIBRARY / "aws"), "--compare", "hetzner"],
+            "--compare and --base read stack files",
+        ),
+        (["plan", "--program", str(ROOT / "docs")], "is not a Pulumi program (Pulumi.yaml and __main__.py)"),
+        (["plan", "--program", str(ROOT / "README.md")], "--program"),
+    ],
+)
+def test_what_a_program_cannot_do_is_one_line(argv, said, capsys):
+    from multicloud.infra.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert said in err and len(err.splitlines()) == 1
