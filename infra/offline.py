@@ -8,6 +8,7 @@ replaced by a placeholder secret, which is never printed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import runpy
 from collections.abc import Callable
@@ -148,18 +149,10 @@ def plan_program(directory: Path, stack: str) -> Plan:
                 secret_keys.append(key)
             else:
                 config[key] = value if isinstance(value, str) else json.dumps(value)
-    deployed: list[StackSpec] = []
-    stack_program.DEPLOYED = deployed
-
-    def run_program() -> None:
-        runpy.run_path(str(main), run_name="__main__")
-
-    try:
+    with stack_program.recording() as deployed:
         monitor, mocks = run_under_mocks(
-            run_program, project=project, stack=stack, config=config, secret_keys=secret_keys
+            as_engine_runs(directory), project=project, stack=stack, config=config, secret_keys=secret_keys
         )
-    finally:
-        stack_program.DEPLOYED = None
     if len(deployed) != 1:
         raise ConfigError(
             [
@@ -177,6 +170,19 @@ def plan_program(directory: Path, stack: str) -> Plan:
         secret_values=mocks.secret_values | {PLACEHOLDER},
         property_dependencies=monitor.property_dependencies,
     )
+
+
+def as_engine_runs(path: Path) -> Callable[[], None]:
+    """A program directory (or its __main__.py) run as Pulumi's Python host runs it: from the
+    project directory as the working directory, the directory first on sys.path (so sibling
+    modules import and relative paths resolve)."""
+    directory = path if path.is_dir() else path.parent
+
+    def run_program() -> None:
+        with contextlib.chdir(directory):
+            runpy.run_path(str(directory), run_name="__main__")
+
+    return run_program
 
 
 def run_under_mocks(

@@ -5,18 +5,22 @@ Describe the application with the typed, provider-neutral models below (each fie
 documented, per-target options where a provider has its own) and build it in any Pulumi
 program with `deploy`:
 
+    import pulumi
     import multicloud as mc
 
-    mc.deploy(mc.Stack(
-        environment="prod",
-        domain="example.com",
-        admin=mc.Admin(ssh_public_keys=["ssh-ed25519 AAAA… ops@example.com"], cidrs=["203.0.113.0/24"]),
-        hosts={"main": mc.Host(target="hetzner", size=mc.Size(cpu=4, memory_gb=8))},
-        services={
-            "db": mc.Postgres(target="hetzner", host="main"),
-            "api": mc.Api(target="hetzner", host="main", image="ghcr.io/acme/api:1.0", links=["db"]),
-        },
-    ), mc.Credentials(ssh_private_key=ssh_key))
+    mc.deploy(
+        mc.Stack(
+            environment="staging",
+            domain="example.com",
+            admin=mc.Admin(ssh_public_keys=[pulumi.Config().require("sshPublicKey")], cidrs=["203.0.113.0/24"]),
+            hosts={"main": mc.Host(target="hetzner", size=mc.Size(cpu=4, memory_gb=8))},
+            services={
+                "db": mc.Postgres(target="hetzner", host="main"),
+                "api": mc.Api(target="hetzner", host="main", image="ghcr.io/acme/api:1.0", port=8080, links=["db"]),
+            },
+        ),
+        mc.Credentials(ssh_private_key=pulumi.Config().require_secret("sshPrivateKey")),
+    )
 
 The stack-config program (`__main__.py`: the `multicloud:` config is the `Stack`) is one
 caller of `deploy`; docs/library.md has whole programs and `multicloud.testing` the helpers to

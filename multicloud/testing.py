@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import json
-import runpy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ from pulumi_policy.proxy import unknown_checking_proxy
 from multicloud.costs.estimate import Estimate, estimate, resources_from
 from multicloud.costs.usage import UsageSpec
 from multicloud.infra.mocks import Registration
-from multicloud.infra.offline import run_under_mocks
+from multicloud.infra.offline import as_engine_runs, run_under_mocks
 from multicloud.stacks import program as stack_program
 from multicloud.stacks.spec import PostgresSpec, RedisSpec, StackSpec
 
@@ -50,6 +49,8 @@ class Violation:
     policy: str
     message: str
     urn: str | None
+    level: str = "mandatory"
+    """The policy's enforcement level: "mandatory" stops `pulumi up`, "advisory" only warns."""
 
 
 @dataclass
@@ -96,8 +97,9 @@ class Result:
         shared = dict(config) if config is not None else (policy_config(stack) if stack else {})
         found = []
         for policy in policies if policies is not None else POLICIES:
+            level = str(getattr(policy.enforcement_level, "value", policy.enforcement_level) or "mandatory")
             for message, urn in run_policy(policy, view, shared):
-                found.append(Violation(policy.name, message, urn))
+                found.append(Violation(policy.name, message, urn, level))
         return found
 
 
@@ -114,30 +116,21 @@ def run(
     `config`: "namespace:key" → value (structured values are passed as JSON, as the engine
     does); `secrets`: the keys among them that are secret. Raises ContractBreach when a
     resource breaks its provider's rules, and pulumi.RunError as the program raises it."""
-    if callable(program):
-        target = program
-    else:
-        path = Path(program)
-        main = path / "__main__.py" if path.is_dir() else path
-        target = _from_file(main)
+    target = program if callable(program) else as_engine_runs(Path(program))
     values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()}
-    deployed: list[StackSpec] = []
-    stack_program.DEPLOYED = deployed
-
-    def body() -> None:
-        target()
-
-    try:
+    with stack_program.recording() as deployed:
         monitor, _ = run_under_mocks(
-            body, project=project, stack=stack, config=values, secret_keys=sorted(set(secrets))
+            lambda: _call(target),
+            project=project,
+            stack=stack,
+            config=values,
+            secret_keys=sorted(set(secrets)),
         )
-    finally:
-        stack_program.DEPLOYED = None
     return Result(monitor.registrations, monitor.property_dependencies, deployed)
 
 
-def _from_file(main: Path) -> Callable[[], object]:
-    return lambda: runpy.run_path(str(main), run_name="__main__")
+def _call(target: Callable[[], object]) -> None:
+    target()
 
 
 # --- the policy view --------------------------------------------------------------------

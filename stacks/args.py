@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 
 from multicloud.components._lib import schedule
+from multicloud.components._lib.images import registry_logins
 from multicloud.components._lib.naming import labels as make_labels
 from multicloud.components._lib.naming import physical_name
 from multicloud.components._lib.stored_secrets import OUTPUT as APP_SECRETS_OUTPUT
@@ -36,6 +37,14 @@ from multicloud.components.object_store import ObjectStoreArgs
 from multicloud.components.postgres import BackupHeartbeat, PostgresArgs, PostgresBackup
 from multicloud.components.redis import RedisArgs
 from multicloud.components.static_frontend import StaticFrontendArgs
+from multicloud.stacks.checks import Problem
+from multicloud.stacks.loader import (
+    app_secret_problems,
+    configured_registries,
+    registry_credential_problems,
+    required_credentials,
+    secret_shape_problems,
+)
 from multicloud.stacks.providers import Providers
 from multicloud.stacks.sizing import resolve_server_type, volume_gb
 from multicloud.stacks.spec import (
@@ -57,16 +66,19 @@ class Credentials:
     """What a stack needs that is secret. `multicloud.deploy` takes them as arguments; the
     stack-config program reads them from the `multicloud:` config secrets (`from_config`)."""
 
-    ssh_private_key: pulumi.Input[str] | None = None
+    ssh_private_key: pulumi.Input[str] | None = field(default=None, repr=False)
     """The deploy key the releases log in to hosts with (stacks with hosts)."""
-    registry_credentials: pulumi.Input[str] | None = None
-    """JSON {registry: {username, password}} for private images."""
-    app_secrets: pulumi.Input[Any] | None = None
+    registry_credentials: pulumi.Input[str] | None = field(default=None, repr=False)
+    """Logins for private images: JSON {"ghcr.io": "user:token", …} (one per registry host)."""
+    registries: frozenset[str] | None = None
+    """The registry hosts `registry_credentials` has logins for, when it is an Output (its
+    hosts cannot be read before it resolves); read from it when it is a plain value."""
+    app_secrets: pulumi.Input[Any] | None = field(default=None, repr=False)
     """{NAME: value} for the services' declared `secrets`."""
-    alerts_slack_webhook: pulumi.Input[str] | None = None
-    healthchecks_api_key: pulumi.Input[str] | None = None
-    hetzner_s3_access_key: pulumi.Input[str] | None = None
-    hetzner_s3_secret_key: pulumi.Input[str] | None = None
+    alerts_slack_webhook: pulumi.Input[str] | None = field(default=None, repr=False)
+    healthchecks_api_key: pulumi.Input[str] | None = field(default=None, repr=False)
+    hetzner_s3_access_key: pulumi.Input[str] | None = field(default=None, repr=False)
+    hetzner_s3_secret_key: pulumi.Input[str] | None = field(default=None, repr=False)
 
     @classmethod
     def from_config(cls, spec: StackSpec) -> Credentials:
@@ -75,12 +87,38 @@ class Credentials:
         return cls(
             ssh_private_key=config.get_secret("ssh_private_key"),
             registry_credentials=config.get_secret("registry_credentials"),
+            registries=configured_registries(),
             app_secrets=config.get_secret_object("secrets") if declares_secrets else None,
             alerts_slack_webhook=config.get_secret("alerts_slack_webhook"),
             healthchecks_api_key=config.get_secret("healthchecks_api_key"),
             hetzner_s3_access_key=config.get_secret("hetzner_s3_access_key"),
             hetzner_s3_secret_key=config.get_secret("hetzner_s3_secret_key"),
         )
+
+    def registry_hosts(self) -> frozenset[str]:
+        """The registries there are logins for (names only, never the logins)."""
+        if self.registries is not None:
+            return self.registries
+        plain = self.registry_credentials
+        return frozenset(registry_logins(plain)) if isinstance(plain, str | dict) else frozenset()
+
+    def problems(self, spec: StackSpec) -> list[Problem]:
+        """What a stack file's credentials are checked for, on the values given here: each
+        one the application needs, and the shape of each plain (non-Output) value. Never
+        echoes a value."""
+        found: list[Problem] = []
+        for key in sorted(required_credentials(spec)):
+            if getattr(self, "app_secrets" if key == "secrets" else key) is None:
+                found.append((key, "is needed: pass it in multicloud.Credentials"))
+        if isinstance(self.registry_credentials, str | dict):
+            found += registry_credential_problems(self.registry_credentials)
+        if isinstance(self.app_secrets, str | dict):
+            found += app_secret_problems(self.app_secrets, spec)
+        for key in ("alerts_slack_webhook", "healthchecks_api_key"):
+            value = getattr(self, key)
+            if isinstance(value, str):
+                found += secret_shape_problems(key, value)
+        return found
 
     def require(self, name: str) -> pulumi.Input[str]:
         value = getattr(self, name)

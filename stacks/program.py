@@ -8,6 +8,8 @@ per host that ships everything placed on it.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pulumi
@@ -42,10 +44,8 @@ from multicloud.stacks.checks import check, warnings
 from multicloud.stacks.loader import (
     NAMESPACE,
     ConfigError,
-    configured_registries,
     parse,
     read_pulumi_config,
-    required_credentials,
 )
 from multicloud.stacks.placements import OUTPUT as PLACEMENTS_OUTPUT
 from multicloud.stacks.placements import placement_problems, placements
@@ -63,7 +63,19 @@ from multicloud.stacks.spec import (
 )
 
 DEPLOYED: list[StackSpec] | None = None
-"""Where `deploy` records each application it builds, while multicloud.testing.run listens."""
+"""Where `deploy` records each application it builds, while `recording` listens."""
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[StackSpec]]:
+    """The applications `deploy` builds while inside (multicloud.testing.run, infra --program);
+    nested recordings each get their own and the outer one is restored."""
+    global DEPLOYED
+    outer, DEPLOYED = DEPLOYED, []
+    try:
+        yield DEPLOYED
+    finally:
+        DEPLOYED = outer
 
 
 def run() -> None:
@@ -84,14 +96,9 @@ def deploy(spec: StackSpec, credentials: Credentials | None = None) -> dict[str,
     # First of all: every resource registered from here on is checked against its
     # provider's rules before the engine creates it (components.contracts).
     _register_preflight()
+    credentials = credentials or Credentials.from_config(spec)
     try:
-        problems = check(spec)
-        if credentials is not None:
-            problems += [
-                (key, "is needed: pass it in multicloud.Credentials")
-                for key in sorted(required_credentials(spec))
-                if getattr(credentials, "app_secrets" if key == "secrets" else key) is None
-            ]
+        problems = check(spec) + credentials.problems(spec)
         previous = previous_outputs()
         problems += placement_problems(spec, (previous or {}).get(PLACEMENTS_OUTPUT))
         if problems:
@@ -188,7 +195,7 @@ def _start(spec: StackSpec, previous: dict[str, Any], credentials: Credentials) 
         registry_credentials=pulumi.Output.secret(credentials.registry_credentials)
         if credentials.registry_credentials is not None
         else None,
-        registries=configured_registries(),
+        registries=credentials.registry_hosts(),
         app_secrets=pulumi.Output.secret(credentials.app_secrets)
         if credentials.app_secrets is not None
         else None,

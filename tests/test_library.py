@@ -195,3 +195,83 @@ def test_what_a_program_cannot_do_is_one_line(argv, said, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert said in err and len(err.splitlines()) == 1
+
+
+def test_the_package_docstring_example_deploys(tmp_path):
+    import textwrap
+
+    import multicloud
+
+    doc = multicloud.__doc__ or ""
+    example = "    import pulumi" + doc.split("\n    import pulumi", 1)[1].split("\nThe stack-config")[0]
+    (tmp_path / "__main__.py").write_text(textwrap.dedent(example))
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example.com"
+    result = testing.run(
+        tmp_path, config={"app:sshPublicKey": key, "app:sshPrivateKey": "k"}, secrets=["app:sshPrivateKey"]
+    )
+    assert [s.domain for s in result.stacks] == ["example.com"]
+
+
+def test_deploy_checks_credentials_before_it_registers_anything():
+    import multicloud as mc
+
+    spec = mc.Stack.model_validate(HETZNER_STACK)
+    # No credentials given and none in config: named at once, nothing built.
+    with pytest.raises(pulumi.RunError, match="ssh_private_key: is needed") as err:
+        testing.run(lambda: mc.deploy(spec))
+    assert "healthchecks_api_key: is needed" in str(err.value)
+
+
+def test_plain_credentials_get_the_checks_a_stack_file_gets():
+    import multicloud as mc
+
+    values = dict(AWS_STACK, services=dict(AWS_STACK["services"]))
+    values["services"]["api"] = dict(values["services"]["api"], secrets=["STRIPE_KEY"])
+    spec = mc.Stack.model_validate(values)
+    wrong = mc.Credentials(app_secrets={"OTHER": "x"}, registry_credentials="not json")
+    with pytest.raises(pulumi.RunError) as err:
+        testing.run(lambda: mc.deploy(spec, wrong))
+    text = str(err.value)
+    assert "secrets" in text and "STRIPE_KEY" in text and "registry_credentials" in text
+    assert "not json" not in text and "OTHER: x" not in text
+    assert "not json" not in repr(wrong) and "'x'" not in repr(wrong)  # a failing test never prints them
+
+
+def test_registry_logins_passed_in_code_reach_fargate():
+    import multicloud as mc
+
+    values = dict(AWS_STACK, services=dict(AWS_STACK["services"]))
+    spec = mc.Stack.model_validate(values)
+    logins = mc.Credentials(registry_credentials='{"ghcr.io": "bot:token"}')
+    result = testing.run(lambda: mc.deploy(spec, logins))
+    (task,) = [r for r in result.resources("aws:ecs/taskDefinition:TaskDefinition") if r.name == "api-task"]
+    assert "repositoryCredentials" in task.raw_inputs["containerDefinitions"]
+
+
+def test_a_program_runs_from_its_directory_as_the_engine_runs_it(tmp_path):
+    import shutil
+
+    program = tmp_path / "shop"
+    shutil.copytree(LIBRARY / "aws", program)
+    # A sibling module and a relative path, as programs have.
+    (program / "settings.py").write_text("REPLICAS = 3\n")
+    (program / "image.txt").write_text("ghcr.io/acme/shop-api:2.2.0\n")
+    main = (program / "__main__.py").read_text()
+    main = main.replace("import multicloud as mc\n", "import multicloud as mc\nimport settings\n")
+    main = main.replace("import pulumi\n", "from pathlib import Path\n\nimport pulumi\n", 1)
+    main = main.replace('image="ghcr.io/acme/shop-api:2.1.0"', 'image=Path("image.txt").read_text().strip()')
+    main = main.replace("replicas=2", "replicas=settings.REPLICAS")
+    (program / "__main__.py").write_text(main)
+    result = testing.run(program, project="shop", stack="staging")
+    (service,) = result.resources("aws:ecs/service:Service")
+    assert service.inputs["desiredCount"] == 3
+
+
+def test_recordings_nest():
+    from multicloud.stacks import program
+
+    with program.recording() as outer:
+        with program.recording() as inner:
+            assert program.DEPLOYED is inner
+        assert program.DEPLOYED is outer
+    assert program.DEPLOYED is None

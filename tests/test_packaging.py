@@ -23,6 +23,17 @@ GENERIC = {"stacks", "components", "costs", "infra", "policies"}
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    # Built from a clean copy of the checkout (its symlinks kept): a build/ or *.egg-info left
+    # in the checkout must neither leak into the wheel nor be written by the test.
+    source = tmp_path_factory.mktemp("source") / "multicloud"
+    shutil.copytree(
+        ROOT,
+        source,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(
+            ".git", "build", "*.egg-info", "__pycache__", ".venv", ".*_cache", "dist"
+        ),
+    )
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [
@@ -35,7 +46,7 @@ def wheel(tmp_path_factory) -> Path:
             "--no-build-isolation",
             "-w",
             str(out),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,
