@@ -41,7 +41,7 @@ from multicloud.infra.offline import as_engine_runs, run_under_mocks
 from multicloud.stacks import program as stack_program
 from multicloud.stacks.spec import PostgresSpec, RedisSpec, StackSpec
 
-__all__ = ["Result", "Violation", "policy_config", "policy_view", "run", "run_policy"]
+__all__ = ["Result", "Violation", "policy_config", "policy_resource", "policy_view", "run", "run_policy"]
 
 
 @dataclass(frozen=True)
@@ -160,17 +160,7 @@ def policy_view(
     resources: dict[str, PolicyResource] = {}
     for reg in registrations:
         props = reg.raw_inputs if secrets == "unwrapped" else reg.inputs
-        resources[reg.urn] = PolicyResource(
-            resource_type=reg.type,
-            props=unknown_checking_proxy(copy.deepcopy(props)),
-            urn=reg.urn,
-            name=reg.name,
-            opts=_options(reg),
-            provider=None,
-            parent=None,
-            dependencies=[],
-            property_dependencies={},
-        )
+        resources[reg.urn] = policy_resource(reg.type, props, reg.urn, reg.name, _options(reg))
     for reg in registrations:
         resource = resources[reg.urn]
         resource.parent = resources.get(reg.parent)
@@ -179,6 +169,40 @@ def policy_view(
             for k, urns in dependencies.get(reg.urn, {}).items()
         }
     return list(resources.values())
+
+
+def policy_resource(
+    type_: str, props: Mapping[str, Any], urn: str, name: str, opts: PolicyResourceOptions
+) -> PolicyResource:
+    """One resource as a policy sees it: its props proxied (reading an unknown raises, as
+    under `pulumi preview`), parent and dependencies to be linked by the caller."""
+    return PolicyResource(
+        resource_type=type_,
+        props=unknown_checking_proxy(copy.deepcopy(dict(props))),
+        urn=urn,
+        name=name,
+        opts=opts,
+        provider=None,
+        parent=None,
+        dependencies=[],
+        property_dependencies={},
+    )
+
+
+def resource_args(
+    resource: PolicyResource, config: Mapping[str, Any] | None = None
+) -> ResourceValidationArgs:
+    """What the engine passes a ResourceValidationPolicy for `resource`."""
+    shared = dict(config) if config is not None else None
+    return ResourceValidationArgs(
+        resource.resource_type,
+        resource.props,
+        resource.urn,
+        resource.name,
+        resource.opts,
+        resource.provider,
+        shared,
+    )
 
 
 def run_policy(
@@ -194,16 +218,7 @@ def run_policy(
             def report(message: str, urn: str | None = None, _urn: str = resource.urn) -> None:
                 reported.append((message, _urn))
 
-            args = ResourceValidationArgs(
-                resource.resource_type,
-                resource.props,
-                resource.urn,
-                resource.name,
-                resource.opts,
-                resource.provider,
-                shared,
-            )
-            policy.validate(args, report)
+            policy.validate(resource_args(resource, shared), report)
     elif isinstance(policy, StackValidationPolicy):
 
         def report_stack(message: str, urn: str | None = None) -> None:

@@ -54,12 +54,6 @@ EQUIVALENTS: dict[tuple[str, str, str], str] = {
     ("api", "load_balancer", "aws"): "an Application Load Balancer in front of the tasks (always, on AWS)",
     ("api", "hosts", "aws"): "Fargate spreads the tasks over the availability zones",
     ("worker", "hosts", "aws"): "Fargate spreads the tasks over the availability zones",
-    ("api", "arch", "hetzner"): "the host's arch applies (the image must be built for it)",
-    ("api", "arch", "digitalocean"): "the droplet's arch applies (x86)",
-    ("worker", "arch", "hetzner"): "the host's arch applies (the image must be built for it)",
-    ("worker", "arch", "digitalocean"): "the droplet's arch applies (x86)",
-    ("job", "arch", "hetzner"): "the host's arch applies (the image must be built for it)",
-    ("job", "arch", "digitalocean"): "the droplet's arch applies (x86)",
     ("postgres", "backup_days", "digitalocean"): (
         "DigitalOcean keeps its managed backups for 7 days; the retention is not configurable"
     ),
@@ -69,6 +63,18 @@ EQUIVALENTS: dict[tuple[str, str, str], str] = {
         "hetzner",
     ): "the restic backups' keep_daily/weekly/monthly set the retention on a host",
 }
+
+# A container's `arch` (Fargate's) is the host's own on a VPS target.
+EQUIVALENTS.update(
+    {
+        (kind, "arch", target): text
+        for kind in ("api", "worker", "job")
+        for target, text in {
+            "hetzner": "the host's arch applies (the image must be built for it)",
+            "digitalocean": "the droplet's arch applies (x86)",
+        }.items()
+    }
+)
 
 
 # A setting the new target does not take that is a real loss: said so, with what it meant.

@@ -24,7 +24,6 @@ from pulumi_policy.proxy import (
     UNKNOWN_NUMBER_VALUE,
     UNKNOWN_OBJECT_VALUE,
     UNKNOWN_STRING_VALUE,
-    unknown_checking_proxy,
 )
 
 from multicloud import infra, testing
@@ -82,16 +81,12 @@ def build(
     urns = {s.name: urn_of(s.type, s.name, by_name[s.parent].type if s.parent else None) for s in specs}
     resources: dict[str, PolicyResource] = {}
     for s in specs:
-        resources[s.name] = PolicyResource(
-            resource_type=s.type,
-            props=unknown_checking_proxy(transform(copy.deepcopy(s.props))),
-            urn=urns[s.name],
-            name=s.name,
-            opts=options(s.protect, s.ignore_changes, s.delete_before_replace, urns.get(s.parent or "")),
-            provider=None,
-            parent=None,
-            dependencies=[],
-            property_dependencies={},
+        resources[s.name] = testing.policy_resource(
+            s.type,
+            transform(copy.deepcopy(s.props)),
+            urns[s.name],
+            s.name,
+            options(s.protect, s.ignore_changes, s.delete_before_replace, urns.get(s.parent or "")),
         )
     for s in specs:
         resource = resources[s.name]
@@ -103,16 +98,8 @@ def build(
 
 
 def resource_args(resource: PolicyResource, config: dict[str, Any] | None = None) -> ResourceValidationArgs:
-    """What the engine passes a ResourceValidationPolicy for `resource`."""
-    return ResourceValidationArgs(
-        resource.resource_type,
-        resource.props,
-        resource.urn,
-        resource.name,
-        resource.opts,
-        resource.provider,
-        config,
-    )
+    """What the engine passes a ResourceValidationPolicy for `resource` (multicloud.testing)."""
+    return testing.resource_args(resource, config)
 
 
 def run(

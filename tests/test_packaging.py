@@ -35,23 +35,7 @@ def wheel(tmp_path_factory) -> Path:
         ),
     )
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "-w",
-            str(out),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=240,
-    )
+    _pip("wheel", "--no-build-isolation", "-w", str(out), str(source))
     (found,) = out.glob("multicloud-*.whl")
     return found
 
@@ -59,24 +43,14 @@ def wheel(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def installed(wheel, tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-compile",
-            "--target",
-            str(target),
-            str(wheel),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=240,
-    )
+    _pip("install", "--no-compile", "--target", str(target), str(wheel))
     return target
+
+
+def _pip(command: str, *args: str) -> None:
+    """pip as `pip install .` runs it, without dependencies (they are installed already)."""
+    run = [sys.executable, "-m", "pip", command, "-q", "--no-deps", *args]
+    subprocess.run(run, check=True, capture_output=True, timeout=240)
 
 
 def test_the_wheel_claims_only_the_multicloud_name(wheel):
