@@ -88,12 +88,21 @@ class Size(Model):
 class HostSpec(Model):
     """A VPS machine that services can be placed on (`host:` in a service)."""
 
-    target: Target
-    size: Size | None = None
+    target: Target = Field(description="the provider it runs on: aws, digitalocean, hetzner or cloudflare")
+    size: Size | None = Field(
+        default=None, description="vCPUs and memory: the cheapest server type that fits is used"
+    )
     server_type: str | None = Field(default=None, description="explicit SKU, overrides `size`")
-    location: str = "fsn1"
-    arch: Literal["x86", "arm64"] = "x86"
-    cpu_kind: Literal["shared", "dedicated"] = "shared"
+    location: str = Field(
+        default="fsn1",
+        description="the provider's location (hetzner: fsn1, nbg1, hel1 …; digitalocean: fra1 …)",
+    )
+    arch: Literal["x86", "arm64"] = Field(
+        default="x86", description="the CPU architecture (the images must be built for it)"
+    )
+    cpu_kind: Literal["shared", "dedicated"] = Field(
+        default="shared", description="shared vCPUs, or dedicated cores"
+    )
     image: Literal["ubuntu-24.04"] = Field(
         default="ubuntu-24.04",
         description="OS image, provider-neutral (resolved to each provider's name for it); "
@@ -103,13 +112,17 @@ class HostSpec(Model):
         default=None, ge=10, le=10240, description="data volume size; default fits the data services on it"
     )
     backups: bool | None = Field(default=None, description="provider server backups; default on in prod")
-    floating_ip: bool = False
+    floating_ip: bool = Field(
+        default=False, description="a static public address that survives replacing the server"
+    )
 
 
 class AdminSpec(Model):
     """Who may administer the hosts: SSH keys and the networks SSH is open to."""
 
-    ssh_public_keys: list[SshPublicKey] = Field(min_length=1)
+    ssh_public_keys: list[SshPublicKey] = Field(
+        min_length=1, description="OpenSSH public keys (ed25519, ecdsa or rsa) that may log in to the hosts"
+    )
     cidrs: list[str] = Field(default_factory=list, description="networks allowed to reach port 22")
     allow_world_ssh: bool = Field(default=False, description="opt-in to SSH from 0.0.0.0/0 or ::/0")
     acme_email: Email | None = Field(default=None, description="contact for Let's Encrypt certificates")
@@ -130,7 +143,9 @@ class AdminSpec(Model):
 class DnsSpec(Model):
     """Where the stack's DNS records are written."""
 
-    provider: Literal["cloudflare", "route53", "digitalocean"]
+    provider: Literal["cloudflare", "route53", "digitalocean"] = Field(
+        description="the DNS service that holds the zone of `domain`"
+    )
     zone_id: str | None = Field(
         default=None,
         pattern=r"^([0-9a-f]{32}|Z[A-Z0-9]{5,31})$",
@@ -162,7 +177,11 @@ class DnsSpec(Model):
 class AwsSpec(Model):
     """AWS account settings for components with `target: aws`."""
 
-    region: str = Field(default="us-east-1", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    region: str = Field(
+        default="us-east-1",
+        pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
+        description="the AWS region every `target: aws` component is created in, e.g. eu-central-1",
+    )
     nat: Literal["none", "managed"] | None = Field(
         default=None,
         description="none: tasks in public subnets (cheapest); managed: NAT gateway. Default: managed in prod",
@@ -190,8 +209,10 @@ class CloudflareSpec(Model):
 class BudgetSpec(Model):
     """The monthly budget the cost engine checks the estimate against."""
 
-    monthly: float = Field(gt=0)
-    currency: Literal["EUR", "USD"] = "EUR"
+    monthly: float = Field(gt=0, description="the most the stack may cost a month, in `currency`")
+    currency: Literal["EUR", "USD"] = Field(
+        default="EUR", description="the currency of the budget and the report"
+    )
     max_increase: float | None = Field(
         default=None, gt=0, description="largest allowed rise per change, in currency"
     )
@@ -228,7 +249,7 @@ class AlertsSpec(Model):
 class ServiceBase(Model):
     """Fields every component shares."""
 
-    target: Target
+    target: Target = Field(description="the provider it runs on: aws, digitalocean, hetzner or cloudflare")
 
 
 class PlacedService(ServiceBase):
@@ -245,7 +266,9 @@ class PlacedService(ServiceBase):
 class ContainerService(PlacedService):
     """Fields an api and a worker share: an image, its environment and where it runs."""
 
-    image: Image
+    image: Image = Field(
+        description="the container image, pinned by tag or digest (e.g. ghcr.io/acme/api:1.4.2)"
+    )
     hosts: list[Name] | None = Field(
         default=None,
         min_length=1,
@@ -259,22 +282,33 @@ class ContainerService(PlacedService):
         pattern=r"^apps-[sd]-\d+vcpu-[\d.]+gb(-fixed)?$",
         description="explicit App Platform instance size, overrides `size`",
     )
-    replicas: int = Field(default=1, ge=1, le=20)
+    replicas: int = Field(
+        default=1, ge=1, le=20, description="containers that run at once (per host, on several hosts)"
+    )
     max_replicas: int | None = Field(
         default=None, ge=1, le=100, description="autoscale on CPU up to this (aws, App Platform)"
     )
     size: Size | None = Field(
         default=None, description="per replica; Fargate/App Platform size, a limit on a host"
     )
-    arch: Literal["x86", "arm64"] = "x86"
-    command: list[str] | None = None
-    env: dict[EnvName, str] = Field(default_factory=dict)
+    arch: Literal["x86", "arm64"] = Field(
+        default="x86", description="the CPU architecture its image is built for (aws)"
+    )
+    command: list[str] | None = Field(
+        default=None, description="the command to run instead of the image's own"
+    )
+    env: dict[EnvName, str] = Field(
+        default_factory=dict, description="plain environment variables (no secrets)"
+    )
     secrets: list[EnvName] = Field(
         default_factory=list,
         description="variables whose values are secrets of the stack: "
         "pulumi config set --path --secret multicloud:secrets.NAME …",
     )
-    links: list[Name] = Field(default_factory=list)
+    links: list[Name] = Field(
+        default_factory=list,
+        description="the data services it connects to: their variables (DATABASE_URL, REDIS_URL, S3_*) are set",
+    )
     read_only: bool = Field(default=False, description="read-only root filesystem for the container")
 
     @property
@@ -289,10 +323,18 @@ class ContainerService(PlacedService):
 class ApiSpec(ContainerService):
     """An HTTP service, published at `<subdomain>.<domain>` with HTTPS."""
 
-    kind: Literal["api"] = "api"
-    port: int = Field(ge=1, le=65535)
-    health_path: UrlPath = "/health"
-    subdomain: str | None = Field(default=None, pattern=r"^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$")
+    kind: Literal["api"] = Field(
+        default="api", description="an HTTP service reached from the internet over TLS"
+    )
+    port: int = Field(ge=1, le=65535, description="the port the container listens on")
+    health_path: UrlPath = Field(
+        default="/health", description="the path that answers 200 when the service is healthy"
+    )
+    subdomain: str | None = Field(
+        default=None,
+        pattern=r"^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$",
+        description="the name under `domain` it answers at (`@`: the domain itself); default: the service's name",
+    )
     proxied: bool = Field(default=False, description="put the DNS record behind the Cloudflare proxy")
     load_balancer: bool = Field(
         default=False,
@@ -313,13 +355,15 @@ class ApiSpec(ContainerService):
 class WorkerSpec(ContainerService):
     """A background process: same image contract as an API, no port, no DNS."""
 
-    kind: Literal["worker"] = "worker"
+    kind: Literal["worker"] = Field(
+        default="worker", description="a long-running container with no public port"
+    )
 
 
 class JobSpec(ContainerService):
     """A container run to completion on a schedule (five cron fields, UTC), on one host."""
 
-    kind: Literal["job"] = "job"
+    kind: Literal["job"] = Field(default="job", description="a container run on a schedule")
     schedule: str = Field(description="five cron fields in UTC, e.g. '0 */6 * * *' (every six hours)")
     timeout: str | None = Field(
         default=None,
@@ -375,9 +419,9 @@ class BackupSpec(Model):
         pattern=r"^(hourly|daily|([01]\d|2[0-3]):[0-5]\d)$",
         description="hourly, daily or HH:MM (UTC)",
     )
-    keep_daily: int = Field(default=7, ge=1, le=366)
-    keep_weekly: int = Field(default=4, ge=0, le=520)
-    keep_monthly: int = Field(default=6, ge=0, le=120)
+    keep_daily: int = Field(default=7, ge=1, le=366, description="daily snapshots kept")
+    keep_weekly: int = Field(default=4, ge=0, le=520, description="weekly snapshots kept")
+    keep_monthly: int = Field(default=6, ge=0, le=120, description="monthly snapshots kept")
 
     @property
     def on_calendar(self) -> str:
@@ -388,11 +432,17 @@ class BackupSpec(Model):
 class PostgresSpec(PlacedService):
     """A PostgreSQL database."""
 
-    kind: Literal["postgres"] = "postgres"
-    version: Literal["14", "15", "16", "17", "18"] = "16"
-    storage_gb: int = Field(default=20, ge=1, le=10000)
-    database: str = Field(default="app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
-    username: str = Field(default="app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    kind: Literal["postgres"] = Field(default="postgres", description="a PostgreSQL database")
+    version: Literal["14", "15", "16", "17", "18"] = Field(
+        default="16", description="the major version; an upgrade is a deliberate change"
+    )
+    storage_gb: int = Field(default=20, ge=1, le=10000, description="the space for its data, in GB")
+    database: str = Field(
+        default="app", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="the database the application uses"
+    )
+    username: str = Field(
+        default="app", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="the role the application connects as"
+    )
     size: Size | None = Field(default=None, description="managed instance size (aws)")
     instance_class: str | None = Field(
         default=None, pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$", description="explicit RDS class"
@@ -414,12 +464,19 @@ class PostgresSpec(PlacedService):
 class RedisSpec(PlacedService):
     """A Redis-compatible cache with persistence (AOF)."""
 
-    kind: Literal["redis"] = "redis"
-    engine: Literal["valkey", "redis"] = "valkey"
+    kind: Literal["redis"] = Field(default="redis", description="a Redis-protocol cache or queue")
+    engine: Literal["valkey", "redis"] = Field(
+        default="valkey", description="Valkey (the open-source fork) or Redis, where the target offers both"
+    )
     version: Literal["7.2", "7.4", "8.0", "8.1"] | None = Field(
         default=None, description="default: valkey 8.0, redis 7.4"
     )
-    memory_mb: int = Field(default=256, ge=32, le=65536)
+    memory_mb: int = Field(
+        default=256,
+        ge=32,
+        le=65536,
+        description="the memory it may hold data in (maxmemory on a host), in MB",
+    )
     node_type: str | None = Field(
         default=None, pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$", description="explicit ElastiCache type"
     )
@@ -438,32 +495,48 @@ class RedisSpec(PlacedService):
 class LifecycleSpec(Model):
     """Object lifecycle: expire (delete) objects after a number of days."""
 
-    expire_after_days: int | None = Field(default=None, ge=1, le=36500)
+    expire_after_days: int | None = Field(
+        default=None, ge=1, le=36500, description="objects are deleted this many days after they were written"
+    )
     archive_after_days: int | None = Field(
         default=None, ge=1, le=36500, description="move objects to an archive class (S3 Glacier IR, R2 IA)"
     )
-    prefix: str = ""
+    prefix: str = Field(default="", description="only objects whose key starts with this (default: all)")
 
 
 class BucketSpec(ServiceBase):
     """An S3-compatible bucket."""
 
-    kind: Literal["bucket"] = "bucket"
+    kind: Literal["bucket"] = Field(default="bucket", description="an S3-compatible bucket")
     location: str | None = Field(default=None, description="provider region; default per target")
-    versioning: bool = False
-    lifecycle: LifecycleSpec | None = None
+    versioning: bool = Field(
+        default=False, description="keep earlier versions of overwritten and deleted objects"
+    )
+    lifecycle: LifecycleSpec | None = Field(
+        default=None, description="when objects expire or move to colder storage"
+    )
 
 
 class StaticSiteSpec(ServiceBase):
     """A static frontend built from a git repository."""
 
-    kind: Literal["static_site"] = "static_site"
+    kind: Literal["static_site"] = Field(
+        default="static_site", description="a frontend built from a repository"
+    )
     repo: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name on GitHub")
-    branch: Branch = "main"
-    build_command: str = ""
-    output_dir: RelativeDir = Field(default="dist", min_length=1)
-    root_dir: RelativeDir = ""
-    subdomain: str | None = Field(default=None, pattern=r"^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$")
+    branch: Branch = Field(default="main", description="the branch that is built and published")
+    build_command: str = Field(
+        default="", description="the command that builds it (empty: the files are served as they are)"
+    )
+    output_dir: RelativeDir = Field(
+        default="dist", min_length=1, description="the folder the build writes, relative to root_dir"
+    )
+    root_dir: RelativeDir = Field(default="", description="the folder of the repository the build runs in")
+    subdomain: str | None = Field(
+        default=None,
+        pattern=r"^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$",
+        description="the name under `domain` it is served at (`@`: the domain itself); default: the service's name",
+    )
     spa: bool = Field(default=False, description="serve index.html for unknown paths (single-page apps)")
 
 
@@ -477,23 +550,37 @@ KINDS = ("api", "worker", "job", "postgres", "redis", "bucket", "static_site")
 class StackSpec(Model):
     """Everything under `multicloud:` in `Pulumi.<stack>.yaml`."""
 
-    environment: Environment
+    environment: Environment = Field(
+        description="dev, staging or prod: prod protects every stateful resource"
+    )
     domain: str = Field(
         pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$",
         description="a lowercase domain such as example.com",
     )
-    dns: DnsSpec | None = None
-    cloudflare: CloudflareSpec | None = None
-    aws: AwsSpec | None = None
-    digitalocean: DigitalOceanSpec | None = None
-    admin: AdminSpec | None = None
-    budget: BudgetSpec | None = None
+    dns: DnsSpec | None = Field(
+        default=None, description="where the public names are written (default: by hand)"
+    )
+    cloudflare: CloudflareSpec | None = Field(default=None, description="the Cloudflare account (Pages, R2)")
+    aws: AwsSpec | None = Field(default=None, description="the AWS region and NAT")
+    digitalocean: DigitalOceanSpec | None = Field(
+        default=None, description="the DigitalOcean region without droplets"
+    )
+    admin: AdminSpec | None = Field(default=None, description="who may log in to the hosts, and from where")
+    budget: BudgetSpec | None = Field(
+        default=None, description="the monthly budget `infra cost --check-budget` enforces"
+    )
     alerts: AlertsSpec | None = Field(
         default=None, description="uptime checks and backup heartbeats, and who hears about them"
     )
-    usage: UsageSpec = Field(default_factory=UsageSpec)
-    hosts: dict[Name, HostSpec] = Field(default_factory=dict)
-    services: dict[Name, ServiceSpec] = Field(min_length=1)
+    usage: UsageSpec = Field(
+        default_factory=UsageSpec, description="the quantities usage-based prices are estimated with"
+    )
+    hosts: dict[Name, HostSpec] = Field(
+        default_factory=dict, description="the VPS machines services are placed on, by name"
+    )
+    services: dict[Name, ServiceSpec] = Field(
+        min_length=1, description="the application's components, by name"
+    )
     allow_data_replacement: list[Name] = Field(
         default_factory=list, description="stateful services allowed to move (after migrating their data)"
     )

@@ -275,3 +275,18 @@ def test_recordings_nest():
             assert program.DEPLOYED is inner
         assert program.DEPLOYED is outer
     assert program.DEPLOYED is None
+
+
+def test_every_public_model_field_is_documented():
+    """`import multicloud`'s models are the library's arguments: each field says what it is
+    (pydantic's description, shown by help() and in the JSON schema)."""
+    import multicloud as mc
+
+    undocumented = []
+    for name in mc.__all__:
+        model = getattr(mc, name)
+        if not (isinstance(model, type) and hasattr(model, "model_fields")):
+            continue
+        assert model.__doc__, name
+        undocumented += [f"{name}.{f}" for f, info in model.model_fields.items() if not info.description]
+    assert undocumented == []
