@@ -176,7 +176,7 @@ def as_engine_runs(path: Path) -> Callable[[], None]:
     """A program directory (or its __main__.py) run as Pulumi's Python host runs it: from the
     project directory as the working directory, the directory first on sys.path (so sibling
     modules import and relative paths resolve)."""
-    directory = path if path.is_dir() else path.parent
+    directory = (path if path.is_dir() else path.parent).resolve()  # before the chdir
 
     def run_program() -> None:
         with contextlib.chdir(directory):

@@ -290,3 +290,13 @@ def test_every_public_model_field_is_documented():
         assert model.__doc__, name
         undocumented += [f"{name}.{f}" for f, info in model.model_fields.items() if not info.description]
     assert undocumented == []
+
+
+def test_a_program_path_relative_to_the_working_directory(monkeypatch, capsys):
+    from multicloud.infra.cli import main
+
+    monkeypatch.chdir(ROOT)
+    assert main(["plan", "--program", "examples/library/hetzner"]) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.startswith("shop · stack prod (prod)")
+    result = testing.run("examples/library/aws", project="shop", stack="staging")
+    assert result.stacks and result.stacks[0].environment == "staging"
