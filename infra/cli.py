@@ -204,16 +204,17 @@ def _parser() -> argparse.ArgumentParser:
 
     def add(name: str, help_text: str, handler: Any) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        group = p.add_mutually_exclusive_group(required=True)
+        group = p.add_mutually_exclusive_group()
         group.add_argument("--stack", metavar="NAME", help="use Pulumi.NAME.yaml of the project")
         group.add_argument(
             "--config", metavar="FILE", type=Path, help="any file in the Pulumi.<stack>.yaml format"
         )
-        group.add_argument(
+        p.add_argument(
             "--program",
             metavar="DIR",
             type=Path,
-            help="a Pulumi program written with the multicloud library (its Pulumi.<stack>.yaml, if any)",
+            help="a Pulumi program written with the multicloud library, with its Pulumi.<--stack>.yaml "
+            "(default: its only one)",
         )
         p.set_defaults(handler=handler)
         return p
@@ -320,20 +321,37 @@ def _days(text: str) -> int:
     return int(text)
 
 
+def _program_dir(args: argparse.Namespace) -> tuple[Path, str]:
+    """`--program DIR [--stack NAME]`: the program's directory and the stack it runs as — the
+    one given, else its only Pulumi.<stack>.yaml, else "dev" without config."""
+    from multicloud.infra.offline import ProgramDir
+
+    if args.config is not None:
+        raise UsageError("--program takes its config from DIR/Pulumi.<stack>.yaml: use --stack, not --config")
+    directory = ProgramDir(args.program)
+    if not directory.is_dir():
+        raise UsageError(f"--program {directory}: not a directory")
+    stacks = sorted(
+        p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in directory.glob("Pulumi.*.yaml")
+    )
+    if args.stack is not None:
+        if not STACK_NAME.fullmatch(args.stack):
+            raise UsageError("--stack: a stack name has letters, digits, '_', '.' and '-' only (at most 100)")
+        return directory, args.stack
+    if len(stacks) > 1:
+        raise UsageError(
+            f"--program {directory}: several stacks ({', '.join(stacks)}); choose one with --stack"
+        )
+    return directory, stacks[0] if stacks else "dev"
+
+
 def _stack_file(args: argparse.Namespace) -> tuple[Path, str]:
     """The stack file and the stack's name. Whether the file can be read is the loader's to
     say (stacks.loader.read_stack_file: missing, a directory, not UTF-8, not YAML)."""
     if getattr(args, "program", None) is not None:
-        from multicloud.infra.offline import ProgramDir
-
-        directory = ProgramDir(args.program)
-        if not directory.is_dir():
-            raise UsageError(f"--program {directory}: not a directory")
-        stacks = sorted(
-            p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in directory.glob("Pulumi.*.yaml")
-        )
-        # Its one stack file's config, if it has exactly one; none otherwise.
-        return directory, stacks[0] if len(stacks) == 1 else "dev"
+        return _program_dir(args)
+    if args.config is None and args.stack is None:
+        raise UsageError("give --stack NAME, --config FILE or --program DIR")
     if args.config is not None:
         path = Path(args.config)
         name = path.stem.removeprefix("Pulumi.") if path.name.startswith("Pulumi.") else path.stem
@@ -1219,7 +1237,22 @@ def _write(out_dir: Path, relative: str, text: str, result: Plan, mode: int = 0o
     for secret in sorted(result.secret_values, key=len, reverse=True):
         if secret:
             text = text.replace(secret, "<secret>")
+    if PurePosixPath(relative).parts[-2:] == ("docker", "config.json"):
+        text = _without_logins(text)
     return write_under(out_dir, relative, text.encode(), mode & 0o755 | 0o600)
+
+
+def _without_logins(text: str) -> str:
+    """A rendered docker config.json with every registry login's `auth` as <secret>, whatever
+    the login was (a placeholder, or a plain value a program passed in code)."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError:
+        return text
+    for entry in (doc.get("auths") or {}).values() if isinstance(doc, dict) else []:
+        if isinstance(entry, dict) and "auth" in entry:
+            entry["auth"] = "<secret>"
+    return json.dumps(doc, indent=2) + "\n"
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)

@@ -11,16 +11,19 @@ from __future__ import annotations
 import contextlib
 import json
 import runpy
+import sys
 from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import yaml
 from pulumi.runtime import settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+from pydantic import ValidationError
 
 from multicloud.components.contracts import ContractBreach
 from multicloud.infra.mocks import ProviderMocks, RecordingMonitor, Registration
@@ -31,6 +34,7 @@ from multicloud.stacks.loader import (
     ConfigError,
     RawConfig,
     _load_stack_yaml,
+    _pydantic_problem,
     parse,
     read_stack_file,
     required_credentials,
@@ -137,22 +141,37 @@ def plan_program(directory: Path, stack: str) -> Plan:
         raise ConfigError(
             [("<program>", f"{directory} is not a Pulumi program (Pulumi.yaml and __main__.py)")]
         )
-    project = str((yaml.safe_load(project_file.read_text()) or {}).get("name") or directory.name)
-    config: dict[str, str] = {}
-    secret_keys: list[str] = []
-    stack_file = directory / f"Pulumi.{stack}.yaml"
-    if stack_file.is_file():
-        for full_key, value in ((_load_stack_yaml(stack_file) or {}).get("config") or {}).items():
-            key = str(full_key) if ":" in str(full_key) else f"{project}:{full_key}"
-            if isinstance(value, dict) and set(value) == {"secure"}:
-                config[key] = PLACEHOLDER
-                secret_keys.append(key)
-            else:
-                config[key] = value if isinstance(value, str) else json.dumps(value)
-    with stack_program.recording() as deployed:
-        monitor, mocks = run_under_mocks(
-            as_engine_runs(directory), project=project, stack=stack, config=config, secret_keys=secret_keys
-        )
+    try:
+        project_doc = yaml.safe_load(project_file.read_text())
+    except yaml.YAMLError:
+        project_doc = None
+    if not isinstance(project_doc, dict):
+        raise ConfigError([("<program>", f"{project_file} is not a mapping with name:")])
+    project = str(project_doc.get("name") or directory.name)
+    config, secret_keys = _program_config(directory / f"Pulumi.{stack}.yaml", project)
+    with stack_program.recording() as recorded:
+        try:
+            monitor, mocks = run_under_mocks(
+                as_engine_runs(directory),
+                project=project,
+                stack=stack,
+                config=config,
+                secret_keys=secret_keys,
+            )
+        except ContractBreach:
+            raise
+        except stack_program.InvalidApplication as err:
+            raise ConfigError(err.problems) from None
+        except ValidationError as err:
+            raise ConfigError(
+                [_pydantic_problem(e) for e in err.errors(include_input=False, include_url=False)]
+            ) from None
+        except (Exception, SystemExit) as err:  # noqa: BLE001 - the program's own error, shown as `pulumi up` would
+            first = (str(err).strip().splitlines() or [""])[0]
+            raise ConfigError(
+                [("<program>", f"{main.name} raised {type(err).__name__}: {first}".rstrip(": "))]
+            ) from None
+    deployed = recorded.stacks
     if len(deployed) != 1:
         raise ConfigError(
             [
@@ -167,9 +186,45 @@ def plan_program(directory: Path, stack: str) -> Plan:
         stack=stack,
         spec=deployed[0],
         registrations=monitor.registrations,
-        secret_values=mocks.secret_values | {PLACEHOLDER},
+        secret_values=mocks.secret_values | recorded.secrets | {PLACEHOLDER},
         property_dependencies=monitor.property_dependencies,
     )
+
+
+def _program_config(stack_file: Path, project: str) -> tuple[dict[str, str], list[str]]:
+    """A program's stack config as the engine passes it: every namespace, a key without one
+    in the project's, structured values as JSON; a key holding a secure value anywhere in it
+    is secret and each secure value a placeholder (never decrypted, never printed)."""
+    if not stack_file.is_file():
+        return {}, []
+    doc = _load_stack_yaml(stack_file) or {}
+    config = doc.get("config") if isinstance(doc, dict) else None
+    if not isinstance(config or {}, dict):
+        raise ConfigError([("<file>", f"{stack_file} has no config: mapping")])
+    if not isinstance(doc, dict):
+        raise ConfigError([("<file>", f"{stack_file} is not a mapping with config:")])
+    values: dict[str, str] = {}
+    secret: list[str] = []
+    for full_key, raw in (config or {}).items():
+        key = str(full_key) if ":" in str(full_key) else f"{project}:{full_key}"
+        value, hidden = _placeholders(raw)
+        values[key] = value if isinstance(value, str) else json.dumps(value)
+        if hidden:
+            secret.append(key)
+    return values, secret
+
+
+def _placeholders(value: Any) -> tuple[Any, bool]:
+    """`value` with each `{secure: …}` in it replaced by the placeholder, and whether it had one."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return PLACEHOLDER, True
+    if isinstance(value, dict):
+        pairs = {k: _placeholders(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(h for _, h in pairs.values())
+    if isinstance(value, list):
+        items = [_placeholders(v) for v in value]
+        return [v for v, _ in items], any(h for _, h in items)
+    return value, False
 
 
 def as_engine_runs(path: Path) -> Callable[[], None]:
@@ -179,8 +234,16 @@ def as_engine_runs(path: Path) -> Callable[[], None]:
     directory = (path if path.is_dir() else path.parent).resolve()  # before the chdir
 
     def run_program() -> None:
-        with contextlib.chdir(directory):
-            runpy.run_path(str(directory), run_name="__main__")
+        before = set(sys.modules)
+        try:
+            with contextlib.chdir(directory):
+                runpy.run_path(str(directory), run_name="__main__")
+        finally:
+            # Its sibling modules go with it: the next program's `settings.py` is its own.
+            for name in set(sys.modules) - before:
+                origin = getattr(sys.modules[name], "__file__", None) or ""
+                if origin and Path(origin).resolve().is_relative_to(directory):
+                    del sys.modules[name]
 
     return run_program
 

@@ -118,7 +118,7 @@ def run(
     resource breaks its provider's rules, and pulumi.RunError as the program raises it."""
     target = program if callable(program) else as_engine_runs(Path(program))
     values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()}
-    with stack_program.recording() as deployed:
+    with stack_program.recording() as recorded:
         monitor, _ = run_under_mocks(
             lambda: _call(target),
             project=project,
@@ -126,7 +126,7 @@ def run(
             config=values,
             secret_keys=sorted(set(secrets)),
         )
-    return Result(monitor.registrations, monitor.property_dependencies, deployed)
+    return Result(monitor.registrations, monitor.property_dependencies, recorded.stacks)
 
 
 def _call(target: Callable[[], object]) -> None:

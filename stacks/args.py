@@ -8,6 +8,7 @@ target's SKUs here (stacks.sizing, stacks.targets.<provider>), once.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +120,30 @@ class Credentials:
             if isinstance(value, str):
                 found += secret_shape_problems(key, value)
         return found
+
+    def plain_values(self) -> set[str]:
+        """Every credential given as a plain value, and the forms it is written in (a registry
+        login's base64 for docker's config) — what an offline plan must never show."""
+        import base64
+
+        found: set[str] = set()
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, str) and name != "registries":
+                found.add(value)
+        logins = (
+            registry_logins(self.registry_credentials)
+            if isinstance(self.registry_credentials, str | dict)
+            else {}
+        )
+        for login in logins.values():
+            found |= {login, base64.b64encode(login.encode()).decode()}
+        secrets = self.app_secrets
+        if isinstance(secrets, str) and secrets.lstrip().startswith("{"):
+            secrets = json.loads(secrets)
+        if isinstance(secrets, dict):
+            found |= {v for v in secrets.values() if isinstance(v, str)}
+        return {v for v in found if v}
 
     def require(self, name: str) -> pulumi.Input[str]:
         value = getattr(self, name)

@@ -9,7 +9,9 @@ per host that ships everything placed on it.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -62,16 +64,40 @@ from multicloud.stacks.spec import (
     WorkerSpec,
 )
 
-DEPLOYED: list[StackSpec] | None = None
+
+class InvalidApplication(pulumi.RunError):
+    """An application (or its credentials) `deploy` refuses: one line per problem, shown by
+    the engine without a traceback; `problems` keeps them for `infra --program`."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("invalid stack config:\n" + "\n".join(ConfigError(problems).lines()))
+
+
+_DEPLOYED_IN: weakref.WeakSet[pulumi.Resource] = weakref.WeakSet()
+"""The programs (their root stack resource) `deploy` has built an application in."""
+
+
+@dataclass
+class Recording:
+    """What `deploy` built while a recording listened."""
+
+    stacks: list[StackSpec] = field(default_factory=list)
+    secrets: set[str] = field(default_factory=set)
+    """Credentials passed as plain values (and the forms they are written in), so that what
+    shows or writes the plan can hide them."""
+
+
+DEPLOYED: Recording | None = None
 """Where `deploy` records each application it builds, while `recording` listens."""
 
 
 @contextlib.contextmanager
-def recording() -> Iterator[list[StackSpec]]:
+def recording() -> Iterator[Recording]:
     """The applications `deploy` builds while inside (multicloud.testing.run, infra --program);
     nested recordings each get their own and the outer one is restored."""
     global DEPLOYED
-    outer, DEPLOYED = DEPLOYED, []
+    outer, DEPLOYED = DEPLOYED, Recording()
     try:
         yield DEPLOYED
     finally:
@@ -93,24 +119,33 @@ def deploy(spec: StackSpec, credentials: Credentials | None = None) -> dict[str,
     checks a stack file gets; returns its components by name. `credentials` default to the
     `multicloud:` config's secrets. The stack-config program is one caller; a hand-written
     program is another (`multicloud.deploy`, docs/library.md)."""
+    root = pulumi.runtime.get_root_resource()
+    if root is not None and root in _DEPLOYED_IN:
+        # The engine would refuse the second set of providers and components (duplicate URNs).
+        raise InvalidApplication(
+            [("<program>", "deploy was called twice; a program deploys one application")]
+        )
+    credentials = credentials or Credentials.from_config(spec)
+    # Nothing is read or registered before the application and its credentials are checked.
+    problems = check(spec) + credentials.problems(spec)
+    if problems:
+        raise InvalidApplication(problems)
     # First of all: every resource registered from here on is checked against its
     # provider's rules before the engine creates it (components.contracts).
     _register_preflight()
-    credentials = credentials or Credentials.from_config(spec)
-    try:
-        problems = check(spec) + credentials.problems(spec)
-        previous = previous_outputs()
-        problems += placement_problems(spec, (previous or {}).get(PLACEMENTS_OUTPUT))
-        if problems:
-            raise ConfigError(problems)
-    except ConfigError as err:
-        raise pulumi.RunError("invalid stack config:\n" + "\n".join(err.lines())) from None
+    previous = previous_outputs()
+    moved = placement_problems(spec, (previous or {}).get(PLACEMENTS_OUTPUT))
+    if moved:
+        raise InvalidApplication(moved)
+    if root is not None:
+        _DEPLOYED_IN.add(root)
     for path, message in warnings(spec):
         pulumi.log.warn(printable(f"{NAMESPACE}:{path}: {message}"))
     built = build(spec, previous, credentials)
     pulumi.export(PLACEMENTS_OUTPUT, placements(spec))
     if DEPLOYED is not None:
-        DEPLOYED.append(spec)
+        DEPLOYED.stacks.append(spec)
+        DEPLOYED.secrets |= credentials.plain_values()
     return built
 
 

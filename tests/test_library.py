@@ -300,3 +300,143 @@ def test_a_program_path_relative_to_the_working_directory(monkeypatch, capsys):
     assert capsys.readouterr().out.startswith("shop · stack prod (prod)")
     result = testing.run("examples/library/aws", project="shop", stack="staging")
     assert result.stacks and result.stacks[0].environment == "staging"
+
+
+AWS_PROGRAM = (LIBRARY / "aws" / "__main__.py").read_text()
+
+
+def program_dir(
+    tmp_path, main: str, stacks: dict[str, str] | None = None, project: str = "name: shop\nruntime: python\n"
+):
+    directory = tmp_path / "prog"
+    directory.mkdir()
+    (directory / "Pulumi.yaml").write_text(project)
+    (directory / "__main__.py").write_text(main)
+    for stack, text in (stacks or {}).items():
+        (directory / f"Pulumi.{stack}.yaml").write_text(text)
+    return directory
+
+
+@pytest.mark.parametrize(
+    ("main", "project", "said"),
+    [
+        (
+            AWS_PROGRAM.replace('links=["db", "cache", "uploads"]', 'links=["db", "nowhere"]'),
+            "name: shop\n",
+            "multicloud:services.api.links",
+        ),
+        (
+            AWS_PROGRAM.replace('environment="staging"', 'environment="bogus"'),
+            "name: shop\n",
+            "multicloud:environment: must be one of: dev, staging, prod",
+        ),
+        (
+            "raise ValueError('the program broke')\n",
+            "name: shop\n",
+            "__main__.py raised ValueError: the program broke",
+        ),
+        ("import sys\nsys.exit(3)\n", "name: shop\n", "__main__.py raised SystemExit: 3"),
+        (
+            "import pulumi\npulumi.Config().require('token')\n",
+            "name: shop\n",
+            "__main__.py raised ConfigMissingError",
+        ),
+        (AWS_PROGRAM + "\nmc.deploy(app)\n", "name: shop\n", "deploy was called twice"),
+        ("x = 1\n", "name: shop\n", "deployed 0 applications"),
+        (AWS_PROGRAM, "- just a list\n", "Pulumi.yaml is not a mapping"),
+        (AWS_PROGRAM, "name: [unclosed\n", "Pulumi.yaml is not a mapping"),
+    ],
+)
+def test_a_programs_own_error_is_one_line_exit_2(tmp_path, capsys, main, project, said):
+    from multicloud.infra.cli import main as infra
+
+    directory = program_dir(tmp_path, main, project=project)
+    assert infra(["plan", "--program", str(directory)]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "internal error" not in err and "Traceback" not in err, err
+
+
+def test_several_stacks_are_chosen_with_stack(tmp_path, capsys):
+    from multicloud.infra.cli import main as infra
+
+    stacks = {
+        "staging": "config:\n  aws:region: eu-central-1\n",
+        "prod": "config:\n  aws:region: us-east-1\n",
+    }
+    directory = program_dir(tmp_path, AWS_PROGRAM, stacks)
+    assert infra(["plan", "--program", str(directory)]) == 2
+    assert "several stacks (prod, staging); choose one with --stack" in capsys.readouterr().err
+    assert infra(["plan", "--program", str(directory), "--stack", "staging"]) == 0
+    assert capsys.readouterr().out.startswith("shop · stack staging")
+
+
+def test_no_secret_of_a_program_is_shown_or_written(tmp_path, capsys):
+    from multicloud.infra.cli import main as infra
+
+    main = AWS_PROGRAM.replace(
+        "built = mc.deploy(app)",
+        "import pulumi\n"
+        "token = pulumi.Config().require_secret_object('nested')\n"
+        "values = dict(app.services)\n"
+        "values['api'] = values['api'].model_copy(update={'secrets': ['STRIPE_KEY'], 'image': 'ghcr.io/acme/private:1'})\n"
+        "app = app.model_copy(update={'services': values})\n"
+        'built = mc.deploy(app, mc.Credentials(registry_credentials=\'{"ghcr.io": "bot:REGTOKEN123"}\',\n'
+        "    app_secrets={'STRIPE_KEY': 'sk_live_PLAINSECRET'}))",
+    )
+    stack = "config:\n  shop:nested:\n    settings:\n      token:\n        secure: v1:NESTEDCIPHER01:ZZZZ\n"
+    directory = program_dir(tmp_path, main, {"staging": stack})
+    shown = []
+    for argv in (["plan", "--json"], ["plan"], ["cost", "--format", "multicloud-json"]):
+        assert infra([argv[0], "--program", str(directory), *argv[1:]]) == 0, capsys.readouterr().err
+        shown.append(capsys.readouterr().out)
+    out = tmp_path / "rendered"
+    assert infra(["render", "--program", str(directory), "--out", str(out)]) == 0
+    shown += [p.read_text() for p in out.rglob("*") if p.is_file()]
+    import base64
+
+    for secret in (
+        "NESTEDCIPHER01",
+        "REGTOKEN123",
+        "PLAINSECRET",
+        base64.b64encode(b"bot:REGTOKEN123").decode(),
+    ):
+        assert not any(secret in text for text in shown), secret
+
+
+def test_sibling_modules_of_one_program_do_not_reach_the_next(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for directory, region in ((first, "eu-central-1"), (second, "eu-west-1")):
+        directory.mkdir()
+        (directory / "settings.py").write_text(f"REGION = {region!r}\n")
+        (directory / "__main__.py").write_text(
+            AWS_PROGRAM.replace(
+                "import multicloud as mc\n", "import multicloud as mc\nimport settings\n"
+            ).replace('region="eu-central-1"', "region=settings.REGION")
+        )
+    regions = [testing.run(d, project="shop").stacks[0].aws.region for d in (first, second)]
+    assert regions == ["eu-central-1", "eu-west-1"]
+
+
+def test_a_login_passed_in_code_is_not_written_by_render(tmp_path):
+    from multicloud.infra.cli import main as infra
+
+    main = (LIBRARY / "hetzner" / "__main__.py").read_text()
+    main = main.replace(
+        'healthchecks_api_key=config.require_secret("healthchecksApiKey"),',
+        'healthchecks_api_key=config.require_secret("healthchecksApiKey"),\n'
+        '    registry_credentials=\'{"ghcr.io": "bot:REGTOKEN456"}\',',
+    )
+    stack = (LIBRARY / "hetzner" / "Pulumi.prod.yaml").read_text()
+    directory = program_dir(tmp_path, main, {"prod": stack}, project="name: shop\nruntime: python\n")
+    out = tmp_path / "rendered"
+    assert infra(["render", "--program", str(directory), "--out", str(out)]) == 0
+    configs = list(out.rglob("docker/config.json"))
+    assert configs, sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    import base64
+
+    login = base64.b64encode(b"bot:REGTOKEN456").decode()
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert "REGTOKEN456" not in text and login not in text, path
+    assert '"auth": "<secret>"' in configs[0].read_text()

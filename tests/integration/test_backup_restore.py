@@ -172,8 +172,22 @@ class Pg:
                 self.proc.wait(timeout=30)
 
 
-def start_pg(bindir: Path, port: int, as_server: dict, uid: int, gid: int) -> Pg:
-    """initdb (with the component's auth flags), start on 127.0.0.1:port, create app/app."""
+def start_pg(bindir: Path, free_port: Callable[[], int], as_server: dict, uid: int, gid: int) -> Pg:
+    """initdb (with the component's auth flags), start on a free 127.0.0.1 port, create app/app.
+    A port taken between choosing and binding it (another worker's client) is chosen again."""
+    for _ in range(4):
+        try:
+            return _start_pg(bindir, free_port(), as_server, uid, gid)
+        except PortTaken:
+            continue
+    pytest.fail("postgres found no free port in 4 tries")
+
+
+class PortTaken(Exception):
+    """postgres could not bind the port it was given: something took it meanwhile."""
+
+
+def _start_pg(bindir: Path, port: int, as_server: dict, uid: int, gid: int) -> Pg:
     work = Path(tempfile.mkdtemp(prefix="multicloud-backup-pg-"))
     pg = Pg(bindir, work, port)
     (work / "sock").mkdir()
@@ -228,7 +242,11 @@ def start_pg(bindir: Path, port: int, as_server: dict, uid: int, gid: int) -> Pg
     deadline = time.monotonic() + 60
     while True:
         if pg.proc.poll() is not None:
-            pytest.fail(f"postgres exited with {pg.proc.returncode}:\n{pg.log_path.read_text()}")
+            text = pg.log_path.read_text()
+            cleanup_pg(pg)
+            if "Address already in use" in text:
+                raise PortTaken(port)
+            pytest.fail(f"postgres exited with {pg.proc.returncode}:\n{text}")
         ready = subprocess.run(
             [str(bindir / "pg_isready"), "-h", str(work / "sock"), "-p", str(port), "-t", "1"],
             capture_output=True,
@@ -264,7 +282,7 @@ def make_pg(postgres_bindir, free_port, server_identity) -> Iterator[Callable[[]
     started: list[Pg] = []
 
     def make() -> Pg:
-        pg = start_pg(postgres_bindir, free_port(), as_server, uid, gid)
+        pg = start_pg(postgres_bindir, free_port, as_server, uid, gid)
         started.append(pg)
         return pg
 
@@ -277,7 +295,7 @@ def make_pg(postgres_bindir, free_port, server_identity) -> Iterator[Callable[[]
 def source_pg(postgres_bindir, free_port, server_identity) -> Iterator[Pg]:
     """The server being backed up, seeded once: two tables, 8000 rows of varied types."""
     uid, gid, as_server = server_identity
-    pg = start_pg(postgres_bindir, free_port(), as_server, uid, gid)
+    pg = start_pg(postgres_bindir, free_port, as_server, uid, gid)
     try:
         pg.sql(SEED_SQL)
         yield pg
