@@ -405,9 +405,9 @@ def _is_program(path: Path) -> bool:
 def load_file_offline(stack_file: Path, stack: str = "dev") -> Any:
     """Validate a stack file, treating absent credentials as provided (they are secrets); for
     a program's directory, the application it deploys."""
-    from multicloud.infra.offline import PLACEHOLDER, ProgramDir
+    from multicloud.infra.offline import PLACEHOLDER
 
-    if isinstance(stack_file, ProgramDir):
+    if _is_program(stack_file):
         return plan(stack_file, stack).spec
     from multicloud.stacks.loader import CREDENTIALS, RawConfig, parse, read_stack_file
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from multicloud.components.capabilities import VPS_TARGETS, placed_on_host, supported_targets
 from multicloud.costs.capacity import Alternative, Bought, Capacity, Difference
-from multicloud.costs.catalog import ServerType, server_types
+from multicloud.costs.catalog import ServerType, load, server_types
 from multicloud.stacks.checks import TARGET_FIELDS
 from multicloud.stacks.targets import TARGETS
 
@@ -219,8 +219,6 @@ def _keep_capacity(
 def _keep_cache_memory(name: str, svc: dict[str, Any], target: str, notes: list[str]) -> None:
     """A Redis keeps its memory: an ElastiCache `node_type` becomes its `memory_mb` elsewhere,
     and a memory the target's catalogued sizes cannot hold is capped at the largest one."""
-    from multicloud.costs.catalog import load
-
     node = next((n for n in load("aws")["elasticache_node_types"] if n["name"] == svc.get("node_type")), None)
     if target != "aws" and node is not None and "memory_mb" not in svc:
         svc["memory_mb"] = int(node["memory_gb"] * 1024)
@@ -240,8 +238,6 @@ def _keep_cache_memory(name: str, svc: dict[str, Any], target: str, notes: list[
 
 def _within_managed(target: str, size: dict[str, float]) -> dict[str, float]:
     """A database size the target's catalogued classes can hold (the largest, past it)."""
-    from multicloud.costs.catalog import load
-
     classes = (
         load("aws")["rds_instance_classes"] if target == "aws" else load("digitalocean")["postgres_sizes"]
     )

@@ -15,6 +15,7 @@ A refresh works on a copy of the catalogs in a temporary directory, never on the
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
@@ -215,12 +216,11 @@ def test_hetzner_refuses_an_unexpected_shape(catalogs, edit, message):
         refresh("hetzner", json.dumps(doc).encode(), TODAY, catalog_dir=catalogs)
 
 
-@pytest.fixture
-def refreshed_catalog(catalogs, monkeypatch):
-    """The catalogs after a Hetzner refresh from the recorded answer, in use by the engine."""
+@contextlib.contextmanager
+def catalogs_in_use(catalogs, monkeypatch):
+    """The engine reads `catalogs` (its cached catalogs and rates dropped) while inside."""
     from multicloud import costs
 
-    refresh("hetzner", HETZNER.read_bytes(), TODAY, catalog_dir=catalogs)
     caches = (
         costs.catalog.load,
         costs.pricers.base.entries,
@@ -230,10 +230,20 @@ def refreshed_catalog(catalogs, monkeypatch):
     for cached in caches:
         cached.cache_clear()
     monkeypatch.setattr(costs.catalog, "CATALOG_DIR", catalogs)
-    yield catalogs
-    monkeypatch.undo()
-    for cached in caches:
-        cached.cache_clear()
+    try:
+        yield catalogs
+    finally:
+        monkeypatch.undo()
+        for cached in caches:
+            cached.cache_clear()
+
+
+@pytest.fixture
+def refreshed_catalog(catalogs, monkeypatch):
+    """The catalogs after a Hetzner refresh from the recorded answer, in use by the engine."""
+    refresh("hetzner", HETZNER.read_bytes(), TODAY, catalog_dir=catalogs)
+    with catalogs_in_use(catalogs, monkeypatch):
+        yield catalogs
 
 
 def test_a_host_in_ashburn_plans_and_prices_with_the_us_list(refreshed_catalog, run_plan):
@@ -339,29 +349,15 @@ def test_aws_refuses_what_it_cannot_read_exactly(catalogs, edit, message):
 
 
 def test_an_aws_stack_in_the_refreshed_region_is_priced_there(catalogs, monkeypatch, aws_plan):
-    from multicloud import costs
     from multicloud.costs.estimate import estimate_plan
     from tests.aws_plans import example_config
 
     refresh("aws", AWS_EU.read_bytes(), TODAY, catalog_dir=catalogs)
-    caches = (
-        costs.catalog.load,
-        costs.pricers.base.entries,
-        costs.pricers.base.servers,
-        costs.estimate.eur_usd,
-    )
     config = example_config("aws.yaml")
     config["aws"] = {**config["aws"], "region": "eu-central-1"}
     result = aws_plan(config)
-    try:
-        for cached in caches:
-            cached.cache_clear()
-        monkeypatch.setattr(costs.catalog, "CATALOG_DIR", catalogs)
+    with catalogs_in_use(catalogs, monkeypatch):
         est = estimate_plan(result)
-    finally:
-        monkeypatch.undo()
-        for cached in caches:
-            cached.cache_clear()
     lines = {line.name: line for _, line in est.all_lines()}
     rds = next(line for name, line in lines.items() if name.startswith("RDS db.t4g.small"))
     assert rds.unit_price == 0.038 and rds.source.endswith("/AmazonRDS/current/eu-central-1/index.json")
