@@ -41,6 +41,7 @@ __version__ = "0.1.0"
 # Public name → (module, attribute).
 _EXPORTS: dict[str, tuple[str, str]] = {
     "deploy": ("multicloud.stacks.program", "deploy"),
+    "Application": ("multicloud.stacks.application", "Application"),
     "Credentials": ("multicloud.stacks.args", "Credentials"),
     "Stack": ("multicloud.stacks.spec", "StackSpec"),
     "Size": ("multicloud.stacks.spec", "Size"),
@@ -68,6 +69,7 @@ __all__ = [
     "Admin",
     "Alerts",
     "Api",
+    "Application",
     "Aws",
     "Backup",
     "Bucket",
@@ -91,6 +93,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from multicloud.costs.usage import UsageSpec as Usage
+    from multicloud.stacks.application import Application
     from multicloud.stacks.args import Credentials
     from multicloud.stacks.program import deploy
     from multicloud.stacks.spec import AdminSpec as Admin

@@ -176,10 +176,16 @@ class Built:
     links: dict[str, Linkable] = field(default_factory=dict)
     """Data components by name, as services link them."""
     components: dict[str, pulumi.Resource] = field(default_factory=dict)
+    parent: pulumi.Resource | None = None
+    """The component every top-level resource is a child of (`multicloud.Application`); None in
+    a stack-config program, whose components sit at the stack's root."""
 
-    def opts(self, target: str) -> pulumi.ResourceOptions:
-        """Options for a component on `target`: that provider for every resource below it."""
-        return pulumi.ResourceOptions(providers=self.providers.for_target(target))
+    def opts(self, target: str | None) -> pulumi.ResourceOptions:
+        """Options for a component on `target`: that provider for every resource below it (none
+        for a component that needs no provider)."""
+        return pulumi.ResourceOptions(
+            providers=self.providers.for_target(target) if target else None, parent=self.parent
+        )
 
     def labels(self, name: str) -> dict[str, str]:
         return make_labels(self.project, self.stack, name)

@@ -118,7 +118,7 @@ def deploy(spec: StackSpec, credentials: Credentials | None = None) -> dict[str,
     """Build the application `spec` describes in the current Pulumi program, after the same
     checks a stack file gets; returns its components by name. `credentials` default to the
     `multicloud:` config's secrets. The stack-config program is one caller; a hand-written
-    program is another (`multicloud.deploy`, docs/library.md)."""
+    program is another (`multicloud.deploy`, docs/library.md). Its outputs are the stack's."""
     root = pulumi.runtime.get_root_resource()
     if root is not None and root in _DEPLOYED_IN:
         # The engine would refuse the second set of providers and components (duplicate URNs).
@@ -139,14 +139,38 @@ def deploy(spec: StackSpec, credentials: Credentials | None = None) -> dict[str,
         raise InvalidApplication(moved)
     if root is not None:
         _DEPLOYED_IN.add(root)
-    for path, message in warnings(spec):
-        pulumi.log.warn(printable(f"{NAMESPACE}:{path}: {message}"))
-    built = build(spec, previous, credentials)
-    pulumi.export(PLACEMENTS_OUTPUT, placements(spec))
-    if DEPLOYED is not None:
-        DEPLOYED.stacks.append(spec)
-        DEPLOYED.secrets |= credentials.plain_values()
-    return built
+    components, outputs = assemble(spec, previous, credentials)
+    outputs.export()
+    return components
+
+
+@dataclass
+class Outputs:
+    """What an application hands back: its addresses, connection variables, and the record the
+    next deployment reads (`previous_outputs`). A stack-config program or `deploy` exports them
+    as the stack's outputs; `multicloud.Application` sets them on itself."""
+
+    urls: dict[str, pulumi.Output[str] | None] = field(default_factory=dict)
+    ipv4: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    ipv6: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    connections: dict[str, pulumi.Output[Any]] = field(default_factory=dict)
+    backup_passwords: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    record: dict[str, Any] = field(default_factory=dict)
+    """PLACEMENTS_OUTPUT, SSH_KEYS_OUTPUT and (with App Platform secrets) APP_SECRETS_OUTPUT."""
+
+    def export(self) -> None:
+        """As stack outputs, under the names every earlier version exported."""
+        for name, host_ip in self.ipv4.items():
+            pulumi.export(f"{name}_ipv4", host_ip)
+            pulumi.export(f"{name}_ipv6", self.ipv6[name])
+        for name, url in self.urls.items():
+            pulumi.export(f"{name}_url", url)
+        for name, connection in self.connections.items():
+            pulumi.export(f"{name}_connection", connection)
+        for name, password in self.backup_passwords.items():
+            pulumi.export(f"{name}_backup_password", password)
+        for name, value in self.record.items():
+            pulumi.export(name, value)
 
 
 def _register_preflight() -> None:
@@ -164,25 +188,40 @@ def _register_preflight() -> None:
         pulumi.runtime.register_resource_transform(preflight)
 
 
-def previous_outputs() -> dict[str, Any] | None:
+def previous_outputs(
+    record: str | None = None, parent: pulumi.Resource | None = None
+) -> dict[str, Any] | None:
     """What this stack exported last time that the program reads back — the placements of its
     stateful components, the SSH keys it uploaded, what App Platform stored of its secrets —
     through a StackReference to itself: {} on the first deployment, None when the backend
-    cannot say."""
+    cannot say. `record`: the one stack output that holds them all (a program using
+    `multicloud.Application` exports the component's `record` under that name); not found
+    there is None too, since the first deployment and a program that does not export it look
+    the same."""
     from pulumi.runtime.sync_await import _sync_await
 
     name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
     found: dict[str, Any] = {}
     try:
-        ref = pulumi.StackReference(f"{pulumi.get_stack()}-previous", stack_name=name)
-        for output in (PLACEMENTS_OUTPUT, SSH_KEYS_OUTPUT, APP_SECRETS_OUTPUT):
+        ref = pulumi.StackReference(
+            f"{pulumi.get_stack()}-previous",
+            stack_name=name,
+            opts=pulumi.ResourceOptions(parent=parent) if parent is not None else None,
+        )
+        for output in (record,) if record else (PLACEMENTS_OUTPUT, SSH_KEYS_OUTPUT, APP_SECRETS_OUTPUT):
             details = _sync_await(ref.get_output_details(output))
             value = details.value if details.value is not None else details.secret_value
             if isinstance(value, dict):
-                found[output] = value
+                found.update(value if record else {output: value})
     except Exception as err:  # noqa: BLE001 - the preview guard (infra guard) still applies
         pulumi.log.warn(
             f"could not read the outputs of the last deployment ({type(err).__name__}); moves are not checked"
+        )
+        return None
+    if record and not found:
+        pulumi.log.warn(
+            f"no stack output {record} from an earlier deployment (the first one, or the program does "
+            f"not export the application's `record` as {record}): moves are not checked"
         )
         return None
     return found
@@ -195,13 +234,18 @@ def own_keys(previous: dict[str, Any] | None, target: str) -> frozenset[str] | N
     return frozenset(record.get(target) or []) if isinstance(record, dict) else None
 
 
-def build(
-    spec: StackSpec, previous: dict[str, Any] | None = None, credentials: Credentials | None = None
-) -> dict[str, pulumi.Resource]:
-    """Register every component of `spec`; returns them by name (hosts included).
-    `previous`: what the last deployment exported (previous_outputs); `credentials`: the
-    secrets it needs (default: the `multicloud:` config's)."""
-    built = _start(spec, previous or {}, credentials or Credentials.from_config(spec))
+def assemble(
+    spec: StackSpec,
+    previous: dict[str, Any] | None,
+    credentials: Credentials,
+    parent: pulumi.Resource | None = None,
+) -> tuple[dict[str, pulumi.Resource], Outputs]:
+    """Register every component of a checked `spec` (under `parent`, when one is given);
+    returns them by name (hosts included) and the application's outputs. `previous`: what the
+    last deployment recorded (previous_outputs)."""
+    for path, message in warnings(spec):
+        pulumi.log.warn(printable(f"{NAMESPACE}:{path}: {message}"))
+    built = _start(spec, previous or {}, credentials, parent)
     # The network first: a host's firewall admits the NAT gateway's address when its
     # database is linked from Fargate.
     _network(built)
@@ -210,15 +254,21 @@ def build(
     _services(built)
     _alerts(built)
     _releases(built)
-    _export(built)
-    return built.components
+    outputs = _outputs(built)
+    if DEPLOYED is not None:
+        DEPLOYED.stacks.append(spec)
+        DEPLOYED.secrets |= credentials.plain_values()
+    return built.components, outputs
 
 
-def _start(spec: StackSpec, previous: dict[str, Any], credentials: Credentials) -> Built:
+def _start(
+    spec: StackSpec, previous: dict[str, Any], credentials: Credentials, parent: pulumi.Resource | None
+) -> Built:
     """The stack-wide values every step reads: providers, credentials, DNS, registry logins."""
     return Built(
         spec=spec,
-        providers=Providers(spec),
+        providers=Providers(spec, parent),
+        parent=parent,
         credentials=credentials,
         project=pulumi.get_project(),
         stack=pulumi.get_stack(),
@@ -275,7 +325,7 @@ def _data(built: Built) -> None:
             component = Redis(name, redis_args(built, name, svc), opts=built.opts(svc.target))
         elif isinstance(svc, BucketSpec):
             # A Hetzner bucket is a dynamic resource that speaks S3: no provider to pass.
-            opts = None if svc.target == "hetzner" else built.opts(svc.target)
+            opts = built.opts(None if svc.target == "hetzner" else svc.target)
             component = ObjectStore(name, bucket_args(built, name, svc), opts=opts)
         else:
             continue
@@ -310,7 +360,11 @@ def _alerts(built: Built) -> None:
     spec = built.spec
     if spec.alerts is None or not spec.public_apis():
         return
-    Alerts("alerts", alerts_args(built), opts=pulumi.ResourceOptions(providers=built.providers.for_alerts()))
+    Alerts(
+        "alerts",
+        alerts_args(built),
+        opts=pulumi.ResourceOptions(providers=built.providers.for_alerts(), parent=built.parent),
+    )
 
 
 def _releases(built: Built) -> None:
@@ -347,26 +401,29 @@ def _vpc_only_fleets(spec: StackSpec) -> set[str]:
     return {"digitalocean"} if needs else set()
 
 
-def _export(built: Built) -> None:
-    """Stack outputs: URLs and addresses in clear, connection variables as secrets, what
-    App Platform stored of each app's secrets and the SSH keys uploaded (read back by the
-    next run)."""
+def _outputs(built: Built) -> Outputs:
+    """URLs and addresses in clear, connection variables as secrets, and the record: the
+    placements, the SSH keys uploaded and what App Platform stored of each app's secrets
+    (read back by the next run)."""
     hosts, components = built.hosts, built.components
+    outputs = Outputs()
     stored = {
         name: component.stored_secrets
         for name, component in components.items()
         if isinstance(component, ApiService) and component.stored_secrets is not None
     }
     if stored:
-        pulumi.export(APP_SECRETS_OUTPUT, pulumi.Output.secret(stored))
+        outputs.record[APP_SECRETS_OUTPUT] = pulumi.Output.secret(stored)
     for name, host in hosts.items():
-        pulumi.export(f"{name}_ipv4", host.public_ipv4)
-        pulumi.export(f"{name}_ipv6", host.public_ipv6)
+        outputs.ipv4[name] = host.public_ipv4
+        outputs.ipv6[name] = host.public_ipv6
     for name, component in components.items():
         if isinstance(component, ApiService | StaticFrontend) and getattr(component, "url", None) is not None:
-            pulumi.export(f"{name}_url", component.url)
+            outputs.urls[name] = component.url
         if isinstance(component, ManagedPostgres | Redis | ObjectStore):
-            pulumi.export(f"{name}_connection", pulumi.Output.secret(component.connection_env()))
+            outputs.connections[name] = pulumi.Output.secret(component.connection_env())
         if isinstance(component, ManagedPostgres) and component.backup_password is not None:
-            pulumi.export(f"{name}_backup_password", component.backup_password)
-    pulumi.export(SSH_KEYS_OUTPUT, {target: fleet.uploaded_keys for target, fleet in built.fleets.items()})
+            outputs.backup_passwords[name] = component.backup_password
+    outputs.record[SSH_KEYS_OUTPUT] = {target: fleet.uploaded_keys for target, fleet in built.fleets.items()}
+    outputs.record[PLACEMENTS_OUTPUT] = placements(built.spec)
+    return outputs

@@ -31,15 +31,20 @@ def _aws_tags(aws: Any) -> Any:
 class Providers:
     """Lazily created providers, one per cloud."""
 
-    def __init__(self, spec: StackSpec):
+    def __init__(self, spec: StackSpec, parent: pulumi.Resource | None = None):
         self.spec = spec
+        self.parent = parent
+
+    @property
+    def _opts(self) -> pulumi.ResourceOptions | None:
+        return pulumi.ResourceOptions(parent=self.parent) if self.parent is not None else None
 
     @cached_property
     def hcloud(self) -> pulumi.ProviderResource:
         """The Hetzner Cloud provider."""
         import pulumi_hcloud as hcloud
 
-        return hcloud.Provider("hcloud", token=pulumi.Config("hcloud").get_secret("token"))
+        return hcloud.Provider("hcloud", token=pulumi.Config("hcloud").get_secret("token"), opts=self._opts)
 
     @cached_property
     def digitalocean(self) -> pulumi.ProviderResource:
@@ -52,6 +57,7 @@ class Providers:
             token=config.get_secret("token"),
             spaces_access_id=config.get_secret("spacesAccessId"),
             spaces_secret_key=config.get_secret("spacesSecretKey"),
+            opts=self._opts,
         )
 
     @cached_property
@@ -59,7 +65,9 @@ class Providers:
         """The Cloudflare provider."""
         import pulumi_cloudflare as cloudflare
 
-        return cloudflare.Provider("cloudflare", api_token=pulumi.Config("cloudflare").get_secret("apiToken"))
+        return cloudflare.Provider(
+            "cloudflare", api_token=pulumi.Config("cloudflare").get_secret("apiToken"), opts=self._opts
+        )
 
     @cached_property
     def aws(self) -> pulumi.ProviderResource:
@@ -71,7 +79,11 @@ class Providers:
 
         region = self.spec.aws.region if self.spec.aws is not None else ROUTE53_REGION
         return aws.Provider(
-            "aws", region=region, profile=pulumi.Config("aws").get("profile"), default_tags=_aws_tags(aws)
+            "aws",
+            region=region,
+            profile=pulumi.Config("aws").get("profile"),
+            default_tags=_aws_tags(aws),
+            opts=self._opts,
         )
 
     @cached_property
@@ -87,6 +99,7 @@ class Providers:
             region="us-east-1",
             profile=pulumi.Config("aws").get("profile"),
             default_tags=_aws_tags(aws),
+            opts=self._opts,
         )
 
     @cached_property
@@ -97,7 +110,10 @@ class Providers:
 
         config = pulumi.Config("checkly")
         return checkly.Provider(
-            "checkly", api_key=config.get_secret("apiKey"), account_id=config.get("accountId")
+            "checkly",
+            api_key=config.get_secret("apiKey"),
+            account_id=config.get("accountId"),
+            opts=self._opts,
         )
 
     def for_alerts(self) -> list[pulumi.ProviderResource]:

@@ -1,0 +1,268 @@
+"""`multicloud.Application`: one application as one Pulumi component, for every Pulumi language.
+
+The arguments are the stack spec in the shape Pulumi's schema can carry (stacks/application_args.py,
+generated from the models); construction turns them back into a `StackSpec`, runs the same
+checks a stack file gets, and builds it with the same code (`stacks.program.assemble`) under this
+component. `package/` serves it to TypeScript, Go, C#, Java and YAML programs through Pulumi's
+component host (`python -m multicloud.stacks.application` is that provider's entry point).
+
+Problems are reported as Pulumi's input-property errors, one per problem, at the path the
+program wrote (`postgres.db.storageGb`), before any resource is registered.
+
+No `from __future__ import annotations` here: the analyzer reads these annotations as objects.
+"""
+
+import enum
+import json
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
+
+from multicloud.components._lib.grammars import env_name_problem
+from multicloud.stacks import program
+from multicloud.stacks.application_args import ApplicationArgs
+from multicloud.stacks.application_gen import KIND_MAPS, PACKAGE
+from multicloud.stacks.args import Credentials
+from multicloud.stacks.checks import check
+from multicloud.stacks.loader import _REGISTRY, _pydantic_problem, required_credentials, secret_shape_problems
+from multicloud.stacks.placements import OUTPUT as PLACEMENTS_OUTPUT
+from multicloud.stacks.placements import placement_problems
+from multicloud.stacks.spec import StackSpec
+
+TYPE = f"{PACKAGE}:index:Application"
+
+RECORD_OUTPUT = "multicloudRecord"
+"""The stack output a program exports the application's `record` as, for the next run."""
+
+_MAP_OF_KIND = {kind: argument for kind, (argument, _, _) in KIND_MAPS.items()}
+
+
+class Application(pulumi.ComponentResource):
+    """One application (hosts, apis, workers, jobs, PostgreSQL, Redis, buckets and static
+    sites), each component on the provider it names (AWS, DigitalOcean, Hetzner Cloud or
+    Cloudflare), checked as a whole before anything is created. One per stack: export its
+    `record` output as the stack output `multicloudRecord` so the next deployment can refuse to
+    move a database by accident."""
+
+    urls: pulumi.Output[dict[str, str]]
+    """The public HTTPS URL of each api and static site, by service name."""
+    ipv4: pulumi.Output[dict[str, str]]
+    """The public IPv4 address of each host, by host name."""
+    ipv6: pulumi.Output[dict[str, str]]
+    """The public IPv6 address of each host, by host name."""
+    connections: pulumi.Output[dict[str, dict[str, str]]]
+    """The connection variables of each database, cache and bucket (DATABASE_URL, REDIS_URL, S3_*), by service name: secret."""
+    backup_passwords: pulumi.Output[dict[str, str]]
+    """The restic password of each database backed up from a host, by service name: keep a copy outside Pulumi to restore without the stack. Secret."""
+    record: pulumi.Output[dict[str, Any]]
+    """What the next deployment reads back (where each stateful service lives, the SSH keys uploaded, what App Platform stored of the secrets): export it as the stack output `multicloudRecord`. Secret."""
+
+    def __init__(self, name: str, args: ApplicationArgs, opts: pulumi.ResourceOptions | None = None):
+        spec, credentials = application_spec(args)
+        super().__init__(TYPE, name, {}, _with_preflight(opts))
+        previous = program.previous_outputs(RECORD_OUTPUT, parent=self)
+        moved = placement_problems(spec, (previous or {}).get(PLACEMENTS_OUTPUT))
+        if moved:
+            raise _errors(moved, {name: svc.kind for name, svc in spec.services.items()})
+        _, outputs = program.assemble(spec, previous, credentials, parent=self)
+        self.urls = _map(outputs.urls)
+        self.ipv4 = _map(outputs.ipv4)
+        self.ipv6 = _map(outputs.ipv6)
+        self.connections = pulumi.Output.secret(_map(outputs.connections))
+        self.backup_passwords = pulumi.Output.secret(_map(outputs.backup_passwords))
+        self.record = pulumi.Output.secret(_map(outputs.record))
+        self.register_outputs(
+            {
+                "urls": self.urls,
+                "ipv4": self.ipv4,
+                "ipv6": self.ipv6,
+                "connections": self.connections,
+                "backup_passwords": self.backup_passwords,
+                "record": self.record,
+            }
+        )
+
+
+def _map(values: Mapping[str, Any]) -> pulumi.Output[dict[str, Any]]:
+    """One Output of a map of Outputs (Output.all of nothing would be a list)."""
+    return pulumi.Output.all(**values) if values else pulumi.Output.from_input({})
+
+
+# Pulumi's analyzer takes the class docstring as it is; the schema gets it without indentation.
+Application.__doc__ = " ".join((Application.__doc__ or "").split())
+
+
+def application_spec(args: Mapping[str, Any]) -> tuple[StackSpec, Credentials]:
+    """The StackSpec and Credentials `args` describe, or InputPropertiesError naming each
+    problem at the path the program wrote. Nothing is registered."""
+    values, kinds, problems = _spec_values(dict(args))
+    spec: StackSpec | None = None
+    if not problems:
+        from pydantic import ValidationError
+
+        try:
+            spec = StackSpec.model_validate(values)
+        except ValidationError as err:
+            problems = [_pydantic_problem(e) for e in err.errors(include_input=False, include_url=False)]
+    if spec is None:
+        raise _errors(problems, kinds)
+    credentials, found = _credentials(args.get("credentials") or {}, spec)
+    problems = check(spec) + found
+    if problems:
+        raise _errors(problems, kinds)
+    return spec, credentials
+
+
+def _plain(value: Any) -> Any:
+    """Enums as their values, all the way down (the host hands the analyzer's enums over)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _spec_values(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str], list[tuple[str, str]]]:
+    """The spec's raw values: the per-kind maps back into one `services` map with `kind`."""
+    values = {k: _plain(v) for k, v in args.items() if k != "credentials" and k not in _MAP_OF_KIND.values()}
+    services: dict[str, Any] = {}
+    kinds: dict[str, str] = {}
+    problems = []
+    for kind, argument in _MAP_OF_KIND.items():
+        for name, service in (args.get(argument) or {}).items():
+            if name in kinds:
+                taken = _camel(_MAP_OF_KIND[kinds[name]])
+                problems.append(
+                    (f"{argument}.{name}", f"the name is taken in {taken}; a service name is used once")
+                )
+                continue
+            kinds[name] = kind
+            services[name] = {**_plain(service or {}), "kind": kind}
+    values["services"] = services
+    return values, kinds, problems
+
+
+def _credentials(given: Mapping[str, Any], spec: StackSpec) -> tuple[Credentials, list[tuple[str, str]]]:
+    problems: list[tuple[str, str]] = []
+    logins = dict(given.get("registry_logins") or {})
+    for host in logins:
+        if not re.fullmatch(_REGISTRY, host):
+            problems.append(
+                ("credentials.registry_logins", f"{host!r} is not a registry host such as ghcr.io")
+            )
+    secrets = dict(given.get("app_secrets") or {})
+    for secret in secrets:
+        problem = env_name_problem(secret)
+        if problem:
+            problems.append((f"credentials.app_secrets.{secret}", problem))
+    for service, svc in spec.services.items():
+        for i, secret in enumerate(getattr(svc, "secrets", [])):
+            if secret not in secrets:
+                problems.append(
+                    (f"services.{service}.secrets[{i}]", f"{secret} has no value in credentials.appSecrets")
+                )
+    credentials = Credentials(
+        ssh_private_key=given.get("ssh_private_key"),
+        registry_credentials=pulumi.Output.all(**logins).apply(json.dumps) if logins else None,
+        registries=frozenset(logins),
+        app_secrets=pulumi.Output.all(**secrets) if secrets else None,
+        alerts_slack_webhook=given.get("alerts_slack_webhook"),
+        healthchecks_api_key=given.get("healthchecks_api_key"),
+        hetzner_s3_access_key=given.get("hetzner_s3_access_key"),
+        hetzner_s3_secret_key=given.get("hetzner_s3_secret_key"),
+    )
+    for key in sorted(required_credentials(spec) - {"secrets"}):
+        if given.get(key) is None:
+            problems.append((f"credentials.{key}", "is needed by this application"))
+    for key in ("alerts_slack_webhook", "healthchecks_api_key"):
+        if isinstance(given.get(key), str):
+            problems += [(f"credentials.{p}", m) for p, m in secret_shape_problems(key, given[key])]
+    return credentials, problems
+
+
+def schema_path(path: str, kinds: Mapping[str, str]) -> str:
+    """`services.db.storage_gb` → `postgres.db.storageGb`: a spec path as the program wrote it
+    (camelCase names of the schema; map keys and indexes as they are)."""
+    parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
+    if len(parts) >= 2 and parts[0] == "services" and parts[1] in kinds:
+        parts[0] = _MAP_OF_KIND[kinds[parts[1]]]
+    shown: list[str] = []
+    map_key = False
+    for i, part in enumerate(parts):
+        if part.startswith("["):
+            shown[-1] += part
+            continue
+        shown.append(part if map_key else _camel(part))
+        # The next part is a key of a map: the maps of services, hosts, env, registry logins, secrets.
+        map_key = (i == 0 and part in {*_MAP_OF_KIND.values(), "hosts", "services"}) or part in {
+            "env",
+            "registry_logins",
+            "app_secrets",
+        }
+    return ".".join(shown)
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+def _errors(problems: list[tuple[str, str]], kinds: Mapping[str, str]) -> InputPropertiesError:
+    details = [InputPropertyErrorDetails(property_path=schema_path(p, kinds), reason=m) for p, m in problems]
+    lines = "\n".join(f"{d['property_path']}: {d['reason']}" for d in details)
+    return InputPropertiesError(f"invalid application:\n{lines}", details)
+
+
+def _with_preflight(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    """Every resource below the application is checked against its provider's rules before the
+    engine creates it (components.contracts): a transform on the component, which the engine
+    applies to its children. Pulumi's mock monitor does not run transforms; ours runs the
+    same check on every registration (as the stack-config program's stack transform)."""
+    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.settings import get_monitor
+
+    from multicloud.components.contracts import preflight
+
+    monitor = get_monitor()
+    if isinstance(monitor, MockMonitor):
+        monitor.mocks.register_transform(preflight)
+        return opts or pulumi.ResourceOptions()
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[preflight]))
+
+
+def provider() -> Any:
+    """Pulumi's component provider for Application, whose refusals are the program's input
+    errors: the host reports any other error of a component's __init__ with its traceback."""
+    from pulumi.provider.experimental.component import ComponentProvider
+    from pulumi.provider.server import ComponentInitError
+
+    import multicloud
+
+    class ApplicationProvider(ComponentProvider):
+        def construct(self, name, resource_type, inputs, options=None):  # type: ignore[no-untyped-def]
+            try:
+                return super().construct(name, resource_type, inputs, options)
+            except ComponentInitError as err:
+                if isinstance(err.inner, InputPropertiesError):
+                    raise err.inner from None
+                raise
+
+    return ApplicationProvider([Application], PACKAGE, None, multicloud.__version__)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The package's entry point (package/__main__.py): what `component_provider_host` does —
+    serve the provider to the engine that started it — with `provider()`'s error reporting."""
+    from pulumi.provider import main as serve
+
+    serve(provider(), sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    main()
