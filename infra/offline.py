@@ -161,7 +161,7 @@ def plan_program(directory: Path, stack: str) -> Plan:
         except ContractBreach:
             raise
         except stack_program.InvalidApplication as err:
-            raise ConfigError(err.problems) from None
+            raise ConfigError(err.problems, err.prefix) from None
         except ValidationError as err:
             raise ConfigError(
                 [_pydantic_problem(e) for e in err.errors(include_input=False, include_url=False)]

@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
 
-from multicloud.components._lib.grammars import env_name_problem
+from multicloud.components._lib.grammars import env_name_problem, printable
 from multicloud.stacks import program
 from multicloud.stacks.application_args import ApplicationArgs
 from multicloud.stacks.application_gen import KIND_MAPS, PACKAGE
@@ -97,8 +97,8 @@ Application.__doc__ = " ".join((Application.__doc__ or "").split())
 
 
 def application_spec(args: Mapping[str, Any]) -> tuple[StackSpec, Credentials]:
-    """The StackSpec and Credentials `args` describe, or InputPropertiesError naming each
-    problem at the path the program wrote. Nothing is registered."""
+    """The StackSpec and Credentials `args` describe, or InvalidArguments naming each problem
+    at the path the program wrote. Nothing is registered."""
     values, kinds, problems = _spec_values(dict(args))
     spec: StackSpec | None = None
     if not problems:
@@ -213,10 +213,24 @@ def _camel(name: str) -> str:
     return first + "".join(word[:1].upper() + word[1:] for word in rest)
 
 
-def _errors(problems: list[tuple[str, str]], kinds: Mapping[str, str]) -> InputPropertiesError:
-    details = [InputPropertyErrorDetails(property_path=schema_path(p, kinds), reason=m) for p, m in problems]
-    lines = "\n".join(f"{d['property_path']}: {d['reason']}" for d in details)
-    return InputPropertiesError(f"invalid application:\n{lines}", details)
+class InvalidArguments(program.InvalidApplication):
+    """Arguments of an Application refused: one (path as the program wrote it, message) per
+    problem. A Python program sees it as a RunError; the package's provider hands the engine
+    each problem as an input-property error (`provider()`)."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__(problems, prefix="", title="invalid arguments of multicloud.Application")
+
+    def input_error(self) -> InputPropertiesError:
+        details = [
+            InputPropertyErrorDetails(property_path=printable(path), reason=printable(message))
+            for path, message in self.problems
+        ]
+        return InputPropertiesError(str(self), details)
+
+
+def _errors(problems: list[tuple[str, str]], kinds: Mapping[str, str]) -> InvalidArguments:
+    return InvalidArguments([(schema_path(path, kinds), message) for path, message in problems])
 
 
 def _with_preflight(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
@@ -249,8 +263,8 @@ def provider() -> Any:
             try:
                 return super().construct(name, resource_type, inputs, options)
             except ComponentInitError as err:
-                if isinstance(err.inner, InputPropertiesError):
-                    raise err.inner from None
+                if isinstance(err.inner, InvalidArguments):
+                    raise err.inner.input_error() from None
                 raise
 
     return ApplicationProvider([Application], PACKAGE, None, multicloud.__version__)

@@ -143,14 +143,16 @@ def secret_shape_problems(key: str, value: Any) -> list[Problem]:
 class ConfigError(Exception):
     """The stack config is invalid. `problems` holds one `(path, message)` per problem."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], prefix: str = f"{NAMESPACE}:"):
         self.problems = problems
+        self.prefix = prefix
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        """One line per problem: `multicloud:<path>: <message>`. A path holds names from the
-        config, so control characters in it are shown escaped: no value can add a line."""
-        return [printable(f"{NAMESPACE}:{path}: {message}") for path, message in self.problems]
+        """One line per problem: `multicloud:<path>: <message>` (`prefix` then the path). A path
+        holds names from the config, so control characters in it are shown escaped: no value
+        can add a line."""
+        return [printable(f"{self.prefix}{path}: {message}") for path, message in self.problems]
 
 
 @dataclass(frozen=True)

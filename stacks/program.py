@@ -69,9 +69,15 @@ class InvalidApplication(pulumi.RunError):
     """An application (or its credentials) `deploy` refuses: one line per problem, shown by
     the engine without a traceback; `problems` keeps them for `infra --program`."""
 
-    def __init__(self, problems: list[tuple[str, str]]):
+    def __init__(
+        self,
+        problems: list[tuple[str, str]],
+        prefix: str = f"{NAMESPACE}:",
+        title: str = "invalid stack config",
+    ):
         self.problems = problems
-        super().__init__("invalid stack config:\n" + "\n".join(ConfigError(problems).lines()))
+        self.prefix = prefix
+        super().__init__(f"{title}:\n" + "\n".join(ConfigError(problems, prefix).lines()))
 
 
 _DEPLOYED_IN: weakref.WeakSet[pulumi.Resource] = weakref.WeakSet()

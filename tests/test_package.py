@@ -379,3 +379,25 @@ def test_the_plugin_runs_the_entry_point_with_the_repository_as_its_dependency()
     ]
     # pip runs in the plugin's folder: `..` is this repository.
     assert requirements == [".."] and (ROOT / "package" / ".." / "pyproject.toml").exists()
+
+
+def test_in_a_python_program_a_refusal_is_one_line_per_problem(tmp_path, capsys):
+    from multicloud.infra.cli import main
+
+    (tmp_path / "Pulumi.yaml").write_text("name: shop\nruntime: python\n")
+    (tmp_path / "Pulumi.staging.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text(
+        "import multicloud as mc\n"
+        "mc.Application('shop', {'environment': 'staging', 'domain': 'shop.example',\n"
+        "    'postgres': {'db': {'target': 'aws', 'storage_gb': 0}}})\n"
+    )
+    assert main(["plan", "--program", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["postgres.db.storageGb: Input should be greater than or equal to 1"]
+
+
+def test_a_hostile_name_cannot_add_a_line_to_an_error():
+    properties = _example_properties()
+    properties["redis"]["x\nfake.path: all good\x1b[2J"] = {"target": "hetzner", "host": "main"}
+    errors = _refused(properties)
+    assert all("\n" not in p + m and "\x1b" not in p + m for p, m in errors)
