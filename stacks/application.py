@@ -13,10 +13,15 @@ No `from __future__ import annotations` here: the analyzer reads these annotatio
 """
 
 import enum
+import functools
 import json
+import os
 import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import pulumi
@@ -63,12 +68,22 @@ class Application(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ApplicationArgs, opts: pulumi.ResourceOptions | None = None):
         spec, credentials = application_spec(args)
-        super().__init__(TYPE, name, {}, _with_preflight(opts))
+        kinds = {service: svc.kind for service, svc in spec.services.items()}
+        root = pulumi.runtime.get_root_resource()
+        problems = _python_problems(spec) if HOSTED.get() else []
+        if root is not None and root in program._DEPLOYED_IN:
+            # The engine would refuse the second set of providers and components (duplicate URNs).
+            problems.append(("<root>", "a program builds one application: one Application (or deploy), once"))
+        if problems:
+            raise _errors(problems, kinds)
+        super().__init__(TYPE, name, {}, opts)
+        if root is not None:
+            program._DEPLOYED_IN.add(root)
         previous = program.previous_outputs(RECORD_OUTPUT, parent=self)
         moved = placement_problems(spec, (previous or {}).get(PLACEMENTS_OUTPUT))
         if moved:
-            raise _errors(moved, {name: svc.kind for name, svc in spec.services.items()})
-        _, outputs = program.assemble(spec, previous, credentials, parent=self)
+            raise _errors(moved, kinds)
+        _, outputs = program.assemble(spec, previous, credentials, parent=self, transforms=_preflight())
         self.urls = _map(outputs.urls)
         self.ipv4 = _map(outputs.ipv4)
         self.ipv6 = _map(outputs.ipv6)
@@ -99,6 +114,9 @@ Application.__doc__ = " ".join((Application.__doc__ or "").split())
 def application_spec(args: Mapping[str, Any]) -> tuple[StackSpec, Credentials]:
     """The StackSpec and Credentials `args` describe, or InvalidArguments naming each problem
     at the path the program wrote. Nothing is registered."""
+    problems = _not_plain(args)
+    if problems:
+        raise InvalidArguments(problems, private={p for p, _ in problems})
     values, kinds, problems = _spec_values(dict(args))
     spec: StackSpec | None = None
     if not problems:
@@ -216,28 +234,107 @@ def _camel(name: str) -> str:
 class InvalidArguments(program.InvalidApplication):
     """Arguments of an Application refused: one (path as the program wrote it, message) per
     problem. A Python program sees it as a RunError; the package's provider hands the engine
-    each problem as an input-property error (`provider()`)."""
+    each problem as an input-property error (`provider()`), except where the engine would print
+    a secret beside it: the engine shows the value at each path it is given, so a problem of
+    the credentials, or of a value that is an Output, is said in the message without a path."""
 
-    def __init__(self, problems: list[tuple[str, str]]):
+    def __init__(self, problems: list[tuple[str, str]], private: set[str] | None = None):
         super().__init__(problems, prefix="", title="invalid arguments of multicloud.Application")
+        self.private = {p for p, _ in problems if p.startswith("credentials")} | (private or set())
 
     def input_error(self) -> InputPropertiesError:
+        said = [printable(f"{path}: {message}") for path, message in self.problems if path in self.private]
         details = [
             InputPropertyErrorDetails(property_path=printable(path), reason=printable(message))
             for path, message in self.problems
+            if path not in self.private
         ]
-        return InputPropertiesError(str(self), details)
+        title = "invalid arguments of multicloud.Application"
+        return InputPropertiesError("\n".join([title, *said]), details or None)
+
+
+def _not_plain(args: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Outputs where the schema takes plain values: everywhere but the credentials' values. The
+    application is checked as a whole before anything is built, so its shape cannot wait."""
+    found: list[tuple[str, str]] = []
+    if isinstance(args.get("credentials"), pulumi.Output):
+        found.append(("credentials", "pass an object of secrets (sshPrivateKey: …), not one secret object"))
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, pulumi.Output):
+            found.append(
+                (path, "must be a plain value: only the credentials take Outputs (secrets, unknowns)")
+            )
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}")
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]")
+
+    for key, value in args.items():
+        if key != "credentials":
+            walk(value, key)
+    return [(schema_path(path, {}), message) for path, message in found]
+
+
+HOSTED: ContextVar[bool] = ContextVar("multicloud_hosted", default=False)
+"""Whether the package's provider is constructing the Application (for a program in another
+language), rather than a Python program."""
+
+
+def _python_problems(spec: StackSpec) -> list[tuple[str, str]]:
+    """What a program in another language cannot run: a Hetzner bucket and the Healthchecks
+    heartbeats are Python dynamic resources, which the engine runs with PULUMI_PYTHON_CMD
+    (python3 when unset; sdk/python/dist/pulumi-resource-pulumi-python) — the program's Python,
+    not the package's, unless it is pointed there."""
+    needs = [
+        (f"services.{name}", "a Hetzner bucket")
+        for name, svc in spec.services.items()
+        if svc.kind == "bucket" and svc.target == "hetzner"
+    ]
+    if spec.alerts is not None and spec.backed_up_on_hosts():
+        needs.append(("alerts", "with backups on hosts, the Healthchecks.io heartbeats"))
+    command = os.environ.get("PULUMI_PYTHON_CMD") or "python3"
+    if not needs or _runs_multicloud(command):
+        return []
+    how = (
+        f"is a Python dynamic resource, which Pulumi runs with PULUMI_PYTHON_CMD (python3 when unset), "
+        f"and {command} cannot import multicloud: export PULUMI_PYTHON_CMD={sys.executable} where pulumi runs"
+    )
+    return [(path, f"{what} {how}") for path, what in needs]
+
+
+@functools.cache
+def _runs_multicloud(command: str) -> bool:
+    """Whether `command` is a Python that imports the dynamic providers (this one, or one that
+    says so when asked)."""
+    found = shutil.which(command)
+    if found is None:
+        return False
+    # Not realpath: a virtualenv's python is a symlink to a Python without its packages.
+    if os.path.abspath(found) == os.path.abspath(sys.executable):
+        return True
+    modules = "multicloud.components.alerts.healthchecks, multicloud.components.object_store.hetzner_s3"
+    try:
+        ran = subprocess.run(
+            [found, "-c", f"import {modules}"], capture_output=True, timeout=120, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return ran.returncode == 0
 
 
 def _errors(problems: list[tuple[str, str]], kinds: Mapping[str, str]) -> InvalidArguments:
     return InvalidArguments([(schema_path(path, kinds), message) for path, message in problems])
 
 
-def _with_preflight(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+def _preflight() -> list[Any] | None:
     """Every resource below the application is checked against its provider's rules before the
-    engine creates it (components.contracts): a transform on the component, which the engine
-    applies to its children. Pulumi's mock monitor does not run transforms; ours runs the
-    same check on every registration (as the stack-config program's stack transform)."""
+    engine creates it (components.contracts): a transform on each top-level child, which the
+    engine applies to everything below it (not on the Application itself: a program's own
+    transforms on it would take that place). Pulumi's mock monitor does not run transforms;
+    ours runs the same check on every registration."""
     from pulumi.runtime.mocks import MockMonitor
     from pulumi.runtime.settings import get_monitor
 
@@ -246,8 +343,8 @@ def _with_preflight(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptio
     monitor = get_monitor()
     if isinstance(monitor, MockMonitor):
         monitor.mocks.register_transform(preflight)
-        return opts or pulumi.ResourceOptions()
-    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[preflight]))
+        return None
+    return [preflight]
 
 
 def provider() -> Any:
@@ -260,12 +357,19 @@ def provider() -> Any:
 
     class ApplicationProvider(ComponentProvider):
         def construct(self, name, resource_type, inputs, options=None):  # type: ignore[no-untyped-def]
+            # Before the host maps the inputs: it would call int() on an Output in an integer.
+            problems = _not_plain(inputs)
+            if problems:
+                raise InvalidArguments(problems, private={p for p, _ in problems}).input_error()
+            hosted = HOSTED.set(True)
             try:
                 return super().construct(name, resource_type, inputs, options)
             except ComponentInitError as err:
                 if isinstance(err.inner, InvalidArguments):
                     raise err.inner.input_error() from None
                 raise
+            finally:
+                HOSTED.reset(hosted)
 
     return ApplicationProvider([Application], PACKAGE, None, multicloud.__version__)
 

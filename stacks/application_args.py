@@ -13,7 +13,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 
 
-class Environment(enum.StrEnum):
+class EnvironmentKind(enum.StrEnum):
     """The kind of environment: prod protects every stateful resource."""
 
     DEV = "dev"
@@ -521,7 +521,7 @@ class Credentials(TypedDict):
 class ApplicationArgs(TypedDict):
     """One application: its hosts, services, data and frontends, each on the target it names, with the stack-wide settings they share. At least one service."""
 
-    environment: Environment
+    environment: EnvironmentKind
     """dev, staging or prod: prod protects every stateful resource."""
     domain: str
     """a lowercase domain such as example.com."""

@@ -45,7 +45,8 @@ PACKAGE = "multicloud"
 # value means (Pulumi's metaschema wants a description on every value: null fails it).
 ENUMS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
     ("dev", "staging", "prod"): (
-        "Environment",
+        # Not `Environment`: C# programs with implicit usings would find it ambiguous with System.Environment.
+        "EnvironmentKind",
         "The kind of environment: prod protects every stateful resource.",
         (
             "For development: small defaults.",

@@ -179,12 +179,17 @@ class Built:
     parent: pulumi.Resource | None = None
     """The component every top-level resource is a child of (`multicloud.Application`); None in
     a stack-config program, whose components sit at the stack's root."""
+    transforms: list[Any] | None = None
+    """Transforms of every top-level resource (and so of everything below it): the provider
+    contract check under `multicloud.Application`, where a stack transform is not ours to set."""
 
     def opts(self, target: str | None) -> pulumi.ResourceOptions:
         """Options for a component on `target`: that provider for every resource below it (none
         for a component that needs no provider)."""
         return pulumi.ResourceOptions(
-            providers=self.providers.for_target(target) if target else None, parent=self.parent
+            providers=self.providers.for_target(target) if target else None,
+            parent=self.parent,
+            transforms=self.transforms,
         )
 
     def labels(self, name: str) -> dict[str, str]:

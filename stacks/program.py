@@ -245,13 +245,14 @@ def assemble(
     previous: dict[str, Any] | None,
     credentials: Credentials,
     parent: pulumi.Resource | None = None,
+    transforms: list[Any] | None = None,
 ) -> tuple[dict[str, pulumi.Resource], Outputs]:
-    """Register every component of a checked `spec` (under `parent`, when one is given);
-    returns them by name (hosts included) and the application's outputs. `previous`: what the
-    last deployment recorded (previous_outputs)."""
+    """Register every component of a checked `spec` (under `parent`, when one is given, each
+    top-level one with `transforms`); returns them by name (hosts included) and the
+    application's outputs. `previous`: what the last deployment recorded (previous_outputs)."""
     for path, message in warnings(spec):
         pulumi.log.warn(printable(f"{NAMESPACE}:{path}: {message}"))
-    built = _start(spec, previous or {}, credentials, parent)
+    built = _start(spec, previous or {}, credentials, parent, transforms)
     # The network first: a host's firewall admits the NAT gateway's address when its
     # database is linked from Fargate.
     _network(built)
@@ -268,13 +269,18 @@ def assemble(
 
 
 def _start(
-    spec: StackSpec, previous: dict[str, Any], credentials: Credentials, parent: pulumi.Resource | None
+    spec: StackSpec,
+    previous: dict[str, Any],
+    credentials: Credentials,
+    parent: pulumi.Resource | None,
+    transforms: list[Any] | None,
 ) -> Built:
     """The stack-wide values every step reads: providers, credentials, DNS, registry logins."""
     return Built(
         spec=spec,
-        providers=Providers(spec, parent),
+        providers=Providers(spec, parent, transforms),
         parent=parent,
+        transforms=transforms,
         credentials=credentials,
         project=pulumi.get_project(),
         stack=pulumi.get_stack(),
@@ -369,7 +375,9 @@ def _alerts(built: Built) -> None:
     Alerts(
         "alerts",
         alerts_args(built),
-        opts=pulumi.ResourceOptions(providers=built.providers.for_alerts(), parent=built.parent),
+        opts=pulumi.ResourceOptions(
+            providers=built.providers.for_alerts(), parent=built.parent, transforms=built.transforms
+        ),
     )
 
 

@@ -31,13 +31,18 @@ def _aws_tags(aws: Any) -> Any:
 class Providers:
     """Lazily created providers, one per cloud."""
 
-    def __init__(self, spec: StackSpec, parent: pulumi.Resource | None = None):
+    def __init__(
+        self, spec: StackSpec, parent: pulumi.Resource | None = None, transforms: list[Any] | None = None
+    ):
         self.spec = spec
         self.parent = parent
+        self.transforms = transforms
 
     @property
     def _opts(self) -> pulumi.ResourceOptions | None:
-        return pulumi.ResourceOptions(parent=self.parent) if self.parent is not None else None
+        if self.parent is None and self.transforms is None:
+            return None
+        return pulumi.ResourceOptions(parent=self.parent, transforms=self.transforms)
 
     @cached_property
     def hcloud(self) -> pulumi.ProviderResource:

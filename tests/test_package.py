@@ -181,6 +181,15 @@ def _metaschema_validator(metaschema: dict[str, Any]) -> Any:
 # --- through Pulumi's component host ------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _dynamic_resources_run_with_this_python(monkeypatch):
+    """As the docs tell a program in another language to: the engine runs the Python dynamic
+    resources (Hetzner buckets, Healthchecks heartbeats) with PULUMI_PYTHON_CMD."""
+    import sys
+
+    monkeypatch.setenv("PULUMI_PYTHON_CMD", sys.executable)
+
+
 def _wire(value: Any) -> Any:
     """A value as the engine hands it to a provider: numbers are floats on the wire."""
     if isinstance(value, bool) or not isinstance(value, int | float | dict | list):
@@ -268,11 +277,16 @@ def _resolved_example() -> dict[str, Any]:
     return properties
 
 
-def _refused(properties: dict[str, Any]) -> list[tuple[str, str]]:
+def _refusal(properties: dict[str, Any]) -> InputPropertiesError:
     with pytest.raises(InputPropertiesError) as err:
         _construct(properties)
-    assert err.value.errors
-    return [(e["property_path"], e["reason"]) for e in err.value.errors]
+    return err.value
+
+
+def _refused(properties: dict[str, Any]) -> list[tuple[str, str]]:
+    errors = _refusal(properties).errors
+    assert errors
+    return [(e["property_path"], e["reason"]) for e in errors]
 
 
 def test_bad_input_is_one_property_error_per_problem_at_the_path_written():
@@ -294,11 +308,77 @@ def test_bad_input_is_one_property_error_per_problem_at_the_path_written():
     assert [p for p, _ in errors] == ["apis.api.links[1]"] and "nowhere" in errors[0][1]
 
 
-def test_a_missing_credential_names_its_argument():
+def test_a_missing_credential_is_said_without_a_property_path():
+    # The engine prints the value at every path it is given: a credential's would be a secret.
     properties = _example_properties()
     del properties["credentials"]
-    errors = _refused(properties)
-    assert {p for p, _ in errors} == {"credentials.sshPrivateKey", "credentials.healthchecksApiKey"}
+    refused = _refusal(properties)
+    assert refused.errors is None
+    assert refused.message.splitlines() == [
+        "invalid arguments of multicloud.Application",
+        "credentials.healthchecksApiKey: is needed by this application",
+        "credentials.sshPrivateKey: is needed by this application",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "path"),
+    [
+        (
+            ("postgres", "db", "storageGb"),
+            "output",
+            "postgres.db.storageGb",
+        ),  # an integer: the host int()s it
+        (("dns", "zoneId"), "secret", "dns.zoneId"),
+        (("hosts", "main", "target"), "output", "hosts.main.target"),  # an enum
+        (("apis", "api", "links"), "list", "apis.api.links[0]"),
+    ],
+)
+def test_an_output_where_a_plain_value_goes_is_refused_without_printing_it(where, value, path):
+    properties = _example_properties()
+    secret = pulumi.Output.secret("s3cr3t-value")
+    output = {"output": pulumi.Output.from_input(5), "secret": secret, "list": [secret]}[value]
+    target = properties
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = output
+    refused = _refusal(properties)
+    assert refused.errors is None and "s3cr3t" not in refused.message
+    assert f"{path}: must be a plain value: only the credentials take Outputs" in refused.message
+
+
+def test_credentials_as_one_secret_object_are_refused():
+    properties = _example_properties()
+    properties["credentials"] = pulumi.Output.secret({"sshPrivateKey": "k"})
+    refused = _refusal(properties)
+    assert "credentials: pass an object of secrets" in refused.message and refused.errors is None
+
+
+def test_dynamic_resources_need_the_packages_python(monkeypatch):
+    import sys
+
+    monkeypatch.setenv("PULUMI_PYTHON_CMD", "/nonexistent/python3")
+    properties = _example_properties()
+    properties["buckets"]["uploads"] = {"target": "hetzner", "location": "fsn1"}
+    properties["credentials"] |= {
+        "hetznerS3AccessKey": "${sshPrivateKey}",
+        "hetznerS3SecretKey": "${sshPrivateKey}",
+    }
+    errors = dict(_refused(properties))
+    assert set(errors) == {"buckets.uploads", "alerts"}
+    assert f"export PULUMI_PYTHON_CMD={sys.executable}" in errors["buckets.uploads"]
+    # A Python program runs them with its own Python: nothing to say there.
+    monkeypatch.setenv("PULUMI_PYTHON_CMD", sys.executable)
+    assert _construct(properties).resources("pulumi-python:dynamic/healthchecks:Check")
+
+
+def test_one_application_per_program():
+    def program() -> None:
+        multicloud.Application("shop", _python_args())
+        multicloud.Application("shop2", _python_args())
+
+    with pytest.raises(pulumi.RunError, match="a program builds one application"):
+        testing.run(program, project="shop", stack="staging")
 
 
 def test_a_refused_application_registers_nothing():
@@ -319,9 +399,11 @@ def test_secrets_named_by_services_need_values():
     properties = _example_properties()
     properties["apis"]["api"]["secrets"] = ["STRIPE_KEY"]
     properties["credentials"]["appSecrets"] = {"bad-name": "${sshPrivateKey}"}
-    errors = dict(_refused(properties))
-    assert "credentials.appSecrets.bad-name" in errors
-    assert "STRIPE_KEY has no value" in errors["apis.api.secrets[0]"]
+    refused = _refusal(properties)
+    assert [(e["property_path"], e["reason"]) for e in refused.errors or []] == [
+        ("apis.api.secrets[0]", "STRIPE_KEY has no value in credentials.appSecrets")
+    ]
+    assert "credentials.appSecrets.bad-name: " in refused.message and "\nk" not in refused.message
 
 
 @pytest.mark.parametrize(
@@ -342,26 +424,24 @@ def test_spec_paths_are_shown_as_the_program_wrote_them(path, shown):
     assert schema_path(path, kinds) == shown
 
 
+def _python_args() -> Any:
+    from multicloud.stacks.application_args import ApplicationArgs, EnvironmentKind
+
+    args: ApplicationArgs = {
+        "environment": EnvironmentKind.STAGING,
+        "domain": "shop.example",
+        "aws": {"region": "eu-central-1"},
+        "dns": {"provider": "route53", "zone_id": "Z0123456789ABCDEFGHIJ"},
+        "postgres": {"db": {"target": "aws"}},
+        "apis": {"api": {"target": "aws", "image": "ghcr.io/acme/api:1.0.0", "port": 8080, "links": ["db"]}},
+    }
+    return args
+
+
 def test_a_python_program_can_use_the_application_too():
-    def program() -> None:
-        multicloud.Application("shop", application_args())
-
-    def application_args() -> Any:
-        from multicloud.stacks.application_args import ApplicationArgs, Environment
-
-        args: ApplicationArgs = {
-            "environment": Environment.STAGING,
-            "domain": "shop.example",
-            "aws": {"region": "eu-central-1"},
-            "dns": {"provider": "route53", "zone_id": "Z0123456789ABCDEFGHIJ"},
-            "postgres": {"db": {"target": "aws"}},
-            "apis": {
-                "api": {"target": "aws", "image": "ghcr.io/acme/api:1.0.0", "port": 8080, "links": ["db"]}
-            },
-        }
-        return args
-
-    result = testing.run(program, project="shop", stack="staging")
+    result = testing.run(
+        lambda: multicloud.Application("shop", _python_args()), project="shop", stack="staging"
+    )
     db = result.resource("aws:rds/instance:Instance", "db-db")
     assert db.inputs["storageEncrypted"] is True
     assert result.estimate().currency == "USD"
