@@ -250,7 +250,8 @@ class InvalidArguments(program.InvalidApplication):
             if path not in self.private
         ]
         title = "invalid arguments of multicloud.Application"
-        return InputPropertiesError("\n".join([title, *said]), details or None)
+        # Always a list, empty too: the SDK's server fails to send a status without one.
+        return InputPropertiesError("\n".join([title, *said]), details)
 
 
 def _not_plain(args: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -313,7 +313,7 @@ def test_a_missing_credential_is_said_without_a_property_path():
     properties = _example_properties()
     del properties["credentials"]
     refused = _refusal(properties)
-    assert refused.errors is None
+    assert refused.errors == []
     assert refused.message.splitlines() == [
         "invalid arguments of multicloud.Application",
         "credentials.healthchecksApiKey: is needed by this application",
@@ -343,7 +343,7 @@ def test_an_output_where_a_plain_value_goes_is_refused_without_printing_it(where
         target = target[key]
     target[where[-1]] = output
     refused = _refusal(properties)
-    assert refused.errors is None and "s3cr3t" not in refused.message
+    assert refused.errors == [] and "s3cr3t" not in refused.message
     assert f"{path}: must be a plain value: only the credentials take Outputs" in refused.message
 
 
@@ -351,7 +351,7 @@ def test_credentials_as_one_secret_object_are_refused():
     properties = _example_properties()
     properties["credentials"] = pulumi.Output.secret({"sshPrivateKey": "k"})
     refused = _refusal(properties)
-    assert "credentials: pass an object of secrets" in refused.message and refused.errors is None
+    assert "credentials: pass an object of secrets" in refused.message and refused.errors == []
 
 
 def test_dynamic_resources_need_the_packages_python(monkeypatch):
