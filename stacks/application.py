@@ -33,7 +33,13 @@ from multicloud.stacks.application_args import ApplicationArgs
 from multicloud.stacks.application_gen import KIND_MAPS, PACKAGE
 from multicloud.stacks.args import Credentials
 from multicloud.stacks.checks import check
-from multicloud.stacks.loader import _REGISTRY, _pydantic_problem, required_credentials, secret_shape_problems
+from multicloud.stacks.loader import (
+    _REGISTRY,
+    _pydantic_problem,
+    registry_credential_problems,
+    required_credentials,
+    secret_shape_problems,
+)
 from multicloud.stacks.placements import OUTPUT as PLACEMENTS_OUTPUT
 from multicloud.stacks.placements import placement_problems
 from multicloud.stacks.spec import StackSpec
@@ -185,11 +191,26 @@ def _credentials(given: Mapping[str, Any], spec: StackSpec) -> tuple[Credentials
                 problems.append(
                     (f"services.{service}.secrets[{i}]", f"{secret} has no value in credentials.appSecrets")
                 )
+    # Plain values stay plain (a Python program's): checked for their shape here, and known to
+    # the offline plan as secrets it must never show (Credentials.plain_values).
+    plain_logins = all(isinstance(v, str) for v in logins.values())
+    if logins and plain_logins:
+        problems += [
+            ("credentials.registry_logins" + path.removeprefix("registry_credentials"), message)
+            for path, message in registry_credential_problems(logins)
+        ]
+    registry_credentials = (
+        json.dumps(logins) if plain_logins else pulumi.Output.all(**logins).apply(json.dumps)
+    )
     credentials = Credentials(
         ssh_private_key=given.get("ssh_private_key"),
-        registry_credentials=pulumi.Output.all(**logins).apply(json.dumps) if logins else None,
+        registry_credentials=registry_credentials if logins else None,
         registries=frozenset(logins),
-        app_secrets=pulumi.Output.all(**secrets) if secrets else None,
+        app_secrets=(
+            secrets if all(isinstance(v, str) for v in secrets.values()) else pulumi.Output.all(**secrets)
+        )
+        if secrets
+        else None,
         alerts_slack_webhook=given.get("alerts_slack_webhook"),
         healthchecks_api_key=given.get("healthchecks_api_key"),
         hetzner_s3_access_key=given.get("hetzner_s3_access_key"),

@@ -481,3 +481,34 @@ def test_a_hostile_name_cannot_add_a_line_to_an_error():
     properties["redis"]["x\nfake.path: all good\x1b[2J"] = {"target": "hetzner", "host": "main"}
     errors = _refused(properties)
     assert all("\n" not in p + m and "\x1b" not in p + m for p, m in errors)
+
+
+def test_plain_credentials_in_python_are_checked_and_never_shown(tmp_path, capsys):
+    from multicloud.infra.cli import main
+
+    (tmp_path / "Pulumi.yaml").write_text("name: shop\nruntime: python\n")
+    (tmp_path / "Pulumi.staging.yaml").write_text("config: {}\n")
+    program = (
+        "import multicloud as mc\n"
+        "mc.Application('shop', {'environment': 'staging', 'domain': 'shop.example',\n"
+        "    'hosts': {'main': {'target': 'hetzner', 'size': {'cpu': 2, 'memory_gb': 4}}},\n"
+        "    'admin': {'ssh_public_keys': ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@b'],\n"
+        "              'cidrs': ['203.0.113.0/24']},\n"
+        "    'apis': {'api': {'target': 'hetzner', 'host': 'main', 'image': 'ghcr.io/acme/api:1.0', 'port': 8080,\n"
+        "                     'secrets': ['STRIPE_KEY']}},\n"
+        "    'credentials': {'ssh_private_key': 'PLAIN-KEY-TEXT', 'app_secrets': {'STRIPE_KEY': 'sk_PLAIN_SECRET'},\n"
+        "                    'registry_logins': {'ghcr.io': LOGIN}}})\n"
+    )
+    (tmp_path / "__main__.py").write_text(program.replace("LOGIN", "'no-colon'"))
+    assert main(["plan", "--program", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == "credentials.registryLogins.ghcr.io: expected user:token"
+    (tmp_path / "__main__.py").write_text(program.replace("LOGIN", "'bot:PLAIN-TOKEN'"))
+    assert main(["render", "--program", str(tmp_path), "--out", str(tmp_path / "out")]) == 0
+    written = capsys.readouterr().out + "".join(
+        f.read_text(errors="replace") for f in (tmp_path / "out").rglob("*") if f.is_file()
+    )
+    # The secrets reach the files that carry them, as <secret>.
+    assert "STRIPE_KEY" in (tmp_path / "out" / "main" / "release" / "env" / "api.env").read_text()
+    assert "ghcr.io" in (tmp_path / "out" / "main" / "release" / "docker" / "config.json").read_text()
+    for secret in ("PLAIN-KEY-TEXT", "sk_PLAIN_SECRET", "PLAIN-TOKEN"):
+        assert secret not in written
