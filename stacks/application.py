@@ -26,6 +26,7 @@ from typing import Any
 
 import pulumi
 from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
+from pulumi.provider.experimental.util import camel_case
 
 from multicloud.components._lib.grammars import env_name_problem, printable
 from multicloud.stacks import program
@@ -34,7 +35,6 @@ from multicloud.stacks.application_gen import KIND_MAPS, PACKAGE
 from multicloud.stacks.args import Credentials
 from multicloud.stacks.checks import check
 from multicloud.stacks.loader import (
-    _REGISTRY,
     _pydantic_problem,
     registry_credential_problems,
     required_credentials,
@@ -161,7 +161,7 @@ def _spec_values(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str], 
     for kind, argument in _MAP_OF_KIND.items():
         for name, service in (args.get(argument) or {}).items():
             if name in kinds:
-                taken = _camel(_MAP_OF_KIND[kinds[name]])
+                taken = camel_case(_MAP_OF_KIND[kinds[name]])
                 problems.append(
                     (f"{argument}.{name}", f"the name is taken in {taken}; a service name is used once")
                 )
@@ -175,11 +175,13 @@ def _spec_values(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str], 
 def _credentials(given: Mapping[str, Any], spec: StackSpec) -> tuple[Credentials, list[tuple[str, str]]]:
     problems: list[tuple[str, str]] = []
     logins = dict(given.get("registry_logins") or {})
-    for host in logins:
-        if not re.fullmatch(_REGISTRY, host):
-            problems.append(
-                ("credentials.registry_logins", f"{host!r} is not a registry host such as ghcr.io")
-            )
+    # The stack file's check of registry_credentials: each host, and each login given in clear
+    # (a secret Output's shape is not known here; it stands in as a well-formed one).
+    shown = {host: login if isinstance(login, str) else "secret:login" for host, login in logins.items()}
+    problems += [
+        ("credentials.registry_logins" + path.removeprefix("registry_credentials"), message)
+        for path, message in (registry_credential_problems(shown) if logins else [])
+    ]
     secrets = dict(given.get("app_secrets") or {})
     for secret in secrets:
         problem = env_name_problem(secret)
@@ -191,14 +193,9 @@ def _credentials(given: Mapping[str, Any], spec: StackSpec) -> tuple[Credentials
                 problems.append(
                     (f"services.{service}.secrets[{i}]", f"{secret} has no value in credentials.appSecrets")
                 )
-    # Plain values stay plain (a Python program's): checked for their shape here, and known to
-    # the offline plan as secrets it must never show (Credentials.plain_values).
+    # Plain values stay plain (a Python program's): the offline plan knows them as secrets it
+    # must never show (Credentials.plain_values).
     plain_logins = all(isinstance(v, str) for v in logins.values())
-    if logins and plain_logins:
-        problems += [
-            ("credentials.registry_logins" + path.removeprefix("registry_credentials"), message)
-            for path, message in registry_credential_problems(logins)
-        ]
     registry_credentials = (
         json.dumps(logins) if plain_logins else pulumi.Output.all(**logins).apply(json.dumps)
     )
@@ -237,7 +234,7 @@ def schema_path(path: str, kinds: Mapping[str, str]) -> str:
         if part.startswith("["):
             shown[-1] += part
             continue
-        shown.append(part if map_key else _camel(part))
+        shown.append(part if map_key else camel_case(part))
         # The next part is a key of a map: the maps of services, hosts, env, registry logins, secrets.
         map_key = (i == 0 and part in {*_MAP_OF_KIND.values(), "hosts", "services"}) or part in {
             "env",
@@ -245,11 +242,6 @@ def schema_path(path: str, kinds: Mapping[str, str]) -> str:
             "app_secrets",
         }
     return ".".join(shown)
-
-
-def _camel(name: str) -> str:
-    first, *rest = name.split("_")
-    return first + "".join(word[:1].upper() + word[1:] for word in rest)
 
 
 class InvalidArguments(program.InvalidApplication):

@@ -25,6 +25,7 @@ import pulumi
 import pytest
 import yaml
 from pulumi.errors import InputPropertiesError
+from pulumi.provider.experimental.util import camel_case
 from pydantic import BaseModel
 
 import multicloud
@@ -42,9 +43,8 @@ LIBRARY = ROOT / "examples" / "library"
 SECRETS = {"shop:sshPrivateKey": "k", "shop:healthchecksApiKey": "h" * 32}
 
 
-def camel(name: str) -> str:
-    first, *rest = name.split("_")
-    return first + "".join(w[:1].upper() + w[1:] for w in rest)
+# The analyzer's own naming: schema names are what Pulumi makes of the Python ones.
+camel = camel_case
 
 
 # --- the generated files ------------------------------------------------------------------
@@ -512,3 +512,16 @@ def test_plain_credentials_in_python_are_checked_and_never_shown(tmp_path, capsy
     assert "ghcr.io" in (tmp_path / "out" / "main" / "release" / "docker" / "config.json").read_text()
     for secret in ("PLAIN-KEY-TEXT", "sk_PLAIN_SECRET", "PLAIN-TOKEN"):
         assert secret not in written
+
+
+def test_registry_logins_are_checked_as_a_stack_files_are():
+    properties = _example_properties()
+    properties["credentials"]["registryLogins"] = {
+        "not a host": "${sshPrivateKey}",
+        "ghcr.io": "${sshPrivateKey}",
+    }
+    refused = _refusal(properties)
+    assert refused.errors == []
+    assert refused.message.splitlines()[1:] == [
+        "credentials.registryLogins: a key is not a registry host such as ghcr.io or docker.io"
+    ]
